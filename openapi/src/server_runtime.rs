@@ -1,0 +1,331 @@
+//! Hand-written support for the generated server code: reading parameters and JSON bodies and
+//! describing exactly what was wrong with them. The generated handlers call these; the server
+//! turns a [`Rejection`] into its canonical error body.
+
+use axum::body::Body;
+use axum::extract::{FromRequestParts, RawPathParams};
+use axum::http::request::Parts;
+use serde::de::DeserializeOwned;
+
+/// Request bodies larger than this are refused (413).
+pub const MAX_BODY_BYTES: usize = 1 << 20;
+
+/// Where a parameter lives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Location {
+    Path,
+    Query,
+    Header,
+}
+
+impl Location {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Location::Path => "path",
+            Location::Query => "query",
+            Location::Header => "header",
+        }
+    }
+}
+
+/// Why a request does not match the contract. `hint` is the contract's `x-taos-error` for the
+/// offending field or parameter: the error slug the server should answer with instead of the
+/// generic one.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Rejection {
+    /// The body is not `application/json`.
+    UnsupportedMediaType { content_type: Option<String> },
+    /// The body is larger than [`MAX_BODY_BYTES`].
+    PayloadTooLarge,
+    /// The body could not be read at all.
+    BodyUnreadable,
+    /// The operation needs a body and none was sent.
+    MissingBody,
+    /// The body is not JSON.
+    MalformedJson { message: String },
+    /// The JSON does not match the schema at `path` (`.` for the document itself).
+    InvalidBody { path: String, message: String, hint: Option<&'static str> },
+    /// A path, query or header parameter is missing, unknown or invalid.
+    InvalidParameter { name: String, location: Location, message: String, hint: Option<&'static str> },
+}
+
+/// The raw path and query parameters of a request.
+pub struct RawParams {
+    path: Vec<(String, String)>,
+    query: Vec<(String, String)>,
+}
+
+impl RawParams {
+    /// Reads path and query parameters; query parameters the operation does not take, or that
+    /// are given twice, are refused so a typo does not pass silently.
+    pub async fn extract(parts: &mut Parts, known_query: &[&str]) -> Result<Self, Rejection> {
+        let path = match RawPathParams::from_request_parts(parts, &()).await {
+            Ok(raw) => raw.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            Err(e) => {
+                return Err(Rejection::InvalidParameter {
+                    name: "path".into(),
+                    location: Location::Path,
+                    message: e.body_text(),
+                    hint: None,
+                });
+            }
+        };
+        let query: Vec<(String, String)> = match serde_urlencoded::from_str(parts.uri.query().unwrap_or("")) {
+            Ok(q) => q,
+            Err(e) => {
+                return Err(Rejection::InvalidParameter {
+                    name: "query".into(),
+                    location: Location::Query,
+                    message: format!("the query string cannot be decoded: {e}"),
+                    hint: None,
+                });
+            }
+        };
+        for (i, (name, _)) in query.iter().enumerate() {
+            if !known_query.contains(&name.as_str()) {
+                let takes = if known_query.is_empty() { "no query parameters".to_string() } else { known_query.join(", ") };
+                return Err(Rejection::InvalidParameter {
+                    name: name.clone(),
+                    location: Location::Query,
+                    message: format!("unknown query parameter `{name}`; this operation takes {takes}"),
+                    hint: None,
+                });
+            }
+            if query[..i].iter().any(|(n, _)| n == name) {
+                return Err(Rejection::InvalidParameter {
+                    name: name.clone(),
+                    location: Location::Query,
+                    message: format!("query parameter `{name}` is given more than once"),
+                    hint: None,
+                });
+            }
+        }
+        Ok(RawParams { path, query })
+    }
+
+    pub fn path(&self, name: &str) -> Option<&str> {
+        self.path.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+
+    pub fn query(&self, name: &str) -> Option<&str> {
+        self.query.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+}
+
+/// A header's value, which must be visible ASCII.
+pub fn header<'a>(parts: &'a Parts, name: &str) -> Result<Option<&'a str>, Rejection> {
+    match parts.headers.get(name) {
+        None => Ok(None),
+        Some(v) => v.to_str().map(Some).map_err(|_| Rejection::InvalidParameter {
+            name: name.to_string(),
+            location: Location::Header,
+            message: format!("header `{name}` must be visible ASCII"),
+            hint: None,
+        }),
+    }
+}
+
+fn invalid(name: &str, location: Location, message: String, hint: Option<&'static str>) -> Rejection {
+    Rejection::InvalidParameter { name: name.to_string(), location, message, hint }
+}
+
+/// A parameter the operation requires.
+pub fn required<T>(name: &str, location: Location, value: Option<T>, hint: Option<&'static str>) -> Result<T, Rejection> {
+    value.ok_or_else(|| invalid(name, location, format!("{} parameter `{name}` is required", location.as_str()), hint))
+}
+
+/// What the contract says a string parameter must look like.
+pub struct StringRules {
+    pub min_length: Option<usize>,
+    pub max_length: Option<usize>,
+    /// The pattern as written in the contract, and compiled.
+    pub pattern: Option<(&'static str, &'static regress::Regex)>,
+    pub hint: Option<&'static str>,
+}
+
+pub fn string(name: &str, location: Location, raw: Option<&str>, rules: &StringRules) -> Result<Option<String>, Rejection> {
+    let Some(raw) = raw else { return Ok(None) };
+    let len = raw.chars().count();
+    if let Some(min) = rules.min_length.filter(|min| len < *min) {
+        return Err(invalid(name, location, format!("`{name}` must be at least {min} characters"), rules.hint));
+    }
+    if let Some(max) = rules.max_length.filter(|max| len > *max) {
+        return Err(invalid(name, location, format!("`{name}` must be at most {max} characters"), rules.hint));
+    }
+    if let Some((text, re)) = rules.pattern
+        && re.find(raw).is_none()
+    {
+        return Err(invalid(name, location, format!("`{name}` must match the pattern {text}"), rules.hint));
+    }
+    Ok(Some(raw.to_string()))
+}
+
+pub fn uuid(name: &str, location: Location, raw: Option<&str>, hint: Option<&'static str>) -> Result<Option<uuid::Uuid>, Rejection> {
+    raw.map(|raw| {
+        uuid::Uuid::parse_str(raw).map_err(|_| invalid(name, location, format!("`{name}` must be a UUID, got `{raw}`"), hint))
+    })
+    .transpose()
+}
+
+pub fn integer(
+    name: &str,
+    location: Location,
+    raw: Option<&str>,
+    min: Option<i64>,
+    max: Option<i64>,
+    hint: Option<&'static str>,
+) -> Result<Option<i64>, Rejection> {
+    let Some(raw) = raw else { return Ok(None) };
+    let range = match (min, max) {
+        (Some(a), Some(b)) => format!(" from {a} to {b}"),
+        (Some(a), None) => format!(" of at least {a}"),
+        (None, Some(b)) => format!(" of at most {b}"),
+        (None, None) => String::new(),
+    };
+    let n: i64 = raw
+        .parse()
+        .map_err(|_| invalid(name, location, format!("`{name}` must be an integer{range}, got `{raw}`"), hint))?;
+    if min.is_some_and(|m| n < m) || max.is_some_and(|m| n > m) {
+        return Err(invalid(name, location, format!("`{name}` must be an integer{range}, got {n}"), hint));
+    }
+    Ok(Some(n))
+}
+
+pub fn boolean(name: &str, location: Location, raw: Option<&str>, hint: Option<&'static str>) -> Result<Option<bool>, Rejection> {
+    match raw {
+        None => Ok(None),
+        Some("true") => Ok(Some(true)),
+        Some("false") => Ok(Some(false)),
+        Some(other) => Err(invalid(name, location, format!("`{name}` must be `true` or `false`, got `{other}`"), hint)),
+    }
+}
+
+fn is_json(content_type: &str) -> bool {
+    let mime = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json"))
+}
+
+async fn read(parts: &Parts, body: Body) -> Result<bytes::Bytes, Rejection> {
+    let declared = parts
+        .headers
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
+        return Err(Rejection::PayloadTooLarge);
+    }
+    // A body that fails to read within the limit is, in practice, one that exceeded it.
+    axum::body::to_bytes(body, MAX_BODY_BYTES).await.map_err(|_| Rejection::PayloadTooLarge)
+}
+
+/// A required JSON body.
+pub async fn json_body<T: DeserializeOwned>(parts: &Parts, body: Body, hints: &[(&[&str], &'static str)]) -> Result<T, Rejection> {
+    optional_json_body(parts, body, hints).await?.ok_or(Rejection::MissingBody)
+}
+
+/// An optional JSON body: an empty body is `None`.
+pub async fn optional_json_body<T: DeserializeOwned>(
+    parts: &Parts,
+    body: Body,
+    hints: &[(&[&str], &'static str)],
+) -> Result<Option<T>, Rejection> {
+    let bytes = read(parts, body).await?;
+    let content_type = parts.headers.get(http::header::CONTENT_TYPE).map(|v| v.to_str().unwrap_or("?").to_string());
+    if bytes.is_empty() && content_type.as_deref().is_none_or(is_json) {
+        return Ok(None);
+    }
+    if !content_type.as_deref().is_some_and(is_json) {
+        return Err(Rejection::UnsupportedMediaType { content_type });
+    }
+    parse_json(&bytes, hints).map(Some)
+}
+
+/// Parses a JSON document, naming the field that does not match the schema.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8], hints: &[(&[&str], &'static str)]) -> Result<T, Rejection> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    match serde_path_to_error::deserialize::<_, T>(&mut de) {
+        Ok(value) => match de.end() {
+            Ok(()) => Ok(value),
+            Err(e) => Err(Rejection::MalformedJson { message: e.to_string() }),
+        },
+        Err(e) => {
+            let segments: Vec<String> = e
+                .path()
+                .iter()
+                .map(|s| match s {
+                    serde_path_to_error::Segment::Seq { .. } => "[]".to_string(),
+                    serde_path_to_error::Segment::Map { key } => key.clone(),
+                    serde_path_to_error::Segment::Enum { variant } => variant.clone(),
+                    serde_path_to_error::Segment::Unknown => "?".to_string(),
+                })
+                .collect();
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            match inner.classify() {
+                serde_json::error::Category::Data => Err(Rejection::InvalidBody {
+                    path,
+                    message: strip_position(&inner.to_string()),
+                    hint: hint_for(hints, &segments),
+                }),
+                _ => Err(Rejection::MalformedJson { message: inner.to_string() }),
+            }
+        }
+    }
+}
+
+/// serde_json appends " at line 1 column 42" to data errors; the field path says more.
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(i) => message[..i].to_string(),
+        None => message.to_string(),
+    }
+}
+
+/// The hint of the longest declared path that the failing path starts with.
+fn hint_for(hints: &[(&[&str], &'static str)], segments: &[String]) -> Option<&'static str> {
+    hints
+        .iter()
+        .filter(|(path, _)| path.len() <= segments.len() && path.iter().zip(segments).all(|(a, b)| a == b))
+        .max_by_key(|(path, _)| path.len())
+        .map(|(_, slug)| *slug)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hints_pick_the_longest_prefix() {
+        let hints: &[(&[&str], &str)] = &[(&[], "root"), (&["agent"], "agent"), (&["agent", "name"], "name")];
+        let seg = |s: &[&str]| s.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(hint_for(hints, &seg(&["agent", "name"])), Some("name"));
+        assert_eq!(hint_for(hints, &seg(&["agent", "host"])), Some("agent"));
+        assert_eq!(hint_for(hints, &seg(&["version"])), Some("root"));
+        assert_eq!(hint_for(&[], &seg(&["x"])), None);
+    }
+
+    #[test]
+    fn json_errors_are_classified() {
+        #[derive(serde::Deserialize, Debug)]
+        #[serde(deny_unknown_fields)]
+        #[allow(dead_code)]
+        struct T {
+            a: u8,
+        }
+        assert!(matches!(parse_json::<T>(b"{", &[]), Err(Rejection::MalformedJson { .. })));
+        assert!(matches!(parse_json::<T>(b"{\"a\":1} x", &[]), Err(Rejection::MalformedJson { .. })));
+        match parse_json::<T>(b"{\"a\":\"x\"}", &[]) {
+            Err(Rejection::InvalidBody { path, .. }) => assert_eq!(path, "a"),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(parse_json::<T>(b"{\"a\":1,\"b\":2}", &[]), Err(Rejection::InvalidBody { .. })));
+    }
+
+    #[test]
+    fn json_content_types() {
+        assert!(is_json("application/json"));
+        assert!(is_json("Application/JSON; charset=utf-8"));
+        assert!(is_json("application/merge-patch+json"));
+        assert!(!is_json("text/plain"));
+    }
+}

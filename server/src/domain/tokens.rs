@@ -1,0 +1,190 @@
+//! Opaque, prefixed, checksummed bearer tokens.
+//!
+//! A token is `prefix + 37 random base62 + 6 base62 CRC32 of everything before it`. The prefix
+//! tells a reader (and secret scanners) what leaked; the checksum lets us reject typos and
+//! garbage without touching the database. Only the SHA-256 of a token is ever stored.
+
+use rand::Rng;
+use rand::distr::Alphanumeric;
+use sha2::{Digest, Sha256};
+
+const BASE62: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+const RANDOM_LEN: usize = 37;
+const CHECKSUM_LEN: usize = 6;
+const SESSION_SECRET_LEN: usize = 43;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TokenKind {
+    Agent,
+    User,
+}
+
+impl TokenKind {
+    pub const fn prefix(self) -> &'static str {
+        match self {
+            TokenKind::Agent => "taos_agent_",
+            TokenKind::User => "taos_user_",
+        }
+    }
+
+    /// Total length of a token of this kind.
+    pub const fn token_len(self) -> usize {
+        self.prefix().len() + RANDOM_LEN + CHECKSUM_LEN
+    }
+
+    /// The name stored in the database and shown in the API.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            TokenKind::Agent => "agent",
+            TokenKind::User => "user",
+        }
+    }
+
+    pub fn from_db(s: &str) -> Option<TokenKind> {
+        match s {
+            "agent" => Some(TokenKind::Agent),
+            "user" => Some(TokenKind::User),
+            _ => None,
+        }
+    }
+}
+
+/// `n` characters from [0-9A-Za-z], uniformly, from the thread-local CSPRNG (ChaCha seeded
+/// and periodically reseeded from the OS).
+fn random_base62(n: usize) -> String {
+    rand::rng()
+        .sample_iter(Alphanumeric)
+        .take(n)
+        .map(char::from)
+        .collect()
+}
+
+fn checksum(body: &str) -> String {
+    let mut n = crc32fast::hash(body.as_bytes()) as u64;
+    let mut out = [b'0'; CHECKSUM_LEN];
+    // 62^6 > 2^32, so six digits always hold a CRC32.
+    for slot in out.iter_mut().rev() {
+        *slot = BASE62[(n % 62) as usize];
+        n /= 62;
+    }
+    out.iter().map(|&b| b as char).collect()
+}
+
+pub fn generate(kind: TokenKind) -> String {
+    let mut token = String::with_capacity(kind.token_len());
+    token.push_str(kind.prefix());
+    token.push_str(&random_base62(RANDOM_LEN));
+    let sum = checksum(&token);
+    token.push_str(&sum);
+    token
+}
+
+/// The kind of a well-formed token, or None for anything that cannot be one of ours.
+pub fn parse(s: &str) -> Option<TokenKind> {
+    let kind = [TokenKind::Agent, TokenKind::User]
+        .into_iter()
+        .find(|k| s.starts_with(k.prefix()))?;
+    if s.len() != kind.token_len() {
+        return None;
+    }
+    let rest = &s[kind.prefix().len()..];
+    if !rest.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return None;
+    }
+    let (body, sum) = s.split_at(s.len() - CHECKSUM_LEN);
+    (checksum(body) == sum).then_some(kind)
+}
+
+/// Lowercase hex SHA-256: what the database stores instead of the token.
+pub fn hash(s: &str) -> String {
+    let digest = Sha256::digest(s.as_bytes());
+    let mut out = String::with_capacity(64);
+    for b in digest {
+        out.push(char::from(b"0123456789abcdef"[(b >> 4) as usize]));
+        out.push(char::from(b"0123456789abcdef"[(b & 0xf) as usize]));
+    }
+    out
+}
+
+/// The secret of a session cookie (~256 bits).
+pub fn generate_session_secret() -> String {
+    random_base62(SESSION_SECRET_LEN)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lengths() {
+        let a = generate(TokenKind::Agent);
+        let u = generate(TokenKind::User);
+        assert_eq!(a.len(), 54);
+        assert_eq!(u.len(), 53);
+        assert!(a.starts_with("taos_agent_"));
+        assert!(u.starts_with("taos_user_"));
+        assert_eq!(generate_session_secret().len(), 43);
+        assert!(generate_session_secret().bytes().all(|b| b.is_ascii_alphanumeric()));
+    }
+
+    #[test]
+    fn parse_round_trip() {
+        for _ in 0..200 {
+            assert_eq!(parse(&generate(TokenKind::Agent)), Some(TokenKind::Agent));
+            assert_eq!(parse(&generate(TokenKind::User)), Some(TokenKind::User));
+        }
+        assert_ne!(generate(TokenKind::Agent), generate(TokenKind::Agent));
+    }
+
+    #[test]
+    fn flipped_char_fails_checksum() {
+        let t = generate(TokenKind::Agent);
+        let mut bytes = t.clone().into_bytes();
+        let i = 20;
+        bytes[i] = if bytes[i] == b'a' { b'b' } else { b'a' };
+        let flipped = String::from_utf8(bytes).unwrap();
+        assert_eq!(parse(&flipped), None);
+        // And a flipped checksum digit.
+        let mut bytes = t.into_bytes();
+        let last = bytes.len() - 1;
+        bytes[last] = if bytes[last] == b'0' { b'1' } else { b'0' };
+        assert_eq!(parse(&String::from_utf8(bytes).unwrap()), None);
+    }
+
+    #[test]
+    fn wrong_prefix_length_or_alphabet_fails() {
+        let t = generate(TokenKind::Agent);
+        assert_eq!(parse(&t.replacen("taos_agent_", "taos_agenx_", 1)), None);
+        assert_eq!(parse(&t.replacen("taos_agent_", "taos_user_", 1)), None);
+        assert_eq!(parse(&t[..t.len() - 1]), None);
+        assert_eq!(parse(&format!("{t}0")), None);
+        assert_eq!(parse(""), None);
+        assert_eq!(parse("taos_agent_"), None);
+        // A non-base62 char with a "valid" checksum over it is still rejected.
+        let body = format!("taos_agent_{}", "-".repeat(37));
+        assert_eq!(parse(&format!("{body}{}", checksum(&body))), None);
+        // Multi-byte input of the right byte length must not panic.
+        let odd = format!("taos_agent_{}", "é".repeat(21));
+        assert_eq!(odd.len(), 53);
+        assert_eq!(parse(&format!("{odd}a")), None);
+    }
+
+    #[test]
+    fn checksum_is_padded_base62() {
+        // CRC32 of "" is 0.
+        assert_eq!(checksum(""), "000000");
+        assert_eq!(checksum("taos_agent_x").len(), 6);
+    }
+
+    #[test]
+    fn hash_is_stable_lowercase_hex() {
+        let h = hash("taos_agent_abc");
+        assert_eq!(h.len(), 64);
+        assert!(h.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)));
+        assert_eq!(h, hash("taos_agent_abc"));
+        assert_eq!(
+            hash("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+}

@@ -1,0 +1,208 @@
+//! The error catalog: every error the server can answer with, in one place.
+//!
+//! Each entry is a stable slug with its HTTP status, the next step for the caller (`fix`) and
+//! the doc page + heading that explains it (`doc_url`). Domain code returns [`Error`] values
+//! built from these entries; `api/` turns them into the canonical
+//! `{error, detail, fix, doc_url}` body. Adding an error means adding an entry here (and to
+//! `docs/agents/concepts/errors.md`).
+
+use std::fmt;
+
+/// One entry of the catalog.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Kind {
+    pub slug: &'static str,
+    pub status: u16,
+    pub fix: &'static str,
+    pub doc_url: &'static str,
+}
+
+macro_rules! catalog {
+    ($($name:ident = ($slug:literal, $status:literal, $fix:literal, $doc:literal);)*) => {
+        $(pub const $name: Kind = Kind { slug: $slug, status: $status, fix: $fix, doc_url: $doc };)*
+        /// Every entry, for the docs check and the catalog test.
+        pub const ALL: &[&Kind] = &[$(&$name),*];
+    };
+}
+
+catalog! {
+    // --- authentication and permissions ---
+    AUTH_REQUIRED = ("auth_required", 401,
+        "Send `Authorization: Bearer <token>`. Agents get a token from their operator (`POST /api/agents/{name}/token/issue`, or `taosctl agents token issue NAME`); people get one with `POST /auth/setup` on first run or `POST /auth/token` with their password.",
+        "/docs/agents/getting-started#authentication");
+    INVALID_TOKEN = ("invalid_token", 401,
+        "The token is unknown, revoked or mistyped. Ask your operator to issue a new one (`POST /api/agents/{name}/token/issue`), or get a new personal token with `POST /auth/token`.",
+        "/docs/agents/concepts/permissions#token-lifecycle");
+    TOKEN_EXPIRED = ("token_expired", 401,
+        "The token has expired. Ask your operator to issue a new one (`POST /api/agents/{name}/token/issue`), or get a new personal token with `POST /auth/token`.",
+        "/docs/agents/concepts/permissions#token-lifecycle");
+    SESSION_EXPIRED = ("session_expired", 401,
+        "Your session has ended. Sign in again with `POST /auth/login`.",
+        "/docs/agents/getting-started#authentication");
+    INVALID_CREDENTIALS = ("invalid_credentials", 401,
+        "Check the username and password. If no user exists yet, create the first one with `POST /auth/setup`.",
+        "/docs/agents/getting-started#get-a-token");
+    SCOPE_DENIED = ("scope_denied", 403,
+        "Your token's scope does not cover this operation. Ask your operator to issue a token whose scope includes `required_scope` (`POST /api/agents/{name}/token/issue` with `scope`).",
+        "/docs/agents/concepts/permissions#scopes");
+    SCOPE_EXCEEDS_CALLER = ("scope_exceeds_caller", 403,
+        "You can only grant scopes your own token holds. Ask for a narrower scope, or have someone with a wider scope make the change.",
+        "/docs/agents/concepts/permissions#the-user-ceiling");
+    ADMIN_REQUIRED = ("admin_required", 403,
+        "Only admins manage people. Ask an admin to do it.",
+        "/docs/agents/concepts/permissions#admin-operations");
+    PERSON_REQUIRED = ("person_required", 403,
+        "This operation is for people, not agents: sign in (`POST /auth/login`) or use a personal user token (`POST /auth/token`).",
+        "/docs/agents/concepts/permissions#admin-operations");
+    ALREADY_CONFIGURED = ("already_configured", 409,
+        "The first user already exists. Sign in with `POST /auth/login`, or get a token with `POST /auth/token`.",
+        "/docs/agents/getting-started#get-a-token");
+
+    // --- people and personal tokens ---
+    USERNAME_TAKEN = ("username_taken", 409,
+        "Pick another username; `GET /api/users` lists the taken ones.",
+        "/docs/agents/concepts/permissions#admin-operations");
+    USER_NOT_FOUND = ("user_not_found", 404,
+        "List users with `GET /api/users` to see valid ids.",
+        "/docs/agents/concepts/permissions#admin-operations");
+    CANNOT_DELETE_SELF = ("cannot_delete_self", 409,
+        "An admin cannot remove their own account. Ask another admin to do it.",
+        "/docs/agents/concepts/permissions#admin-operations");
+    USER_TOKEN_NOT_FOUND = ("user_token_not_found", 404,
+        "List your tokens with `GET /api/auth/tokens` to see valid ids.",
+        "/docs/agents/concepts/permissions#token-lifecycle");
+
+    // --- agents ---
+    AGENT_NOT_FOUND = ("agent_not_found", 404,
+        "List agents with `GET /api/agents` (or `taosctl agents list`) to see valid names.",
+        "/docs/agents/recipes/managing-agents#list-agents");
+    INVALID_AGENT_NAME = ("invalid_agent_name", 400,
+        "Use a name of at most 64 characters with at least one letter or digit, e.g. `Research Bot`.",
+        "/docs/agents/recipes/managing-agents#create-an-agent");
+    SLUG_COLLISION_UNRESOLVABLE = ("slug_collision_unresolvable", 409,
+        "Too many agents share this name. Pick a different name, or delete some of them.",
+        "/docs/agents/recipes/managing-agents#create-an-agent");
+    ARCHIVED_AGENT_NOT_FOUND = ("archived_agent_not_found", 404,
+        "List archived agents with `GET /api/agents/archived` to see valid ids.",
+        "/docs/agents/recipes/managing-agents#restore-an-archived-agent");
+    AGENT_EXISTS = ("agent_exists", 409,
+        "A live agent already has this name. Delete or rename it, or change `agent.name` in the document.",
+        "/docs/agents/recipes/managing-agents#export-and-import");
+    INVALID_EXPORT_DATA = ("invalid_export_data", 400,
+        "Send the document `GET /api/agents/{name}/export` returns: `{\"version\": 1, \"agent\": {\"name\": ..., \"display_name\": ...}}`.",
+        "/docs/agents/recipes/managing-agents#export-and-import");
+
+    // --- notifications ---
+    NOTIFICATION_NOT_FOUND = ("notification_not_found", 404,
+        "List notifications with `GET /api/notifications` to see valid ids.",
+        "/docs/agents/recipes/notifying-the-user#read-notifications");
+    INVALID_PRIORITY = ("invalid_priority", 400,
+        "Use `low`, `normal` or `high`, or omit `priority` for `normal`.",
+        "/docs/agents/recipes/notifying-the-user#send-a-notification");
+
+    // --- idempotency ---
+    IDEMPOTENCY_KEY_REUSED = ("idempotency_key_reused", 422,
+        "This Idempotency-Key was used with a different request. Use a new key (a fresh UUID) for a new request.",
+        "/docs/agents/concepts/idempotency#reusing-a-key");
+    IDEMPOTENCY_KEY_IN_USE = ("idempotency_key_in_use", 409,
+        "A request with this Idempotency-Key is still running. Wait a moment and retry with the same key to get its answer.",
+        "/docs/agents/concepts/idempotency#concurrent-requests");
+    INVALID_IDEMPOTENCY_KEY = ("invalid_idempotency_key", 400,
+        "Send an Idempotency-Key of 1 to 255 visible ASCII characters; a UUID is best.",
+        "/docs/agents/concepts/idempotency#key-format");
+
+    // --- request shape ---
+    VALIDATION_ERROR = ("validation_error", 422,
+        "Fix the field named in `detail` to match the request schema in `/openapi.json`.",
+        "/docs/agents/getting-started#request-shape");
+    INVALID_PARAMETER = ("invalid_parameter", 422,
+        "Fix the parameter named in `parameter` to match the operation's parameters in `/openapi.json`.",
+        "/docs/agents/getting-started#request-shape");
+    MALFORMED_JSON = ("malformed_json", 400,
+        "Send a valid JSON document as the body (check quotes, commas and brackets).",
+        "/docs/agents/getting-started#request-shape");
+    UNSUPPORTED_MEDIA_TYPE = ("unsupported_media_type", 415,
+        "Send the body as JSON with `Content-Type: application/json`.",
+        "/docs/agents/getting-started#request-shape");
+    PAYLOAD_TOO_LARGE = ("payload_too_large", 413,
+        "Keep request bodies under 1 MiB.",
+        "/docs/agents/getting-started#request-shape");
+    ROUTE_NOT_FOUND = ("route_not_found", 404,
+        "Check the path: `GET /api` lists the API's areas and `/openapi.json` every operation.",
+        "/docs/agents/getting-started#discover-the-api");
+    METHOD_NOT_ALLOWED = ("method_not_allowed", 405,
+        "Use one of the methods in the `Allow` header; `/openapi.json` lists every operation.",
+        "/docs/agents/getting-started#discover-the-api");
+
+    // --- the server itself ---
+    INTERNAL_ERROR = ("internal_error", 500,
+        "Retry in a moment. If it keeps failing, report it to the operator with the `x-request-id` of the response.",
+        "/docs/agents/concepts/errors#server-errors");
+    SERVICE_UNAVAILABLE = ("service_unavailable", 503,
+        "The server cannot reach its database right now. Retry in a few seconds.",
+        "/docs/agents/concepts/errors#server-errors");
+}
+
+/// An error to answer with: a catalog entry, what happened this time, and extra members
+/// (such as `required_scope`) that carry dynamic values for programs to read.
+#[derive(Debug)]
+pub struct Error {
+    pub kind: &'static Kind,
+    pub detail: String,
+    pub extra: Vec<(&'static str, String)>,
+}
+
+pub type Result<T> = std::result::Result<T, Error>;
+
+impl Error {
+    pub fn new(kind: &'static Kind, detail: impl Into<String>) -> Self {
+        Error { kind, detail: detail.into(), extra: Vec::new() }
+    }
+
+    /// Adds an extra member to the body, e.g. `("required_scope", "agents.create")`.
+    pub fn with(mut self, key: &'static str, value: impl Into<String>) -> Self {
+        self.extra.push((key, value.into()));
+        self
+    }
+
+    /// A failure of ours, not the caller's: logged in full here, reported without details.
+    pub fn internal(context: &str, cause: impl fmt::Display) -> Self {
+        tracing::error!(error = %cause, "{context}");
+        Error::new(&INTERNAL_ERROR, "The server failed to handle this request.")
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.kind.slug, self.detail)
+    }
+}
+
+impl From<sea_orm::DbErr> for Error {
+    fn from(e: sea_orm::DbErr) -> Self {
+        match &e {
+            sea_orm::DbErr::ConnectionAcquire(_) | sea_orm::DbErr::Conn(_) => {
+                tracing::error!(error = %e, "database unavailable");
+                Error::new(&SERVICE_UNAVAILABLE, "The database is not answering.")
+            }
+            _ => Error::internal("database error", e),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn slugs_are_unique_and_every_entry_is_complete() {
+        let mut seen = HashSet::new();
+        for k in ALL {
+            assert!(seen.insert(k.slug), "duplicate slug {}", k.slug);
+            assert!(!k.fix.is_empty() && k.doc_url.starts_with("/docs/agents/"), "{}", k.slug);
+            assert!(k.doc_url.contains('#'), "{} must point at a heading", k.slug);
+            assert!((400..600).contains(&k.status), "{}", k.slug);
+        }
+    }
+}
