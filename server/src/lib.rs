@@ -1,8 +1,14 @@
 //! taosd: the agent-facing control plane of taOS.
 //!
-//! Layers, data flowing one way: the generated router (`taos_api::server`) → `auth`
-//! (who is calling) → `api` (HTTP ↔ domain) → `domain` (the rules) → `store` (SQL).
+//! Layers, data flowing one way: the generated router (`taos_api::server`) → [`auth`] (who is
+//! calling, may they) → [`api`] (HTTP ↔ domain) → [`domain`] (the rules) → [`store`] (SQL).
 
-pub mod errors;
+pub mod api;
+pub mod app;
+pub mod auth;
+pub mod background;
+pub mod config;
 pub mod domain;
+pub mod errors;
+pub mod state;
 pub mod store;

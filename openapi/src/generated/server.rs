@@ -1008,7 +1008,7 @@ impl CreateAgentHeaders {
                     min_length: Some(1usize),
                     max_length: Some(255usize),
                     pattern: None,
-                    hint: None,
+                    hint: Some("invalid_idempotency_key"),
                 },
             )?,
         })
@@ -1265,7 +1265,7 @@ impl ImportAgentHeaders {
                     min_length: Some(1usize),
                     max_length: Some(255usize),
                     pattern: None,
-                    hint: None,
+                    hint: Some("invalid_idempotency_key"),
                 },
             )?,
         })

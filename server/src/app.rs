@@ -1,0 +1,155 @@
+//! Assembling and serving the HTTP application: the generated router for every operation of
+//! the contract, a short list of non-API routes, and the layers every request passes.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderValue, Method, Request, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
+use crate::api::{Api, Halt};
+use crate::config::Config;
+use crate::errors::{self, Error};
+use crate::state::AppState;
+use crate::{background, store};
+
+/// Routes that are not operations of the contract (a test checks this list).
+pub const NON_API_ROUTES: &[&str] = &["/openapi.yaml", "/openapi.json", "/docs/api"];
+
+/// The whole application for a connected store.
+pub fn router(state: Arc<AppState>) -> Result<Router> {
+    let spec: serde_json::Value =
+        yaml_serde::from_str(taos_api::OPENAPI_YAML).context("the embedded contract is not valid YAML")?;
+    let swagger = utoipa_swagger_ui::SwaggerUi::new("/docs/api").external_url_unchecked("/openapi.json", spec);
+    let request_id = header::HeaderName::from_static("x-request-id");
+
+    Ok(taos_api::server::router(Api::new(state))
+        .route("/openapi.yaml", get(openapi_yaml))
+        .merge(swagger)
+        .fallback(route_not_found)
+        .layer(axum::middleware::map_response(explain_bare_errors))
+        .layer(CatchPanicLayer::custom(|_| {
+            Halt::Error(Error::new(&errors::INTERNAL_ERROR, "The server failed to handle this request.")).into_response()
+        }))
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<Body>| {
+            let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
+            tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+        }))
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid)))
+}
+
+async fn openapi_yaml() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "application/yaml; charset=utf-8")], taos_api::OPENAPI_YAML)
+}
+
+async fn route_not_found(method: Method, uri: axum::http::Uri) -> Halt {
+    Halt::Error(Error::new(&errors::ROUTE_NOT_FOUND, format!("There is no route {method} {}.", uri.path())))
+}
+
+/// axum answers a wrong method with a bare 405; give it the canonical body (keeping `Allow`).
+async fn explain_bare_errors(response: Response) -> Response {
+    if response.status() != StatusCode::METHOD_NOT_ALLOWED || response.headers().contains_key(header::CONTENT_TYPE) {
+        return response;
+    }
+    let allow = response.headers().get(header::ALLOW).cloned();
+    let detail = match allow.as_ref().and_then(|v| v.to_str().ok()) {
+        Some(a) => format!("This route takes {a}."),
+        None => "This route does not take this method.".into(),
+    };
+    let mut out = Halt::Error(Error::new(&errors::METHOD_NOT_ALLOWED, detail)).into_response();
+    if let Some(allow) = allow {
+        out.headers_mut().insert(header::ALLOW, allow);
+    } else {
+        out.headers_mut().insert(header::ALLOW, HeaderValue::from_static(""));
+    }
+    out
+}
+
+/// Connects, migrates, binds, prints `taosd listening on http://ADDR` and serves until
+/// SIGINT or SIGTERM.
+pub async fn serve(config: Config) -> Result<()> {
+    let data_dir = config.data_dir();
+    create_private_dir(&data_dir)?;
+    let url = config.database_url();
+    let store = store::Store::connect(&url)
+        .await
+        .with_context(|| format!("cannot open the database ({})", redact(&url)))?;
+    let toucher = background::start(store.clone());
+    let state = Arc::new(AppState { store, toucher, secure_cookies: config.secure_cookies });
+    let app = router(state)?;
+
+    let listener = tokio::net::TcpListener::bind(config.bind)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.bind))?;
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, data_dir = %data_dir.display(), database = %redact(&url), "taosd ready");
+    println!("taosd listening on http://{addr}");
+    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
+    tracing::info!("taosd stopped");
+    Ok(())
+}
+
+fn create_private_dir(dir: &std::path::Path) -> Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .with_context(|| format!("cannot create the data directory {}", dir.display()))
+}
+
+/// A database URL without its password, for logs.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..s + 3], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down");
+    // In-flight requests get a moment to finish; axum stops accepting at once.
+    tokio::spawn(async {
+        tokio::time::sleep(Duration::from_secs(10)).await;
+        tracing::warn!("shutdown took too long; exiting");
+        std::process::exit(0);
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact;
+
+    #[test]
+    fn passwords_never_reach_logs() {
+        assert_eq!(redact("postgres://u:secret@h/db"), "postgres://u:***@h/db");
+        assert_eq!(redact("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(redact("sqlite:///x/taos.db"), "sqlite:///x/taos.db");
+    }
+}

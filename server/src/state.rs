@@ -1,0 +1,16 @@
+//! What every request handler shares.
+
+use std::sync::Arc;
+
+use crate::background::Toucher;
+use crate::store::Store;
+
+pub struct AppState {
+    pub store: Store,
+    /// Records token use off the request path.
+    pub toucher: Toucher,
+    /// Whether cookies get the `Secure` attribute (set when served over https).
+    pub secure_cookies: bool,
+}
+
+pub type SharedState = Arc<AppState>;
