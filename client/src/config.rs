@@ -53,17 +53,24 @@ impl Config {
         let env = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
         let saved = match credentials_path() {
             Some(path) if path.exists() => {
-                let text = std::fs::read_to_string(&path)
-                    .map_err(|e| ConfigError::Credentials { path: path.clone(), reason: e.to_string() })?;
-                let creds: Credentials = serde_json::from_str(&text)
-                    .map_err(|e| ConfigError::Credentials { path: path.clone(), reason: format!("not valid JSON: {e}") })?;
+                let text = std::fs::read_to_string(&path).map_err(|e| ConfigError::Credentials {
+                    path: path.clone(),
+                    reason: e.to_string(),
+                })?;
+                let creds: Credentials =
+                    serde_json::from_str(&text).map_err(|e| ConfigError::Credentials {
+                        path: path.clone(),
+                        reason: format!("not valid JSON: {e}"),
+                    })?;
                 Some(creds)
             }
             _ => None,
         };
         let (saved_url, saved_token) = saved.map(|c| (c.url, c.token)).unwrap_or_default();
         Ok(Config {
-            url: env("TAOS_URL").or(saved_url).unwrap_or_else(|| DEFAULT_URL.to_string()),
+            url: env("TAOS_URL")
+                .or(saved_url)
+                .unwrap_or_else(|| DEFAULT_URL.to_string()),
             token: env("TAOS_TOKEN").map(|t| t.trim().to_string()).or(saved_token),
         })
     }

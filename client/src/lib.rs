@@ -5,18 +5,19 @@
 //! are the shared `taos_api::types`, re-exported here as [`types`]. This file adds what
 //! progenitor leaves out: authentication and the standard configuration.
 
+#[rustfmt::skip]
 #[path = "generated.rs"]
 mod generated;
 
 mod config;
 
 pub use config::{Config, ConfigError, credentials_path};
+/// The client's own parameter types (builders accept plain strings for these).
+pub use generated::types as params;
 pub use generated::{Client, ClientInfo, Error, ResponseValue, builder};
 pub use taos_api::operations;
 /// Request and response types: the shared types of the contract.
 pub use taos_api::types;
-/// The client's own parameter types (builders accept plain strings for these).
-pub use generated::types as params;
 
 use std::time::Duration;
 

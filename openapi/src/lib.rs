@@ -7,13 +7,16 @@
 //!
 //! Everything under `src/generated/` is written by `cargo codegen generate`; never edit it by hand.
 
+#[rustfmt::skip]
 #[path = "generated/types.rs"]
 pub mod types;
 
+#[rustfmt::skip]
 #[path = "generated/operations.rs"]
 pub mod operations;
 
 #[cfg(feature = "server")]
+#[rustfmt::skip]
 #[path = "generated/server.rs"]
 pub mod server;
 

@@ -44,9 +44,18 @@ pub enum Rejection {
     /// The body is not JSON.
     MalformedJson { message: String },
     /// The JSON does not match the schema at `path` (`.` for the document itself).
-    InvalidBody { path: String, message: String, hint: Option<&'static str> },
+    InvalidBody {
+        path: String,
+        message: String,
+        hint: Option<&'static str>,
+    },
     /// A path, query or header parameter is missing, unknown or invalid.
-    InvalidParameter { name: String, location: Location, message: String, hint: Option<&'static str> },
+    InvalidParameter {
+        name: String,
+        location: Location,
+        message: String,
+        hint: Option<&'static str>,
+    },
 }
 
 /// The raw path and query parameters of a request.
@@ -83,7 +92,11 @@ impl RawParams {
         };
         for (i, (name, _)) in query.iter().enumerate() {
             if !known_query.contains(&name.as_str()) {
-                let takes = if known_query.is_empty() { "no query parameters".to_string() } else { known_query.join(", ") };
+                let takes = if known_query.is_empty() {
+                    "no query parameters".to_string()
+                } else {
+                    known_query.join(", ")
+                };
                 return Err(Rejection::InvalidParameter {
                     name: name.clone(),
                     location: Location::Query,
@@ -108,7 +121,10 @@ impl RawParams {
     }
 
     pub fn query(&self, name: &str) -> Option<&str> {
-        self.query.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.query
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -126,12 +142,29 @@ pub fn header<'a>(parts: &'a Parts, name: &str) -> Result<Option<&'a str>, Rejec
 }
 
 fn invalid(name: &str, location: Location, message: String, hint: Option<&'static str>) -> Rejection {
-    Rejection::InvalidParameter { name: name.to_string(), location, message, hint }
+    Rejection::InvalidParameter {
+        name: name.to_string(),
+        location,
+        message,
+        hint,
+    }
 }
 
 /// A parameter the operation requires.
-pub fn required<T>(name: &str, location: Location, value: Option<T>, hint: Option<&'static str>) -> Result<T, Rejection> {
-    value.ok_or_else(|| invalid(name, location, format!("{} parameter `{name}` is required", location.as_str()), hint))
+pub fn required<T>(
+    name: &str,
+    location: Location,
+    value: Option<T>,
+    hint: Option<&'static str>,
+) -> Result<T, Rejection> {
+    value.ok_or_else(|| {
+        invalid(
+            name,
+            location,
+            format!("{} parameter `{name}` is required", location.as_str()),
+            hint,
+        )
+    })
 }
 
 /// What the contract says a string parameter must look like.
@@ -143,26 +176,58 @@ pub struct StringRules {
     pub hint: Option<&'static str>,
 }
 
-pub fn string(name: &str, location: Location, raw: Option<&str>, rules: &StringRules) -> Result<Option<String>, Rejection> {
+pub fn string(
+    name: &str,
+    location: Location,
+    raw: Option<&str>,
+    rules: &StringRules,
+) -> Result<Option<String>, Rejection> {
     let Some(raw) = raw else { return Ok(None) };
     let len = raw.chars().count();
     if let Some(min) = rules.min_length.filter(|min| len < *min) {
-        return Err(invalid(name, location, format!("`{name}` must be at least {min} characters"), rules.hint));
+        return Err(invalid(
+            name,
+            location,
+            format!("`{name}` must be at least {min} characters"),
+            rules.hint,
+        ));
     }
     if let Some(max) = rules.max_length.filter(|max| len > *max) {
-        return Err(invalid(name, location, format!("`{name}` must be at most {max} characters"), rules.hint));
+        return Err(invalid(
+            name,
+            location,
+            format!("`{name}` must be at most {max} characters"),
+            rules.hint,
+        ));
     }
     if let Some((text, re)) = rules.pattern
         && re.find(raw).is_none()
     {
-        return Err(invalid(name, location, format!("`{name}` must match the pattern {text}"), rules.hint));
+        return Err(invalid(
+            name,
+            location,
+            format!("`{name}` must match the pattern {text}"),
+            rules.hint,
+        ));
     }
     Ok(Some(raw.to_string()))
 }
 
-pub fn uuid(name: &str, location: Location, raw: Option<&str>, hint: Option<&'static str>) -> Result<Option<uuid::Uuid>, Rejection> {
+pub fn uuid(
+    name: &str,
+    location: Location,
+    raw: Option<&str>,
+    hint: Option<&'static str>,
+) -> Result<Option<uuid::Uuid>, Rejection> {
     raw.map(|raw| {
-        uuid::Uuid::parse_str(raw).map_err(|_| invalid(name, location, format!("`{name}` must be a UUID, got `{raw}`"), hint))
+        uuid::Uuid::parse_str(raw).map_err(|_| {
+            invalid(
+                name,
+                location,
+                format!("`{name}` must be a UUID, got `{raw}`"),
+                hint,
+            )
+        })
     })
     .transpose()
 }
@@ -182,26 +247,51 @@ pub fn integer(
         (None, Some(b)) => format!(" of at most {b}"),
         (None, None) => String::new(),
     };
-    let n: i64 = raw
-        .parse()
-        .map_err(|_| invalid(name, location, format!("`{name}` must be an integer{range}, got `{raw}`"), hint))?;
+    let n: i64 = raw.parse().map_err(|_| {
+        invalid(
+            name,
+            location,
+            format!("`{name}` must be an integer{range}, got `{raw}`"),
+            hint,
+        )
+    })?;
     if min.is_some_and(|m| n < m) || max.is_some_and(|m| n > m) {
-        return Err(invalid(name, location, format!("`{name}` must be an integer{range}, got {n}"), hint));
+        return Err(invalid(
+            name,
+            location,
+            format!("`{name}` must be an integer{range}, got {n}"),
+            hint,
+        ));
     }
     Ok(Some(n))
 }
 
-pub fn boolean(name: &str, location: Location, raw: Option<&str>, hint: Option<&'static str>) -> Result<Option<bool>, Rejection> {
+pub fn boolean(
+    name: &str,
+    location: Location,
+    raw: Option<&str>,
+    hint: Option<&'static str>,
+) -> Result<Option<bool>, Rejection> {
     match raw {
         None => Ok(None),
         Some("true") => Ok(Some(true)),
         Some("false") => Ok(Some(false)),
-        Some(other) => Err(invalid(name, location, format!("`{name}` must be `true` or `false`, got `{other}`"), hint)),
+        Some(other) => Err(invalid(
+            name,
+            location,
+            format!("`{name}` must be `true` or `false`, got `{other}`"),
+            hint,
+        )),
     }
 }
 
 fn is_json(content_type: &str) -> bool {
-    let mime = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let mime = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
     mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json"))
 }
 
@@ -215,12 +305,20 @@ async fn read(parts: &Parts, body: Body) -> Result<bytes::Bytes, Rejection> {
         return Err(Rejection::PayloadTooLarge);
     }
     // A body that fails to read within the limit is, in practice, one that exceeded it.
-    axum::body::to_bytes(body, MAX_BODY_BYTES).await.map_err(|_| Rejection::PayloadTooLarge)
+    axum::body::to_bytes(body, MAX_BODY_BYTES)
+        .await
+        .map_err(|_| Rejection::PayloadTooLarge)
 }
 
 /// A required JSON body.
-pub async fn json_body<T: DeserializeOwned>(parts: &Parts, body: Body, hints: &[(&[&str], &'static str)]) -> Result<T, Rejection> {
-    optional_json_body(parts, body, hints).await?.ok_or(Rejection::MissingBody)
+pub async fn json_body<T: DeserializeOwned>(
+    parts: &Parts,
+    body: Body,
+    hints: &[(&[&str], &'static str)],
+) -> Result<T, Rejection> {
+    optional_json_body(parts, body, hints)
+        .await?
+        .ok_or(Rejection::MissingBody)
 }
 
 /// An optional JSON body: an empty body is `None`.
@@ -230,7 +328,10 @@ pub async fn optional_json_body<T: DeserializeOwned>(
     hints: &[(&[&str], &'static str)],
 ) -> Result<Option<T>, Rejection> {
     let bytes = read(parts, body).await?;
-    let content_type = parts.headers.get(http::header::CONTENT_TYPE).map(|v| v.to_str().unwrap_or("?").to_string());
+    let content_type = parts
+        .headers
+        .get(http::header::CONTENT_TYPE)
+        .map(|v| v.to_str().unwrap_or("?").to_string());
     if bytes.is_empty() && content_type.as_deref().is_none_or(is_json) {
         return Ok(None);
     }
@@ -241,12 +342,17 @@ pub async fn optional_json_body<T: DeserializeOwned>(
 }
 
 /// Parses a JSON document, naming the field that does not match the schema.
-pub fn parse_json<T: DeserializeOwned>(bytes: &[u8], hints: &[(&[&str], &'static str)]) -> Result<T, Rejection> {
+pub fn parse_json<T: DeserializeOwned>(
+    bytes: &[u8],
+    hints: &[(&[&str], &'static str)],
+) -> Result<T, Rejection> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
     match serde_path_to_error::deserialize::<_, T>(&mut de) {
         Ok(value) => match de.end() {
             Ok(()) => Ok(value),
-            Err(e) => Err(Rejection::MalformedJson { message: e.to_string() }),
+            Err(e) => Err(Rejection::MalformedJson {
+                message: e.to_string(),
+            }),
         },
         Err(e) => {
             let segments: Vec<String> = e
@@ -267,7 +373,9 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8], hints: &[(&[&str], &'static
                     message: strip_position(&inner.to_string()),
                     hint: hint_for(hints, &segments),
                 }),
-                _ => Err(Rejection::MalformedJson { message: inner.to_string() }),
+                _ => Err(Rejection::MalformedJson {
+                    message: inner.to_string(),
+                }),
             }
         }
     }
@@ -312,13 +420,22 @@ mod tests {
         struct T {
             a: u8,
         }
-        assert!(matches!(parse_json::<T>(b"{", &[]), Err(Rejection::MalformedJson { .. })));
-        assert!(matches!(parse_json::<T>(b"{\"a\":1} x", &[]), Err(Rejection::MalformedJson { .. })));
+        assert!(matches!(
+            parse_json::<T>(b"{", &[]),
+            Err(Rejection::MalformedJson { .. })
+        ));
+        assert!(matches!(
+            parse_json::<T>(b"{\"a\":1} x", &[]),
+            Err(Rejection::MalformedJson { .. })
+        ));
         match parse_json::<T>(b"{\"a\":\"x\"}", &[]) {
             Err(Rejection::InvalidBody { path, .. }) => assert_eq!(path, "a"),
             other => panic!("{other:?}"),
         }
-        assert!(matches!(parse_json::<T>(b"{\"a\":1,\"b\":2}", &[]), Err(Rejection::InvalidBody { .. })));
+        assert!(matches!(
+            parse_json::<T>(b"{\"a\":1,\"b\":2}", &[]),
+            Err(Rejection::InvalidBody { .. })
+        ));
     }
 
     #[test]

@@ -27,19 +27,28 @@ pub const NON_API_ROUTES: &[&str] = &["/openapi.yaml", "/openapi.json", "/docs/a
 pub fn router(state: Arc<AppState>) -> Result<Router> {
     let spec: serde_json::Value =
         yaml_serde::from_str(taos_api::OPENAPI_YAML).context("the embedded contract is not valid YAML")?;
-    let swagger = utoipa_swagger_ui::SwaggerUi::new("/docs/api").external_url_unchecked("/openapi.json", spec);
+    let swagger =
+        utoipa_swagger_ui::SwaggerUi::new("/docs/api").external_url_unchecked("/openapi.json", spec);
     let request_id = header::HeaderName::from_static("x-request-id");
 
     Ok(taos_api::server::router(Api::new(state))
         .route("/openapi.yaml", get(openapi_yaml))
         .merge(swagger)
         .fallback(route_not_found)
-        .layer(axum::middleware::map_response(explain_bare_errors))
+        .layer(axum::middleware::from_fn(explain_bare_errors))
         .layer(CatchPanicLayer::custom(|_| {
-            Halt::Error(Error::new(&errors::INTERNAL_ERROR, "The server failed to handle this request.")).into_response()
+            Halt::Error(Error::new(
+                &errors::INTERNAL_ERROR,
+                "The server failed to handle this request.",
+            ))
+            .into_response()
         }))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<Body>| {
-            let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
+            let id = req
+                .headers()
+                .get("x-request-id")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("-");
             tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
         }))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
@@ -47,30 +56,75 @@ pub fn router(state: Arc<AppState>) -> Result<Router> {
 }
 
 async fn openapi_yaml() -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "application/yaml; charset=utf-8")], taos_api::OPENAPI_YAML)
+    (
+        [(header::CONTENT_TYPE, "application/yaml; charset=utf-8")],
+        taos_api::OPENAPI_YAML,
+    )
 }
 
 async fn route_not_found(method: Method, uri: axum::http::Uri) -> Halt {
-    Halt::Error(Error::new(&errors::ROUTE_NOT_FOUND, format!("There is no route {method} {}.", uri.path())))
+    Halt::Error(Error::new(
+        &errors::ROUTE_NOT_FOUND,
+        format!("There is no route {method} {}.", uri.path()),
+    ))
 }
 
-/// axum answers a wrong method with a bare 405; give it the canonical body (keeping `Allow`).
-async fn explain_bare_errors(response: Response) -> Response {
-    if response.status() != StatusCode::METHOD_NOT_ALLOWED || response.headers().contains_key(header::CONTENT_TYPE) {
+/// axum answers a wrong method with a bare 405 and no `Allow`; answer with the canonical body
+/// and the methods the contract has for that path.
+async fn explain_bare_errors(req: Request<Body>, next: axum::middleware::Next) -> Response {
+    let path = req.uri().path().to_string();
+    let response = next.run(req).await;
+    if response.status() != StatusCode::METHOD_NOT_ALLOWED
+        || response.headers().contains_key(header::CONTENT_TYPE)
+    {
         return response;
     }
-    let allow = response.headers().get(header::ALLOW).cloned();
-    let detail = match allow.as_ref().and_then(|v| v.to_str().ok()) {
-        Some(a) => format!("This route takes {a}."),
-        None => "This route does not take this method.".into(),
-    };
+    let allow = allowed_methods(&path).join(", ");
+    let detail = format!("{path} takes {allow}.");
     let mut out = Halt::Error(Error::new(&errors::METHOD_NOT_ALLOWED, detail)).into_response();
-    if let Some(allow) = allow {
-        out.headers_mut().insert(header::ALLOW, allow);
-    } else {
-        out.headers_mut().insert(header::ALLOW, HeaderValue::from_static(""));
+    if let Ok(v) = HeaderValue::from_str(&allow) {
+        out.headers_mut().insert(header::ALLOW, v);
     }
     out
+}
+
+/// The methods of the contract's path that the router matched for `path`: the template with
+/// the most literal segments wins, as in axum's router.
+fn allowed_methods(path: &str) -> Vec<&'static str> {
+    let segments: Vec<&str> = path.split('/').collect();
+    let literal_matches = |template: &str| -> Option<usize> {
+        let t: Vec<&str> = template.split('/').collect();
+        if t.len() != segments.len() {
+            return None;
+        }
+        let mut literal = 0;
+        for (a, b) in t.iter().zip(&segments) {
+            if a.starts_with('{') {
+                continue;
+            }
+            if a != b {
+                return None;
+            }
+            literal += 1;
+        }
+        Some(literal)
+    };
+    let best = taos_api::operations::OPERATIONS
+        .iter()
+        .filter_map(|op| literal_matches(op.path).map(|n| (n, op.path)))
+        .max();
+    let mut methods: Vec<&'static str> = match best {
+        Some((_, template)) => taos_api::operations::OPERATIONS
+            .iter()
+            .filter(|op| op.path == template)
+            .map(|op| op.method)
+            .collect(),
+        None => Vec::new(),
+    };
+    if methods.contains(&"GET") {
+        methods.push("HEAD");
+    }
+    methods
 }
 
 /// Connects, migrates, binds, prints `taosd listening on http://ADDR` and serves until
@@ -83,7 +137,11 @@ pub async fn serve(config: Config) -> Result<()> {
         .await
         .with_context(|| format!("cannot open the database ({})", redact(&url)))?;
     let toucher = background::start(store.clone());
-    let state = Arc::new(AppState { store, toucher, secure_cookies: config.secure_cookies });
+    let state = Arc::new(AppState {
+        store,
+        toucher,
+        secure_cookies: config.secure_cookies,
+    });
     let app = router(state)?;
 
     let listener = tokio::net::TcpListener::bind(config.bind)
@@ -92,7 +150,9 @@ pub async fn serve(config: Config) -> Result<()> {
     let addr = listener.local_addr()?;
     tracing::info!(%addr, data_dir = %data_dir.display(), database = %redact(&url), "taosd ready");
     println!("taosd listening on http://{addr}");
-    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
     tracing::info!("taosd stopped");
     Ok(())
 }
@@ -145,6 +205,16 @@ async fn shutdown_signal() {
 #[cfg(test)]
 mod tests {
     use super::redact;
+
+    #[test]
+    fn allow_follows_the_router() {
+        assert_eq!(super::allowed_methods("/api/agents/import"), vec!["POST"]);
+        assert_eq!(
+            super::allowed_methods("/api/agents/x"),
+            vec!["GET", "PUT", "DELETE", "HEAD"]
+        );
+        assert_eq!(super::allowed_methods("/api/agents"), vec!["GET", "POST", "HEAD"]);
+    }
 
     #[test]
     fn passwords_never_reach_logs() {

@@ -32,8 +32,15 @@ impl Ctx {
 
 fn bearer_token(parts: &Parts) -> Option<Result<&str>> {
     let value = parts.headers.get(header::AUTHORIZATION)?;
-    let malformed = || Error::new(&errors::INVALID_TOKEN, "The Authorization header must be `Bearer <token>`.");
-    let Ok(value) = value.to_str() else { return Some(Err(malformed())) };
+    let malformed = || {
+        Error::new(
+            &errors::INVALID_TOKEN,
+            "The Authorization header must be `Bearer <token>`.",
+        )
+    };
+    let Ok(value) = value.to_str() else {
+        return Some(Err(malformed()));
+    };
     let (scheme, token) = value.trim().split_once(' ').unwrap_or((value, ""));
     if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
         return Some(Err(malformed()));
@@ -74,10 +81,16 @@ pub async fn authorize(state: &AppState, op: &'static Operation, parts: &Parts) 
     let found = principal(state, parts).await;
     if op.public {
         // Public operations work for anyone; bad credentials simply make an anonymous caller.
-        return Ok(Ctx { principal: found.ok().flatten(), session_secret });
+        return Ok(Ctx {
+            principal: found.ok().flatten(),
+            session_secret,
+        });
     }
     let Some(principal) = found? else {
-        return Err(Error::new(&errors::AUTH_REQUIRED, "This operation needs credentials; none were sent."));
+        return Err(Error::new(
+            &errors::AUTH_REQUIRED,
+            "This operation needs credentials; none were sent.",
+        ));
     };
     if let Some(required) = op.scope
         && !scopes::allows(&principal.scope, required)
@@ -88,5 +101,8 @@ pub async fn authorize(state: &AppState, op: &'static Operation, parts: &Parts) 
         )
         .with("required_scope", required));
     }
-    Ok(Ctx { principal: Some(principal), session_secret })
+    Ok(Ctx {
+        principal: Some(principal),
+        session_secret,
+    })
 }

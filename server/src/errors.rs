@@ -156,7 +156,11 @@ pub type Result<T> = std::result::Result<T, Error>;
 
 impl Error {
     pub fn new(kind: &'static Kind, detail: impl Into<String>) -> Self {
-        Error { kind, detail: detail.into(), extra: Vec::new() }
+        Error {
+            kind,
+            detail: detail.into(),
+            extra: Vec::new(),
+        }
     }
 
     /// Adds an extra member to the body, e.g. `("required_scope", "agents.create")`.
@@ -200,7 +204,11 @@ mod tests {
         let mut seen = HashSet::new();
         for k in ALL {
             assert!(seen.insert(k.slug), "duplicate slug {}", k.slug);
-            assert!(!k.fix.is_empty() && k.doc_url.starts_with("/docs/agents/"), "{}", k.slug);
+            assert!(
+                !k.fix.is_empty() && k.doc_url.starts_with("/docs/agents/"),
+                "{}",
+                k.slug
+            );
             assert!(k.doc_url.contains('#'), "{} must point at a heading", k.slug);
             assert!((400..600).contains(&k.status), "{}", k.slug);
         }

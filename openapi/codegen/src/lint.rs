@@ -11,7 +11,10 @@ use crate::spec::{self, Spec};
 pub fn run(spec: &Spec) -> Result<()> {
     let problems = check(&spec.json);
     if problems.is_empty() {
-        eprintln!("openapi/taos.yaml lints clean ({} operations)", spec::operations(&spec.json).len());
+        eprintln!(
+            "openapi/taos.yaml lints clean ({} operations)",
+            spec::operations(&spec.json).len()
+        );
         return Ok(());
     }
     for p in &problems {
@@ -27,7 +30,12 @@ fn check(doc: &Value) -> Vec<String> {
     if !doc["openapi"].as_str().is_some_and(|v| v.starts_with("3.0.")) {
         p("`openapi` must be 3.0.x (progenitor rejects 3.1)".into());
     }
-    let tags: HashSet<&str> = doc["tags"].as_array().into_iter().flatten().filter_map(|t| t["name"].as_str()).collect();
+    let tags: HashSet<&str> = doc["tags"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|t| t["name"].as_str())
+        .collect();
     for t in doc["tags"].as_array().into_iter().flatten() {
         let name = t["name"].as_str().unwrap_or("?");
         for key in ["description", "x-displayName", "x-taos-doc"] {
@@ -47,7 +55,7 @@ fn check(doc: &Value) -> Vec<String> {
             _ => {}
         }
         for key in ["summary", "description"] {
-            if !op[key].as_str().is_some_and(|s| !s.trim().is_empty()) {
+            if op[key].as_str().is_none_or(|s| s.trim().is_empty()) {
                 p(format!("{at}: no `{key}`"));
             }
         }
@@ -62,10 +70,14 @@ fn check(doc: &Value) -> Vec<String> {
             _ => p(format!("{at}: no tags")),
         }
         match op.get("x-taos-scope") {
-            None => p(format!("{at}: no `x-taos-scope` (a slug, or null for any caller)")),
+            None => p(format!(
+                "{at}: no `x-taos-scope` (a slug, or null for any caller)"
+            )),
             Some(Value::Null) => {}
             Some(Value::String(s)) if is_slug(s) => {}
-            Some(other) => p(format!("{at}: `x-taos-scope` {other} is not an action slug like `agents.read`")),
+            Some(other) => p(format!(
+                "{at}: `x-taos-scope` {other} is not an action slug like `agents.read`"
+            )),
         }
 
         // Parameters: no cookies, path parameters match the template.
@@ -73,7 +85,9 @@ fn check(doc: &Value) -> Vec<String> {
         for param in op["parameters"].as_array().into_iter().flatten() {
             let param = spec::deref(doc, param);
             match param["in"].as_str() {
-                Some("cookie") => p(format!("{at}: cookie parameters are not supported (use the cookie security scheme)")),
+                Some("cookie") => p(format!(
+                    "{at}: cookie parameters are not supported (use the cookie security scheme)"
+                )),
                 Some("path") => {
                     path_params.insert(param["name"].as_str().unwrap_or_default().to_string());
                 }
@@ -89,14 +103,18 @@ fn check(doc: &Value) -> Vec<String> {
             .map(String::from)
             .collect();
         if template != path_params {
-            p(format!("{at}: path parameters {path_params:?} do not match the template {template:?}"));
+            p(format!(
+                "{at}: path parameters {path_params:?} do not match the template {template:?}"
+            ));
         }
 
         // Request body: a named schema with an example.
         if let Some(rb) = op.get("requestBody") {
             let media = &spec::deref(doc, rb)["content"]["application/json"];
             if spec::schema_ref_name(&media["schema"]).is_none() {
-                p(format!("{at}: the request body must be application/json with a $ref to components/schemas"));
+                p(format!(
+                    "{at}: the request body must be application/json with a $ref to components/schemas"
+                ));
             }
             if media.get("example").is_none() && media.get("examples").is_none() {
                 p(format!("{at}: the request body has no example"));
@@ -109,7 +127,9 @@ fn check(doc: &Value) -> Vec<String> {
         let mut has = (false, false);
         for (code, resp) in responses.into_iter().flatten() {
             if code == "default" {
-                p(format!("{at}: no `default` response (it counts as success and error for progenitor)"));
+                p(format!(
+                    "{at}: no `default` response (it counts as success and error for progenitor)"
+                ));
                 continue;
             }
             let resp_ref = resp.get("$ref").and_then(Value::as_str);
@@ -121,7 +141,9 @@ fn check(doc: &Value) -> Vec<String> {
                         Some(name) => {
                             success_schemas.insert(name.to_string());
                         }
-                        None => p(format!("{at} {code}: success bodies must be application/json with a $ref to components/schemas")),
+                        None => p(format!(
+                            "{at} {code}: success bodies must be application/json with a $ref to components/schemas"
+                        )),
                     }
                     let media = &resp["content"]["application/json"];
                     if media.get("example").is_none() && media.get("examples").is_none() {
@@ -137,17 +159,24 @@ fn check(doc: &Value) -> Vec<String> {
                 if code.eq_ignore_ascii_case("5XX") {
                     has.1 = true;
                 }
-                let is_error = resp_ref == Some("#/components/responses/Error") || spec::schema_ref_name(schema) == Some("Error");
+                let is_error = resp_ref == Some("#/components/responses/Error")
+                    || spec::schema_ref_name(schema) == Some("Error");
                 if !is_error {
-                    p(format!("{at} {code}: error responses must use the `Error` schema as application/json"));
+                    p(format!(
+                        "{at} {code}: error responses must use the `Error` schema as application/json"
+                    ));
                 }
             }
         }
         if success_schemas.len() != 1 {
-            p(format!("{at}: needs exactly one success schema, has {success_schemas:?}"));
+            p(format!(
+                "{at}: needs exactly one success schema, has {success_schemas:?}"
+            ));
         }
         if !(has.0 && has.1) {
-            p(format!("{at}: must declare both 4XX and 5XX with the `Error` schema"));
+            p(format!(
+                "{at}: must declare both 4XX and 5XX with the `Error` schema"
+            ));
         }
     }
     problems
@@ -155,7 +184,12 @@ fn check(doc: &Value) -> Vec<String> {
 
 fn is_slug(s: &str) -> bool {
     !s.is_empty()
-        && s.split('.').all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'))
+        && s.split('.').all(|part| {
+            !part.is_empty()
+                && part
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        })
 }
 
 #[cfg(test)]
@@ -182,7 +216,10 @@ mod tests {
         });
         let problems = check(&doc);
         assert!(problems.iter().any(|p| p.contains("default")), "{problems:?}");
-        assert!(problems.iter().any(|p| p.contains("x-taos-scope")), "{problems:?}");
+        assert!(
+            problems.iter().any(|p| p.contains("x-taos-scope")),
+            "{problems:?}"
+        );
         assert!(problems.iter().any(|p| p.contains("4XX")), "{problems:?}");
     }
 }

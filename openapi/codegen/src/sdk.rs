@@ -16,7 +16,9 @@ fn settings() -> GenerationSettings {
 /// `taos_api::types`: every schema of the contract as a Rust type (typify's type space).
 pub fn types(spec: &Spec) -> Result<TokenStream> {
     let mut generator = Generator::new(&settings());
-    generator.generate_tokens(&spec.typed).map_err(|e| anyhow!("progenitor: {e}"))?;
+    generator
+        .generate_tokens(&spec.typed)
+        .map_err(|e| anyhow!("progenitor: {e}"))?;
     let types = generator.get_type_space().to_stream();
     Ok(quote::quote! {
         #![allow(clippy::all, unused_imports, irrefutable_let_patterns)]
@@ -30,11 +32,17 @@ pub fn client(spec: &Spec) -> Result<TokenStream> {
     if let Some(schemas) = spec.json["components"]["schemas"].as_object() {
         for (name, schema) in schemas {
             let is_string_enum = schema["type"] == "string" && schema.get("enum").is_some();
-            let impls = if is_string_enum { vec![TypeImpl::FromStr, TypeImpl::Display] } else { vec![] };
+            let impls = if is_string_enum {
+                vec![TypeImpl::FromStr, TypeImpl::Display]
+            } else {
+                vec![]
+            };
             s.with_replacement(name, format!("::taos_api::types::{name}"), impls.into_iter());
         }
     }
-    let tokens = Generator::new(&s).generate_tokens(&spec.typed).map_err(|e| anyhow!("progenitor: {e}"))?;
+    let tokens = Generator::new(&s)
+        .generate_tokens(&spec.typed)
+        .map_err(|e| anyhow!("progenitor: {e}"))?;
     Ok(quote::quote! {
         #![allow(clippy::all, unused_imports, irrefutable_let_patterns, mismatched_lifetime_syntaxes)]
         #tokens

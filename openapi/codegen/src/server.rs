@@ -30,8 +30,16 @@ fn ops(spec: &Spec) -> Result<Vec<Op<'_>>> {
         .into_iter()
         .enumerate()
         .map(|(index, (path, method, value))| {
-            let id = value["operationId"].as_str().ok_or_else(|| anyhow!("{method} {path} has no operationId"))?;
-            Ok(Op { index, id, method, path, value })
+            let id = value["operationId"]
+                .as_str()
+                .ok_or_else(|| anyhow!("{method} {path} has no operationId"))?;
+            Ok(Op {
+                index,
+                id,
+                method,
+                path,
+                value,
+            })
         })
         .collect()
 }
@@ -65,8 +73,14 @@ pub fn operations(spec: &Spec) -> Result<TokenStream> {
         let tag = lit(op.value["tags"][0].as_str().unwrap_or_default());
         let summary = lit(op.value["summary"].as_str().unwrap_or_default());
         let scope = opt_lit(op.value["x-taos-scope"].as_str());
-        let public = op.value.get("security").and_then(Value::as_array).is_some_and(|s| s.is_empty());
-        let idempotent = params(spec, op)?.iter().any(|p| p.location == "header" && p.name == "Idempotency-Key");
+        let public = op
+            .value
+            .get("security")
+            .and_then(Value::as_array)
+            .is_some_and(|s| s.is_empty());
+        let idempotent = params(spec, op)?
+            .iter()
+            .any(|p| p.location == "header" && p.name == "Idempotency-Key");
         entries.push(quote! {
             Operation { id: #id, method: #method, path: #path, tag: #tag, summary: #summary,
                         scope: #scope, public: #public, idempotent: #idempotent }
@@ -82,7 +96,9 @@ pub fn operations(spec: &Spec) -> Result<TokenStream> {
         let title = lit(tag["x-displayName"].as_str().unwrap_or_default());
         let description = lit(tag["description"].as_str().unwrap_or_default());
         let doc_url = lit(tag["x-taos-doc"].as_str().unwrap_or_default());
-        tags.push(quote! { Tag { name: #name, title: #title, description: #description, doc_url: #doc_url } });
+        tags.push(
+            quote! { Tag { name: #name, title: #title, description: #description, doc_url: #doc_url } },
+        );
     }
     Ok(quote! {
         //! Every operation of the contract with what the server needs to know about it before
@@ -151,17 +167,33 @@ fn params<'a>(spec: &'a Spec, op: &Op<'a>) -> Result<Vec<Param<'a>>> {
     let mut out = Vec::new();
     for p in op.value["parameters"].as_array().into_iter().flatten() {
         let p = spec::deref(&spec.json, p);
-        let name = p["name"].as_str().ok_or_else(|| anyhow!("{}: parameter without name", op.id))?;
-        let location = p["in"].as_str().ok_or_else(|| anyhow!("{}: parameter {name} without `in`", op.id))?;
+        let name = p["name"]
+            .as_str()
+            .ok_or_else(|| anyhow!("{}: parameter without name", op.id))?;
+        let location = p["in"]
+            .as_str()
+            .ok_or_else(|| anyhow!("{}: parameter {name} without `in`", op.id))?;
         let schema = spec::deref(&spec.json, &p["schema"]);
-        let hint = p["x-taos-error"].as_str().or_else(|| schema["x-taos-error"].as_str());
-        out.push(Param { name, location, required: p["required"].as_bool().unwrap_or(false), schema, hint });
+        let hint = p["x-taos-error"]
+            .as_str()
+            .or_else(|| schema["x-taos-error"].as_str());
+        out.push(Param {
+            name,
+            location,
+            required: p["required"].as_bool().unwrap_or(false),
+            schema,
+            hint,
+        });
     }
     Ok(out)
 }
 
 /// The field type and the parsing expression of one parameter. `raw` is an `Option<&str>`.
-fn param_parser(op: &Op, p: &Param, raw: TokenStream) -> Result<(TokenStream, TokenStream, Option<TokenStream>)> {
+fn param_parser(
+    op: &Op,
+    p: &Param,
+    raw: TokenStream,
+) -> Result<(TokenStream, TokenStream, Option<TokenStream>)> {
     let name = lit(p.name);
     let location = match p.location {
         "path" => quote!(rt::Location::Path),
@@ -183,8 +215,13 @@ fn param_parser(op: &Op, p: &Param, raw: TokenStream) -> Result<(TokenStream, To
             let max = opt_usize(s.get("maxLength"));
             let (pattern, stat) = match s["pattern"].as_str() {
                 Some(pat) => {
-                    regress::Regex::new(pat).with_context(|| format!("{}: pattern of {} does not compile", op.id, p.name))?;
-                    let ident = format_ident!("RE_{}_{}", op.id.to_snake_case().to_uppercase(), p.name.to_snake_case().to_uppercase());
+                    regress::Regex::new(pat)
+                        .with_context(|| format!("{}: pattern of {} does not compile", op.id, p.name))?;
+                    let ident = format_ident!(
+                        "RE_{}_{}",
+                        op.id.to_snake_case().to_uppercase(),
+                        p.name.to_snake_case().to_uppercase()
+                    );
                     let pat_lit = lit(pat);
                     let stat = quote! {
                         static #ident: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(|| {
@@ -204,8 +241,16 @@ fn param_parser(op: &Op, p: &Param, raw: TokenStream) -> Result<(TokenStream, To
             let parse = quote!(rt::integer(#name, #location, #raw, #min, #max, #hint));
             (quote!(i64), parse, None)
         }
-        (Some("boolean"), _) => (quote!(bool), quote!(rt::boolean(#name, #location, #raw, #hint)), None),
-        _ => bail!("{}: parameter {} must be a string, integer or boolean", op.id, p.name),
+        (Some("boolean"), _) => (
+            quote!(bool),
+            quote!(rt::boolean(#name, #location, #raw, #hint)),
+            None,
+        ),
+        _ => bail!(
+            "{}: parameter {} must be a string, integer or boolean",
+            op.id,
+            p.name
+        ),
     };
     let parse = if required {
         match default {
@@ -213,7 +258,9 @@ fn param_parser(op: &Op, p: &Param, raw: TokenStream) -> Result<(TokenStream, To
                 let d = match d {
                     Value::Bool(b) => quote!(#b),
                     Value::Number(n) => {
-                        let n = n.as_i64().ok_or_else(|| anyhow!("{}: default of {} is not an integer", op.id, p.name))?;
+                        let n = n
+                            .as_i64()
+                            .ok_or_else(|| anyhow!("{}: default of {} is not an integer", op.id, p.name))?;
                         quote!(#n)
                     }
                     Value::String(v) => {
@@ -261,7 +308,9 @@ struct Body {
 }
 
 fn body(spec: &Spec, op: &Op) -> Result<Option<Body>> {
-    let Some(rb) = op.value.get("requestBody") else { return Ok(None) };
+    let Some(rb) = op.value.get("requestBody") else {
+        return Ok(None);
+    };
     let rb = spec::deref(&spec.json, rb);
     let schema = &rb["content"]["application/json"]["schema"];
     let name = spec::schema_ref_name(schema)
@@ -269,11 +318,21 @@ fn body(spec: &Spec, op: &Op) -> Result<Option<Body>> {
     let ident = format_ident!("{}", name.to_upper_camel_case());
     let mut hints = Vec::new();
     collect_hints(&spec.json, schema, &mut Vec::new(), &mut hints, 0);
-    Ok(Some(Body { ty: quote!(types::#ident), required: rb["required"].as_bool().unwrap_or(false), hints }))
+    Ok(Some(Body {
+        ty: quote!(types::#ident),
+        required: rb["required"].as_bool().unwrap_or(false),
+        hints,
+    }))
 }
 
 /// Walks a request schema for `x-taos-error` on properties, objects and array items.
-fn collect_hints(root: &Value, schema: &Value, path: &mut Vec<String>, out: &mut Vec<(Vec<String>, String)>, depth: usize) {
+fn collect_hints(
+    root: &Value,
+    schema: &Value,
+    path: &mut Vec<String>,
+    out: &mut Vec<(Vec<String>, String)>,
+    depth: usize,
+) {
     if depth > 16 {
         return;
     }
@@ -330,15 +389,27 @@ fn successes(spec: &Spec, op: &Op) -> Result<Vec<Success>> {
         let body = match resp.get("content") {
             Some(content) => {
                 let schema = &content["application/json"]["schema"];
-                let name = spec::schema_ref_name(schema)
-                    .ok_or_else(|| anyhow!("{}: the {status} response must be a $ref to components/schemas", op.id))?;
+                let name = spec::schema_ref_name(schema).ok_or_else(|| {
+                    anyhow!(
+                        "{}: the {status} response must be a $ref to components/schemas",
+                        op.id
+                    )
+                })?;
                 let ident = format_ident!("{}", name.to_upper_camel_case());
                 Some(quote!(types::#ident))
             }
             None => None,
         };
-        let headers = resp["headers"].as_object().map(|h| h.keys().cloned().collect()).unwrap_or_default();
-        out.push(Success { variant, status: status_tokens, body, headers });
+        let headers = resp["headers"]
+            .as_object()
+            .map(|h| h.keys().cloned().collect())
+            .unwrap_or_default();
+        out.push(Success {
+            variant,
+            status: status_tokens,
+            body,
+            headers,
+        });
     }
     if out.is_empty() {
         bail!("{}: no success response", op.id);
@@ -376,7 +447,11 @@ pub fn server(spec: &Spec) -> Result<TokenStream> {
 
         let needs_raw = params.iter().any(|p| p.location != "header");
         if needs_raw {
-            let query_names: Vec<Literal> = params.iter().filter(|p| p.location == "query").map(|p| lit(p.name)).collect();
+            let query_names: Vec<Literal> = params
+                .iter()
+                .filter(|p| p.location == "query")
+                .map(|p| lit(p.name))
+                .collect();
             steps.push(quote! {
                 let raw = match rt::RawParams::extract(&mut parts, &[#(#query_names),*]).await {
                     Ok(raw) => raw,
@@ -384,7 +459,11 @@ pub fn server(spec: &Spec) -> Result<TokenStream> {
                 };
             });
         }
-        for (location, suffix, accessor) in [("path", "Path", quote!(raw.path)), ("query", "Query", quote!(raw.query)), ("header", "Headers", quote!(rt::header))] {
+        for (location, suffix, accessor) in [
+            ("path", "Path", quote!(raw.path)),
+            ("query", "Query", quote!(raw.query)),
+            ("header", "Headers", quote!(rt::header)),
+        ] {
             let group: Vec<&Param> = params.iter().filter(|p| p.location == location).collect();
             if group.is_empty() {
                 continue;
@@ -395,7 +474,11 @@ pub fn server(spec: &Spec) -> Result<TokenStream> {
             for p in &group {
                 let field = format_ident!("{}", p.name.to_snake_case());
                 let name = lit(p.name);
-                let raw = if location == "header" { quote!(#accessor(parts, #name)?) } else { quote!(#accessor(#name)) };
+                let raw = if location == "header" {
+                    quote!(#accessor(parts, #name)?)
+                } else {
+                    quote!(#accessor(#name))
+                };
                 let (ty, parse, extra) = param_parser(op, p, raw)?;
                 if let Some(extra) = extra {
                     items.push(extra);
@@ -473,7 +556,11 @@ pub fn server(spec: &Spec) -> Result<TokenStream> {
             let status = &s.status;
             let headers_ident = format_ident!("{camel}ResponseHeaders");
             if !s.headers.is_empty() {
-                let fields: Vec<_> = s.headers.iter().map(|h| format_ident!("{}", h.to_snake_case())).collect();
+                let fields: Vec<_> = s
+                    .headers
+                    .iter()
+                    .map(|h| format_ident!("{}", h.to_snake_case()))
+                    .collect();
                 let names: Vec<_> = s.headers.iter().map(|h| lit(&h.to_lowercase())).collect();
                 let hdoc = format!("Response headers of `{}`.", op.id);
                 items.push(quote! {
@@ -518,7 +605,10 @@ pub fn server(spec: &Spec) -> Result<TokenStream> {
                 }
             }
         }
-        let rdoc = format!("The success responses of `{}`; errors go through `Api::Halt`.", op.id);
+        let rdoc = format!(
+            "The success responses of `{}`; errors go through `Api::Halt`.",
+            op.id
+        );
         items.push(quote! {
             #[doc = #rdoc]
             #[derive(Debug, Clone, PartialEq)]
@@ -536,7 +626,11 @@ pub fn server(spec: &Spec) -> Result<TokenStream> {
         });
 
         let body_param = if reads_body { quote!(body) } else { quote!(_body) };
-        let parts_mut = if needs_raw { quote!(mut parts) } else { quote!(parts) };
+        let parts_mut = if needs_raw {
+            quote!(mut parts)
+        } else {
+            quote!(parts)
+        };
         items.push(quote! {
             async fn #handler_ident<A: Api>(
                 ::axum::extract::State(api): ::axum::extract::State<::std::sync::Arc<A>>,

@@ -53,4 +53,6 @@ pub fn operations(json: &Value) -> Vec<(&str, &str, &Value)> {
     out
 }
 
-pub const METHODS: &[&str] = &["get", "put", "post", "delete", "options", "head", "patch", "trace"];
+pub const METHODS: &[&str] = &[
+    "get", "put", "post", "delete", "options", "head", "patch", "trace",
+];

@@ -36,7 +36,10 @@ pub fn agent(v: &AgentView) -> types::Agent {
         can_read_user_memory: a.can_read_user_memory,
         scope: a.scope.clone(),
         status: status(&a.status),
-        owner: types::AgentOwner { user_id: a.user_id, username: v.owner_username.clone() },
+        owner: types::AgentOwner {
+            user_id: a.user_id,
+            username: v.owner_username.clone(),
+        },
         has_token: token.is_some(),
         issued_at: token.map(|t| t.created_at),
         last_used_at: token.and_then(|t| t.last_used_at),

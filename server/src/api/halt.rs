@@ -11,7 +11,10 @@ use crate::errors::{self, Error};
 pub enum Halt {
     Error(Error),
     /// A stored answer to an earlier request with the same `Idempotency-Key`.
-    Replay { status: u16, body: String },
+    Replay {
+        status: u16,
+        body: String,
+    },
 }
 
 impl From<Error> for Halt {
@@ -38,7 +41,12 @@ pub fn error_body(e: &Error) -> Value {
 fn challenge(e: &Error) -> Option<String> {
     let quote = |s: &str| s.replace(['"', '\\'], "'");
     if std::ptr::eq(e.kind, &errors::SCOPE_DENIED) {
-        let scope = e.extra.iter().find(|(k, _)| *k == "required_scope").map(|(_, v)| v.as_str()).unwrap_or("");
+        let scope = e
+            .extra
+            .iter()
+            .find(|(k, _)| *k == "required_scope")
+            .map(|(_, v)| v.as_str())
+            .unwrap_or("");
         return Some(format!(
             "Bearer realm=\"taos\", error=\"insufficient_scope\", error_description=\"{}\", scope=\"{}\"",
             quote(&e.detail),
@@ -51,7 +59,10 @@ fn challenge(e: &Error) -> Option<String> {
     if std::ptr::eq(e.kind, &errors::AUTH_REQUIRED) || std::ptr::eq(e.kind, &errors::INVALID_CREDENTIALS) {
         return Some("Bearer realm=\"taos\"".into());
     }
-    Some(format!("Bearer realm=\"taos\", error=\"invalid_token\", error_description=\"{}\"", quote(&e.detail)))
+    Some(format!(
+        "Bearer realm=\"taos\", error=\"invalid_token\", error_description=\"{}\"",
+        quote(&e.detail)
+    ))
 }
 
 impl IntoResponse for Halt {

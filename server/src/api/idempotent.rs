@@ -62,5 +62,7 @@ where
 }
 
 async fn spawn<T: Send + 'static>(fut: impl Future<Output = Result<T>> + Send + 'static) -> Result<T> {
-    tokio::spawn(fut).await.map_err(|e| Error::internal("request task", e))?
+    tokio::spawn(fut)
+        .await
+        .map_err(|e| Error::internal("request task", e))?
 }

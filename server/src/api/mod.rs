@@ -32,7 +32,10 @@ impl Api {
 
     fn session_cookie(&self, value: &str, max_age: i64) -> String {
         let secure = if self.state.secure_cookies { "; Secure" } else { "" };
-        format!("{}={value}; Max-Age={max_age}; Path=/; HttpOnly; SameSite=Lax{secure}", auth::SESSION_COOKIE)
+        format!(
+            "{}={value}; Max-Age={max_age}; Path=/; HttpOnly; SameSite=Lax{secure}",
+            auth::SESSION_COOKIE
+        )
     }
 }
 
@@ -61,8 +64,11 @@ fn check_days(days: Option<&types::ExpiresInDays>) -> Result<Option<i64>, Error>
 
 fn check_scope(scope: Option<&types::Scope>) -> Result<Option<Vec<String>>, Error> {
     match scope {
-        Some(s) if s.len() > 64 => Err(Error::new(&errors::VALIDATION_ERROR, "Field `scope`: at most 64 patterns.")
-            .with("field", "scope")),
+        Some(s) if s.len() > 64 => Err(Error::new(
+            &errors::VALIDATION_ERROR,
+            "Field `scope`: at most 64 patterns.",
+        )
+        .with("field", "scope")),
         other => Ok(strings(other.map(|s| s.as_slice()))),
     }
 }
@@ -93,7 +99,10 @@ impl wire::Api for Api {
         let routes = TAGS
             .iter()
             .map(|tag| {
-                let ops: Vec<&Operation> = operations::OPERATIONS.iter().filter(|o| o.tag == tag.name).collect();
+                let ops: Vec<&Operation> = operations::OPERATIONS
+                    .iter()
+                    .filter(|o| o.tag == tag.name)
+                    .collect();
                 let mut scopes: Vec<String> = ops.iter().filter_map(|o| o.scope.map(String::from)).collect();
                 scopes.sort();
                 scopes.dedup();
@@ -126,15 +135,23 @@ impl wire::Api for Api {
             },
         )
         .await?;
-        Ok(wire::SetupAccountResponse::Created(types::SetupResponse { user: convert::user(&user), token }))
+        Ok(wire::SetupAccountResponse::Created(types::SetupResponse {
+            user: convert::user(&user),
+            token,
+        }))
     }
 
     async fn login(&self, _ctx: Ctx, body: types::LoginRequest) -> Res<wire::LoginResponse> {
-        let (user, secret, session) = accounts::login(&self.state.store, &body.username, &body.password).await?;
+        let (user, secret, session) =
+            accounts::login(&self.state.store, &body.username, &body.password).await?;
         let max_age = (session.expires_at - chrono::Utc::now()).num_seconds().max(0);
         Ok(wire::LoginResponse::Ok(
-            types::LoginResponse { user: convert::user(&user) },
-            wire::LoginResponseHeaders { set_cookie: Some(self.session_cookie(&secret, max_age)) },
+            types::LoginResponse {
+                user: convert::user(&user),
+            },
+            wire::LoginResponseHeaders {
+                set_cookie: Some(self.session_cookie(&secret, max_age)),
+            },
         ))
     }
 
@@ -158,14 +175,22 @@ impl wire::Api for Api {
         }))
     }
 
-    async fn create_user_token(&self, _ctx: Ctx, body: types::UserTokenCreate) -> Res<wire::CreateUserTokenResponse> {
+    async fn create_user_token(
+        &self,
+        _ctx: Ctx,
+        body: types::UserTokenCreate,
+    ) -> Res<wire::CreateUserTokenResponse> {
         let user = accounts::check_password(&self.state.store, &body.username, &body.password).await?;
         let expires_in_days = check_days(body.expires_in_days.as_ref())?;
         let scope = check_scope(body.scope.as_ref())?;
         let (token, secret) = accounts::create_personal_token(
             &self.state.store,
             &user,
-            accounts::NewPersonalToken { label: body.label.to_string(), scope, expires_in_days },
+            accounts::NewPersonalToken {
+                label: body.label.to_string(),
+                scope,
+                expires_in_days,
+            },
         )
         .await?;
         Ok(wire::CreateUserTokenResponse::Created(types::UserTokenCreated {
@@ -182,13 +207,25 @@ impl wire::Api for Api {
         Ok(wire::WhoamiResponse::Ok(convert::whoami(ctx.caller()?)))
     }
 
-    async fn list_user_tokens(&self, ctx: Ctx, q: wire::ListUserTokensQuery) -> Res<wire::ListUserTokensResponse> {
-        let page = accounts::list_personal_tokens(&self.state.store, ctx.caller()?, q.cursor, limit(q.limit)).await?;
+    async fn list_user_tokens(
+        &self,
+        ctx: Ctx,
+        q: wire::ListUserTokensQuery,
+    ) -> Res<wire::ListUserTokensResponse> {
+        let page = accounts::list_personal_tokens(&self.state.store, ctx.caller()?, q.cursor, limit(q.limit))
+            .await?;
         let (items, next_cursor) = convert::page(page, convert::user_token);
-        Ok(wire::ListUserTokensResponse::Ok(types::UserTokenList { items, next_cursor }))
+        Ok(wire::ListUserTokensResponse::Ok(types::UserTokenList {
+            items,
+            next_cursor,
+        }))
     }
 
-    async fn revoke_user_token(&self, ctx: Ctx, path: wire::RevokeUserTokenPath) -> Res<wire::RevokeUserTokenResponse> {
+    async fn revoke_user_token(
+        &self,
+        ctx: Ctx,
+        path: wire::RevokeUserTokenPath,
+    ) -> Res<wire::RevokeUserTokenResponse> {
         accounts::revoke_personal_token(&self.state.store, ctx.caller()?, path.id).await?;
         Ok(wire::RevokeUserTokenResponse::NoContent)
     }
@@ -198,7 +235,10 @@ impl wire::Api for Api {
     async fn list_users(&self, ctx: Ctx, q: wire::ListUsersQuery) -> Res<wire::ListUsersResponse> {
         let page = accounts::list_users(&self.state.store, ctx.caller()?, q.cursor, limit(q.limit)).await?;
         let (items, next_cursor) = convert::page(page, convert::user);
-        Ok(wire::ListUsersResponse::Ok(types::UserList { items, next_cursor }))
+        Ok(wire::ListUsersResponse::Ok(types::UserList {
+            items,
+            next_cursor,
+        }))
     }
 
     async fn create_user(&self, ctx: Ctx, body: types::UserCreate) -> Res<wire::CreateUserResponse> {
@@ -227,10 +267,18 @@ impl wire::Api for Api {
     async fn list_agents(&self, ctx: Ctx, q: wire::ListAgentsQuery) -> Res<wire::ListAgentsResponse> {
         let page = agents::list(&self.state.store, ctx.caller()?, q.cursor, limit(q.limit)).await?;
         let (items, next_cursor) = convert::page(page, convert::agent);
-        Ok(wire::ListAgentsResponse::Ok(types::AgentList { items, next_cursor }))
+        Ok(wire::ListAgentsResponse::Ok(types::AgentList {
+            items,
+            next_cursor,
+        }))
     }
 
-    async fn create_agent(&self, ctx: Ctx, h: wire::CreateAgentHeaders, body: types::AgentCreate) -> Res<wire::CreateAgentResponse> {
+    async fn create_agent(
+        &self,
+        ctx: Ctx,
+        h: wire::CreateAgentHeaders,
+        body: types::AgentCreate,
+    ) -> Res<wire::CreateAgentResponse> {
         let scope = check_scope(body.scope.as_ref())?;
         let spec = agents::AgentSpec {
             display_name: body.name.to_string(),
@@ -241,35 +289,73 @@ impl wire::Api for Api {
             can_read_user_memory: body.can_read_user_memory,
             scope,
         };
-        let answer = idempotent::run(&self.state, ctx.caller()?, op::CREATE_AGENT, h.idempotency_key, &body, 201, |state, caller| async move {
-            agents::create(&state.store, &caller, spec).await.map(|v| convert::agent(&v))
-        })
+        let answer = idempotent::run(
+            &self.state,
+            ctx.caller()?,
+            op::CREATE_AGENT,
+            h.idempotency_key,
+            &body,
+            201,
+            |state, caller| async move {
+                agents::create(&state.store, &caller, spec)
+                    .await
+                    .map(|v| convert::agent(&v))
+            },
+        )
         .await?;
         let (agent, replayed) = replayed(answer);
-        Ok(wire::CreateAgentResponse::Created(agent, wire::CreateAgentResponseHeaders { idempotent_replayed: replayed }))
+        Ok(wire::CreateAgentResponse::Created(
+            agent,
+            wire::CreateAgentResponseHeaders {
+                idempotent_replayed: replayed,
+            },
+        ))
     }
 
-    async fn list_archived_agents(&self, ctx: Ctx, q: wire::ListArchivedAgentsQuery) -> Res<wire::ListArchivedAgentsResponse> {
+    async fn list_archived_agents(
+        &self,
+        ctx: Ctx,
+        q: wire::ListArchivedAgentsQuery,
+    ) -> Res<wire::ListArchivedAgentsResponse> {
         let page = agents::list_archived(&self.state.store, ctx.caller()?, q.cursor, limit(q.limit)).await?;
         let (items, next_cursor) = convert::page(page, convert::archived);
-        Ok(wire::ListArchivedAgentsResponse::Ok(types::ArchivedAgentList { items, next_cursor }))
+        Ok(wire::ListArchivedAgentsResponse::Ok(types::ArchivedAgentList {
+            items,
+            next_cursor,
+        }))
     }
 
-    async fn restore_archived_agent(&self, ctx: Ctx, path: wire::RestoreArchivedAgentPath) -> Res<wire::RestoreArchivedAgentResponse> {
+    async fn restore_archived_agent(
+        &self,
+        ctx: Ctx,
+        path: wire::RestoreArchivedAgentPath,
+    ) -> Res<wire::RestoreArchivedAgentResponse> {
         let view = agents::restore(&self.state.store, ctx.caller()?, path.id).await?;
         Ok(wire::RestoreArchivedAgentResponse::Ok(convert::agent(&view)))
     }
 
-    async fn purge_archived_agent(&self, ctx: Ctx, path: wire::PurgeArchivedAgentPath) -> Res<wire::PurgeArchivedAgentResponse> {
+    async fn purge_archived_agent(
+        &self,
+        ctx: Ctx,
+        path: wire::PurgeArchivedAgentPath,
+    ) -> Res<wire::PurgeArchivedAgentResponse> {
         agents::purge(&self.state.store, ctx.caller()?, path.id).await?;
         Ok(wire::PurgeArchivedAgentResponse::NoContent)
     }
 
-    async fn import_agent(&self, ctx: Ctx, h: wire::ImportAgentHeaders, body: types::AgentExport) -> Res<wire::ImportAgentResponse> {
+    async fn import_agent(
+        &self,
+        ctx: Ctx,
+        h: wire::ImportAgentHeaders,
+        body: types::AgentExport,
+    ) -> Res<wire::ImportAgentResponse> {
         if body.version.get() != 1 {
             return Err(Error::new(
                 &errors::INVALID_EXPORT_DATA,
-                format!("Export documents of version {} are not known; only version 1 exists.", body.version),
+                format!(
+                    "Export documents of version {} are not known; only version 1 exists.",
+                    body.version
+                ),
             )
             .into());
         }
@@ -286,12 +372,27 @@ impl wire::Api for Api {
                 scope: check_scope(a.scope.as_ref())?,
             },
         };
-        let answer = idempotent::run(&self.state, ctx.caller()?, op::IMPORT_AGENT, h.idempotency_key, &body, 201, |state, caller| async move {
-            agents::import(&state.store, &caller, exported).await.map(|v| convert::agent(&v))
-        })
+        let answer = idempotent::run(
+            &self.state,
+            ctx.caller()?,
+            op::IMPORT_AGENT,
+            h.idempotency_key,
+            &body,
+            201,
+            |state, caller| async move {
+                agents::import(&state.store, &caller, exported)
+                    .await
+                    .map(|v| convert::agent(&v))
+            },
+        )
         .await?;
         let (agent, replayed) = replayed(answer);
-        Ok(wire::ImportAgentResponse::Created(agent, wire::ImportAgentResponseHeaders { idempotent_replayed: replayed }))
+        Ok(wire::ImportAgentResponse::Created(
+            agent,
+            wire::ImportAgentResponseHeaders {
+                idempotent_replayed: replayed,
+            },
+        ))
     }
 
     async fn get_agent(&self, ctx: Ctx, path: wire::GetAgentPath) -> Res<wire::GetAgentResponse> {
@@ -299,7 +400,12 @@ impl wire::Api for Api {
         Ok(wire::GetAgentResponse::Ok(convert::agent(&view)))
     }
 
-    async fn update_agent(&self, ctx: Ctx, path: wire::UpdateAgentPath, body: types::AgentUpdate) -> Res<wire::UpdateAgentResponse> {
+    async fn update_agent(
+        &self,
+        ctx: Ctx,
+        path: wire::UpdateAgentPath,
+        body: types::AgentUpdate,
+    ) -> Res<wire::UpdateAgentResponse> {
         let update = agents::Update {
             host: body.host.map(|s| s.to_string()),
             qmd_index: body.qmd_index.map(|s| s.to_string()),
@@ -317,8 +423,16 @@ impl wire::Api for Api {
         Ok(wire::DeleteAgentResponse::Ok(convert::archived(&agent)))
     }
 
-    async fn set_agent_permissions(&self, ctx: Ctx, path: wire::SetAgentPermissionsPath, body: types::AgentPermissions) -> Res<wire::SetAgentPermissionsResponse> {
-        let update = agents::Update { can_read_user_memory: Some(body.can_read_user_memory), ..Default::default() };
+    async fn set_agent_permissions(
+        &self,
+        ctx: Ctx,
+        path: wire::SetAgentPermissionsPath,
+        body: types::AgentPermissions,
+    ) -> Res<wire::SetAgentPermissionsResponse> {
+        let update = agents::Update {
+            can_read_user_memory: Some(body.can_read_user_memory),
+            ..Default::default()
+        };
         let view = agents::update(&self.state.store, ctx.caller()?, &path.name, update).await?;
         Ok(wire::SetAgentPermissionsResponse::Ok(convert::agent(&view)))
     }
@@ -342,15 +456,22 @@ impl wire::Api for Api {
         });
         // Built as JSON and checked against the contract's own type, so an export is always
         // a document import accepts.
-        let doc: types::AgentExport = serde_json::from_value(doc).map_err(|e| Error::internal("building an export", e))?;
+        let doc: types::AgentExport =
+            serde_json::from_value(doc).map_err(|e| Error::internal("building an export", e))?;
         Ok(wire::ExportAgentResponse::Ok(doc))
     }
 
-    async fn issue_agent_token(&self, ctx: Ctx, path: wire::IssueAgentTokenPath, body: Option<types::TokenIssueRequest>) -> Res<wire::IssueAgentTokenResponse> {
+    async fn issue_agent_token(
+        &self,
+        ctx: Ctx,
+        path: wire::IssueAgentTokenPath,
+        body: Option<types::TokenIssueRequest>,
+    ) -> Res<wire::IssueAgentTokenResponse> {
         let body = body.unwrap_or_default();
         let scope = check_scope(body.scope.as_ref())?;
         let days = check_days(body.expires_in_days.as_ref())?;
-        let (view, token, secret) = agents::issue_token(&self.state.store, ctx.caller()?, &path.name, scope, days).await?;
+        let (view, token, secret) =
+            agents::issue_token(&self.state.store, ctx.caller()?, &path.name, scope, days).await?;
         Ok(wire::IssueAgentTokenResponse::Ok(types::IssuedAgentToken {
             token: secret,
             agent: view.agent.slug,
@@ -360,7 +481,11 @@ impl wire::Api for Api {
         }))
     }
 
-    async fn revoke_agent_token(&self, ctx: Ctx, path: wire::RevokeAgentTokenPath) -> Res<wire::RevokeAgentTokenResponse> {
+    async fn revoke_agent_token(
+        &self,
+        ctx: Ctx,
+        path: wire::RevokeAgentTokenPath,
+    ) -> Res<wire::RevokeAgentTokenResponse> {
         agents::revoke_token(&self.state.store, ctx.caller()?, &path.name).await?;
         Ok(wire::RevokeAgentTokenResponse::NoContent)
     }
@@ -380,23 +505,48 @@ impl wire::Api for Api {
             },
         )
         .await?;
-        Ok(wire::NotifyUserResponse::Ok(types::NotifyResponse { delivered: true, notification_id: n.id }))
+        Ok(wire::NotifyUserResponse::Ok(types::NotifyResponse {
+            delivered: true,
+            notification_id: n.id,
+        }))
     }
 
-    async fn list_notifications(&self, ctx: Ctx, q: wire::ListNotificationsQuery) -> Res<wire::ListNotificationsResponse> {
-        let page = notifications::list(&self.state.store, ctx.caller()?, q.unread_only, q.cursor, limit(q.limit)).await?;
+    async fn list_notifications(
+        &self,
+        ctx: Ctx,
+        q: wire::ListNotificationsQuery,
+    ) -> Res<wire::ListNotificationsResponse> {
+        let page = notifications::list(
+            &self.state.store,
+            ctx.caller()?,
+            q.unread_only,
+            q.cursor,
+            limit(q.limit),
+        )
+        .await?;
         let (items, next_cursor) = convert::page(page, convert::notification);
-        Ok(wire::ListNotificationsResponse::Ok(types::NotificationList { items, next_cursor }))
+        Ok(wire::ListNotificationsResponse::Ok(types::NotificationList {
+            items,
+            next_cursor,
+        }))
     }
 
-    async fn mark_notification_read(&self, ctx: Ctx, path: wire::MarkNotificationReadPath) -> Res<wire::MarkNotificationReadResponse> {
+    async fn mark_notification_read(
+        &self,
+        ctx: Ctx,
+        path: wire::MarkNotificationReadPath,
+    ) -> Res<wire::MarkNotificationReadResponse> {
         let updated = notifications::mark_read(&self.state.store, ctx.caller()?, path.id).await?;
-        Ok(wire::MarkNotificationReadResponse::Ok(types::UpdatedCount { updated: updated as i64 }))
+        Ok(wire::MarkNotificationReadResponse::Ok(types::UpdatedCount {
+            updated: updated as i64,
+        }))
     }
 
     async fn mark_all_notifications_read(&self, ctx: Ctx) -> Res<wire::MarkAllNotificationsReadResponse> {
         let updated = notifications::mark_all_read(&self.state.store, ctx.caller()?).await?;
-        Ok(wire::MarkAllNotificationsReadResponse::Ok(types::UpdatedCount { updated: updated as i64 }))
+        Ok(wire::MarkAllNotificationsReadResponse::Ok(types::UpdatedCount {
+            updated: updated as i64,
+        }))
     }
 }
 
@@ -410,7 +560,9 @@ fn replayed<T>(answer: Answer<T>) -> (T, Option<String>) {
 /// The longest run of path segments all paths share.
 fn common_prefix<'a>(paths: impl Iterator<Item = &'a str>) -> String {
     let paths: Vec<Vec<&str>> = paths.map(|p| p.split('/').collect()).collect();
-    let Some(first) = paths.first() else { return "/".into() };
+    let Some(first) = paths.first() else {
+        return "/".into();
+    };
     let mut shared = Vec::new();
     for (i, seg) in first.iter().enumerate() {
         if !paths.iter().all(|p| p.get(i) == Some(seg)) {
@@ -428,8 +580,14 @@ mod tests {
 
     #[test]
     fn prefixes() {
-        assert_eq!(common_prefix(["/api/agents", "/api/agents/{name}"].into_iter()), "/api/agents");
-        assert_eq!(common_prefix(["/api/agents/{name}/token/issue", "/api/agents/{name}/token"].into_iter()), "/api/agents/{name}/token");
+        assert_eq!(
+            common_prefix(["/api/agents", "/api/agents/{name}"].into_iter()),
+            "/api/agents"
+        );
+        assert_eq!(
+            common_prefix(["/api/agents/{name}/token/issue", "/api/agents/{name}/token"].into_iter()),
+            "/api/agents/{name}/token"
+        );
         assert_eq!(common_prefix(["/api/health", "/api"].into_iter()), "/api");
         assert_eq!(common_prefix(["/auth/setup", "/auth/login"].into_iter()), "/auth");
     }

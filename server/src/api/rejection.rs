@@ -6,7 +6,8 @@ use taos_api::server::{Location, Rejection};
 use crate::errors::{self, Error, Kind};
 
 fn hinted(hint: Option<&str>, fallback: &'static Kind) -> &'static Kind {
-    hint.and_then(|slug| errors::ALL.iter().copied().find(|k| k.slug == slug)).unwrap_or(fallback)
+    hint.and_then(|slug| errors::ALL.iter().copied().find(|k| k.slug == slug))
+        .unwrap_or(fallback)
 }
 
 pub fn to_error(r: Rejection) -> Error {
@@ -18,10 +19,18 @@ pub fn to_error(r: Rejection) -> Error {
                 None => "The body has no Content-Type; this operation takes `application/json`.".into(),
             },
         ),
-        Rejection::PayloadTooLarge => Error::new(&errors::PAYLOAD_TOO_LARGE, "The request body is larger than 1 MiB."),
-        Rejection::BodyUnreadable => Error::new(&errors::MALFORMED_JSON, "The request body could not be read."),
+        Rejection::PayloadTooLarge => Error::new(
+            &errors::PAYLOAD_TOO_LARGE,
+            "The request body is larger than 1 MiB.",
+        ),
+        Rejection::BodyUnreadable => {
+            Error::new(&errors::MALFORMED_JSON, "The request body could not be read.")
+        }
         Rejection::MissingBody => Error::new(&errors::VALIDATION_ERROR, "This operation needs a JSON body."),
-        Rejection::MalformedJson { message } => Error::new(&errors::MALFORMED_JSON, format!("The body is not valid JSON: {message}.")),
+        Rejection::MalformedJson { message } => Error::new(
+            &errors::MALFORMED_JSON,
+            format!("The body is not valid JSON: {message}."),
+        ),
         Rejection::InvalidBody { path, message, hint } => {
             let detail = if path == "." || path.is_empty() {
                 format!("The body does not match the schema: {message}.")
@@ -30,11 +39,18 @@ pub fn to_error(r: Rejection) -> Error {
             };
             Error::new(hinted(hint, &errors::VALIDATION_ERROR), detail).with("field", path)
         }
-        Rejection::InvalidParameter { name, location, message, hint } => {
+        Rejection::InvalidParameter {
+            name,
+            location,
+            message,
+            hint,
+        } => {
             let kind = hinted(hint, &errors::INVALID_PARAMETER);
             let mut e = Error::new(kind, format!("{}.", capitalize(&message)));
             if std::ptr::eq(kind, &errors::INVALID_PARAMETER) {
-                e = e.with("parameter", name).with("location", location_name(location));
+                e = e
+                    .with("parameter", name)
+                    .with("location", location_name(location));
             }
             e
         }

@@ -63,7 +63,10 @@ pub async fn setup(store: &Store, account: NewAccount) -> Result<(User, String)>
 }
 
 fn already_configured() -> Error {
-    Error::new(&errors::ALREADY_CONFIGURED, "taOS is already set up: the first user exists.")
+    Error::new(
+        &errors::ALREADY_CONFIGURED,
+        "taOS is already set up: the first user exists.",
+    )
 }
 
 /// Checks a username and password; a wrong username and a wrong password look the same,
@@ -93,7 +96,9 @@ pub async fn check_password(store: &Store, username: &str, password: &str) -> Re
 pub async fn login(store: &Store, username: &str, password: &str) -> Result<(User, String, Session)> {
     let user = check_password(store, username, password).await?;
     let secret = tokens::generate_session_secret();
-    let session = store.create_session(user.id, &tokens::hash(&secret), Utc::now() + SESSION_TTL).await?;
+    let session = store
+        .create_session(user.id, &tokens::hash(&secret), Utc::now() + SESSION_TTL)
+        .await?;
     Ok((user, secret, session))
 }
 
@@ -111,7 +116,11 @@ pub struct NewPersonalToken {
 }
 
 /// A personal user token, for a person who proved who they are with their password.
-pub async fn create_personal_token(store: &Store, user: &User, req: NewPersonalToken) -> Result<(Token, String)> {
+pub async fn create_personal_token(
+    store: &Store,
+    user: &User,
+    req: NewPersonalToken,
+) -> Result<(Token, String)> {
     let secret = tokens::generate(tokens::TokenKind::User);
     let token = store
         .create_user_token(NewUserToken {
@@ -125,9 +134,16 @@ pub async fn create_personal_token(store: &Store, user: &User, req: NewPersonalT
     Ok((token, secret))
 }
 
-pub async fn list_personal_tokens(store: &Store, caller: &Principal, after: Option<Uuid>, limit: u64) -> Result<Page<Token>> {
+pub async fn list_personal_tokens(
+    store: &Store,
+    caller: &Principal,
+    after: Option<Uuid>,
+    limit: u64,
+) -> Result<Page<Token>> {
     caller.require_person()?;
-    let rows = store.list_user_tokens(caller.user_id, after, pagination::fetch_size(limit)).await?;
+    let rows = store
+        .list_user_tokens(caller.user_id, after, pagination::fetch_size(limit))
+        .await?;
     Ok(pagination::page(rows, limit, |t| t.id))
 }
 
@@ -136,7 +152,10 @@ pub async fn revoke_personal_token(store: &Store, caller: &Principal, id: Uuid) 
     if store.revoke_user_token(caller.user_id, id).await? {
         Ok(())
     } else {
-        Err(Error::new(&errors::USER_TOKEN_NOT_FOUND, format!("You have no active personal token with id {id}.")))
+        Err(Error::new(
+            &errors::USER_TOKEN_NOT_FOUND,
+            format!("You have no active personal token with id {id}."),
+        ))
     }
 }
 
@@ -145,11 +164,19 @@ pub async fn create_user(store: &Store, caller: &Principal, account: NewAccount)
     let username = account.username.clone();
     match store.create_user(new_user(account).await?).await? {
         Ok(user) => Ok(user),
-        Err(_) => Err(Error::new(&errors::USERNAME_TAKEN, format!("The username '{username}' is taken."))),
+        Err(_) => Err(Error::new(
+            &errors::USERNAME_TAKEN,
+            format!("The username '{username}' is taken."),
+        )),
     }
 }
 
-pub async fn list_users(store: &Store, caller: &Principal, after: Option<Uuid>, limit: u64) -> Result<Page<User>> {
+pub async fn list_users(
+    store: &Store,
+    caller: &Principal,
+    after: Option<Uuid>,
+    limit: u64,
+) -> Result<Page<User>> {
     caller.require_admin()?;
     let rows = store.list_users(after, pagination::fetch_size(limit)).await?;
     Ok(pagination::page(rows, limit, |u| u.id))
@@ -158,11 +185,17 @@ pub async fn list_users(store: &Store, caller: &Principal, after: Option<Uuid>, 
 pub async fn delete_user(store: &Store, caller: &Principal, id: Uuid) -> Result<()> {
     caller.require_admin()?;
     if id == caller.user_id {
-        return Err(Error::new(&errors::CANNOT_DELETE_SELF, "You cannot remove your own account."));
+        return Err(Error::new(
+            &errors::CANNOT_DELETE_SELF,
+            "You cannot remove your own account.",
+        ));
     }
     if store.delete_user(id).await? {
         Ok(())
     } else {
-        Err(Error::new(&errors::USER_NOT_FOUND, format!("No user with id {id} exists.")))
+        Err(Error::new(
+            &errors::USER_NOT_FOUND,
+            format!("No user with id {id} exists."),
+        ))
     }
 }

@@ -33,7 +33,10 @@ fn non_empty(s: Option<String>) -> Option<String> {
 }
 
 fn not_found(name: &str) -> Error {
-    Error::new(&errors::AGENT_NOT_FOUND, format!("No agent named '{name}' exists."))
+    Error::new(
+        &errors::AGENT_NOT_FOUND,
+        format!("No agent named '{name}' exists."),
+    )
 }
 
 /// The agent's default token scope: as asked (within the caller's own), else the caller's.
@@ -83,23 +86,39 @@ pub async fn import(store: &Store, caller: &Principal, exported: Exported) -> Re
     if slug::RESERVED.contains(&exported.slug.as_str()) {
         return Err(Error::new(
             &errors::INVALID_AGENT_NAME,
-            format!("'{}' is reserved; change `agent.name` in the document.", exported.slug),
+            format!(
+                "'{}' is reserved; change `agent.name` in the document.",
+                exported.slug
+            ),
         ));
     }
     let slug = exported.slug.clone();
     let new = new_agent(caller, exported.spec)?;
     match store.import_agent(new, slug.clone()).await? {
         Ok(view) => Ok(view),
-        Err(_) => Err(Error::new(&errors::AGENT_EXISTS, format!("An agent named '{slug}' already exists."))),
+        Err(_) => Err(Error::new(
+            &errors::AGENT_EXISTS,
+            format!("An agent named '{slug}' already exists."),
+        )),
     }
 }
 
 pub async fn get(store: &Store, caller: &Principal, name: &str) -> Result<AgentView> {
-    store.find_agent(caller.user_id, name).await?.ok_or_else(|| not_found(name))
+    store
+        .find_agent(caller.user_id, name)
+        .await?
+        .ok_or_else(|| not_found(name))
 }
 
-pub async fn list(store: &Store, caller: &Principal, after: Option<Uuid>, limit: u64) -> Result<Page<AgentView>> {
-    let rows = store.list_agents(caller.user_id, after, pagination::fetch_size(limit)).await?;
+pub async fn list(
+    store: &Store,
+    caller: &Principal,
+    after: Option<Uuid>,
+    limit: u64,
+) -> Result<Page<AgentView>> {
+    let rows = store
+        .list_agents(caller.user_id, after, pagination::fetch_size(limit))
+        .await?;
     Ok(pagination::page(rows, limit, |v| v.agent.id))
 }
 
@@ -139,21 +158,40 @@ pub async fn archive(store: &Store, caller: &Principal, name: &str) -> Result<Ag
 }
 
 fn archived_not_found(id: Uuid) -> Error {
-    Error::new(&errors::ARCHIVED_AGENT_NOT_FOUND, format!("No archived agent with id {id} exists."))
+    Error::new(
+        &errors::ARCHIVED_AGENT_NOT_FOUND,
+        format!("No archived agent with id {id} exists."),
+    )
 }
 
-pub async fn list_archived(store: &Store, caller: &Principal, after: Option<Uuid>, limit: u64) -> Result<Page<Agent>> {
-    let rows = store.list_archived(caller.user_id, after, pagination::fetch_size(limit)).await?;
+pub async fn list_archived(
+    store: &Store,
+    caller: &Principal,
+    after: Option<Uuid>,
+    limit: u64,
+) -> Result<Page<Agent>> {
+    let rows = store
+        .list_archived(caller.user_id, after, pagination::fetch_size(limit))
+        .await?;
     Ok(pagination::page(rows, limit, |a| a.id))
 }
 
 pub async fn restore(store: &Store, caller: &Principal, id: Uuid) -> Result<AgentView> {
-    let agent = store.find_archived(caller.user_id, id).await?.ok_or_else(|| archived_not_found(id))?;
-    match store.restore_agent(caller.user_id, id, slug::candidates(&agent.slug)).await? {
+    let agent = store
+        .find_archived(caller.user_id, id)
+        .await?
+        .ok_or_else(|| archived_not_found(id))?;
+    match store
+        .restore_agent(caller.user_id, id, slug::candidates(&agent.slug))
+        .await?
+    {
         Ok(view) => Ok(view),
         Err(_) => Err(Error::new(
             &errors::SLUG_COLLISION_UNRESOLVABLE,
-            format!("Every slug from '{}' to '{}-1000' is taken.", agent.slug, agent.slug),
+            format!(
+                "Every slug from '{}' to '{}-1000' is taken.",
+                agent.slug, agent.slug
+            ),
         )),
     }
 }
@@ -180,7 +218,13 @@ pub async fn issue_token(
     let expires_at: Option<DateTime<Utc>> = expires_in_days.map(|d| Utc::now() + Duration::days(d));
     let secret = tokens::generate(tokens::TokenKind::Agent);
     let token = store
-        .issue_agent_token(view.agent.id, caller.user_id, &tokens::hash(&secret), scope, expires_at)
+        .issue_agent_token(
+            view.agent.id,
+            caller.user_id,
+            &tokens::hash(&secret),
+            scope,
+            expires_at,
+        )
         .await?;
     Ok((view, token, secret))
 }

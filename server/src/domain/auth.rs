@@ -21,19 +21,33 @@ pub async fn bearer(store: &Store, token: &str) -> Result<(Principal, Option<uui
     };
     let found = store.find_token(&tokens::hash(token)).await?;
     let Some(found) = found else {
-        return Err(Error::new(&errors::INVALID_TOKEN, "The bearer token is unknown or revoked."));
+        return Err(Error::new(
+            &errors::INVALID_TOKEN,
+            "The bearer token is unknown or revoked.",
+        ));
     };
     let now = Utc::now();
     if found.token.revoked_at.is_some() || found.token.kind != kind {
-        return Err(Error::new(&errors::INVALID_TOKEN, "The bearer token is unknown or revoked."));
+        return Err(Error::new(
+            &errors::INVALID_TOKEN,
+            "The bearer token is unknown or revoked.",
+        ));
     }
     if found.token.expires_at.is_some_and(|e| e <= now) {
-        return Err(Error::new(&errors::TOKEN_EXPIRED, "The bearer token has expired."));
+        return Err(Error::new(
+            &errors::TOKEN_EXPIRED,
+            "The bearer token has expired.",
+        ));
     }
     let agent = match (kind, &found.agent) {
-        (TokenKind::Agent, Some(agent)) if agent.archived_at.is_none() => Some((agent.id, agent.slug.clone())),
+        (TokenKind::Agent, Some(agent)) if agent.archived_at.is_none() => {
+            Some((agent.id, agent.slug.clone()))
+        }
         (TokenKind::Agent, _) => {
-            return Err(Error::new(&errors::INVALID_TOKEN, "The bearer token's agent no longer exists."));
+            return Err(Error::new(
+                &errors::INVALID_TOKEN,
+                "The bearer token's agent no longer exists.",
+            ));
         }
         (TokenKind::User, _) => None,
     };
@@ -42,7 +56,11 @@ pub async fn bearer(store: &Store, token: &str) -> Result<(Principal, Option<uui
         user_id: found.user.id,
         username: found.user.username,
         admin: found.user.admin,
-        kind: if agent.is_some() { Kind::AgentToken } else { Kind::UserToken },
+        kind: if agent.is_some() {
+            Kind::AgentToken
+        } else {
+            Kind::UserToken
+        },
         scope: found.token.scope,
         agent,
         credential_id: found.token.id,
@@ -53,7 +71,12 @@ pub async fn bearer(store: &Store, token: &str) -> Result<(Principal, Option<uui
 
 /// A session cookie's principal. People signed in through a browser hold their full scope.
 pub async fn session(store: &Store, secret: &str) -> Result<Principal> {
-    let invalid = || Error::new(&errors::AUTH_REQUIRED, "The session cookie is not valid (signed out or replaced).");
+    let invalid = || {
+        Error::new(
+            &errors::AUTH_REQUIRED,
+            "The session cookie is not valid (signed out or replaced).",
+        )
+    };
     let Some((session, user)) = store.find_session(&tokens::hash(secret)).await? else {
         return Err(invalid());
     };

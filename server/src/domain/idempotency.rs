@@ -28,8 +28,17 @@ pub fn fingerprint(operation: &str, input: &serde_json::Value) -> String {
     h.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
-pub async fn claim(store: &Store, scope: &str, operation: &str, key: &str, fingerprint: &str) -> Result<Claim> {
-    match store.idem_reserve(scope, operation, key, fingerprint, Utc::now(), TTL).await? {
+pub async fn claim(
+    store: &Store,
+    scope: &str,
+    operation: &str,
+    key: &str,
+    fingerprint: &str,
+) -> Result<Claim> {
+    match store
+        .idem_reserve(scope, operation, key, fingerprint, Utc::now(), TTL)
+        .await?
+    {
         IdemOutcome::Reserved => Ok(Claim::Run),
         IdemOutcome::InFlight { fingerprint: first } if first != fingerprint => Err(reused()),
         IdemOutcome::InFlight { .. } => Err(Error::new(
@@ -37,7 +46,9 @@ pub async fn claim(store: &Store, scope: &str, operation: &str, key: &str, finge
             "A request with this Idempotency-Key is still being processed.",
         )
         .with("retry_after", "1")),
-        IdemOutcome::Done { fingerprint: first, .. } if first != fingerprint => Err(reused()),
+        IdemOutcome::Done {
+            fingerprint: first, ..
+        } if first != fingerprint => Err(reused()),
         IdemOutcome::Done { status, body, .. } => Ok(Claim::Replay { status, body }),
     }
 }

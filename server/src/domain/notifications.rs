@@ -30,7 +30,13 @@ pub async fn notify(store: &Store, caller: &Principal, n: Notify) -> Result<Noti
         .await?)
 }
 
-pub async fn list(store: &Store, caller: &Principal, unread_only: bool, after: Option<Uuid>, limit: u64) -> Result<Page<Notification>> {
+pub async fn list(
+    store: &Store,
+    caller: &Principal,
+    unread_only: bool,
+    after: Option<Uuid>,
+    limit: u64,
+) -> Result<Page<Notification>> {
     let rows = store
         .list_notifications(caller.user_id, unread_only, after, pagination::fetch_size(limit))
         .await?;
@@ -41,7 +47,12 @@ pub async fn mark_read(store: &Store, caller: &Principal, id: Uuid) -> Result<u6
     store
         .mark_notification_read(caller.user_id, id)
         .await?
-        .ok_or_else(|| Error::new(&errors::NOTIFICATION_NOT_FOUND, format!("No notification with id {id} exists.")))
+        .ok_or_else(|| {
+            Error::new(
+                &errors::NOTIFICATION_NOT_FOUND,
+                format!("No notification with id {id} exists."),
+            )
+        })
 }
 
 pub async fn mark_all_read(store: &Store, caller: &Principal) -> Result<u64> {

@@ -57,7 +57,10 @@ impl Principal {
         if self.is_person() {
             Ok(())
         } else {
-            Err(Error::new(&errors::PERSON_REQUIRED, "Agent tokens cannot manage people or personal tokens."))
+            Err(Error::new(
+                &errors::PERSON_REQUIRED,
+                "Agent tokens cannot manage people or personal tokens.",
+            ))
         }
     }
 
@@ -66,7 +69,10 @@ impl Principal {
         if self.admin {
             Ok(())
         } else {
-            Err(Error::new(&errors::ADMIN_REQUIRED, format!("User '{}' is not an admin.", self.username)))
+            Err(Error::new(
+                &errors::ADMIN_REQUIRED,
+                format!("User '{}' is not an admin.", self.username),
+            ))
         }
     }
 
@@ -82,7 +88,10 @@ impl Principal {
             .collect();
         Err(Error::new(
             &errors::SCOPE_EXCEEDS_CALLER,
-            format!("Requested scope {beyond:?} is not covered by your own scope {:?}.", self.scope),
+            format!(
+                "Requested scope {beyond:?} is not covered by your own scope {:?}.",
+                self.scope
+            ),
         )
         .with("caller_scope", self.scope.join(" ")))
     }
