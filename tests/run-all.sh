@@ -1,0 +1,408 @@
+#!/usr/bin/env bash
+# Run every test of the project: the README's "run every test" command, and what `.ci/run` runs.
+#
+#   tests/run-all.sh              every step, in order
+#   tests/run-all.sh STEP...      only the named steps: static speclint docs cargo schemathesis
+#
+# Steps:
+#   static        cargo fmt --check, clippy -D warnings, codegen generate --check / lint / compat
+#   speclint      openapi-spec-validator, Spectral (spectral:oas), Redocly lint (recommended)
+#   docs          every error `doc_url` and spec `x-taos-doc` names a real page + heading of
+#                 docs/agents/; the error and scope catalogs there are complete
+#   cargo         cargo build --workspace, cargo test --workspace (on PostgreSQL too when one
+#                 answers at 127.0.0.1:5432)
+#   schemathesis  schemathesis --checks all (+ stateful, via the OpenAPI links) against a
+#                 running debug taosd, with a `*` user token
+#
+# Works on a fresh machine: the pinned external tools are installed into the gitignored
+# `.tools/` directory (a Python venv and an npm prefix) on first use and reused afterwards.
+# Every step runs even when an earlier one fails; the last line sums them up, and the exit
+# status is non-zero when any step failed.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+ROOT=$PWD
+TOOLS=$ROOT/.tools
+
+# Pinned external tools (see /work/shared/reference/test-tools.md for why these versions).
+SCHEMATHESIS_VERSION=4.32.5
+OSV_VERSION=0.9.0
+SPECTRAL_VERSION=6.16.3
+REDOCLY_VERSION=2.77.0
+
+# Redocly: no telemetry, no update notice. Spectral and npm: no network beyond the registry.
+export REDOCLY_TELEMETRY=off
+export REDOCLY_SUPPRESS_UPDATE_NOTICE=true
+export NO_UPDATE_NOTIFIER=1
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+
+# Schemathesis budget: a fixed seed (reproducible runs) and a bounded number of examples per
+# operation, so the step takes a few minutes at most on 2 cores.
+ST_SEED="${ST_SEED:-20261122}"
+ST_MAX_EXAMPLES="${ST_MAX_EXAMPLES:-25}"
+ST_WORKERS="${ST_WORKERS:-2}"
+
+ALL_STEPS=(static speclint docs cargo schemathesis)
+
+banner() {
+    printf '\n==================== %s ====================\n' "$*"
+}
+
+note() {
+    printf 'run-all: %s\n' "$*"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Tools
+# ---------------------------------------------------------------------------------------------
+
+# The Python venv with schemathesis and openapi-spec-validator at their pinned versions.
+ensure_python_tools() {
+    local venv=$TOOLS/venv
+    local want="schemathesis==$SCHEMATHESIS_VERSION openapi-spec-validator==$OSV_VERSION"
+    if [[ -x $venv/bin/python ]] && "$venv/bin/python" - "$SCHEMATHESIS_VERSION" "$OSV_VERSION" <<'EOF' 2>/dev/null; then
+import sys
+from importlib.metadata import version
+ok = version("schemathesis") == sys.argv[1] and version("openapi-spec-validator") == sys.argv[2]
+sys.exit(0 if ok else 1)
+EOF
+        note "python tools present ($want)"
+        return 0
+    fi
+    note "installing python tools into .tools/venv ($want)"
+    mkdir -p "$TOOLS"
+    rm -rf "$venv"
+    python3 -m venv "$venv"
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
+    # shellcheck disable=SC2086
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check $want
+}
+
+# The npm prefix with Spectral and Redocly at their pinned versions.
+npm_version_of() {
+    node -p "require(process.argv[1]).version" "$TOOLS/npm/node_modules/$1/package.json" 2>/dev/null || true
+}
+
+ensure_node_tools() {
+    local prefix=$TOOLS/npm
+    if [[ $(npm_version_of @stoplight/spectral-cli) == "$SPECTRAL_VERSION" &&
+          $(npm_version_of @redocly/cli) == "$REDOCLY_VERSION" &&
+          -x $prefix/node_modules/.bin/spectral && -x $prefix/node_modules/.bin/redocly ]]; then
+        note "node tools present (@stoplight/spectral-cli@$SPECTRAL_VERSION @redocly/cli@$REDOCLY_VERSION)"
+        return 0
+    fi
+    note "installing node tools into .tools/npm (@stoplight/spectral-cli@$SPECTRAL_VERSION @redocly/cli@$REDOCLY_VERSION)"
+    mkdir -p "$prefix"
+    [[ -f $prefix/package.json ]] || printf '{"name":"taos-test-tools","private":true}\n' >"$prefix/package.json"
+    # npm 11 blocks dependencies' install scripts it was not told to trust (an analytics ping
+    # among them); that is what we want.
+    npm install --prefix "$prefix" --no-fund --no-audit --loglevel=error \
+        "@stoplight/spectral-cli@$SPECTRAL_VERSION" "@redocly/cli@$REDOCLY_VERSION"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Steps
+# ---------------------------------------------------------------------------------------------
+
+step_static() {
+    banner "static: fmt, clippy, codegen gates"
+    cargo fmt --all -- --check
+    cargo clippy --workspace --all-targets -- -D warnings
+    cargo codegen generate --check
+    cargo codegen lint
+    cargo codegen compat
+}
+
+step_speclint() {
+    banner "speclint: openapi-spec-validator, Spectral, Redocly"
+    ensure_python_tools
+    ensure_node_tools
+    local bin=$TOOLS/npm/node_modules/.bin
+    "$TOOLS/venv/bin/openapi-spec-validator" openapi/taos.yaml
+    "$bin/spectral" lint --ruleset .spectral.yaml --fail-severity error openapi/taos.yaml
+    "$bin/redocly" lint --config redocly.yaml openapi/taos.yaml
+}
+
+step_docs() {
+    banner "docs: every doc_url and x-taos-doc resolves; catalogs complete"
+    ensure_python_tools
+    "$TOOLS/venv/bin/python" - <<'EOF'
+"""Checks docs/agents/ against the code and the contract:
+- every `doc_url` in server/src/errors.rs and every `x-taos-doc` / example `doc_url` in
+  openapi/taos.yaml names an existing page and, after `#`, one of its headings;
+- every error slug of the catalog is in concepts/errors.md, every `x-taos-scope` slug in
+  concepts/permissions.md;
+- relative links between the pages resolve; every `json` block of a recipe is valid JSON.
+Heading ids are GitHub's: lowercase, punctuation dropped, spaces to `-`."""
+import json, pathlib, re, sys
+import yaml
+
+root = pathlib.Path(".")
+docs = root / "docs" / "agents"
+problems = []
+
+def anchor(heading):
+    h = heading.strip().lower()
+    h = re.sub(r"[^\w\- ]", "", h)
+    return h.replace(" ", "-")
+
+def headings(path):
+    ids, in_code = set(), False
+    for line in path.read_text().splitlines():
+        if line.startswith("```"):
+            in_code = not in_code
+        elif not in_code and (m := re.match(r"#{1,6} (.+)", line)):
+            ids.add(anchor(m.group(1)))
+    return ids
+
+def resolve(url, where):
+    if not url.startswith("/docs/agents/"):
+        problems.append(f"{where}: {url} is not under /docs/agents/")
+        return
+    page, _, frag = url[len("/docs/agents/"):].partition("#")
+    page = page.rstrip("/")
+    path = docs / "README.md" if page == "" else docs / (page if page.endswith(".md") else page + ".md")
+    if not path.is_file():
+        problems.append(f"{where}: {url}: no page {path}")
+    elif frag and frag not in headings(path):
+        problems.append(f"{where}: {url}: no heading #{frag} in {path}")
+
+errors_rs = (root / "server/src/errors.rs").read_text()
+catalog = re.findall(r'\("([a-z_]+)", (\d{3}),\s*"(?:[^"\\]|\\.)*",\s*"(/docs/agents/[^"]*)"\);', errors_rs)
+entries = len(re.findall(r'^\s*[A-Z_]+ = \("', errors_rs, re.M))
+if not catalog or len(catalog) != entries:
+    problems.append(f"parsed {len(catalog)} of {entries} catalog entries in server/src/errors.rs")
+errors_md = (docs / "concepts/errors.md").read_text()
+for slug, status, url in catalog:
+    resolve(url, f"errors.rs {slug}")
+    if not re.search(rf"^\| `{slug}` \| {status} \|", errors_md, re.M):
+        problems.append(f"concepts/errors.md: no catalog row `{slug}` | {status}")
+
+spec = yaml.safe_load((root / "openapi/taos.yaml").read_text())
+for tag in spec.get("tags", []):
+    if "x-taos-doc" in tag:
+        resolve(tag["x-taos-doc"], f"taos.yaml tag {tag['name']}")
+def walk(node, where):
+    if isinstance(node, dict):
+        for k, v in node.items():
+            if k in ("doc_url", "x-taos-doc", "docs_url") and isinstance(v, str):
+                resolve(v, where)
+            walk(v, where)
+    elif isinstance(node, list):
+        for v in node:
+            walk(v, where)
+walk(spec.get("paths", {}), "taos.yaml paths")
+walk(spec.get("components", {}), "taos.yaml components")
+
+permissions_md = (docs / "concepts/permissions.md").read_text()
+for path, ops in spec["paths"].items():
+    for method, op in ops.items():
+        slug = op.get("x-taos-scope") if isinstance(op, dict) else None
+        if slug and not re.search(rf"^\| `{re.escape(slug)}` \|.*`{method.upper()} {re.escape(path)}`", permissions_md, re.M):
+            problems.append(f"concepts/permissions.md: `{slug}` row lacks `{method.upper()} {path}`")
+
+for md in sorted(docs.rglob("*.md")):
+    text = md.read_text()
+    for target in re.findall(r"\]\(([^)\s]+)\)", text):
+        if re.match(r"[a-z]+:", target):
+            continue
+        file, _, frag = target.partition("#")
+        dest = (md.parent / file).resolve() if file else md
+        if not dest.is_file():
+            problems.append(f"{md}: link {target}: no such file")
+        elif frag and frag not in headings(dest):
+            problems.append(f"{md}: link {target}: no heading #{frag}")
+    if md.parent.name == "recipes":
+        for block in re.findall(r"^```json\n(.*?)^```", text, re.S | re.M):
+            try:
+                json.loads(block)
+            except ValueError as e:
+                problems.append(f"{md}: a json block is not valid JSON: {e}")
+
+for p in problems:
+    print("docs:", p)
+print(f"docs: {len(catalog)} error slugs, {len(problems)} problem(s)")
+sys.exit(1 if problems else 0)
+EOF
+}
+
+# Whether a PostgreSQL server answers at 127.0.0.1:5432.
+postgres_answers() {
+    if command -v pg_isready >/dev/null 2>&1; then
+        pg_isready -q -h 127.0.0.1 -p 5432 -t 3
+    else
+        timeout 3 bash -c 'exec 3<>/dev/tcp/127.0.0.1/5432' 2>/dev/null
+    fi
+}
+
+step_cargo() {
+    banner "cargo: build and test the workspace"
+    cargo build --workspace
+    if postgres_answers; then
+        export TAOS_TEST_DATABASE_URL="${TAOS_TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}"
+        # The `test` database exists on the project's machines; create it where it does not.
+        if command -v psql >/dev/null 2>&1 &&
+            ! psql "postgres://postgres@127.0.0.1:5432/postgres" -tAc "SELECT 1 FROM pg_database WHERE datname = 'test'" 2>/dev/null | grep -q 1; then
+            psql "postgres://postgres@127.0.0.1:5432/postgres" -qc 'CREATE DATABASE test' || true
+        fi
+        echo
+        echo "################################################################################"
+        echo "##  cargo test: SQLite AND PostgreSQL variants"
+        echo "##  PostgreSQL answers at 127.0.0.1:5432, TAOS_TEST_DATABASE_URL=$TAOS_TEST_DATABASE_URL"
+        echo "################################################################################"
+        echo
+    else
+        unset TAOS_TEST_DATABASE_URL
+        echo
+        echo "################################################################################"
+        echo "##  cargo test: SQLite ONLY"
+        echo "##  no PostgreSQL at 127.0.0.1:5432, the PostgreSQL variants are NOT run"
+        echo "################################################################################"
+        echo
+    fi
+    cargo test --workspace
+}
+
+# Schemathesis against a running debug taosd with a fresh data dir.
+TAOSD_PID=
+SCRATCH=
+stop_taosd() {
+    if [[ -n $TAOSD_PID ]] && kill -0 "$TAOSD_PID" 2>/dev/null; then
+        kill -TERM "$TAOSD_PID" 2>/dev/null || true
+        for _ in $(seq 50); do
+            kill -0 "$TAOSD_PID" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill -KILL "$TAOSD_PID" 2>/dev/null || true
+        wait "$TAOSD_PID" 2>/dev/null || true
+    fi
+    TAOSD_PID=
+    if [[ -n $SCRATCH ]]; then
+        rm -rf "$SCRATCH"
+        SCRATCH=
+    fi
+}
+
+step_schemathesis() {
+    banner "schemathesis: conformance of a running taosd to openapi/taos.yaml"
+    ensure_python_tools
+    cargo build -p taos-server --bin taosd
+    trap stop_taosd EXIT
+    trap 'stop_taosd; exit 130' INT TERM
+    SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/taos-st.XXXXXX")
+    mkdir -p "$SCRATCH/data"
+    TAOS_BIND=127.0.0.1:0 TAOS_DATA_DIR="$SCRATCH/data" TAOS_LOG="${TAOS_LOG:-warn}" \
+        env -u TAOS_DATABASE_URL target/debug/taosd >"$SCRATCH/taosd.out" 2>"$SCRATCH/taosd.err" &
+    TAOSD_PID=$!
+
+    local url="" line
+    for _ in $(seq 300); do
+        line=$(grep -m1 -o 'taosd listening on http://[0-9.:]*' "$SCRATCH/taosd.out" 2>/dev/null || true)
+        if [[ -n $line ]]; then
+            url=${line#taosd listening on }
+            break
+        fi
+        if ! kill -0 "$TAOSD_PID" 2>/dev/null; then
+            break
+        fi
+        sleep 0.1
+    done
+    if [[ -z $url ]]; then
+        echo "taosd did not report its address within 30 s; its stderr:" >&2
+        cat "$SCRATCH/taosd.err" >&2 || true
+        return 1
+    fi
+    note "taosd is up at $url (pid $TAOSD_PID)"
+
+    # The first user, with a `*` personal token (stdlib Python: no curl needed).
+    local token
+    token=$("$TOOLS/venv/bin/python" - "$url" <<'EOF'
+import json, sys, urllib.request
+req = urllib.request.Request(
+    sys.argv[1] + "/auth/setup",
+    data=json.dumps({"username": "schemathesis", "password": "schemathesis-password"}).encode(),
+    headers={"Content-Type": "application/json"},
+    method="POST",
+)
+with urllib.request.urlopen(req, timeout=30) as resp:
+    print(json.load(resp)["token"])
+EOF
+    )
+    if [[ $token != taos_user_* ]]; then
+        echo "POST /auth/setup did not return a taos_user_ token" >&2
+        return 1
+    fi
+
+    # Run from tests/schemathesis so that anything schemathesis leaves behind (a `.hypothesis/`
+    # or `.schemathesis/` directory, both gitignored) stays there.
+    local rc=0
+    (
+        cd tests/schemathesis
+        timeout 900 "$TOOLS/venv/bin/schemathesis" --config-file schemathesis.toml \
+            run "$ROOT/openapi/taos.yaml" \
+            --url "$url" \
+            --checks all \
+            --seed "$ST_SEED" \
+            --max-examples "$ST_MAX_EXAMPLES" \
+            --workers "$ST_WORKERS" \
+            --no-color \
+            -H "Authorization: Bearer $token"
+    ) || rc=$?
+    if ((rc != 0)); then
+        echo "--- taosd stderr (last 40 lines) ---" >&2
+        tail -n 40 "$SCRATCH/taosd.err" >&2 || true
+    fi
+    stop_taosd
+    trap - EXIT INT TERM
+    return "$rc"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Main
+# ---------------------------------------------------------------------------------------------
+
+steps=("$@")
+if ((${#steps[@]} == 0)); then
+    steps=("${ALL_STEPS[@]}")
+fi
+for s in "${steps[@]}"; do
+    case " ${ALL_STEPS[*]} " in
+    *" $s "*) ;;
+    *)
+        echo "usage: tests/run-all.sh [${ALL_STEPS[*]}]..." >&2
+        exit 2
+        ;;
+    esac
+done
+
+start=$SECONDS
+passed=()
+failed=()
+for s in "${steps[@]}"; do
+    t0=$SECONDS
+    set +e
+    (
+        set -euo pipefail
+        "step_$s"
+    )
+    rc=$?
+    set -e
+    if ((rc == 0)); then
+        passed+=("$s")
+        note "step $s passed in $((SECONDS - t0)) s"
+    else
+        failed+=("$s")
+        note "step $s FAILED (exit $rc) in $((SECONDS - t0)) s"
+    fi
+done
+
+banner "summary ($((SECONDS - start)) s)"
+for s in "${steps[@]}"; do
+    if [[ " ${failed[*]} " == *" $s "* ]]; then
+        echo "  FAIL  $s"
+    else
+        echo "  ok    $s"
+    fi
+done
+echo "run-all: ${#passed[@]} passed, ${#failed[@]} failed"
+((${#failed[@]} == 0))
