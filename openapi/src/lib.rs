@@ -23,5 +23,7 @@ pub mod server;
 #[cfg(feature = "server")]
 pub mod server_runtime;
 
+pub mod token_format;
+
 /// The contract itself, byte for byte.
 pub const OPENAPI_YAML: &str = include_str!("../taos.yaml");

@@ -3037,6 +3037,9 @@ pub struct Whoami {
     pub expires_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
     pub kind: PrincipalKind,
     pub scope: ::std::vec::Vec<::std::string::String>,
+    ///The id of the calling token (null for sessions); a person revokes it with `DELETE /api/auth/tokens/{id}`.
+    #[serde(deserialize_with = "::std::option::Option::deserialize")]
+    pub token_id: ::std::option::Option<::uuid::Uuid>,
     pub user_id: ::uuid::Uuid,
     pub username: ::std::string::String,
 }
@@ -6304,6 +6307,10 @@ pub mod builder {
             ::std::vec::Vec<::std::string::String>,
             ::std::string::String,
         >,
+        token_id: ::std::result::Result<
+            ::std::option::Option<::uuid::Uuid>,
+            ::std::string::String,
+        >,
         user_id: ::std::result::Result<::uuid::Uuid, ::std::string::String>,
         username: ::std::result::Result<::std::string::String, ::std::string::String>,
     }
@@ -6315,6 +6322,7 @@ pub mod builder {
                 expires_at: Err("no value supplied for expires_at".to_string()),
                 kind: Err("no value supplied for kind".to_string()),
                 scope: Err("no value supplied for scope".to_string()),
+                token_id: Err("no value supplied for token_id".to_string()),
                 user_id: Err("no value supplied for user_id".to_string()),
                 username: Err("no value supplied for username".to_string()),
             }
@@ -6379,6 +6387,18 @@ pub mod builder {
                 .map_err(|e| format!("error converting supplied value for scope: {e}"));
             self
         }
+        pub fn token_id<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::uuid::Uuid>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.token_id = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for token_id: {e}")
+                });
+            self
+        }
         pub fn user_id<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<::uuid::Uuid>,
@@ -6415,6 +6435,7 @@ pub mod builder {
                 expires_at: value.expires_at?,
                 kind: value.kind?,
                 scope: value.scope?,
+                token_id: value.token_id?,
                 user_id: value.user_id?,
                 username: value.username?,
             })
@@ -6428,6 +6449,7 @@ pub mod builder {
                 expires_at: Ok(value.expires_at),
                 kind: Ok(value.kind),
                 scope: Ok(value.scope),
+                token_id: Ok(value.token_id),
                 user_id: Ok(value.user_id),
                 username: Ok(value.username),
             }

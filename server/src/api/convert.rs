@@ -98,6 +98,7 @@ pub fn whoami(p: &Principal) -> types::Whoami {
             Kind::UserToken => types::PrincipalKind::UserToken,
             Kind::AgentToken => types::PrincipalKind::AgentToken,
         },
+        token_id: (p.kind != Kind::Session).then_some(p.credential_id),
         expires_at: p.expires_at,
     }
 }
