@@ -369,8 +369,8 @@ impl Drop for Server {
             }
             let _ = child.start_kill();
         }
-        if std::thread::panicking() {
-            let stderr = self.stderr.lock().map(|s| s.clone()).unwrap_or_default();
+        let stderr = self.stderr.lock().map(|s| s.clone()).unwrap_or_default();
+        if std::thread::panicking() && !stderr.trim().is_empty() {
             let tail: Vec<&str> = stderr.lines().rev().take(60).collect();
             let tail: Vec<&str> = tail.into_iter().rev().collect();
             eprintln!(

@@ -1,0 +1,296 @@
+//! `Idempotency-Key` on `POST /api/agents` and `POST /api/agents/import`: replays, reuse with
+//! another body, key format, persistence across restarts, scoping per caller and operation.
+
+use serde_json::{Value, json};
+use taos_conformance::*;
+
+async fn create_raw(s: &Server, token: &str, key: &str, body: &Value) -> reqwest::Response {
+    s.post("/api/agents")
+        .bearer_auth(token)
+        .header("idempotency-key", key)
+        .json(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+fn replayed(resp: &reqwest::Response) -> Option<String> {
+    resp.headers()
+        .get("idempotent-replayed")
+        .map(|v| v.to_str().unwrap_or_default().to_string())
+}
+
+e2e!(replay_returns_the_first_answer);
+/// The same key and body answer the first status and body again, marked
+/// `Idempotent-Replayed: true`, and create nothing new.
+async fn replay_returns_the_first_answer(s: &Server) {
+    let admin = s.setup_admin().await;
+    let key = uuid::Uuid::new_v4().to_string();
+    let body = json!({"name": "Research Bot", "host": "192.0.2.10"});
+
+    let first = create_raw(s, &admin.token, &key, &body).await;
+    assert_eq!(replayed(&first), None, "a first answer is not a replay");
+    let first_body = json_body(first, 201).await;
+
+    let second = create_raw(s, &admin.token, &key, &body).await;
+    assert_eq!(replayed(&second).as_deref(), Some("true"));
+    assert!(second.headers().contains_key("x-request-id"));
+    let second_body = json_body(second, 201).await;
+    assert_eq!(second_body, first_body, "a replay answers the first body");
+
+    // Through the SDK too.
+    let client = s.client(&admin.token);
+    let third = client
+        .create_agent()
+        .idempotency_key(key.as_str())
+        .body(from_json::<types::AgentCreate>(body.clone()))
+        .send()
+        .await
+        .must();
+    assert_eq!(third.status().as_u16(), 201);
+    assert_eq!(
+        third
+            .headers()
+            .get("idempotent-replayed")
+            .and_then(|v| v.to_str().ok()),
+        Some("true")
+    );
+    assert_eq!(
+        third.into_inner().id.to_string(),
+        first_body["id"].as_str().unwrap()
+    );
+
+    let list = client.list_agents().send().await.value();
+    assert_eq!(list.items.len(), 1, "a replay created another agent");
+
+    // The stored answer is replayed, not the agent's current state; and a replay never
+    // re-creates an agent that was deleted since.
+    client
+        .update_agent()
+        .name("research-bot")
+        .body(from_json::<types::AgentUpdate>(json!({"host": "192.0.2.99"})))
+        .send()
+        .await
+        .value();
+    let after_update = create_raw(s, &admin.token, &key, &body).await;
+    assert_eq!(replayed(&after_update).as_deref(), Some("true"));
+    assert_eq!(json_body(after_update, 201).await, first_body);
+    client.delete_agent().name("research-bot").send().await.value();
+    let after_delete = create_raw(s, &admin.token, &key, &body).await;
+    assert_eq!(replayed(&after_delete).as_deref(), Some("true"));
+    assert_eq!(json_body(after_delete, 201).await, first_body);
+    assert!(client.list_agents().send().await.value().items.is_empty());
+
+    // Without a key, or with other keys, every request creates an agent.
+    for key in ["k1", "k2"] {
+        let r = create_raw(s, &admin.token, key, &json!({"name": "Twin"})).await;
+        assert_eq!(replayed(&r), None);
+        json_body(r, 201).await;
+    }
+    for _ in 0..2 {
+        create_agent(&client, "Twin").await;
+    }
+    let names: Vec<_> = client
+        .list_agents()
+        .send()
+        .await
+        .value()
+        .items
+        .into_iter()
+        .map(|a| a.name)
+        .collect();
+    assert_eq!(names, ["twin", "twin-2", "twin-3", "twin-4"]);
+}
+
+e2e!(same_key_other_body_is_reused);
+/// The same key with another body is 422 `idempotency_key_reused` and creates nothing.
+async fn same_key_other_body_is_reused(s: &Server) {
+    let admin = s.setup_admin().await;
+    let first = create_raw(s, &admin.token, "retry-1", &json!({"name": "Alpha"})).await;
+    json_body(first, 201).await;
+    for other in [
+        json!({"name": "Beta"}),
+        json!({"name": "Alpha", "host": "192.0.2.1"}),
+    ] {
+        let resp = create_raw(s, &admin.token, "retry-1", &other).await;
+        assert_eq!(replayed(&resp), None);
+        expect_error(resp, 422, "idempotency_key_reused").await;
+    }
+    let list = s.client(&admin.token).list_agents().send().await.value();
+    assert_eq!(list.items.len(), 1);
+    // The original request still replays.
+    let again = create_raw(s, &admin.token, "retry-1", &json!({"name": "Alpha"})).await;
+    assert_eq!(replayed(&again).as_deref(), Some("true"));
+}
+
+e2e!(key_format_is_checked);
+/// Keys of 1 to 255 characters are accepted; longer or empty ones are 400
+/// `invalid_idempotency_key`.
+async fn key_format_is_checked(s: &Server) {
+    let admin = s.setup_admin().await;
+    let body = json!({"name": "Keyed"});
+    for bad in ["k".repeat(256), "k".repeat(1000), String::new()] {
+        let resp = create_raw(s, &admin.token, &bad, &body).await;
+        expect_error(resp, 400, "invalid_idempotency_key").await;
+    }
+    let resp = s
+        .post("/api/agents/import")
+        .bearer_auth(&admin.token)
+        .header("idempotency-key", "k".repeat(256))
+        .json(&json!({"version": 1, "agent": {"name": "keyed", "display_name": "Keyed"}}))
+        .send()
+        .await
+        .unwrap();
+    expect_error(resp, 400, "invalid_idempotency_key").await;
+    assert!(
+        s.client(&admin.token)
+            .list_agents()
+            .send()
+            .await
+            .value()
+            .items
+            .is_empty()
+    );
+
+    let max = "k".repeat(255);
+    json_body(create_raw(s, &admin.token, &max, &body).await, 201).await;
+    let again = create_raw(s, &admin.token, &max, &body).await;
+    assert_eq!(replayed(&again).as_deref(), Some("true"));
+    json_body(
+        create_raw(s, &admin.token, "x", &json!({"name": "Short Key"})).await,
+        201,
+    )
+    .await;
+}
+
+e2e!(keys_survive_a_restart);
+/// Keys live in the database: after taosd restarts, the same key still replays.
+async fn keys_survive_a_restart(s: &Server) {
+    let admin = s.setup_admin().await;
+    let body = json!({"name": "Durable"});
+    let first = json_body(create_raw(s, &admin.token, "durable-key", &body).await, 201).await;
+
+    s.restart().await;
+
+    let again = create_raw(s, &admin.token, "durable-key", &body).await;
+    assert_eq!(replayed(&again).as_deref(), Some("true"));
+    assert_eq!(json_body(again, 201).await, first);
+    let resp = create_raw(s, &admin.token, "durable-key", &json!({"name": "Other"})).await;
+    expect_error(resp, 422, "idempotency_key_reused").await;
+    assert_eq!(
+        s.client(&admin.token)
+            .list_agents()
+            .send()
+            .await
+            .value()
+            .items
+            .len(),
+        1
+    );
+}
+
+e2e!(keys_are_scoped_per_caller_and_operation);
+/// Another user's request with the same key is a new request; so is the same key on another
+/// operation.
+async fn keys_are_scoped_per_caller_and_operation(s: &Server) {
+    let admin = s.setup_admin().await;
+    let grace = s.add_user(&admin, "grace").await;
+    let body = json!({"name": "Shared Name"});
+    let a = json_body(create_raw(s, &admin.token, "same-key", &body).await, 201).await;
+    let resp = create_raw(s, &grace.token, "same-key", &body).await;
+    assert_eq!(
+        replayed(&resp),
+        None,
+        "another user's key must not replay someone else's answer"
+    );
+    let b = json_body(resp, 201).await;
+    assert_ne!(a["id"], b["id"]);
+    assert_eq!(b["owner"]["username"], "grace");
+    assert_eq!(
+        s.client(&grace.token)
+            .list_agents()
+            .send()
+            .await
+            .value()
+            .items
+            .len(),
+        1
+    );
+    assert_eq!(
+        s.client(&admin.token)
+            .list_agents()
+            .send()
+            .await
+            .value()
+            .items
+            .len(),
+        1
+    );
+
+    // Another body under the same key is fine for grace too: keys are hers alone.
+    let resp = create_raw(s, &grace.token, "admins-key", &json!({"name": "Whatever"})).await;
+    json_body(resp, 201).await;
+    let resp = create_raw(s, &admin.token, "admins-key", &json!({"name": "Different"})).await;
+    assert_eq!(replayed(&resp), None);
+    json_body(resp, 201).await;
+
+    // The same key on import is another operation.
+    let resp = s
+        .post("/api/agents/import")
+        .bearer_auth(&admin.token)
+        .header("idempotency-key", "same-key")
+        .json(&json!({"version": 1, "agent": {"name": "imported", "display_name": "Imported"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(replayed(&resp), None);
+    let imported = json_body(resp, 201).await;
+    assert_eq!(imported["name"], "imported");
+}
+
+e2e!(import_is_idempotent);
+/// Import honours `Idempotency-Key` like create: replay instead of 409 `agent_exists`.
+async fn import_is_idempotent(s: &Server) {
+    let admin = s.setup_admin().await;
+    let doc = json!({"version": 1, "agent": {"name": "carried", "display_name": "Carried Over"}});
+    let send = |key: &'static str, doc: Value| {
+        s.post("/api/agents/import")
+            .bearer_auth(&admin.token)
+            .header("idempotency-key", key)
+            .json(&doc)
+            .send()
+    };
+    let first = send("import-1", doc.clone()).await.unwrap();
+    assert_eq!(replayed(&first), None);
+    let first = json_body(first, 201).await;
+    let second = send("import-1", doc.clone()).await.unwrap();
+    assert_eq!(replayed(&second).as_deref(), Some("true"));
+    assert_eq!(json_body(second, 201).await, first);
+
+    let other = json!({"version": 1, "agent": {"name": "carried-2", "display_name": "Carried Over"}});
+    expect_error(
+        send("import-1", other).await.unwrap(),
+        422,
+        "idempotency_key_reused",
+    )
+    .await;
+    // A new key for the same document is a new import: the name is taken.
+    expect_error(send("import-2", doc.clone()).await.unwrap(), 409, "agent_exists").await;
+
+    // Through the SDK.
+    let client = s.client(&admin.token);
+    let r = client
+        .import_agent()
+        .idempotency_key("import-1")
+        .body(from_json::<types::AgentExport>(doc))
+        .send()
+        .await
+        .must();
+    assert_eq!(
+        r.headers()
+            .get("idempotent-replayed")
+            .and_then(|v| v.to_str().ok()),
+        Some("true")
+    );
+    assert_eq!(client.list_agents().send().await.value().items.len(), 1);
+}
