@@ -250,7 +250,7 @@ async fn status(ctx: &Context) -> Result<()> {
                     "url": ctx.url, "authenticated": true, "token_source": from, "whoami": me,
                 }));
             } else {
-                ctx.out.line(format!("{}", ctx.url));
+                ctx.out.line(&ctx.url);
                 ctx.out
                     .line(format!("  Logged in as {} ({})", describe(&me), me.kind));
                 ctx.out.line(format!("  Token from {from}"));
