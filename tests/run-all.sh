@@ -39,7 +39,7 @@ export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 # Schemathesis budget: a fixed seed (reproducible runs) and a bounded number of examples per
 # operation, so the step takes a few minutes at most on 2 cores.
 ST_SEED="${ST_SEED:-20261122}"
-ST_MAX_EXAMPLES="${ST_MAX_EXAMPLES:-25}"
+ST_MAX_EXAMPLES="${ST_MAX_EXAMPLES:-100}"
 # One worker: hypothesis' lambda-description cache is not thread-safe ("AST constructor
 # recursion depth mismatch" errors with 2), and the run is short anyway.
 ST_WORKERS="${ST_WORKERS:-1}"
