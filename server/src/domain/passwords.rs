@@ -2,13 +2,14 @@
 //!
 //! Deliberately slow (tens of milliseconds); callers run these in `spawn_blocking`.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use rand::RngCore;
 
 /// A valid hash made with the default parameters, of a password nobody knows. Verifying
 /// against it costs what a real verification costs.
-const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$SLvqVlZbTU2h2UAbu68B8A$Aahbs5zMEmHz9PhpjtS2GbW4x+3/NwIBgvYdVI+ukjs";
+const DUMMY_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$UeKLI+nTcomXGAykgueWcA$TyvWaAk834+DNJhh2zymqyorzS9y57HOajJK0ECJ5sw";
 
 /// A PHC string (`$argon2id$v=19$m=…`) with a fresh random salt.
 pub fn hash(password: &str) -> String {

@@ -115,14 +115,23 @@ mod tests {
     #[test]
     fn covers_is_sound() {
         assert!(covers(&s(&["agents.*"]), &s(&["agents.token.*"])));
-        assert!(covers(&s(&["agents.*"]), &s(&["agents.list", "agents.token.issue"])));
+        assert!(covers(
+            &s(&["agents.*"]),
+            &s(&["agents.list", "agents.token.issue"])
+        ));
         assert!(!covers(&s(&["agents.list"]), &s(&["agents.*"])));
         assert!(covers(&s(&["*"]), &s(&["*", "anything.at.all"])));
         assert!(covers(&s(&["agents.list"]), &[]));
         assert!(covers(&[], &[]));
         assert!(!covers(&[], &s(&["agents.list"])));
         assert!(!covers(&s(&["agents.*"]), &s(&["*"])));
-        assert!(!covers(&s(&["agents.*", "memory.read"]), &s(&["agents.list", "ui.notify"])));
-        assert!(covers(&s(&["*.read"]), &s(&["memory.read", "notifications.read"])));
+        assert!(!covers(
+            &s(&["agents.*", "memory.read"]),
+            &s(&["agents.list", "ui.notify"])
+        ));
+        assert!(covers(
+            &s(&["*.read"]),
+            &s(&["memory.read", "notifications.read"])
+        ));
     }
 }

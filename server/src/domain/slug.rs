@@ -62,7 +62,10 @@ mod tests {
 
     #[test]
     fn slugify_examples() {
-        assert_eq!(slugify("Mary's Coding Buddy").as_deref(), Some("mary-s-coding-buddy"));
+        assert_eq!(
+            slugify("Mary's Coding Buddy").as_deref(),
+            Some("mary-s-coding-buddy")
+        );
         assert_eq!(slugify("🚀 Alpha v2").as_deref(), Some("alpha-v2"));
         assert_eq!(slugify("Agent_42!").as_deref(), Some("agent-42"));
         assert_eq!(slugify("!!!"), None);

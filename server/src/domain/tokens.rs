@@ -124,7 +124,11 @@ mod tests {
         assert!(a.starts_with("taos_agent_"));
         assert!(u.starts_with("taos_user_"));
         assert_eq!(generate_session_secret().len(), 43);
-        assert!(generate_session_secret().bytes().all(|b| b.is_ascii_alphanumeric()));
+        assert!(
+            generate_session_secret()
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric())
+        );
     }
 
     #[test]
@@ -180,7 +184,10 @@ mod tests {
     fn hash_is_stable_lowercase_hex() {
         let h = hash("taos_agent_abc");
         assert_eq!(h.len(), 64);
-        assert!(h.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)));
+        assert!(
+            h.bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        );
         assert_eq!(h, hash("taos_agent_abc"));
         assert_eq!(
             hash("abc"),

@@ -39,10 +39,7 @@ mod m0001 {
     }
 
     fn time(name: &'static str) -> ColumnDef {
-        ColumnDef::new(name)
-            .timestamp_with_time_zone()
-            .not_null()
-            .take()
+        ColumnDef::new(name).timestamp_with_time_zone().not_null().take()
     }
 
     fn time_null(name: &'static str) -> ColumnDef {
@@ -145,12 +142,7 @@ mod m0001 {
                             .default(false),
                     )
                     .col(text("scope"))
-                    .col(
-                        ColumnDef::new("status")
-                            .text()
-                            .not_null()
-                            .default("created"),
-                    )
+                    .col(ColumnDef::new("status").text().not_null().default("created"))
                     .col(time("created_at"))
                     .col(time("updated_at"))
                     .col(time_null("archived_at"))

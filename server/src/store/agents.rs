@@ -1,0 +1,387 @@
+//! Agents: live ones (addressed by slug), archived ones (addressed by id), and their views.
+
+use std::collections::{HashMap, HashSet};
+
+use sea_orm::sea_query::{Expr, LockType};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    Set,
+};
+use uuid::Uuid;
+
+use super::entities::{agents, api_tokens, users};
+use super::records::scope_to_db;
+use super::tokens::revoke_active_agent_token;
+use super::{
+    Agent, AgentChanges, AgentView, Conflict, NewAgent, SlugExhausted, Store, Token, now, write_txn,
+};
+
+/// Candidates checked per query while looking for a free slug.
+const SLUG_BATCH: usize = 100;
+
+fn not_found(what: &str, id: Uuid) -> DbErr {
+    DbErr::RecordNotFound(format!("{what} {id}"))
+}
+
+/// The owner's username, read at the start of a transaction that will pick a slug. On
+/// PostgreSQL it also locks the owner row, so two transactions choosing slugs for the same
+/// user take turns instead of both picking the same free slug and one failing on the index
+/// (SQLite's `BEGIN IMMEDIATE` already serialises them). `FOR NO KEY UPDATE` does not block
+/// the key-share locks that foreign-key inserts for this user take.
+async fn owner_for_slug_choice<C: ConnectionTrait>(
+    conn: &C,
+    user_id: Uuid,
+    postgres: bool,
+) -> Result<String, DbErr> {
+    let mut q = users::Entity::find_by_id(user_id);
+    if postgres {
+        q = q.lock(LockType::NoKeyUpdate);
+    }
+    q.one(conn)
+        .await?
+        .map(|u| u.username)
+        .ok_or_else(|| not_found("user", user_id))
+}
+
+/// The first candidate not used by a live agent of the user, or None if all are.
+async fn first_free_slug<C: ConnectionTrait>(
+    conn: &C,
+    user_id: Uuid,
+    candidates: &[String],
+) -> Result<Option<String>, DbErr> {
+    for batch in candidates.chunks(SLUG_BATCH) {
+        let taken: HashSet<String> = agents::Entity::find()
+            .select_only()
+            .column(agents::Column::Slug)
+            .filter(agents::Column::UserId.eq(user_id))
+            .filter(agents::Column::ArchivedAt.is_null())
+            .filter(agents::Column::Slug.is_in(batch.iter().cloned()))
+            .into_tuple::<String>()
+            .all(conn)
+            .await?
+            .into_iter()
+            .collect();
+        if let Some(free) = batch.iter().find(|c| !taken.contains(*c)) {
+            return Ok(Some(free.clone()));
+        }
+    }
+    Ok(None)
+}
+
+async fn insert_agent<C: ConnectionTrait>(conn: &C, new: &NewAgent, slug: &str) -> Result<Agent, DbErr> {
+    let at = now();
+    agents::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        user_id: Set(new.user_id),
+        slug: Set(slug.to_owned()),
+        display_name: Set(new.display_name.clone()),
+        host: Set(new.host.clone()),
+        qmd_index: Set(new.qmd_index.clone()),
+        color: Set(new.color.clone()),
+        emoji: Set(new.emoji.clone()),
+        can_read_user_memory: Set(new.can_read_user_memory),
+        scope: Set(scope_to_db(&new.scope)?),
+        status: Set("created".to_owned()),
+        created_at: Set(at),
+        updated_at: Set(at),
+        archived_at: Set(None),
+    }
+    .insert(conn)
+    .await?
+    .try_into()
+}
+
+/// Attaches owners' names and active tokens to agent rows: two queries for any number of rows.
+async fn views<C: ConnectionTrait>(
+    conn: &C,
+    rows: Vec<(agents::Model, Option<users::Model>)>,
+) -> Result<Vec<AgentView>, DbErr> {
+    let ids: Vec<Uuid> = rows.iter().map(|(a, _)| a.id).collect();
+    let mut tokens: HashMap<Uuid, Token> = HashMap::new();
+    for chunk in ids.chunks(500) {
+        for t in api_tokens::Entity::find()
+            .filter(api_tokens::Column::AgentId.is_in(chunk.iter().copied()))
+            .filter(api_tokens::Column::RevokedAt.is_null())
+            .all(conn)
+            .await?
+        {
+            let t = Token::try_from(t)?;
+            if let Some(agent_id) = t.agent_id {
+                tokens.insert(agent_id, t);
+            }
+        }
+    }
+    rows.into_iter()
+        .map(|(a, owner)| {
+            let owner = owner.ok_or_else(|| not_found("owner of agent", a.id))?;
+            let token = tokens.remove(&a.id);
+            Ok(AgentView {
+                agent: a.try_into()?,
+                owner_username: owner.username,
+                token,
+            })
+        })
+        .collect()
+}
+
+async fn view_by_id<C: ConnectionTrait>(conn: &C, agent_id: Uuid) -> Result<AgentView, DbErr> {
+    let row = agents::Entity::find_by_id(agent_id)
+        .find_also_related(users::Entity)
+        .one(conn)
+        .await?
+        .ok_or_else(|| not_found("agent", agent_id))?;
+    views(conn, vec![row])
+        .await?
+        .pop()
+        .ok_or_else(|| not_found("agent", agent_id))
+}
+
+async fn find_archived_model<C: ConnectionTrait>(
+    conn: &C,
+    user_id: Uuid,
+    id: Uuid,
+) -> Result<Option<agents::Model>, DbErr> {
+    agents::Entity::find_by_id(id)
+        .filter(agents::Column::UserId.eq(user_id))
+        .filter(agents::Column::ArchivedAt.is_not_null())
+        .one(conn)
+        .await
+}
+
+impl Store {
+    /// Creates an agent under the first candidate slug that no live agent of the user has.
+    /// `Ok(Err(SlugExhausted))` when every candidate is taken.
+    pub async fn create_agent(
+        &self,
+        new: NewAgent,
+        candidates: impl Iterator<Item = String>,
+    ) -> Result<Result<AgentView, SlugExhausted>, DbErr> {
+        let candidates: Vec<String> = candidates.collect();
+        let postgres = !self.is_sqlite();
+        write_txn!(self, |txn| {
+            let owner = owner_for_slug_choice(&txn, new.user_id, postgres).await?;
+            let Some(slug) = first_free_slug(&txn, new.user_id, &candidates).await? else {
+                return Ok(Err(SlugExhausted));
+            };
+            let agent = insert_agent(&txn, &new, &slug).await?;
+            Ok(Ok(AgentView {
+                agent,
+                owner_username: owner,
+                token: None,
+            }))
+        })
+    }
+
+    /// Creates an agent under exactly `slug`; `Ok(Err(Conflict))` if a live agent of the user
+    /// has it.
+    pub async fn import_agent(
+        &self,
+        new: NewAgent,
+        slug: String,
+    ) -> Result<Result<AgentView, Conflict>, DbErr> {
+        let candidates = [slug];
+        let postgres = !self.is_sqlite();
+        write_txn!(self, |txn| {
+            let owner = owner_for_slug_choice(&txn, new.user_id, postgres).await?;
+            if first_free_slug(&txn, new.user_id, &candidates).await?.is_none() {
+                return Ok(Err(Conflict));
+            }
+            let agent = insert_agent(&txn, &new, &candidates[0]).await?;
+            Ok(Ok(AgentView {
+                agent,
+                owner_username: owner,
+                token: None,
+            }))
+        })
+    }
+
+    /// A live agent of the user by slug.
+    pub async fn find_agent(&self, user_id: Uuid, slug: &str) -> Result<Option<AgentView>, DbErr> {
+        let Some(row) = agents::Entity::find()
+            .filter(agents::Column::UserId.eq(user_id))
+            .filter(agents::Column::Slug.eq(slug))
+            .filter(agents::Column::ArchivedAt.is_null())
+            .find_also_related(users::Entity)
+            .one(&self.db)
+            .await?
+        else {
+            return Ok(None);
+        };
+        Ok(views(&self.db, vec![row]).await?.pop())
+    }
+
+    /// The user's live agents, id ascending, after the cursor.
+    pub async fn list_agents(
+        &self,
+        user_id: Uuid,
+        after: Option<Uuid>,
+        limit: u64,
+    ) -> Result<Vec<AgentView>, DbErr> {
+        let mut q = agents::Entity::find()
+            .filter(agents::Column::UserId.eq(user_id))
+            .filter(agents::Column::ArchivedAt.is_null());
+        if let Some(after) = after {
+            q = q.filter(agents::Column::Id.gt(after));
+        }
+        let rows = q
+            .order_by_asc(agents::Column::Id)
+            .limit(limit)
+            .find_also_related(users::Entity)
+            .all(&self.db)
+            .await?;
+        views(&self.db, rows).await
+    }
+
+    /// Applies the given changes to a live agent and bumps `updated_at`.
+    /// `Err(DbErr::RecordNotFound)` when there is no such live agent.
+    pub async fn update_agent(&self, agent_id: Uuid, changes: AgentChanges) -> Result<AgentView, DbErr> {
+        let scope = changes.scope.as_deref().map(scope_to_db).transpose()?;
+        write_txn!(self, |txn| {
+            let mut q = agents::Entity::update_many().col_expr(agents::Column::UpdatedAt, Expr::value(now()));
+            let c = &changes;
+            if let Some(v) = &c.display_name {
+                q = q.col_expr(agents::Column::DisplayName, Expr::value(v.clone()));
+            }
+            if let Some(v) = &c.host {
+                q = q.col_expr(agents::Column::Host, Expr::value(v.clone()));
+            }
+            if let Some(v) = &c.qmd_index {
+                q = q.col_expr(agents::Column::QmdIndex, Expr::value(v.clone()));
+            }
+            if let Some(v) = &c.color {
+                q = q.col_expr(agents::Column::Color, Expr::value(v.clone()));
+            }
+            if let Some(v) = &c.emoji {
+                q = q.col_expr(agents::Column::Emoji, Expr::value(v.clone()));
+            }
+            if let Some(v) = c.can_read_user_memory {
+                q = q.col_expr(agents::Column::CanReadUserMemory, Expr::value(v));
+            }
+            if let Some(v) = &scope {
+                q = q.col_expr(agents::Column::Scope, Expr::value(v.clone()));
+            }
+            if let Some(v) = &c.status {
+                q = q.col_expr(agents::Column::Status, Expr::value(v.clone()));
+            }
+            let done = q
+                .filter(agents::Column::Id.eq(agent_id))
+                .filter(agents::Column::ArchivedAt.is_null())
+                .exec(&txn)
+                .await?;
+            if done.rows_affected == 0 {
+                return Err(not_found("live agent", agent_id));
+            }
+            view_by_id(&txn, agent_id).await
+        })
+    }
+
+    /// Archives a live agent and revokes its token, together.
+    /// `Err(DbErr::RecordNotFound)` when there is no such live agent.
+    pub async fn archive_agent(&self, agent_id: Uuid) -> Result<Agent, DbErr> {
+        write_txn!(self, |txn| {
+            let at = now();
+            let done = agents::Entity::update_many()
+                .col_expr(agents::Column::ArchivedAt, Expr::value(at))
+                .col_expr(agents::Column::UpdatedAt, Expr::value(at))
+                .filter(agents::Column::Id.eq(agent_id))
+                .filter(agents::Column::ArchivedAt.is_null())
+                .exec(&txn)
+                .await?;
+            if done.rows_affected == 0 {
+                return Err(not_found("live agent", agent_id));
+            }
+            revoke_active_agent_token(&txn, agent_id, at).await?;
+            agents::Entity::find_by_id(agent_id)
+                .one(&txn)
+                .await?
+                .ok_or_else(|| not_found("agent", agent_id))?
+                .try_into()
+        })
+    }
+
+    /// The user's archived agents, newest first (id descending), before the cursor.
+    pub async fn list_archived(
+        &self,
+        user_id: Uuid,
+        after: Option<Uuid>,
+        limit: u64,
+    ) -> Result<Vec<Agent>, DbErr> {
+        let mut q = agents::Entity::find()
+            .filter(agents::Column::UserId.eq(user_id))
+            .filter(agents::Column::ArchivedAt.is_not_null());
+        if let Some(after) = after {
+            q = q.filter(agents::Column::Id.lt(after));
+        }
+        q.order_by_desc(agents::Column::Id)
+            .limit(limit)
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(Agent::try_from)
+            .collect()
+    }
+
+    pub async fn find_archived(&self, user_id: Uuid, id: Uuid) -> Result<Option<Agent>, DbErr> {
+        find_archived_model(&self.db, user_id, id)
+            .await?
+            .map(Agent::try_from)
+            .transpose()
+    }
+
+    /// Brings an archived agent back under the first free candidate slug (callers pass
+    /// candidates starting with its old slug). `Err(DbErr::RecordNotFound)` when it is not an
+    /// archived agent of the user (for instance, restored concurrently).
+    pub async fn restore_agent(
+        &self,
+        user_id: Uuid,
+        id: Uuid,
+        candidates: impl Iterator<Item = String>,
+    ) -> Result<Result<AgentView, SlugExhausted>, DbErr> {
+        let candidates: Vec<String> = candidates.collect();
+        let postgres = !self.is_sqlite();
+        write_txn!(self, |txn| {
+            owner_for_slug_choice(&txn, user_id, postgres).await?;
+            if find_archived_model(&txn, user_id, id).await?.is_none() {
+                return Err(not_found("archived agent", id));
+            }
+            let Some(slug) = first_free_slug(&txn, user_id, &candidates).await? else {
+                return Ok(Err(SlugExhausted));
+            };
+            let done = agents::Entity::update_many()
+                .col_expr(
+                    agents::Column::ArchivedAt,
+                    Expr::value(None::<chrono::DateTime<chrono::Utc>>),
+                )
+                .col_expr(agents::Column::UpdatedAt, Expr::value(now()))
+                .col_expr(agents::Column::Slug, Expr::value(slug))
+                .filter(agents::Column::Id.eq(id))
+                .filter(agents::Column::ArchivedAt.is_not_null())
+                .exec(&txn)
+                .await?;
+            if done.rows_affected == 0 {
+                return Err(super::retry());
+            }
+            Ok(Ok(view_by_id(&txn, id).await?))
+        })
+    }
+
+    /// Deletes an archived agent and its token rows for good; false if it is not an archived
+    /// agent of the user.
+    pub async fn purge_archived(&self, user_id: Uuid, id: Uuid) -> Result<bool, DbErr> {
+        write_txn!(self, |txn| {
+            if find_archived_model(&txn, user_id, id).await?.is_none() {
+                return Ok(false);
+            }
+            api_tokens::Entity::delete_many()
+                .filter(api_tokens::Column::AgentId.eq(id))
+                .exec(&txn)
+                .await?;
+            let done = agents::Entity::delete_many()
+                .filter(agents::Column::Id.eq(id))
+                .filter(agents::Column::ArchivedAt.is_not_null())
+                .exec(&txn)
+                .await?;
+            Ok(done.rows_affected > 0)
+        })
+    }
+}
