@@ -15,6 +15,7 @@ pub mod check;
 mod db;
 pub mod people;
 mod server;
+pub mod spec;
 pub mod tokens;
 
 pub use agents::{create_agent, create_agent_with, issue_agent_token, issue_agent_token_with};

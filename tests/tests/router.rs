@@ -1,0 +1,140 @@
+//! The router against the contract: the generated operations table equals the spec, every
+//! operation is routed, and nothing but the documented extra routes exists.
+
+use reqwest::Method;
+use serde_json::{Value, json};
+use taos_conformance::spec::SpecOperation;
+use taos_conformance::*;
+
+#[test]
+fn operations_table_equals_the_contract() {
+    let doc = spec::json();
+    let from_spec = spec::operations(&doc);
+    let table: Vec<SpecOperation> = taos_client::operations::OPERATIONS
+        .iter()
+        .map(|op| SpecOperation {
+            id: op.id.to_string(),
+            method: op.method.to_string(),
+            path: op.path.to_string(),
+            tag: op.tag.to_string(),
+            summary: op.summary.to_string(),
+            scope: op.scope.map(str::to_string),
+            public: op.public,
+            idempotent: op.idempotent,
+        })
+        .collect();
+    assert_eq!(
+        table, from_spec,
+        "OPERATIONS (in document order) differs from openapi/taos.yaml"
+    );
+
+    let tags: Vec<(String, String, String)> = taos_client::operations::TAGS
+        .iter()
+        .map(|t| (t.name.to_string(), t.title.to_string(), t.doc_url.to_string()))
+        .collect();
+    let spec_tags: Vec<(String, String, String)> = doc["tags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            let s = |k: &str| t[k].as_str().unwrap_or_default().to_string();
+            (s("name"), s("x-displayName"), s("x-taos-doc"))
+        })
+        .collect();
+    assert_eq!(tags, spec_tags);
+    assert_eq!(
+        taos_client::operations::API_VERSION,
+        doc["info"]["version"].as_str().unwrap()
+    );
+}
+
+e2e!(every_operation_is_routed);
+/// Each operation of the contract, with its path parameters filled in, reaches an operation:
+/// never 404 `route_not_found`, never 405 — without credentials and with them.
+async fn every_operation_is_routed(s: &Server) {
+    let anonymous_first: Vec<_> = taos_client::operations::OPERATIONS.iter().collect();
+    // Without credentials first (setup still open), then as the admin.
+    let mut admin = None;
+    for round in 0..2 {
+        if round == 1 {
+            admin = Some(s.setup_admin().await);
+        }
+        for op in &anonymous_first {
+            let path = spec::fill_path(op.path);
+            let method: Method = op.method.parse().unwrap();
+            let mut req = s.request(method.clone(), &path);
+            if let Some(admin) = &admin {
+                req = req.bearer_auth(&admin.token);
+            }
+            if op.id == "setupAccount" {
+                // Do not configure the server by accident in the anonymous round.
+                req = req.json(&json!({"username": "x"}));
+            } else if method == Method::POST || method == Method::PUT {
+                req = req.json(&json!({}));
+            }
+            let resp = req.send().await.unwrap();
+            let status = resp.status().as_u16();
+            let text = resp.text().await.unwrap();
+            assert_ne!(
+                status, 405,
+                "{} {path} ({}) answered 405: {text}",
+                op.method, op.id
+            );
+            assert!(
+                status < 500,
+                "{} {path} ({}) answered {status}: {text}",
+                op.method,
+                op.id
+            );
+            if status == 404 {
+                let body: Value = serde_json::from_str(&text).unwrap_or_default();
+                assert_ne!(
+                    body["error"], "route_not_found",
+                    "{} {path} ({}) is not routed: {text}",
+                    op.method, op.id
+                );
+            }
+        }
+    }
+}
+
+e2e!(only_documented_routes_exist);
+/// Besides the operations, only `/openapi.json`, `/openapi.yaml` and `/docs/api` (and below)
+/// answer; anything else is 404 `route_not_found`.
+async fn only_documented_routes_exist(s: &Server) {
+    for path in ["/openapi.json", "/openapi.yaml", "/docs/api"] {
+        let resp = s.get(path).send().await.unwrap();
+        assert_eq!(resp.status().as_u16(), 200, "{path}");
+    }
+    for path in [
+        "/",
+        "/index.html",
+        "/docs",
+        "/docs/",
+        "/openapi",
+        "/openapi.yml",
+        "/swagger-ui",
+        "/swagger-ui/",
+        "/swagger-ui/index.html",
+        "/api-docs",
+        "/api-docs/openapi.json",
+        "/api/openapi.json",
+        "/api/docs",
+        "/metrics",
+        "/health",
+        "/healthz",
+        "/favicon.ico",
+        "/static/app.js",
+        "/setup",
+        "/desktop",
+        "/redeem",
+        "/auth/me",
+        "/auth/lock",
+        "/api/version",
+        "/api/health/",
+        "/api/",
+    ] {
+        let resp = s.get(path).send().await.unwrap();
+        expect_error(resp, 404, "route_not_found").await;
+    }
+}
