@@ -148,13 +148,19 @@ pub async fn update(store: &Store, caller: &Principal, name: &str, update: Updat
         scope: update.scope,
         ..AgentChanges::default()
     };
-    Ok(store.update_agent(view.agent.id, changes).await?)
+    store
+        .update_agent(view.agent.id, changes)
+        .await
+        .map_err(or_gone(|| not_found(name)))
 }
 
 /// Archives the agent; its token is revoked in the same transaction.
 pub async fn archive(store: &Store, caller: &Principal, name: &str) -> Result<Agent> {
     let view = get(store, caller, name).await?;
-    Ok(store.archive_agent(view.agent.id).await?)
+    store
+        .archive_agent(view.agent.id)
+        .await
+        .map_err(or_gone(|| not_found(name)))
 }
 
 fn archived_not_found(id: Uuid) -> Error {

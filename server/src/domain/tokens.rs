@@ -7,47 +7,10 @@
 use rand::Rng;
 use rand::distr::Alphanumeric;
 use sha2::{Digest, Sha256};
+use taos_api::token_format::RANDOM_LEN;
+pub use taos_api::token_format::{TokenKind, checksum, parse};
 
-const BASE62: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-const RANDOM_LEN: usize = 37;
-const CHECKSUM_LEN: usize = 6;
 const SESSION_SECRET_LEN: usize = 43;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum TokenKind {
-    Agent,
-    User,
-}
-
-impl TokenKind {
-    pub const fn prefix(self) -> &'static str {
-        match self {
-            TokenKind::Agent => "taos_agent_",
-            TokenKind::User => "taos_user_",
-        }
-    }
-
-    /// Total length of a token of this kind.
-    pub const fn token_len(self) -> usize {
-        self.prefix().len() + RANDOM_LEN + CHECKSUM_LEN
-    }
-
-    /// The name stored in the database and shown in the API.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            TokenKind::Agent => "agent",
-            TokenKind::User => "user",
-        }
-    }
-
-    pub fn from_db(s: &str) -> Option<TokenKind> {
-        match s {
-            "agent" => Some(TokenKind::Agent),
-            "user" => Some(TokenKind::User),
-            _ => None,
-        }
-    }
-}
 
 /// `n` characters from [0-9A-Za-z], uniformly, from the thread-local CSPRNG (ChaCha seeded
 /// and periodically reseeded from the OS).
@@ -59,17 +22,6 @@ fn random_base62(n: usize) -> String {
         .collect()
 }
 
-fn checksum(body: &str) -> String {
-    let mut n = crc32fast::hash(body.as_bytes()) as u64;
-    let mut out = [b'0'; CHECKSUM_LEN];
-    // 62^6 > 2^32, so six digits always hold a CRC32.
-    for slot in out.iter_mut().rev() {
-        *slot = BASE62[(n % 62) as usize];
-        n /= 62;
-    }
-    out.iter().map(|&b| b as char).collect()
-}
-
 pub fn generate(kind: TokenKind) -> String {
     let mut token = String::with_capacity(kind.token_len());
     token.push_str(kind.prefix());
@@ -77,22 +29,6 @@ pub fn generate(kind: TokenKind) -> String {
     let sum = checksum(&token);
     token.push_str(&sum);
     token
-}
-
-/// The kind of a well-formed token, or None for anything that cannot be one of ours.
-pub fn parse(s: &str) -> Option<TokenKind> {
-    let kind = [TokenKind::Agent, TokenKind::User]
-        .into_iter()
-        .find(|k| s.starts_with(k.prefix()))?;
-    if s.len() != kind.token_len() {
-        return None;
-    }
-    let rest = &s[kind.prefix().len()..];
-    if !rest.bytes().all(|b| b.is_ascii_alphanumeric()) {
-        return None;
-    }
-    let (body, sum) = s.split_at(s.len() - CHECKSUM_LEN);
-    (checksum(body) == sum).then_some(kind)
 }
 
 /// Lowercase hex SHA-256: what the database stores instead of the token.
