@@ -39,6 +39,15 @@ fn not_found(name: &str) -> Error {
     )
 }
 
+/// The store reports a row that vanished between our read and our write (a concurrent delete)
+/// as `RecordNotFound`; to the caller that is the same 404 as if it had never been there.
+fn or_gone(missing: impl FnOnce() -> Error) -> impl FnOnce(sea_orm::DbErr) -> Error {
+    move |e| match e {
+        sea_orm::DbErr::RecordNotFound(_) => missing(),
+        other => other.into(),
+    }
+}
+
 /// The agent's default token scope: as asked (within the caller's own), else the caller's.
 fn agent_scope(caller: &Principal, requested: Option<Vec<String>>) -> Result<Vec<String>> {
     match requested {
