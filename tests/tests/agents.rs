@@ -358,6 +358,28 @@ async fn get_shows_token_state_but_never_the_token(s: &Server) {
         .send()
         .await
         .api_err(404, "agent_not_found");
+    // The 404 is exactly the canonical four members (no extras to parse around).
+    for method in [reqwest::Method::GET, reqwest::Method::PUT] {
+        let resp = s
+            .request(method.clone(), "/api/agents/no-such-agent")
+            .bearer_auth(&admin.token)
+            .json(&json!({}))
+            .send()
+            .await
+            .unwrap();
+        let err = expect_error(resp, 404, "agent_not_found").await;
+        let keys: Vec<_> = err.body.as_object().unwrap().keys().map(String::as_str).collect();
+        assert_eq!(keys.len(), 4, "{method}: {}", err.body);
+        assert!(
+            err.detail().contains("no-such-agent"),
+            "{method}: detail does not name the agent: {}",
+            err.detail()
+        );
+        assert_eq!(
+            err.body["doc_url"],
+            "/docs/agents/recipes/managing-agents#list-agents"
+        );
+    }
 }
 
 e2e!(update_changes_only_what_is_sent);

@@ -259,6 +259,28 @@ async fn glob_scopes(s: &Server) {
     let notify_only = issue_agent_token_with(&client, "worker", json!({"scope": ["ui.notify"]}))
         .await
         .token;
+    // A combination: create agents and manage their tokens, nothing else.
+    let maker = issue_agent_token_with(
+        &client,
+        made.name.as_str(),
+        json!({"scope": ["agents.token.*", "agents.create"]}),
+    )
+    .await
+    .token;
+    let m = s.client(&maker);
+    let fresh = create_agent(&m, "Fresh").await;
+    let issued =
+        issue_agent_token_with(&m, fresh.name.as_str(), json!({"scope": ["agents.token.revoke"]})).await;
+    assert!(issued.token.starts_with(tokens::AGENT_PREFIX));
+    let r = m
+        .revoke_agent_token()
+        .name(fresh.name.as_str())
+        .send()
+        .await
+        .must();
+    assert_eq!(r.status().as_u16(), 204);
+    m.list_agents().send().await.api_err(403, "scope_denied");
+
     let n = s.client(&notify_only);
     n.list_agents().send().await.api_err(403, "scope_denied");
     n.notify_user()

@@ -193,7 +193,14 @@ async fn notify_validates_lengths_and_priority(s: &Server) {
 
     for priority in [json!("urgent"), json!("NORMAL"), json!("")] {
         let resp = notify_raw(s, &admin.token, json!({"title": "x", "priority": priority})).await;
-        expect_error(resp, 400, "invalid_priority").await;
+        let err = expect_error(resp, 400, "invalid_priority").await;
+        if priority == json!("urgent") {
+            assert!(
+                err.detail().contains("urgent"),
+                "detail does not name the bad value: {}",
+                err.detail()
+            );
+        }
     }
     let list = s.client(&admin.token).list_notifications().send().await.value();
     assert_eq!(list.items.len(), 2, "rejected notifications were stored");

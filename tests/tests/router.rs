@@ -138,3 +138,58 @@ async fn only_documented_routes_exist(s: &Server) {
         expect_error(resp, 404, "route_not_found").await;
     }
 }
+
+#[test]
+fn every_operation_is_documented_for_agents() {
+    let doc = spec::json();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let at = format!("{} {path}", method.to_ascii_uppercase());
+            for key in ["operationId", "summary", "description"] {
+                assert!(
+                    op[key].as_str().is_some_and(|s| !s.trim().is_empty()),
+                    "{at}: no {key}"
+                );
+            }
+            assert!(
+                op["tags"].as_array().is_some_and(|t| !t.is_empty()),
+                "{at}: no tags"
+            );
+            assert!(
+                op.get("x-taos-scope").is_some(),
+                "{at}: no x-taos-scope (use null for any caller)"
+            );
+            let responses = op["responses"]
+                .as_object()
+                .unwrap_or_else(|| panic!("{at}: no responses"));
+            assert!(responses.get("default").is_none(), "{at}: a default response");
+            for class in ["4XX", "5XX"] {
+                assert_eq!(
+                    responses
+                        .get(class)
+                        .and_then(|r| r.get("$ref"))
+                        .and_then(Value::as_str),
+                    Some("#/components/responses/Error"),
+                    "{at}: {class} is not the canonical Error"
+                );
+            }
+            let successes: Vec<_> = responses
+                .iter()
+                .filter(|(code, _)| code.starts_with('2'))
+                .collect();
+            assert_eq!(successes.len(), 1, "{at}: exactly one success response");
+            if let Some(content) = successes[0].1.get("content") {
+                let json = &content["application/json"];
+                assert!(json.get("schema").is_some(), "{at}: success without a schema");
+                assert!(json.get("example").is_some(), "{at}: success without an example");
+            }
+            if let Some(body) = op.get("requestBody") {
+                let json = &body["content"]["application/json"];
+                assert!(
+                    json.get("example").is_some(),
+                    "{at}: request body without an example"
+                );
+            }
+        }
+    }
+}
