@@ -443,11 +443,46 @@ async fn whoami_for_every_kind_of_caller(s: &Server) {
     let admin = s.setup_admin().await;
     let me = s.client(&admin.token).whoami().send().await.value();
     assert_eq!(me.kind, PrincipalKind::UserToken);
+    let listed = s.client(&admin.token).list_user_tokens().send().await.value();
+    assert_eq!(
+        me.token_id,
+        Some(listed.items[0].id),
+        "whoami names the calling token"
+    );
+
+    let created = s
+        .anon()
+        .create_user_token()
+        .body(from_json::<types::UserTokenCreate>(
+            json!({"username": ADMIN, "password": PASSWORD, "label": "mine"}),
+        ))
+        .send()
+        .await
+        .value();
+    let me = s.client(&created.token).whoami().send().await.value();
+    assert_eq!(me.token_id, Some(created.id));
+    // The id whoami gives is the one to revoke.
+    let r = s
+        .client(&admin.token)
+        .revoke_user_token()
+        .id(created.id)
+        .send()
+        .await
+        .must();
+    assert_eq!(r.status().as_u16(), 204);
+    let resp = s
+        .get("/api/auth/whoami")
+        .bearer_auth(&created.token)
+        .send()
+        .await
+        .unwrap();
+    expect_error(resp, 401, "invalid_token").await;
 
     let session = s.login(ADMIN, PASSWORD).await;
     let me = s.session_client(&session).whoami().send().await.value();
     assert_eq!(me.kind, PrincipalKind::Session);
     assert_eq!(me.user_id, admin.id);
+    assert_eq!(me.token_id, None, "a session has no token id");
 
     let client = s.client(&admin.token);
     let agent = create_agent(&client, "Research Bot").await;
@@ -459,6 +494,7 @@ async fn whoami_for_every_kind_of_caller(s: &Server) {
     .await;
     let me = s.client(&issued.token).whoami().send().await.value();
     assert_eq!(me.kind, PrincipalKind::AgentToken);
+    assert!(me.token_id.is_some(), "an agent token has an id");
     assert_eq!(me.user_id, admin.id);
     assert_eq!(me.username, ADMIN);
     assert_eq!(me.agent_id, Some(agent.id));

@@ -414,6 +414,7 @@ async fn bad_input_never_causes_a_server_error(s: &Server) {
         r#"{"name": "a", "name": "b"}"#.to_string(),
         "\u{feff}{\"name\":\"bom\"}".to_string(),
     ];
+    let mut failures = Vec::new();
     for (path, method) in [
         ("/api/agents", Method::POST),
         ("/api/agents/import", Method::POST),
@@ -432,18 +433,8 @@ async fn bad_input_never_causes_a_server_error(s: &Server) {
                 .send()
                 .await
                 .unwrap();
-            let status = resp.status().as_u16();
-            let headers = resp.headers().clone();
-            let text = resp.text().await.unwrap();
-            assert!(
-                status < 500,
-                "{method} {path} with {:.60}… answered {status}: {text}",
-                body
-            );
-            if status >= 400 {
-                let body: serde_json::Value = serde_json::from_str(&text)
-                    .unwrap_or_else(|_| panic!("{method} {path}: {status} with a non-JSON body {text:?}"));
-                check::assert_canonical(status, &headers, &body);
+            if let Some(failure) = server_error(resp, &format!("{method} {path} with {body:.60}…")).await {
+                failures.push(failure);
             }
         }
     }
@@ -480,14 +471,124 @@ async fn bad_input_never_causes_a_server_error(s: &Server) {
             .send()
             .await
             .unwrap();
-        let status = resp.status().as_u16();
-        let text = resp.text().await.unwrap();
-        assert!(
-            status < 500,
-            "{method} {path} with {header}: {value:?} answered {status}: {text}"
-        );
+        if let Some(failure) = server_error(resp, &format!("{method} {path} with {header}: {value:?}")).await
+        {
+            failures.push(failure);
+        }
     }
     s.client(&admin.token).whoami().send().await.value();
+    assert!(
+        failures.is_empty(),
+        "bad input caused server errors:\n{}",
+        failures.join("\n")
+    );
+}
+
+/// `Some(description)` when `resp` is a 5xx or a non-canonical error.
+async fn server_error(resp: reqwest::Response, what: &str) -> Option<String> {
+    let status = resp.status().as_u16();
+    let headers = resp.headers().clone();
+    let text = resp.text().await.unwrap();
+    if status >= 500 {
+        return Some(format!("{what} answered {status}: {text}"));
+    }
+    if status >= 400 {
+        let Ok(body) = serde_json::from_str::<serde_json::Value>(&text) else {
+            return Some(format!("{what}: {status} with a non-JSON body {text:?}"));
+        };
+        if let Err(e) = std::panic::catch_unwind(|| check::assert_canonical(status, &headers, &body)) {
+            return Some(format!("{what}: {status} not canonical: {e:?}"));
+        }
+    }
+    None
+}
+
+e2e!(nul_characters_are_not_a_server_error);
+/// U+0000 is valid JSON in any string; wherever it is sent, the answer is a 2xx or a
+/// canonical 4xx — never a 500 (PostgreSQL `text` cannot store it).
+async fn nul_characters_are_not_a_server_error(s: &Server) {
+    let admin = s.setup_admin().await;
+    create_agent(&s.client(&admin.token), "Target").await;
+    let nul = "a\u{0000}b";
+    let cases: Vec<(Method, &str, serde_json::Value)> = vec![
+        (Method::POST, "/api/agents", json!({"name": nul})),
+        (
+            Method::POST,
+            "/api/agents",
+            json!({"name": "Host Nul", "host": nul}),
+        ),
+        (
+            Method::POST,
+            "/api/agents",
+            json!({"name": "Emoji Nul", "emoji": nul}),
+        ),
+        (
+            Method::POST,
+            "/api/agents",
+            json!({"name": "Index Nul", "qmd_index": nul}),
+        ),
+        (Method::PUT, "/api/agents/target", json!({"host": nul})),
+        (
+            Method::POST,
+            "/api/agents/import",
+            json!({"version": 1, "agent": {"name": "imp", "display_name": nul}}),
+        ),
+        (Method::POST, "/api/ui/notify", json!({"title": nul})),
+        (Method::POST, "/api/ui/notify", json!({"title": "t", "body": nul})),
+        (
+            Method::POST,
+            "/api/ui/notify",
+            json!({"title": "t", "app_origin": nul}),
+        ),
+        (
+            Method::POST,
+            "/api/ui/notify",
+            json!({"title": "t", "action_url": "/a\u{0000}b"}),
+        ),
+        (
+            Method::POST,
+            "/api/users",
+            json!({"username": "nul1", "password": "long-enough-pw", "full_name": nul}),
+        ),
+        (
+            Method::POST,
+            "/api/users",
+            json!({"username": "nul2", "password": "long-enough-pw", "email": nul}),
+        ),
+        (
+            Method::POST,
+            "/auth/login",
+            json!({"username": nul, "password": "long-enough-pw"}),
+        ),
+        (
+            Method::POST,
+            "/auth/token",
+            json!({"username": nul, "password": "long-enough-pw", "label": "x"}),
+        ),
+        (
+            Method::POST,
+            "/auth/token",
+            json!({"username": "admin", "password": people::PASSWORD, "label": nul}),
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (method, path, body) in cases {
+        let resp = s
+            .request(method.clone(), path)
+            .bearer_auth(&admin.token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        if let Some(failure) = server_error(resp, &format!("{method} {path} {body}")).await {
+            failures.push(failure);
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "NUL characters caused server errors:\n{}",
+        failures.join("\n")
+    );
 }
 
 e2e!(every_response_has_a_request_id);
