@@ -341,44 +341,77 @@ pub async fn optional_json_body<T: DeserializeOwned>(
     parse_json(&bytes, hints).map(Some)
 }
 
-/// Parses a JSON document, naming the field that does not match the schema.
-pub fn parse_json<T: DeserializeOwned>(
-    bytes: &[u8],
-    hints: &[(&[&str], &'static str)],
-) -> Result<T, Rejection> {
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    match serde_path_to_error::deserialize::<_, T>(&mut de) {
-        Ok(value) => match de.end() {
-            Ok(()) => Ok(value),
-            Err(e) => Err(Rejection::MalformedJson {
-                message: e.to_string(),
-            }),
-        },
-        Err(e) => {
-            let segments: Vec<String> = e
-                .path()
-                .iter()
-                .map(|s| match s {
-                    serde_path_to_error::Segment::Seq { .. } => "[]".to_string(),
-                    serde_path_to_error::Segment::Map { key } => key.clone(),
-                    serde_path_to_error::Segment::Enum { variant } => variant.clone(),
-                    serde_path_to_error::Segment::Unknown => "?".to_string(),
-                })
-                .collect();
-            let path = e.path().to_string();
-            let inner = e.into_inner();
-            match inner.classify() {
-                serde_json::error::Category::Data => Err(Rejection::InvalidBody {
-                    path,
-                    message: strip_position(&inner.to_string()),
-                    hint: hint_for(hints, &segments),
-                }),
-                _ => Err(Rejection::MalformedJson {
-                    message: inner.to_string(),
-                }),
+/// Parses a JSON document, naming the field that does not match the schema. Syntax is checked
+/// over the whole document first, so a typo anywhere is reported as such and not as whatever
+/// schema error comes before it.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8], hints: &[(&[&str], &'static str)]) -> Result<T, Rejection> {
+    let value: serde_json::Value =
+        serde_json::from_slice(bytes).map_err(|e| Rejection::MalformedJson { message: e.to_string() })?;
+    // Text with NUL characters cannot be stored everywhere (PostgreSQL refuses it) and is never
+    // meaningful here: refuse it up front, naming the field.
+    if let Some(segments) = find_nul(&value, &mut Vec::new()) {
+        return Err(Rejection::InvalidBody {
+            path: display_path(&segments),
+            message: "text must not contain the NUL character (U+0000)".into(),
+            hint: hint_for(hints, &segments),
+        });
+    }
+    serde_path_to_error::deserialize::<_, T>(value).map_err(|e| {
+        let segments: Vec<String> = e
+            .path()
+            .iter()
+            .map(|s| match s {
+                serde_path_to_error::Segment::Seq { .. } => "[]".to_string(),
+                serde_path_to_error::Segment::Map { key } => key.clone(),
+                serde_path_to_error::Segment::Enum { variant } => variant.clone(),
+                serde_path_to_error::Segment::Unknown => "?".to_string(),
+            })
+            .collect();
+        let path = e.path().to_string();
+        Rejection::InvalidBody {
+            path,
+            message: strip_position(&e.into_inner().to_string()),
+            hint: hint_for(hints, &segments),
+        }
+    })
+}
+
+/// The path (as segments) of the first string or key holding U+0000.
+fn find_nul(value: &serde_json::Value, path: &mut Vec<String>) -> Option<Vec<String>> {
+    match value {
+        serde_json::Value::String(s) if s.contains('\0') => Some(path.clone()),
+        serde_json::Value::Array(items) => items.iter().find_map(|v| {
+            path.push("[]".into());
+            let found = find_nul(v, path);
+            path.pop();
+            found
+        }),
+        serde_json::Value::Object(map) => map.iter().find_map(|(k, v)| {
+            path.push(k.clone());
+            let found = if k.contains('\0') { Some(path.clone()) } else { find_nul(v, path) };
+            path.pop();
+            found
+        }),
+        _ => None,
+    }
+}
+
+fn display_path(segments: &[String]) -> String {
+    if segments.is_empty() {
+        return ".".into();
+    }
+    let mut out = String::new();
+    for s in segments {
+        if s == "[]" {
+            out.push_str("[]");
+        } else {
+            if !out.is_empty() {
+                out.push('.');
             }
+            out.push_str(s);
         }
     }
+    out
 }
 
 /// serde_json appends " at line 1 column 42" to data errors; the field path says more.

@@ -309,7 +309,8 @@ Returns a new `taos_agent_…` token, shown only this once: hand it to the agent
 example as `TAOS_TOKEN`). Any earlier token of this agent stops working in the same
 step; an agent has at most one active token. `scope` defaults to the agent's `scope`
 and may not exceed the caller's own (403 `scope_exceeds_caller`). The token never
-expires unless `expires_in_days` is given. The body is optional.*/
+expires unless `expires_in_days` is given. The body is optional (an SDK generated from this
+document may ask for `{}`).*/
     fn issue_agent_token(
         &self,
         ctx: Self::Context,

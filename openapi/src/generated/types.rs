@@ -1155,20 +1155,32 @@ impl<'de> ::serde::Deserialize<'de> for DeleteAgentName {
 ///The one error shape of the API.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct Error {
+    ///On `scope_exceeds_caller`: your own scope, space-separated.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub caller_scope: ::std::option::Option<::std::string::String>,
     ///What happened
     pub detail: ::std::string::String,
     ///The doc page and heading that explains it.
     pub doc_url: ::std::string::String,
     ///Stable machine-readable slug, e.g. `agent_not_found`.
     pub error: ::std::string::String,
+    ///On body errors: the offending field, e.g. `agent.name` (`.` for the body itself).
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub field: ::std::option::Option<::std::string::String>,
     ///The next step that resolves it.
     pub fix: ::std::string::String,
+    ///On `invalid_parameter`: where it is (`path`, `query` or `header`).
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub location: ::std::option::Option<::std::string::String>,
     ///On `invalid_parameter`: the offending parameter.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub parameter: ::std::option::Option<::std::string::String>,
     ///On `scope_denied`: the scope the operation needs.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub required_scope: ::std::option::Option<::std::string::String>,
+    ///On `idempotency_key_in_use`: seconds to wait before retrying (also the `Retry-After` header).
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub retry_after: ::std::option::Option<::std::string::String>,
 }
 impl Error {
     pub fn builder() -> builder::Error {
@@ -4503,10 +4515,22 @@ pub mod builder {
     }
     #[derive(Clone, Debug)]
     pub struct Error {
+        caller_scope: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
         detail: ::std::result::Result<::std::string::String, ::std::string::String>,
         doc_url: ::std::result::Result<::std::string::String, ::std::string::String>,
         error: ::std::result::Result<::std::string::String, ::std::string::String>,
+        field: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
         fix: ::std::result::Result<::std::string::String, ::std::string::String>,
+        location: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
         parameter: ::std::result::Result<
             ::std::option::Option<::std::string::String>,
             ::std::string::String,
@@ -4515,20 +4539,40 @@ pub mod builder {
             ::std::option::Option<::std::string::String>,
             ::std::string::String,
         >,
+        retry_after: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
     }
     impl ::std::default::Default for Error {
         fn default() -> Self {
             Self {
+                caller_scope: Ok(Default::default()),
                 detail: Err("no value supplied for detail".to_string()),
                 doc_url: Err("no value supplied for doc_url".to_string()),
                 error: Err("no value supplied for error".to_string()),
+                field: Ok(Default::default()),
                 fix: Err("no value supplied for fix".to_string()),
+                location: Ok(Default::default()),
                 parameter: Ok(Default::default()),
                 required_scope: Ok(Default::default()),
+                retry_after: Ok(Default::default()),
             }
         }
     }
     impl Error {
+        pub fn caller_scope<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.caller_scope = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for caller_scope: {e}")
+                });
+            self
+        }
         pub fn detail<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<::std::string::String>,
@@ -4561,6 +4605,16 @@ pub mod builder {
                 .map_err(|e| format!("error converting supplied value for error: {e}"));
             self
         }
+        pub fn field<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.field = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for field: {e}"));
+            self
+        }
         pub fn fix<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<::std::string::String>,
@@ -4569,6 +4623,18 @@ pub mod builder {
             self.fix = value
                 .try_into()
                 .map_err(|e| format!("error converting supplied value for fix: {e}"));
+            self
+        }
+        pub fn location<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.location = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for location: {e}")
+                });
             self
         }
         pub fn parameter<T>(mut self, value: T) -> Self
@@ -4595,6 +4661,18 @@ pub mod builder {
                 });
             self
         }
+        pub fn retry_after<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.retry_after = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for retry_after: {e}")
+                });
+            self
+        }
     }
     impl ::std::convert::TryFrom<Error> for super::Error {
         type Error = super::error::ConversionError;
@@ -4602,24 +4680,32 @@ pub mod builder {
             value: Error,
         ) -> ::std::result::Result<Self, super::error::ConversionError> {
             Ok(Self {
+                caller_scope: value.caller_scope?,
                 detail: value.detail?,
                 doc_url: value.doc_url?,
                 error: value.error?,
+                field: value.field?,
                 fix: value.fix?,
+                location: value.location?,
                 parameter: value.parameter?,
                 required_scope: value.required_scope?,
+                retry_after: value.retry_after?,
             })
         }
     }
     impl ::std::convert::From<super::Error> for Error {
         fn from(value: super::Error) -> Self {
             Self {
+                caller_scope: Ok(value.caller_scope),
                 detail: Ok(value.detail),
                 doc_url: Ok(value.doc_url),
                 error: Ok(value.error),
+                field: Ok(value.field),
                 fix: Ok(value.fix),
+                location: Ok(value.location),
                 parameter: Ok(value.parameter),
                 required_scope: Ok(value.required_scope),
+                retry_after: Ok(value.retry_after),
             }
         }
     }
