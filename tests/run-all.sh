@@ -262,7 +262,8 @@ step_cargo() {
         echo "################################################################################"
         echo
     fi
-    cargo test --workspace
+    # Every suite runs even when one fails, so one run shows every failure.
+    cargo test --workspace --no-fail-fast
 }
 
 # Schemathesis against a running debug taosd with a fresh data dir.
