@@ -106,13 +106,29 @@ ensure_node_tools() {
 # Steps
 # ---------------------------------------------------------------------------------------------
 
+# Runs each command (one per argument) even when an earlier one fails; fails if any failed.
+run_each() {
+    local failed=() cmd
+    for cmd in "$@"; do
+        echo "+ $cmd"
+        if ! eval "$cmd"; then
+            failed+=("$cmd")
+        fi
+    done
+    for cmd in "${failed[@]}"; do
+        echo "run-all: FAILED: $cmd" >&2
+    done
+    ((${#failed[@]} == 0))
+}
+
 step_static() {
     banner "static: fmt, clippy, codegen gates"
-    cargo fmt --all -- --check
-    cargo clippy --workspace --all-targets -- -D warnings
-    cargo codegen generate --check
-    cargo codegen lint
-    cargo codegen compat
+    run_each \
+        "cargo fmt --all -- --check" \
+        "cargo clippy --workspace --all-targets -- -D warnings" \
+        "cargo codegen generate --check" \
+        "cargo codegen lint" \
+        "cargo codegen compat"
 }
 
 step_speclint() {
@@ -120,9 +136,10 @@ step_speclint() {
     ensure_python_tools
     ensure_node_tools
     local bin=$TOOLS/npm/node_modules/.bin
-    "$TOOLS/venv/bin/openapi-spec-validator" openapi/taos.yaml
-    "$bin/spectral" lint --ruleset .spectral.yaml --fail-severity error openapi/taos.yaml
-    "$bin/redocly" lint --config redocly.yaml openapi/taos.yaml
+    run_each \
+        "'$TOOLS/venv/bin/openapi-spec-validator' openapi/taos.yaml" \
+        "'$bin/spectral' lint --ruleset .spectral.yaml --fail-severity error openapi/taos.yaml" \
+        "'$bin/redocly' lint --config redocly.yaml openapi/taos.yaml"
 }
 
 step_docs() {
