@@ -197,6 +197,15 @@ impl Store {
 
     /// A live agent of the user by slug.
     pub async fn find_agent(&self, user_id: Uuid, slug: &str) -> Result<Option<AgentView>, DbErr> {
+        match &self.reads {
+            Some(reads) => reads.find_agent(user_id, slug),
+            None => self.find_agent_orm(user_id, slug).await,
+        }
+    }
+
+    /// `find_agent` through sea-orm: the PostgreSQL path, and the reference the inline SQLite
+    /// read is tested against.
+    pub(super) async fn find_agent_orm(&self, user_id: Uuid, slug: &str) -> Result<Option<AgentView>, DbErr> {
         let Some(row) = agents::Entity::find()
             .filter(agents::Column::UserId.eq(user_id))
             .filter(agents::Column::Slug.eq(slug))

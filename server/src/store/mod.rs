@@ -11,6 +11,7 @@ mod idempotency;
 mod migrations;
 mod notifications;
 mod records;
+mod sqlite_reads;
 mod tokens;
 mod users;
 
@@ -34,6 +35,9 @@ pub use records::*;
 #[derive(Clone, Debug)]
 pub struct Store {
     db: DatabaseConnection,
+    /// The hot-path reads done inline on a SQLite file (see `sqlite_reads`); None on
+    /// PostgreSQL and in-memory SQLite.
+    reads: Option<std::sync::Arc<sqlite_reads::SqliteReads>>,
 }
 
 const SQLITE_POOL: u32 = 8;
@@ -72,7 +76,9 @@ impl Store {
             opts.max_connections(POSTGRES_POOL);
         }
         let db = Database::connect(opts).await?;
-        let store = Store { db };
+        let reads =
+            sqlite_reads::file_of(url).map(|path| std::sync::Arc::new(sqlite_reads::SqliteReads::new(path)));
+        let store = Store { db, reads };
         if store.is_sqlite() && !in_memory {
             store.enable_wal().await?;
         }

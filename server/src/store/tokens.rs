@@ -35,6 +35,15 @@ impl Store {
     /// agent tokens) its agent. Revoked and expired tokens are returned too, so the caller can
     /// say which; None when the hash is unknown or the user has been deleted.
     pub async fn find_token(&self, token_hash: &str) -> Result<Option<TokenPrincipal>, DbErr> {
+        match &self.reads {
+            Some(reads) => reads.find_token(token_hash),
+            None => self.find_token_orm(token_hash).await,
+        }
+    }
+
+    /// `find_token` through sea-orm: the PostgreSQL path, and the reference the inline SQLite
+    /// read is tested against.
+    pub(super) async fn find_token_orm(&self, token_hash: &str) -> Result<Option<TokenPrincipal>, DbErr> {
         let row = api_tokens::Entity::find()
             .filter(api_tokens::Column::TokenHash.eq(token_hash))
             .find_also_related(users::Entity)
