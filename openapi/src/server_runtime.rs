@@ -310,22 +310,26 @@ async fn read(parts: &Parts, body: Body) -> Result<bytes::Bytes, Rejection> {
         .map_err(|_| Rejection::PayloadTooLarge)
 }
 
+/// What the contract says about a request body beyond its Rust type.
+pub struct BodyRules {
+    /// `x-taos-error`: (field path, error slug) for failures at or below that field.
+    pub hints: &'static [(&'static [&'static str], &'static str)],
+    /// The properties that may be `null`.
+    pub nullable: &'static [&'static [&'static str]],
+    /// The paths that must hold a JSON object (`[]` = the body itself).
+    pub objects: &'static [&'static [&'static str]],
+}
+
 /// A required JSON body.
-pub async fn json_body<T: DeserializeOwned>(
-    parts: &Parts,
-    body: Body,
-    hints: &[(&[&str], &'static str)],
-) -> Result<T, Rejection> {
-    optional_json_body(parts, body, hints)
-        .await?
-        .ok_or(Rejection::MissingBody)
+pub async fn json_body<T: DeserializeOwned>(parts: &Parts, body: Body, rules: &BodyRules) -> Result<T, Rejection> {
+    optional_json_body(parts, body, rules).await?.ok_or(Rejection::MissingBody)
 }
 
 /// An optional JSON body: an empty body is `None`.
 pub async fn optional_json_body<T: DeserializeOwned>(
     parts: &Parts,
     body: Body,
-    hints: &[(&[&str], &'static str)],
+    rules: &BodyRules,
 ) -> Result<Option<T>, Rejection> {
     let bytes = read(parts, body).await?;
     let content_type = parts
@@ -338,15 +342,30 @@ pub async fn optional_json_body<T: DeserializeOwned>(
     if !content_type.as_deref().is_some_and(is_json) {
         return Err(Rejection::UnsupportedMediaType { content_type });
     }
-    parse_json(&bytes, hints).map(Some)
+    parse_json(&bytes, rules).map(Some)
 }
 
 /// Parses a JSON document, naming the field that does not match the schema. Syntax is checked
 /// over the whole document first, so a typo anywhere is reported as such and not as whatever
 /// schema error comes before it.
-pub fn parse_json<T: DeserializeOwned>(bytes: &[u8], hints: &[(&[&str], &'static str)]) -> Result<T, Rejection> {
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8], rules: &BodyRules) -> Result<T, Rejection> {
+    let hints = rules.hints;
     let value: serde_json::Value =
         serde_json::from_slice(bytes).map_err(|e| Rejection::MalformedJson { message: e.to_string() })?;
+    if let Some(segments) = find_non_object(&value, rules.objects, &mut Vec::new()) {
+        return Err(Rejection::InvalidBody {
+            path: display_path(&segments),
+            message: "must be a JSON object".into(),
+            hint: hint_for(hints, &segments),
+        });
+    }
+    if let Some(segments) = find_null(&value, rules.nullable, &mut Vec::new()) {
+        return Err(Rejection::InvalidBody {
+            path: display_path(&segments),
+            message: "must not be null; leave the field out to mean \"not given\"".into(),
+            hint: hint_for(hints, &segments),
+        });
+    }
     // Text with NUL characters cannot be stored everywhere (PostgreSQL refuses it) and is never
     // meaningful here: refuse it up front, naming the field.
     if let Some(segments) = find_nul(&value, &mut Vec::new()) {
@@ -374,6 +393,58 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8], hints: &[(&[&str], &'static
             hint: hint_for(hints, &segments),
         }
     })
+}
+
+fn same_path(a: &[&str], b: &[String]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
+}
+
+/// The path of the first value that should be an object and is something else (`null` is left
+/// to the nullable check).
+fn find_non_object(value: &serde_json::Value, objects: &[&[&str]], path: &mut Vec<String>) -> Option<Vec<String>> {
+    let must_be_object = objects.iter().any(|p| same_path(p, path));
+    if must_be_object && !value.is_object() && !value.is_null() {
+        return Some(path.clone());
+    }
+    match value {
+        serde_json::Value::Array(items) => items.iter().find_map(|v| {
+            path.push("[]".into());
+            let found = find_non_object(v, objects, path);
+            path.pop();
+            found
+        }),
+        serde_json::Value::Object(map) => map.iter().find_map(|(k, v)| {
+            path.push(k.clone());
+            let found = find_non_object(v, objects, path);
+            path.pop();
+            found
+        }),
+        _ => None,
+    }
+}
+
+/// The path of the first object property that is `null` where the contract does not allow it.
+fn find_null(value: &serde_json::Value, nullable: &[&[&str]], path: &mut Vec<String>) -> Option<Vec<String>> {
+    match value {
+        serde_json::Value::Array(items) => items.iter().find_map(|v| {
+            path.push("[]".into());
+            let found = find_null(v, nullable, path);
+            path.pop();
+            found
+        }),
+        serde_json::Value::Object(map) => map.iter().find_map(|(k, v)| {
+            path.push(k.clone());
+            let found = if v.is_null() {
+                let allowed = nullable.iter().any(|p| same_path(p, path));
+                (!allowed).then(|| path.clone())
+            } else {
+                find_null(v, nullable, path)
+            };
+            path.pop();
+            found
+        }),
+        _ => None,
+    }
 }
 
 /// The path (as segments) of the first string or key holding U+0000.
@@ -445,6 +516,32 @@ mod tests {
         assert_eq!(hint_for(&[], &seg(&["x"])), None);
     }
 
+    const NONE: BodyRules = BodyRules { hints: &[], nullable: &[], objects: &[] };
+
+    #[test]
+    fn nulls_only_where_the_contract_allows() {
+        #[derive(serde::Deserialize, Debug)]
+        #[allow(dead_code)]
+        struct T {
+            a: Option<u8>,
+            b: Option<u8>,
+        }
+        let rules = BodyRules { hints: &[], nullable: &[&["b"]], objects: &[&[]] };
+        assert!(parse_json::<T>(b"{\"b\":null}", &rules).is_ok());
+        match parse_json::<T>(b"{\"a\":null}", &rules) {
+            Err(Rejection::InvalidBody { path, .. }) => assert_eq!(path, "a"),
+            other => panic!("{other:?}"),
+        }
+        // serde would read a struct from an array; the contract says object.
+        match parse_json::<T>(b"[null, null]", &rules) {
+            Err(Rejection::InvalidBody { path, message, .. }) => {
+                assert_eq!(path, ".");
+                assert!(message.contains("object"));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
     #[test]
     fn json_errors_are_classified() {
         #[derive(serde::Deserialize, Debug)]
@@ -454,19 +551,19 @@ mod tests {
             a: u8,
         }
         assert!(matches!(
-            parse_json::<T>(b"{", &[]),
+            parse_json::<T>(b"{", &NONE),
             Err(Rejection::MalformedJson { .. })
         ));
         assert!(matches!(
-            parse_json::<T>(b"{\"a\":1} x", &[]),
+            parse_json::<T>(b"{\"a\":1} x", &NONE),
             Err(Rejection::MalformedJson { .. })
         ));
-        match parse_json::<T>(b"{\"a\":\"x\"}", &[]) {
+        match parse_json::<T>(b"{\"a\":\"x\"}", &NONE) {
             Err(Rejection::InvalidBody { path, .. }) => assert_eq!(path, "a"),
             other => panic!("{other:?}"),
         }
         assert!(matches!(
-            parse_json::<T>(b"{\"a\":1,\"b\":2}", &[]),
+            parse_json::<T>(b"{\"a\":1,\"b\":2}", &NONE),
             Err(Rejection::InvalidBody { .. })
         ));
     }

@@ -305,6 +305,10 @@ struct Body {
     required: bool,
     /// `x-taos-error` hints: (field path, slug).
     hints: Vec<(Vec<String>, String)>,
+    /// Paths of the properties that may be `null` (`nullable: true`).
+    nullable: Vec<Vec<String>>,
+    /// Paths that must hold a JSON object (the body itself included).
+    objects: Vec<Vec<String>>,
 }
 
 fn body(spec: &Spec, op: &Op) -> Result<Option<Body>> {
@@ -318,11 +322,55 @@ fn body(spec: &Spec, op: &Op) -> Result<Option<Body>> {
     let ident = format_ident!("{}", name.to_upper_camel_case());
     let mut hints = Vec::new();
     collect_hints(&spec.json, schema, &mut Vec::new(), &mut hints, 0);
+    let mut nullable = Vec::new();
+    let mut objects = Vec::new();
+    collect_nullable(&spec.json, schema, &mut Vec::new(), &mut nullable, &mut objects, 0);
     Ok(Some(Body {
         ty: quote!(types::#ident),
         required: rb["required"].as_bool().unwrap_or(false),
         hints,
+        nullable,
+        objects,
     }))
+}
+
+/// Walks a request schema for what serde's derived structs are laxer about than the contract:
+/// typify reads an optional property as `Option`, which takes `null` for "absent" (the
+/// contract allows `null` only where `nullable`), and serde takes an array for a struct (the
+/// contract says object).
+fn collect_nullable(
+    root: &Value,
+    schema: &Value,
+    path: &mut Vec<String>,
+    nullable: &mut Vec<Vec<String>>,
+    objects: &mut Vec<Vec<String>>,
+    depth: usize,
+) {
+    if depth > 16 {
+        return;
+    }
+    let schema = spec::deref(root, schema);
+    if schema["type"] == "object" && !objects.contains(path) {
+        objects.push(path.clone());
+    }
+    for sub in schema["allOf"].as_array().into_iter().flatten() {
+        collect_nullable(root, sub, path, nullable, objects, depth + 1);
+    }
+    if let Some(props) = schema["properties"].as_object() {
+        for (name, prop) in props {
+            path.push(name.clone());
+            if prop["nullable"] == true || spec::deref(root, prop)["nullable"] == true {
+                nullable.push(path.clone());
+            }
+            collect_nullable(root, prop, path, nullable, objects, depth + 1);
+            path.pop();
+        }
+    }
+    if let Some(items) = schema.get("items") {
+        path.push("[]".into());
+        collect_nullable(root, items, path, nullable, objects, depth + 1);
+        path.pop();
+    }
 }
 
 /// Walks a request schema for `x-taos-error` on properties, objects and array items.
@@ -524,13 +572,27 @@ pub fn server(spec: &Spec) -> Result<TokenStream> {
                 let slug = lit(slug);
                 quote!((&[#(#segs),*] as &[&str], #slug))
             });
+            let nullable_ident = format_ident!("NULLABLE_{}", snake.to_uppercase());
+            let paths = |list: &Vec<Vec<String>>| -> Vec<TokenStream> {
+                list.iter()
+                    .map(|path| {
+                        let segs = path.iter().map(|s| lit(s));
+                        quote!(&[#(#segs),*] as &[&str])
+                    })
+                    .collect()
+            };
+            let nullable_entries = paths(&b.nullable);
+            let object_entries = paths(&b.objects);
+            let objects_ident = format_ident!("OBJECTS_{}", snake.to_uppercase());
             items.push(quote! {
                 static #hints_ident: &[(&[&str], &str)] = &[#(#hint_entries),*];
+                static #nullable_ident: &[&[&str]] = &[#(#nullable_entries),*];
+                static #objects_ident: &[&[&str]] = &[#(#object_entries),*];
             });
             if b.required {
                 args.push(quote!(body: #ty));
                 steps.push(quote! {
-                    let body = match rt::json_body::<#ty>(&parts, body, #hints_ident).await {
+                    let body = match rt::json_body::<#ty>(&parts, body, &rt::BodyRules { hints: #hints_ident, nullable: #nullable_ident, objects: #objects_ident }).await {
                         Ok(v) => v,
                         Err(rejection) => return api.reject(OP, rejection).into_response(),
                     };
@@ -538,7 +600,7 @@ pub fn server(spec: &Spec) -> Result<TokenStream> {
             } else {
                 args.push(quote!(body: Option<#ty>));
                 steps.push(quote! {
-                    let body = match rt::optional_json_body::<#ty>(&parts, body, #hints_ident).await {
+                    let body = match rt::optional_json_body::<#ty>(&parts, body, &rt::BodyRules { hints: #hints_ident, nullable: #nullable_ident, objects: #objects_ident }).await {
                         Ok(v) => v,
                         Err(rejection) => return api.reject(OP, rejection).into_response(),
                     };

@@ -434,6 +434,8 @@ async fn handle_get_api_index<A: Api>(
     }
 }
 static HINTS_SETUP_ACCOUNT: &[(&[&str], &str)] = &[];
+static NULLABLE_SETUP_ACCOUNT: &[&[&str]] = &[];
+static OBJECTS_SETUP_ACCOUNT: &[&[&str]] = &[&[] as &[&str]];
 ///The success responses of `setupAccount`; errors go through `Api::Halt`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SetupAccountResponse {
@@ -460,7 +462,15 @@ async fn handle_setup_account<A: Api>(
     };
     let body = match rt::json_body::<
         types::SetupRequest,
-    >(&parts, body, HINTS_SETUP_ACCOUNT)
+    >(
+            &parts,
+            body,
+            &rt::BodyRules {
+                hints: HINTS_SETUP_ACCOUNT,
+                nullable: NULLABLE_SETUP_ACCOUNT,
+                objects: OBJECTS_SETUP_ACCOUNT,
+            },
+        )
         .await
     {
         Ok(v) => v,
@@ -472,6 +482,8 @@ async fn handle_setup_account<A: Api>(
     }
 }
 static HINTS_LOGIN: &[(&[&str], &str)] = &[];
+static NULLABLE_LOGIN: &[&[&str]] = &[];
+static OBJECTS_LOGIN: &[&[&str]] = &[&[] as &[&str]];
 ///Response headers of `login`.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct LoginResponseHeaders {
@@ -514,7 +526,17 @@ async fn handle_login<A: Api>(
         Ok(ctx) => ctx,
         Err(halt) => return halt.into_response(),
     };
-    let body = match rt::json_body::<types::LoginRequest>(&parts, body, HINTS_LOGIN)
+    let body = match rt::json_body::<
+        types::LoginRequest,
+    >(
+            &parts,
+            body,
+            &rt::BodyRules {
+                hints: HINTS_LOGIN,
+                nullable: NULLABLE_LOGIN,
+                objects: OBJECTS_LOGIN,
+            },
+        )
         .await
     {
         Ok(v) => v,
@@ -601,6 +623,8 @@ async fn handle_get_auth_status<A: Api>(
     }
 }
 static HINTS_CREATE_USER_TOKEN: &[(&[&str], &str)] = &[];
+static NULLABLE_CREATE_USER_TOKEN: &[&[&str]] = &[];
+static OBJECTS_CREATE_USER_TOKEN: &[&[&str]] = &[&[] as &[&str]];
 ///The success responses of `createUserToken`; errors go through `Api::Halt`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum CreateUserTokenResponse {
@@ -627,7 +651,15 @@ async fn handle_create_user_token<A: Api>(
     };
     let body = match rt::json_body::<
         types::UserTokenCreate,
-    >(&parts, body, HINTS_CREATE_USER_TOKEN)
+    >(
+            &parts,
+            body,
+            &rt::BodyRules {
+                hints: HINTS_CREATE_USER_TOKEN,
+                nullable: NULLABLE_CREATE_USER_TOKEN,
+                objects: OBJECTS_CREATE_USER_TOKEN,
+            },
+        )
         .await
     {
         Ok(v) => v,
@@ -843,6 +875,8 @@ async fn handle_list_users<A: Api>(
     }
 }
 static HINTS_CREATE_USER: &[(&[&str], &str)] = &[];
+static NULLABLE_CREATE_USER: &[&[&str]] = &[];
+static OBJECTS_CREATE_USER: &[&[&str]] = &[&[] as &[&str]];
 ///The success responses of `createUser`; errors go through `Api::Halt`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum CreateUserResponse {
@@ -867,7 +901,17 @@ async fn handle_create_user<A: Api>(
         Ok(ctx) => ctx,
         Err(halt) => return halt.into_response(),
     };
-    let body = match rt::json_body::<types::UserCreate>(&parts, body, HINTS_CREATE_USER)
+    let body = match rt::json_body::<
+        types::UserCreate,
+    >(
+            &parts,
+            body,
+            &rt::BodyRules {
+                hints: HINTS_CREATE_USER,
+                nullable: NULLABLE_CREATE_USER,
+                objects: OBJECTS_CREATE_USER,
+            },
+        )
         .await
     {
         Ok(v) => v,
@@ -1018,6 +1062,8 @@ impl CreateAgentHeaders {
 static HINTS_CREATE_AGENT: &[(&[&str], &str)] = &[
     (&["name"] as &[&str], "invalid_agent_name"),
 ];
+static NULLABLE_CREATE_AGENT: &[&[&str]] = &[];
+static OBJECTS_CREATE_AGENT: &[&[&str]] = &[&[] as &[&str]];
 ///Response headers of `createAgent`.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CreateAgentResponseHeaders {
@@ -1069,7 +1115,15 @@ async fn handle_create_agent<A: Api>(
     };
     let body = match rt::json_body::<
         types::AgentCreate,
-    >(&parts, body, HINTS_CREATE_AGENT)
+    >(
+            &parts,
+            body,
+            &rt::BodyRules {
+                hints: HINTS_CREATE_AGENT,
+                nullable: NULLABLE_CREATE_AGENT,
+                objects: OBJECTS_CREATE_AGENT,
+            },
+        )
         .await
     {
         Ok(v) => v,
@@ -1278,6 +1332,12 @@ static HINTS_IMPORT_AGENT: &[(&[&str], &str)] = &[
     (&["agent"] as &[&str], "invalid_export_data"),
     (&["agent", "name"] as &[&str], "invalid_agent_name"),
 ];
+static NULLABLE_IMPORT_AGENT: &[&[&str]] = &[
+    &["agent", "host"] as &[&str],
+    &["agent", "qmd_index"] as &[&str],
+    &["agent", "emoji"] as &[&str],
+];
+static OBJECTS_IMPORT_AGENT: &[&[&str]] = &[&[] as &[&str], &["agent"] as &[&str]];
 ///Response headers of `importAgent`.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ImportAgentResponseHeaders {
@@ -1329,7 +1389,15 @@ async fn handle_import_agent<A: Api>(
     };
     let body = match rt::json_body::<
         types::AgentExport,
-    >(&parts, body, HINTS_IMPORT_AGENT)
+    >(
+            &parts,
+            body,
+            &rt::BodyRules {
+                hints: HINTS_IMPORT_AGENT,
+                nullable: NULLABLE_IMPORT_AGENT,
+                objects: OBJECTS_IMPORT_AGENT,
+            },
+        )
         .await
     {
         Ok(v) => v,
@@ -1447,6 +1515,8 @@ impl UpdateAgentPath {
     }
 }
 static HINTS_UPDATE_AGENT: &[(&[&str], &str)] = &[];
+static NULLABLE_UPDATE_AGENT: &[&[&str]] = &[];
+static OBJECTS_UPDATE_AGENT: &[&[&str]] = &[&[] as &[&str]];
 ///The success responses of `updateAgent`; errors go through `Api::Halt`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum UpdateAgentResponse {
@@ -1481,7 +1551,15 @@ async fn handle_update_agent<A: Api>(
     };
     let body = match rt::json_body::<
         types::AgentUpdate,
-    >(&parts, body, HINTS_UPDATE_AGENT)
+    >(
+            &parts,
+            body,
+            &rt::BodyRules {
+                hints: HINTS_UPDATE_AGENT,
+                nullable: NULLABLE_UPDATE_AGENT,
+                objects: OBJECTS_UPDATE_AGENT,
+            },
+        )
         .await
     {
         Ok(v) => v,
@@ -1602,6 +1680,8 @@ impl SetAgentPermissionsPath {
     }
 }
 static HINTS_SET_AGENT_PERMISSIONS: &[(&[&str], &str)] = &[];
+static NULLABLE_SET_AGENT_PERMISSIONS: &[&[&str]] = &[];
+static OBJECTS_SET_AGENT_PERMISSIONS: &[&[&str]] = &[&[] as &[&str]];
 ///The success responses of `setAgentPermissions`; errors go through `Api::Halt`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SetAgentPermissionsResponse {
@@ -1636,7 +1716,15 @@ async fn handle_set_agent_permissions<A: Api>(
     };
     let body = match rt::json_body::<
         types::AgentPermissions,
-    >(&parts, body, HINTS_SET_AGENT_PERMISSIONS)
+    >(
+            &parts,
+            body,
+            &rt::BodyRules {
+                hints: HINTS_SET_AGENT_PERMISSIONS,
+                nullable: NULLABLE_SET_AGENT_PERMISSIONS,
+                objects: OBJECTS_SET_AGENT_PERMISSIONS,
+            },
+        )
         .await
     {
         Ok(v) => v,
@@ -1757,6 +1845,8 @@ impl IssueAgentTokenPath {
     }
 }
 static HINTS_ISSUE_AGENT_TOKEN: &[(&[&str], &str)] = &[];
+static NULLABLE_ISSUE_AGENT_TOKEN: &[&[&str]] = &[];
+static OBJECTS_ISSUE_AGENT_TOKEN: &[&[&str]] = &[&[] as &[&str]];
 ///The success responses of `issueAgentToken`; errors go through `Api::Halt`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum IssueAgentTokenResponse {
@@ -1791,7 +1881,15 @@ async fn handle_issue_agent_token<A: Api>(
     };
     let body = match rt::optional_json_body::<
         types::TokenIssueRequest,
-    >(&parts, body, HINTS_ISSUE_AGENT_TOKEN)
+    >(
+            &parts,
+            body,
+            &rt::BodyRules {
+                hints: HINTS_ISSUE_AGENT_TOKEN,
+                nullable: NULLABLE_ISSUE_AGENT_TOKEN,
+                objects: OBJECTS_ISSUE_AGENT_TOKEN,
+            },
+        )
         .await
     {
         Ok(v) => v,
@@ -1876,6 +1974,8 @@ async fn handle_revoke_agent_token<A: Api>(
 static HINTS_NOTIFY_USER: &[(&[&str], &str)] = &[
     (&["priority"] as &[&str], "invalid_priority"),
 ];
+static NULLABLE_NOTIFY_USER: &[&[&str]] = &[];
+static OBJECTS_NOTIFY_USER: &[&[&str]] = &[&[] as &[&str]];
 ///The success responses of `notifyUser`; errors go through `Api::Halt`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum NotifyUserResponse {
@@ -1902,7 +2002,15 @@ async fn handle_notify_user<A: Api>(
     };
     let body = match rt::json_body::<
         types::NotifyRequest,
-    >(&parts, body, HINTS_NOTIFY_USER)
+    >(
+            &parts,
+            body,
+            &rt::BodyRules {
+                hints: HINTS_NOTIFY_USER,
+                nullable: NULLABLE_NOTIFY_USER,
+                objects: OBJECTS_NOTIFY_USER,
+            },
+        )
         .await
     {
         Ok(v) => v,

@@ -92,6 +92,11 @@ impl ::std::str::FromStr for AgentCreateEmoji {
         if value.chars().count() > 32usize {
             return Err("longer than 32 characters".into());
         }
+        static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+        { ::regress::Regex::new("^[^\\u0000]*$").unwrap() });
+        if PATTERN.find(value).is_none() {
+            return Err("doesn't match pattern \"^[^\\u0000]*$\"".into());
+        }
         Ok(Self(value.to_string()))
     }
 }
@@ -145,6 +150,11 @@ impl ::std::str::FromStr for AgentCreateHost {
     ) -> ::std::result::Result<Self, self::error::ConversionError> {
         if value.chars().count() > 255usize {
             return Err("longer than 255 characters".into());
+        }
+        static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+        { ::regress::Regex::new("^[^\\u0000]*$").unwrap() });
+        if PATTERN.find(value).is_none() {
+            return Err("doesn't match pattern \"^[^\\u0000]*$\"".into());
         }
         Ok(Self(value.to_string()))
     }
@@ -204,9 +214,11 @@ impl ::std::str::FromStr for AgentCreateName {
             return Err("shorter than 1 characters".into());
         }
         static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-        { ::regress::Regex::new("[A-Za-z0-9]").unwrap() });
+        { ::regress::Regex::new("^[^\\u0000]*[A-Za-z0-9][^\\u0000]*$").unwrap() });
         if PATTERN.find(value).is_none() {
-            return Err("doesn't match pattern \"[A-Za-z0-9]\"".into());
+            return Err(
+                "doesn't match pattern \"^[^\\u0000]*[A-Za-z0-9][^\\u0000]*$\"".into(),
+            );
         }
         Ok(Self(value.to_string()))
     }
@@ -261,6 +273,11 @@ impl ::std::str::FromStr for AgentCreateQmdIndex {
     ) -> ::std::result::Result<Self, self::error::ConversionError> {
         if value.chars().count() > 255usize {
             return Err("longer than 255 characters".into());
+        }
+        static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+        { ::regress::Regex::new("^[^\\u0000]*$").unwrap() });
+        if PATTERN.find(value).is_none() {
+            return Err("doesn't match pattern \"^[^\\u0000]*$\"".into());
         }
         Ok(Self(value.to_string()))
     }
@@ -359,6 +376,11 @@ impl ::std::str::FromStr for AgentExportDataDisplayName {
         if value.chars().count() < 1usize {
             return Err("shorter than 1 characters".into());
         }
+        static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+        { ::regress::Regex::new("^[^\\u0000]*$").unwrap() });
+        if PATTERN.find(value).is_none() {
+            return Err("doesn't match pattern \"^[^\\u0000]*$\"".into());
+        }
         Ok(Self(value.to_string()))
     }
 }
@@ -413,6 +435,11 @@ impl ::std::str::FromStr for AgentExportDataEmoji {
         if value.chars().count() > 32usize {
             return Err("longer than 32 characters".into());
         }
+        static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+        { ::regress::Regex::new("^[^\\u0000]*$").unwrap() });
+        if PATTERN.find(value).is_none() {
+            return Err("doesn't match pattern \"^[^\\u0000]*$\"".into());
+        }
         Ok(Self(value.to_string()))
     }
 }
@@ -466,6 +493,11 @@ impl ::std::str::FromStr for AgentExportDataHost {
     ) -> ::std::result::Result<Self, self::error::ConversionError> {
         if value.chars().count() > 255usize {
             return Err("longer than 255 characters".into());
+        }
+        static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+        { ::regress::Regex::new("^[^\\u0000]*$").unwrap() });
+        if PATTERN.find(value).is_none() {
+            return Err("doesn't match pattern \"^[^\\u0000]*$\"".into());
         }
         Ok(Self(value.to_string()))
     }
@@ -582,6 +614,11 @@ impl ::std::str::FromStr for AgentExportDataQmdIndex {
     ) -> ::std::result::Result<Self, self::error::ConversionError> {
         if value.chars().count() > 255usize {
             return Err("longer than 255 characters".into());
+        }
+        static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+        { ::regress::Regex::new("^[^\\u0000]*$").unwrap() });
+        if PATTERN.find(value).is_none() {
+            return Err("doesn't match pattern \"^[^\\u0000]*$\"".into());
         }
         Ok(Self(value.to_string()))
     }
@@ -766,6 +803,11 @@ impl ::std::str::FromStr for AgentUpdateEmoji {
         if value.chars().count() > 32usize {
             return Err("longer than 32 characters".into());
         }
+        static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+        { ::regress::Regex::new("^[^\\u0000]*$").unwrap() });
+        if PATTERN.find(value).is_none() {
+            return Err("doesn't match pattern \"^[^\\u0000]*$\"".into());
+        }
         Ok(Self(value.to_string()))
     }
 }
@@ -820,6 +862,11 @@ impl ::std::str::FromStr for AgentUpdateHost {
         if value.chars().count() > 255usize {
             return Err("longer than 255 characters".into());
         }
+        static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+        { ::regress::Regex::new("^[^\\u0000]*$").unwrap() });
+        if PATTERN.find(value).is_none() {
+            return Err("doesn't match pattern \"^[^\\u0000]*$\"".into());
+        }
         Ok(Self(value.to_string()))
     }
 }
@@ -873,6 +920,11 @@ impl ::std::str::FromStr for AgentUpdateQmdIndex {
     ) -> ::std::result::Result<Self, self::error::ConversionError> {
         if value.chars().count() > 255usize {
             return Err("longer than 255 characters".into());
+        }
+        static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+        { ::regress::Regex::new("^[^\\u0000]*$").unwrap() });
+        if PATTERN.find(value).is_none() {
+            return Err("doesn't match pattern \"^[^\\u0000]*$\"".into());
         }
         Ok(Self(value.to_string()))
     }
@@ -1587,6 +1639,11 @@ impl ::std::str::FromStr for LoginRequestPassword {
         if value.chars().count() > 1024usize {
             return Err("longer than 1024 characters".into());
         }
+        static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+        { ::regress::Regex::new("^[^\\u0000]*$").unwrap() });
+        if PATTERN.find(value).is_none() {
+            return Err("doesn't match pattern \"^[^\\u0000]*$\"".into());
+        }
         Ok(Self(value.to_string()))
     }
 }
@@ -1640,6 +1697,11 @@ impl ::std::str::FromStr for LoginRequestUsername {
     ) -> ::std::result::Result<Self, self::error::ConversionError> {
         if value.chars().count() > 64usize {
             return Err("longer than 64 characters".into());
+        }
+        static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+        { ::regress::Regex::new("^[^\\u0000]*$").unwrap() });
+        if PATTERN.find(value).is_none() {
+            return Err("doesn't match pattern \"^[^\\u0000]*$\"".into());
         }
         Ok(Self(value.to_string()))
     }
@@ -1764,12 +1826,14 @@ impl ::std::str::FromStr for NotifyRequestActionUrl {
         }
         static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
         {
-            ::regress::Regex::new("^(https?://[^\\s\\\\]+|/([^/\\s\\\\][^\\s\\\\]*)?)$")
+            ::regress::Regex::new(
+                    "^(https?://[^\\s\\\\\\u0000]+|/([^/\\s\\\\\\u0000][^\\s\\\\\\u0000]*)?)$",
+                )
                 .unwrap()
         });
         if PATTERN.find(value).is_none() {
             return Err(
-                "doesn't match pattern \"^(https?://[^\\s\\\\]+|/([^/\\s\\\\][^\\s\\\\]*)?)$\""
+                "doesn't match pattern \"^(https?://[^\\s\\\\\\u0000]+|/([^/\\s\\\\\\u0000][^\\s\\\\\\u0000]*)?)$\""
                     .into(),
             );
         }
@@ -1826,6 +1890,11 @@ impl ::std::str::FromStr for NotifyRequestAppOrigin {
     ) -> ::std::result::Result<Self, self::error::ConversionError> {
         if value.chars().count() > 100usize {
             return Err("longer than 100 characters".into());
+        }
+        static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+        { ::regress::Regex::new("^[^\\u0000]*$").unwrap() });
+        if PATTERN.find(value).is_none() {
+            return Err("doesn't match pattern \"^[^\\u0000]*$\"".into());
         }
         Ok(Self(value.to_string()))
     }
@@ -1886,6 +1955,11 @@ impl ::std::str::FromStr for NotifyRequestBody {
         if value.chars().count() > 4000usize {
             return Err("longer than 4000 characters".into());
         }
+        static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+        { ::regress::Regex::new("^[^\\u0000]*$").unwrap() });
+        if PATTERN.find(value).is_none() {
+            return Err("doesn't match pattern \"^[^\\u0000]*$\"".into());
+        }
         Ok(Self(value.to_string()))
     }
 }
@@ -1942,6 +2016,11 @@ impl ::std::str::FromStr for NotifyRequestTitle {
         }
         if value.chars().count() < 1usize {
             return Err("shorter than 1 characters".into());
+        }
+        static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+        { ::regress::Regex::new("^[^\\u0000]*$").unwrap() });
+        if PATTERN.find(value).is_none() {
+            return Err("doesn't match pattern \"^[^\\u0000]*$\"".into());
         }
         Ok(Self(value.to_string()))
     }
@@ -2010,6 +2089,11 @@ impl ::std::str::FromStr for Password {
         }
         if value.chars().count() < 8usize {
             return Err("shorter than 8 characters".into());
+        }
+        static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+        { ::regress::Regex::new("^[^\\u0000]*$").unwrap() });
+        if PATTERN.find(value).is_none() {
+            return Err("doesn't match pattern \"^[^\\u0000]*$\"".into());
         }
         Ok(Self(value.to_string()))
     }
@@ -2407,6 +2491,11 @@ impl ::std::str::FromStr for SetupRequestEmail {
         if value.chars().count() > 320usize {
             return Err("longer than 320 characters".into());
         }
+        static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+        { ::regress::Regex::new("^[^\\u0000]*$").unwrap() });
+        if PATTERN.find(value).is_none() {
+            return Err("doesn't match pattern \"^[^\\u0000]*$\"".into());
+        }
         Ok(Self(value.to_string()))
     }
 }
@@ -2460,6 +2549,11 @@ impl ::std::str::FromStr for SetupRequestFullName {
     ) -> ::std::result::Result<Self, self::error::ConversionError> {
         if value.chars().count() > 200usize {
             return Err("longer than 200 characters".into());
+        }
+        static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+        { ::regress::Regex::new("^[^\\u0000]*$").unwrap() });
+        if PATTERN.find(value).is_none() {
+            return Err("doesn't match pattern \"^[^\\u0000]*$\"".into());
         }
         Ok(Self(value.to_string()))
     }
@@ -2648,6 +2742,11 @@ impl ::std::str::FromStr for UserCreateEmail {
         if value.chars().count() > 320usize {
             return Err("longer than 320 characters".into());
         }
+        static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+        { ::regress::Regex::new("^[^\\u0000]*$").unwrap() });
+        if PATTERN.find(value).is_none() {
+            return Err("doesn't match pattern \"^[^\\u0000]*$\"".into());
+        }
         Ok(Self(value.to_string()))
     }
 }
@@ -2701,6 +2800,11 @@ impl ::std::str::FromStr for UserCreateFullName {
     ) -> ::std::result::Result<Self, self::error::ConversionError> {
         if value.chars().count() > 200usize {
             return Err("longer than 200 characters".into());
+        }
+        static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+        { ::regress::Regex::new("^[^\\u0000]*$").unwrap() });
+        if PATTERN.find(value).is_none() {
+            return Err("doesn't match pattern \"^[^\\u0000]*$\"".into());
         }
         Ok(Self(value.to_string()))
     }
@@ -2807,6 +2911,11 @@ impl ::std::str::FromStr for UserTokenCreateLabel {
         if value.chars().count() < 1usize {
             return Err("shorter than 1 characters".into());
         }
+        static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+        { ::regress::Regex::new("^[^\\u0000]*$").unwrap() });
+        if PATTERN.find(value).is_none() {
+            return Err("doesn't match pattern \"^[^\\u0000]*$\"".into());
+        }
         Ok(Self(value.to_string()))
     }
 }
@@ -2861,6 +2970,11 @@ impl ::std::str::FromStr for UserTokenCreatePassword {
         if value.chars().count() > 1024usize {
             return Err("longer than 1024 characters".into());
         }
+        static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+        { ::regress::Regex::new("^[^\\u0000]*$").unwrap() });
+        if PATTERN.find(value).is_none() {
+            return Err("doesn't match pattern \"^[^\\u0000]*$\"".into());
+        }
         Ok(Self(value.to_string()))
     }
 }
@@ -2914,6 +3028,11 @@ impl ::std::str::FromStr for UserTokenCreateUsername {
     ) -> ::std::result::Result<Self, self::error::ConversionError> {
         if value.chars().count() > 64usize {
             return Err("longer than 64 characters".into());
+        }
+        static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+        { ::regress::Regex::new("^[^\\u0000]*$").unwrap() });
+        if PATTERN.find(value).is_none() {
+            return Err("doesn't match pattern \"^[^\\u0000]*$\"".into());
         }
         Ok(Self(value.to_string()))
     }
