@@ -119,6 +119,7 @@ export COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 export DIRTY=$(git status --porcelain --untracked-files=no 2>/dev/null | grep -q . && echo " (with uncommitted changes)" || true)
 export CPU=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 export NPROC=$(nproc)
+export LOADAVG=$(cut -d' ' -f1-3 /proc/loadavg)
 export RUSTC=$(rustc --version)
 export WRK_VERSION=$(wrk -v 2>&1 | head -n1 | awk '{ print $1, $2 }')
 
@@ -156,7 +157,8 @@ e = os.environ
 section = f"""<!-- bench:begin (written by bench/run.sh; do not edit by hand) -->
 ## Latest run
 
-{now}, commit `{e['COMMIT']}`{e['DIRTY']}, on {e['NPROC']} × {e['CPU']}; {e['RUSTC']}, {e['WRK_VERSION']}.
+{now}, commit `{e['COMMIT']}`{e['DIRTY']}, on {e['NPROC']} × {e['CPU']} (load average after the run: {e['LOADAVG']});
+{e['RUSTC']}, {e['WRK_VERSION']}.
 Release `taosd` on SQLite (fresh temp data dir, `TAOS_LOG=warn`); wrk on the same machine, so the
 two compete for the same cores: compare the ratio, not the absolute numbers.
 
