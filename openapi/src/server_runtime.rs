@@ -321,8 +321,14 @@ pub struct BodyRules {
 }
 
 /// A required JSON body.
-pub async fn json_body<T: DeserializeOwned>(parts: &Parts, body: Body, rules: &BodyRules) -> Result<T, Rejection> {
-    optional_json_body(parts, body, rules).await?.ok_or(Rejection::MissingBody)
+pub async fn json_body<T: DeserializeOwned>(
+    parts: &Parts,
+    body: Body,
+    rules: &BodyRules,
+) -> Result<T, Rejection> {
+    optional_json_body(parts, body, rules)
+        .await?
+        .ok_or(Rejection::MissingBody)
 }
 
 /// An optional JSON body: an empty body is `None`.
@@ -350,8 +356,9 @@ pub async fn optional_json_body<T: DeserializeOwned>(
 /// schema error comes before it.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8], rules: &BodyRules) -> Result<T, Rejection> {
     let hints = rules.hints;
-    let value: serde_json::Value =
-        serde_json::from_slice(bytes).map_err(|e| Rejection::MalformedJson { message: e.to_string() })?;
+    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| Rejection::MalformedJson {
+        message: e.to_string(),
+    })?;
     if let Some(segments) = find_non_object(&value, rules.objects, &mut Vec::new()) {
         return Err(Rejection::InvalidBody {
             path: display_path(&segments),
@@ -401,7 +408,11 @@ fn same_path(a: &[&str], b: &[String]) -> bool {
 
 /// The path of the first value that should be an object and is something else (`null` is left
 /// to the nullable check).
-fn find_non_object(value: &serde_json::Value, objects: &[&[&str]], path: &mut Vec<String>) -> Option<Vec<String>> {
+fn find_non_object(
+    value: &serde_json::Value,
+    objects: &[&[&str]],
+    path: &mut Vec<String>,
+) -> Option<Vec<String>> {
     let must_be_object = objects.iter().any(|p| same_path(p, path));
     if must_be_object && !value.is_object() && !value.is_null() {
         return Some(path.clone());
@@ -459,7 +470,11 @@ fn find_nul(value: &serde_json::Value, path: &mut Vec<String>) -> Option<Vec<Str
         }),
         serde_json::Value::Object(map) => map.iter().find_map(|(k, v)| {
             path.push(k.clone());
-            let found = if k.contains('\0') { Some(path.clone()) } else { find_nul(v, path) };
+            let found = if k.contains('\0') {
+                Some(path.clone())
+            } else {
+                find_nul(v, path)
+            };
             path.pop();
             found
         }),
@@ -516,7 +531,11 @@ mod tests {
         assert_eq!(hint_for(&[], &seg(&["x"])), None);
     }
 
-    const NONE: BodyRules = BodyRules { hints: &[], nullable: &[], objects: &[] };
+    const NONE: BodyRules = BodyRules {
+        hints: &[],
+        nullable: &[],
+        objects: &[],
+    };
 
     #[test]
     fn nulls_only_where_the_contract_allows() {
@@ -526,7 +545,11 @@ mod tests {
             a: Option<u8>,
             b: Option<u8>,
         }
-        let rules = BodyRules { hints: &[], nullable: &[&["b"]], objects: &[&[]] };
+        let rules = BodyRules {
+            hints: &[],
+            nullable: &[&["b"]],
+            objects: &[&[]],
+        };
         assert!(parse_json::<T>(b"{\"b\":null}", &rules).is_ok());
         match parse_json::<T>(b"{\"a\":null}", &rules) {
             Err(Rejection::InvalidBody { path, .. }) => assert_eq!(path, "a"),

@@ -46,7 +46,8 @@ fn main() -> ExitCode {
 
 /// The workspace root (two levels above this crate).
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    root.canonicalize().unwrap_or(root)
 }
 
 fn generate(check: bool) -> Result<()> {

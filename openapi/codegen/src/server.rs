@@ -324,7 +324,14 @@ fn body(spec: &Spec, op: &Op) -> Result<Option<Body>> {
     collect_hints(&spec.json, schema, &mut Vec::new(), &mut hints, 0);
     let mut nullable = Vec::new();
     let mut objects = Vec::new();
-    collect_nullable(&spec.json, schema, &mut Vec::new(), &mut nullable, &mut objects, 0);
+    collect_nullable(
+        &spec.json,
+        schema,
+        &mut Vec::new(),
+        &mut nullable,
+        &mut objects,
+        0,
+    );
     Ok(Some(Body {
         ty: quote!(types::#ident),
         required: rb["required"].as_bool().unwrap_or(false),

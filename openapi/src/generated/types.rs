@@ -1021,7 +1021,8 @@ pub struct AuthStatus {
     pub authenticated: bool,
     ///Whether the first user exists.
     pub configured: bool,
-    #[serde(deserialize_with = "::std::option::Option::deserialize")]
+    ///The signed-in user; absent when the caller is not authenticated.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub user: ::std::option::Option<User>,
 }
 impl AuthStatus {
@@ -1210,7 +1211,7 @@ pub struct Error {
     ///On `scope_exceeds_caller`: your own scope, space-separated.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub caller_scope: ::std::option::Option<::std::string::String>,
-    ///What happened
+    ///What happened, for this request.
     pub detail: ::std::string::String,
     ///The doc page and heading that explains it.
     pub doc_url: ::std::string::String,
@@ -4571,7 +4572,7 @@ pub mod builder {
             Self {
                 authenticated: Err("no value supplied for authenticated".to_string()),
                 configured: Err("no value supplied for configured".to_string()),
-                user: Err("no value supplied for user".to_string()),
+                user: Ok(Default::default()),
             }
         }
     }
