@@ -172,6 +172,15 @@ async fn version_help_and_completions() {
     let top = ctl.run(&[], None).await;
     assert_eq!(top.code, 2, "no command is a usage error");
     assert!(top.stderr.contains("Usage"), "{}", top.stderr);
+    let help = ctl.run(&["--help"], None).await.ok();
+    for group in ["auth", "agents", "ui", "notifications", "completion"] {
+        assert!(
+            help.stdout.contains(group),
+            "--help lists {group}:\n{}",
+            help.stdout
+        );
+    }
+    assert!(help.stdout.contains("Exit codes"), "{}", help.stdout);
     for shell in ["bash", "zsh", "fish"] {
         let c = ctl.run(&["completion", shell], None).await.ok();
         assert!(
@@ -355,10 +364,38 @@ async fn agents_lifecycle_in_tables_and_json() {
     assert_eq!(created["name"], "research-bot");
     assert_eq!(created["host"], "192.0.2.10");
     let human = ctl
-        .run(&["agents", "create", "--name", "Research Bot"], None)
+        .run(
+            &[
+                "agents",
+                "create",
+                "--name",
+                "Research Bot",
+                "--idempotency-key",
+                "cli-key-1",
+            ],
+            None,
+        )
         .await
         .ok();
     assert!(human.stdout.contains("research-bot-2"), "{}", human.stdout);
+    // The same key again is a replay of the first answer, not a third agent.
+    let replay = ctl
+        .run(
+            &[
+                "agents",
+                "create",
+                "--name",
+                "Research Bot",
+                "--idempotency-key",
+                "cli-key-1",
+                "--json",
+            ],
+            None,
+        )
+        .await
+        .ok()
+        .json();
+    assert_eq!(replay["name"], "research-bot-2");
     ctl.run(&["agents", "create", "--name", "Third"], None).await.ok();
 
     let table = ctl.run(&["agents", "list"], None).await.ok();
@@ -548,6 +585,14 @@ async fn tokens_notify_and_notifications() {
     assert!(sent.stdout.starts_with("delivered: "), "{}", sent.stdout);
     let id = sent.stdout.trim().trim_start_matches("delivered: ").to_string();
 
+    // Without --priority the notification is `normal`.
+    let plain = agent
+        .run(&["ui", "notify", "--title", "Plain", "--json"], None)
+        .await
+        .ok()
+        .json();
+    let plain_id = plain["notification_id"].as_str().expect("id").to_string();
+
     // Beyond its scope: the API error with fix and docs, exit 1.
     let denied = agent.run(&["agents", "list"], None).await;
     assert_eq!(denied.code, 1);
@@ -564,7 +609,14 @@ async fn tokens_notify_and_notifications() {
         .await
         .ok()
         .json();
-    let item = &list["items"][0];
+    let items = list["items"].as_array().expect("items");
+    let plain = items
+        .iter()
+        .find(|n| n["id"] == plain_id.as_str())
+        .expect("listed");
+    assert_eq!(plain["level"], "normal");
+    admin.run(&["notifications", "read", &plain_id], None).await.ok();
+    let item = &list["items"][1];
     assert_eq!(item["id"], id.as_str());
     assert_eq!(item["source"], "agent:notifier");
     assert_eq!(item["level"], "high");

@@ -4,7 +4,6 @@ use std::time::Duration;
 
 use taos_client::types;
 
-use super::page_args;
 use crate::args::{AgentsCommand, ArchivedCommand, Paging, TokenCommand};
 use crate::context::Context;
 use crate::failure::{EXIT_ERROR, Failure, Result};
@@ -260,23 +259,7 @@ fn show(ctx: &Context, a: &types::Agent) {
 
 async fn list(ctx: &Context, paging: &Paging) -> Result<()> {
     let client = ctx.client()?;
-    let (limit, mut cursor) = page_args(paging);
-    let mut all = Vec::new();
-    loop {
-        let mut req = client.list_agents();
-        if let Some(l) = limit {
-            req = req.limit(l);
-        }
-        if let Some(c) = cursor {
-            req = req.cursor(c);
-        }
-        let page = req.send().await.map_err(|e| ctx.fail(e))?.into_inner();
-        all.extend(page.items);
-        cursor = page.next_cursor;
-        if !paging.all || cursor.is_none() {
-            break;
-        }
-    }
+    let (all, cursor) = pages!(ctx, paging, client.list_agents());
     if ctx.out.json {
         ctx.out
             .json(&serde_json::json!({ "items": all, "next_cursor": cursor }));
@@ -314,23 +297,7 @@ async fn archived(ctx: &Context, cmd: ArchivedCommand) -> Result<()> {
     let client = ctx.client()?;
     match cmd {
         ArchivedCommand::List { paging } => {
-            let (limit, mut cursor) = page_args(&paging);
-            let mut all = Vec::new();
-            loop {
-                let mut req = client.list_archived_agents();
-                if let Some(l) = limit {
-                    req = req.limit(l);
-                }
-                if let Some(c) = cursor {
-                    req = req.cursor(c);
-                }
-                let page = req.send().await.map_err(|e| ctx.fail(e))?.into_inner();
-                all.extend(page.items);
-                cursor = page.next_cursor;
-                if !paging.all || cursor.is_none() {
-                    break;
-                }
-            }
+            let (all, cursor) = pages!(ctx, &paging, client.list_archived_agents());
             if ctx.out.json {
                 ctx.out
                     .json(&serde_json::json!({ "items": all, "next_cursor": cursor }));

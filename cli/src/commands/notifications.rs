@@ -2,7 +2,6 @@
 
 use taos_client::types;
 
-use super::page_args;
 use crate::args::{NotificationsCommand, Paging, Priority, UiCommand};
 use crate::context::Context;
 use crate::failure::{Failure, Result};
@@ -82,23 +81,7 @@ pub async fn run(ctx: &Context, cmd: NotificationsCommand) -> Result<()> {
 }
 
 async fn list(ctx: &Context, client: &taos_client::Client, unread: bool, paging: &Paging) -> Result<()> {
-    let (limit, mut cursor) = page_args(paging);
-    let mut all = Vec::new();
-    loop {
-        let mut req = client.list_notifications().unread_only(unread);
-        if let Some(l) = limit {
-            req = req.limit(l);
-        }
-        if let Some(c) = cursor {
-            req = req.cursor(c);
-        }
-        let page = req.send().await.map_err(|e| ctx.fail(e))?.into_inner();
-        all.extend(page.items);
-        cursor = page.next_cursor;
-        if !paging.all || cursor.is_none() {
-            break;
-        }
-    }
+    let (all, cursor) = pages!(ctx, paging, client.list_notifications().unread_only(unread));
     if ctx.out.json {
         ctx.out
             .json(&serde_json::json!({ "items": all, "next_cursor": cursor }));
