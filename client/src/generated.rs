@@ -930,7 +930,8 @@ Creates an agent from a display `name`; its `name` in paths (the slug) is derive
 it: lowercase, other characters become `-`, at most 63 characters, and `-2`, `-3`, … is
 added when the slug is taken. A name with no letter or digit → 400
 `invalid_agent_name`. `scope` is the default scope of the agent's tokens and may not
-exceed the caller's own (403 `scope_exceeds_caller`). Send an `Idempotency-Key` so a
+exceed the caller's own (403 `scope_exceeds_caller`); left out, it is the caller's own
+scope (`["*"]` for people). Send an `Idempotency-Key` so a
 retry cannot create a second agent. Creating an agent does not issue its token: call
 `POST /api/agents/{name}/token/issue` next.
 

@@ -267,8 +267,12 @@ async fn setup_login_status_and_logout() {
         wrong.stderr
     );
 
+    let as_json = ctl.run(&["auth", "token", "--json"], None).await.ok().json();
+    assert_eq!(as_json["token"], second.as_str());
+
     // Logout revokes the saved token on the server, then forgets it.
-    ctl.run(&["auth", "logout"], None).await.ok();
+    let out = ctl.run(&["auth", "logout", "--json"], None).await.ok().json();
+    assert_eq!(out["revoked"], true, "{out}");
     assert!(!creds.exists(), "credentials file removed");
     let reuse = ctl.with_env("TAOS_TOKEN", &second);
     let st = reuse.run(&["auth", "status"], None).await;

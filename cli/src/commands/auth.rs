@@ -34,7 +34,11 @@ pub async fn run(ctx: &Context, cmd: AuthCommand) -> Result<()> {
         AuthCommand::Whoami => whoami(ctx).await,
         AuthCommand::Token => {
             let (token, _) = ctx.token.as_ref().ok_or_else(Failure::not_logged_in)?;
-            println!("{token}");
+            if ctx.out.json {
+                ctx.out.json(&serde_json::json!({ "token": token }));
+            } else {
+                println!("{token}");
+            }
             Ok(())
         }
     }
@@ -141,6 +145,10 @@ async fn login_with_password(
         .into_inner();
     save(ctx, &created.token)?;
     ctx.out.note(format!("Logged in to {} as {username}.", ctx.url));
+    if ctx.out.json {
+        ctx.out
+            .json(&serde_json::json!({ "url": ctx.url, "username": username, "token_id": created.id }));
+    }
     Ok(())
 }
 
@@ -162,6 +170,9 @@ async fn login_with_token(ctx: &Context) -> Result<()> {
     save(ctx, &token)?;
     ctx.out
         .note(format!("Logged in to {} as {}.", ctx.url, describe(&me)));
+    if ctx.out.json {
+        ctx.out.json(&serde_json::json!({ "url": ctx.url, "whoami": me }));
+    }
     Ok(())
 }
 
@@ -174,8 +185,13 @@ fn describe(me: &types::Whoami) -> String {
 
 async fn logout(ctx: &Context) -> Result<()> {
     let saved = ctx.saved.as_ref().and_then(|c| c.token.clone());
+    let mut revoked = false;
     let Some(token) = saved else {
         ctx.out.note("Not logged in: there is no saved token.");
+        if ctx.out.json {
+            ctx.out
+                .json(&serde_json::json!({ "revoked": false, "removed": null }));
+        }
         return Ok(());
     };
     if token_format::parse(&token) == Some(TokenKind::User) {
@@ -190,6 +206,7 @@ async fn logout(ctx: &Context) -> Result<()> {
                         .await
                         .map_err(|e| ctx.fail(e))?;
                     ctx.out.note("Revoked the saved token on the server.");
+                    revoked = true;
                 }
             }
             // Already rejected by the server: nothing left to revoke.
@@ -197,8 +214,13 @@ async fn logout(ctx: &Context) -> Result<()> {
             Err(e) => return Err(ctx.fail(e)),
         }
     }
-    if let Some(path) = credentials::remove()? {
+    let removed = credentials::remove()?;
+    if let Some(path) = &removed {
         ctx.out.note(format!("Removed {}.", path.display()));
+    }
+    if ctx.out.json {
+        ctx.out
+            .json(&serde_json::json!({ "revoked": revoked, "removed": removed }));
     }
     Ok(())
 }
