@@ -13,11 +13,45 @@ use crate::state::AppState;
 
 pub const SESSION_COOKIE: &str = "taos_session";
 
-/// What each operation is handed: the caller, when there is one.
+/// The credentials a request carries, as read from its headers (no database work yet).
+#[derive(Default)]
+pub struct Credentials {
+    /// The `Authorization` header: `Bearer <token>`, or an error if it is something else.
+    bearer: Option<Result<String>>,
+    /// The `taos_session` cookie's secret.
+    pub session: Option<String>,
+}
+
+impl Credentials {
+    pub fn from_parts(parts: &Parts) -> Credentials {
+        Credentials {
+            bearer: bearer_token(parts).map(|r| r.map(str::to_string)),
+            session: session_cookie(parts),
+        }
+    }
+
+    /// Who these credentials belong to; a bearer token wins over a cookie.
+    pub async fn resolve(&self, state: &AppState) -> Result<Option<Principal>> {
+        if let Some(token) = &self.bearer {
+            let token = token.as_ref().map_err(|e| Error::new(e.kind, e.detail.clone()))?;
+            let (principal, touch) = auth::bearer(&state.store, token).await?;
+            if let Some(id) = touch {
+                state.toucher.touch(id);
+            }
+            return Ok(Some(principal));
+        }
+        match &self.session {
+            Some(secret) => auth::session(&state.store, secret).await.map(Some),
+            None => Ok(None),
+        }
+    }
+}
+
+/// What each operation is handed: the caller, for operations that need one, and the
+/// credentials as sent (public operations look at them only if they care, like `/auth/status`).
 pub struct Ctx {
     pub principal: Option<Principal>,
-    /// The session cookie's secret, for `logout`.
-    pub session_secret: Option<String>,
+    pub credentials: Credentials,
 }
 
 impl Ctx {
@@ -27,6 +61,14 @@ impl Ctx {
         self.principal
             .as_ref()
             .ok_or_else(|| Error::new(&errors::AUTH_REQUIRED, "This operation needs credentials."))
+    }
+
+    /// The caller of a public operation, if its credentials are valid; anonymous otherwise.
+    pub async fn optional_caller(&self, state: &AppState) -> Option<Principal> {
+        match &self.principal {
+            Some(p) => Some(p.clone()),
+            None => self.credentials.resolve(state).await.ok().flatten(),
+        }
     }
 }
 
@@ -61,32 +103,17 @@ pub fn session_cookie(parts: &Parts) -> Option<String> {
         .filter(|v| !v.is_empty())
 }
 
-async fn principal(state: &AppState, parts: &Parts) -> Result<Option<Principal>> {
-    if let Some(token) = bearer_token(parts) {
-        let (principal, touch) = auth::bearer(&state.store, token?).await?;
-        if let Some(id) = touch {
-            state.toucher.touch(id);
-        }
-        return Ok(Some(principal));
-    }
-    match session_cookie(parts) {
-        Some(secret) => auth::session(&state.store, &secret).await.map(Some),
-        None => Ok(None),
-    }
-}
-
-/// Runs before every operation: who is calling, and may they do this?
+/// Runs before every operation: who is calling, and may they do this? Public operations do
+/// no database work here.
 pub async fn authorize(state: &AppState, op: &'static Operation, parts: &Parts) -> Result<Ctx> {
-    let session_secret = session_cookie(parts);
-    let found = principal(state, parts).await;
+    let credentials = Credentials::from_parts(parts);
     if op.public {
-        // Public operations work for anyone; bad credentials simply make an anonymous caller.
         return Ok(Ctx {
-            principal: found.ok().flatten(),
-            session_secret,
+            principal: None,
+            credentials,
         });
     }
-    let Some(principal) = found? else {
+    let Some(principal) = credentials.resolve(state).await? else {
         return Err(Error::new(
             &errors::AUTH_REQUIRED,
             "This operation needs credentials; none were sent.",
@@ -103,6 +130,6 @@ pub async fn authorize(state: &AppState, op: &'static Operation, parts: &Parts) 
     }
     Ok(Ctx {
         principal: Some(principal),
-        session_secret,
+        credentials,
     })
 }

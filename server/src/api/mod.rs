@@ -156,7 +156,7 @@ impl wire::Api for Api {
     }
 
     async fn logout(&self, ctx: Ctx) -> Res<wire::LogoutResponse> {
-        accounts::logout(&self.state.store, ctx.session_secret.as_deref()).await?;
+        accounts::logout(&self.state.store, ctx.credentials.session.as_deref()).await?;
         Ok(wire::LogoutResponse::NoContent(wire::LogoutResponseHeaders {
             set_cookie: Some(self.session_cookie("", 0)),
         }))
@@ -164,7 +164,7 @@ impl wire::Api for Api {
 
     async fn get_auth_status(&self, ctx: Ctx) -> Res<wire::GetAuthStatusResponse> {
         let configured = self.state.store.count_users().await.map_err(Error::from)? > 0;
-        let user = match &ctx.principal {
+        let user = match ctx.optional_caller(&self.state).await {
             Some(p) => self.state.store.find_user(p.user_id).await.map_err(Error::from)?,
             None => None,
         };
