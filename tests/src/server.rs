@@ -34,6 +34,8 @@ pub enum Backend {
         admin_url: String,
         name: String,
     },
+    /// Another taosd's PostgreSQL database, shared as a replica would (not dropped by this one).
+    Replica { url: String },
 }
 
 /// One running taosd.
@@ -152,7 +154,7 @@ impl Server {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .kill_on_drop(true);
-        if let Backend::Postgres { url, .. } = backend {
+        if let Backend::Postgres { url, .. } | Backend::Replica { url } = backend {
             cmd.env("TAOS_DATABASE_URL", url);
         }
         let mut child = cmd
@@ -341,8 +343,21 @@ impl Server {
     pub async fn sql_execute(&self, sql: &str, params: &[&str]) -> u64 {
         match &self.backend {
             Backend::Sqlite => db::sqlite_execute(&self.data_dir.path().join("taos.db"), sql, params).await,
-            Backend::Postgres { url, .. } => db::pg_execute(url, sql, params).await,
+            Backend::Postgres { url, .. } | Backend::Replica { url } => {
+                db::pg_execute(url, sql, params).await
+            }
         }
+    }
+
+    /// A second taosd on this one's PostgreSQL database: a replica behind the same load
+    /// balancer would see exactly this. It must be dropped before `self` (which drops the
+    /// database).
+    pub async fn start_replica(&self) -> Server {
+        let url = match &self.backend {
+            Backend::Postgres { url, .. } | Backend::Replica { url } => url.clone(),
+            Backend::Sqlite => panic!("replicas share a PostgreSQL database; this server runs on SQLite"),
+        };
+        Server::start(Backend::Replica { url }).await
     }
 }
 
@@ -378,6 +393,7 @@ impl Drop for Server {
                 match self.backend {
                     Backend::Sqlite => "sqlite",
                     Backend::Postgres { .. } => "postgres",
+                    Backend::Replica { .. } => "postgres replica",
                 },
                 tail.len(),
                 tail.join("\n")
