@@ -16,8 +16,9 @@ pub const SESSION_COOKIE: &str = "taos_session";
 /// The credentials a request carries, as read from its headers (no database work yet).
 #[derive(Default)]
 pub struct Credentials {
-    /// The `Authorization` header: `Bearer <token>`, or an error if it is something else.
-    bearer: Option<Result<String>>,
+    /// The `Authorization` header as sent; checked for `Bearer <token>` when resolved.
+    /// (A value that is not visible ASCII is kept as empty, which no token matches.)
+    authorization: Option<String>,
     /// The `taos_session` cookie's secret.
     pub session: Option<String>,
 }
@@ -25,15 +26,23 @@ pub struct Credentials {
 impl Credentials {
     pub fn from_parts(parts: &Parts) -> Credentials {
         Credentials {
-            bearer: bearer_token(parts).map(|r| r.map(str::to_string)),
+            authorization: parts
+                .headers
+                .get(header::AUTHORIZATION)
+                .map(|v| v.to_str().unwrap_or_default().to_string()),
             session: session_cookie(parts),
         }
     }
 
     /// Who these credentials belong to; a bearer token wins over a cookie.
     pub async fn resolve(&self, state: &AppState) -> Result<Option<Principal>> {
-        if let Some(token) = &self.bearer {
-            let token = token.as_ref().map_err(|e| Error::new(e.kind, e.detail.clone()))?;
+        if let Some(header) = &self.authorization {
+            let token = bearer_token(header).ok_or_else(|| {
+                Error::new(
+                    &errors::INVALID_TOKEN,
+                    "The Authorization header must be `Bearer <token>`.",
+                )
+            })?;
             let (principal, touch) = auth::bearer(&state.store, token).await?;
             if let Some(id) = touch {
                 state.toucher.touch(id);
@@ -72,22 +81,11 @@ impl Ctx {
     }
 }
 
-fn bearer_token(parts: &Parts) -> Option<Result<&str>> {
-    let value = parts.headers.get(header::AUTHORIZATION)?;
-    let malformed = || {
-        Error::new(
-            &errors::INVALID_TOKEN,
-            "The Authorization header must be `Bearer <token>`.",
-        )
-    };
-    let Ok(value) = value.to_str() else {
-        return Some(Err(malformed()));
-    };
-    let (scheme, token) = value.trim().split_once(' ').unwrap_or((value, ""));
-    if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
-        return Some(Err(malformed()));
-    }
-    Some(Ok(token.trim()))
+/// The token of an `Authorization: Bearer <token>` value (the keyword in any case).
+fn bearer_token(value: &str) -> Option<&str> {
+    let (scheme, token) = value.trim().split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
 pub fn session_cookie(parts: &Parts) -> Option<String> {
@@ -132,4 +130,18 @@ pub async fn authorize(state: &AppState, op: &'static Operation, parts: &Parts) 
         principal: Some(principal),
         credentials,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bearer_token;
+
+    #[test]
+    fn bearer_keyword_in_any_case() {
+        assert_eq!(bearer_token("Bearer abc"), Some("abc"));
+        assert_eq!(bearer_token("bEaReR  abc "), Some("abc"));
+        assert_eq!(bearer_token("Basic abc"), None);
+        assert_eq!(bearer_token("Bearer "), None);
+        assert_eq!(bearer_token(""), None);
+    }
 }

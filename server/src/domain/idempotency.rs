@@ -3,8 +3,8 @@
 //! replica — gets that answer back instead of doing the work twice.
 
 use chrono::{Duration, Utc};
-use sha2::{Digest, Sha256};
 
+use crate::domain::tokens;
 use crate::errors::{self, Error, Result};
 use crate::store::{IdemOutcome, Store};
 
@@ -21,11 +21,8 @@ pub enum Claim {
 
 /// The request's fingerprint: the operation and its canonical JSON input.
 pub fn fingerprint(operation: &str, input: &serde_json::Value) -> String {
-    let mut h = Sha256::new();
-    h.update(operation.as_bytes());
-    h.update([0]);
-    h.update(input.to_string().as_bytes());
-    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    // Operation ids contain no newline, so the pair is unambiguous.
+    tokens::hash(&format!("{operation}\n{input}"))
 }
 
 pub async fn claim(
