@@ -375,6 +375,130 @@ pub mod types {
                 })
         }
     }
+    ///`ListKnowledgeItemsCategory`
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct ListKnowledgeItemsCategory(::std::string::String);
+    impl ::std::ops::Deref for ListKnowledgeItemsCategory {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<ListKnowledgeItemsCategory> for ::std::string::String {
+        fn from(value: ListKnowledgeItemsCategory) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for ListKnowledgeItemsCategory {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 64usize {
+                return Err("longer than 64 characters".into());
+            }
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^[^\\u0000]*$").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err("doesn't match pattern \"^[^\\u0000]*$\"".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ListKnowledgeItemsCategory {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ListKnowledgeItemsCategory {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ListKnowledgeItemsCategory {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///`ListKnowledgeItemsSourceId`
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct ListKnowledgeItemsSourceId(::std::string::String);
+    impl ::std::ops::Deref for ListKnowledgeItemsSourceId {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<ListKnowledgeItemsSourceId> for ::std::string::String {
+        fn from(value: ListKnowledgeItemsSourceId) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for ListKnowledgeItemsSourceId {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 128usize {
+                return Err("longer than 128 characters".into());
+            }
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^[^\\u0000]*$").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err("doesn't match pattern \"^[^\\u0000]*$\"".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ListKnowledgeItemsSourceId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ListKnowledgeItemsSourceId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ListKnowledgeItemsSourceId {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
     ///`RevokeAgentTokenName`
     #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
@@ -426,6 +550,194 @@ pub mod types {
         }
     }
     impl<'de> ::serde::Deserialize<'de> for RevokeAgentTokenName {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///`SearchKnowledgeCategory`
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct SearchKnowledgeCategory(::std::string::String);
+    impl ::std::ops::Deref for SearchKnowledgeCategory {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<SearchKnowledgeCategory> for ::std::string::String {
+        fn from(value: SearchKnowledgeCategory) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for SearchKnowledgeCategory {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 64usize {
+                return Err("longer than 64 characters".into());
+            }
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^[^\\u0000]*$").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err("doesn't match pattern \"^[^\\u0000]*$\"".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for SearchKnowledgeCategory {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for SearchKnowledgeCategory {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for SearchKnowledgeCategory {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///`SearchKnowledgeQ`
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct SearchKnowledgeQ(::std::string::String);
+    impl ::std::ops::Deref for SearchKnowledgeQ {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<SearchKnowledgeQ> for ::std::string::String {
+        fn from(value: SearchKnowledgeQ) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for SearchKnowledgeQ {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 500usize {
+                return Err("longer than 500 characters".into());
+            }
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^[^\\u0000]*\\S[^\\u0000]*$").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err(
+                    "doesn't match pattern \"^[^\\u0000]*\\S[^\\u0000]*$\"".into(),
+                );
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for SearchKnowledgeQ {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for SearchKnowledgeQ {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for SearchKnowledgeQ {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///`SearchKnowledgeSourceId`
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct SearchKnowledgeSourceId(::std::string::String);
+    impl ::std::ops::Deref for SearchKnowledgeSourceId {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<SearchKnowledgeSourceId> for ::std::string::String {
+        fn from(value: SearchKnowledgeSourceId) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for SearchKnowledgeSourceId {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 128usize {
+                return Err("longer than 128 characters".into());
+            }
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^[^\\u0000]*$").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err("doesn't match pattern \"^[^\\u0000]*$\"".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for SearchKnowledgeSourceId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for SearchKnowledgeSourceId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for SearchKnowledgeSourceId {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::serde::Deserializer<'de>,
@@ -1260,6 +1572,100 @@ let response = client.mark_all_notifications_read()
 ```*/
     pub fn mark_all_notifications_read(&self) -> builder::MarkAllNotificationsRead<'_> {
         builder::MarkAllNotificationsRead::new(self)
+    }
+    /**List knowledge items
+
+Items of the knowledge store, oldest first, paged with `limit` and `cursor`. Each item is one document: a page of these docs (`source_id` `taos-core`,
+category `agent-docs`) or an installed app's guide (`source_id` `app:<slug>`). Filter with
+`category` and `source_id`; list items carry a `summary`, `GET /api/knowledge/{id}` the
+full `content`. To find something by its words use `GET /api/knowledge/search`.
+
+
+Sends a `GET` request to `/api/knowledge`
+
+Arguments:
+- `category`: Only items of this category, e.g. `agent-docs`.
+- `cursor`: The `next_cursor` of the previous page; omit it for the first page.
+- `limit`: Page size, 1 to 200 (default 50).
+- `source_id`: Only items from this source, e.g. `taos-core` or `app:notes`.
+```ignore
+let response = client.list_knowledge_items()
+    .category(category)
+    .cursor(cursor)
+    .limit(limit)
+    .source_id(source_id)
+    .send()
+    .await;
+```*/
+    pub fn list_knowledge_items(&self) -> builder::ListKnowledgeItems<'_> {
+        builder::ListKnowledgeItems::new(self)
+    }
+    /**Search the knowledge store
+
+Full-text search over the items' titles and content, best match first. `q` is plain
+words (no query syntax; every word must appear, in any form the stemmer relates:
+`tokens` finds `token`). `category` and `source_id` narrow the search before ranking.
+Each hit carries a `snippet` around the matched words; read the whole item with
+`GET /api/knowledge/{id}` or open its `doc_url`.
+
+
+Sends a `GET` request to `/api/knowledge/search`
+
+Arguments:
+- `category`: Only items of this category, e.g. `agent-docs`.
+- `limit`: How many hits at most, 1 to 50 (default 10).
+- `q`: The words to look for, 1 to 500 characters.
+- `source_id`: Only items from this source, e.g. `taos-core` or `app:notes`.
+```ignore
+let response = client.search_knowledge()
+    .category(category)
+    .limit(limit)
+    .q(q)
+    .source_id(source_id)
+    .send()
+    .await;
+```*/
+    pub fn search_knowledge(&self) -> builder::SearchKnowledge<'_> {
+        builder::SearchKnowledge::new(self)
+    }
+    /**Read one knowledge item
+
+The whole item, `content` included (markdown). Unknown id → 404
+`knowledge_item_not_found`. Ids stay the same across restarts while the document's
+path stays the same.
+
+
+Sends a `GET` request to `/api/knowledge/{id}`
+
+Arguments:
+- `id`: The item's `id`, from a list or a search.
+```ignore
+let response = client.get_knowledge_item()
+    .id(id)
+    .send()
+    .await;
+```*/
+    pub fn get_knowledge_item(&self) -> builder::GetKnowledgeItem<'_> {
+        builder::GetKnowledgeItem::new(self)
+    }
+    /**The helper agent's system prompt
+
+The system prompt the taOS helper agent is given: every `agent-docs` item of the
+knowledge store (these docs first, in reading order, then installed apps' guides), each
+as `## <title>` followed by its content, separated by `---`. `sources` lists the items
+it was built from. When the store holds no `agent-docs` items, the prompt is the
+built-in manual and `sources` is empty (`fallback: true`).
+
+
+Sends a `GET` request to `/api/taos-agent/system-prompt`
+
+```ignore
+let response = client.get_system_prompt()
+    .send()
+    .await;
+```*/
+    pub fn get_system_prompt(&self) -> builder::GetSystemPrompt<'_> {
+        builder::GetSystemPrompt::new(self)
     }
 }
 /// Types for composing operation parameters.
@@ -3803,6 +4209,421 @@ pub mod builder {
                 .build()?;
             let info = OperationInfo {
                 operation_id: "mark_all_notifications_read",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::list_knowledge_items`]
+
+[`Client::list_knowledge_items`]: super::Client::list_knowledge_items*/
+    #[derive(Debug, Clone)]
+    pub struct ListKnowledgeItems<'a> {
+        client: &'a super::Client,
+        category: Result<Option<types::ListKnowledgeItemsCategory>, String>,
+        cursor: Result<Option<::uuid::Uuid>, String>,
+        limit: Result<Option<::std::num::NonZeroU64>, String>,
+        source_id: Result<Option<types::ListKnowledgeItemsSourceId>, String>,
+    }
+    impl<'a> ListKnowledgeItems<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                category: Ok(None),
+                cursor: Ok(None),
+                limit: Ok(None),
+                source_id: Ok(None),
+            }
+        }
+        pub fn category<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::ListKnowledgeItemsCategory>,
+        {
+            self.category = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `ListKnowledgeItemsCategory` for category failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn cursor<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::uuid::Uuid>,
+        {
+            self.cursor = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: uuid :: Uuid` for cursor failed".to_string()
+                });
+            self
+        }
+        pub fn limit<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
+        {
+            self.limit = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU64` for limit failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn source_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::ListKnowledgeItemsSourceId>,
+        {
+            self.source_id = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `ListKnowledgeItemsSourceId` for source_id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/api/knowledge`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<::taos_api::types::KnowledgeItemList>,
+            Error<::taos_api::types::Error>,
+        > {
+            let Self { client, category, cursor, limit, source_id } = self;
+            let category = category.map_err(Error::InvalidRequest)?;
+            let cursor = cursor.map_err(Error::InvalidRequest)?;
+            let limit = limit.map_err(Error::InvalidRequest)?;
+            let source_id = source_id.map_err(Error::InvalidRequest)?;
+            let url = format!("{}/api/knowledge", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("category", &category))
+                .query(&progenitor_client::QueryParam::new("cursor", &cursor))
+                .query(&progenitor_client::QueryParam::new("limit", &limit))
+                .query(&progenitor_client::QueryParam::new("source_id", &source_id))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "list_knowledge_items",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::search_knowledge`]
+
+[`Client::search_knowledge`]: super::Client::search_knowledge*/
+    #[derive(Debug, Clone)]
+    pub struct SearchKnowledge<'a> {
+        client: &'a super::Client,
+        category: Result<Option<types::SearchKnowledgeCategory>, String>,
+        limit: Result<Option<::std::num::NonZeroU64>, String>,
+        q: Result<types::SearchKnowledgeQ, String>,
+        source_id: Result<Option<types::SearchKnowledgeSourceId>, String>,
+    }
+    impl<'a> SearchKnowledge<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                category: Ok(None),
+                limit: Ok(None),
+                q: Err("q was not initialized".to_string()),
+                source_id: Ok(None),
+            }
+        }
+        pub fn category<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::SearchKnowledgeCategory>,
+        {
+            self.category = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `SearchKnowledgeCategory` for category failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn limit<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
+        {
+            self.limit = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU64` for limit failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn q<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::SearchKnowledgeQ>,
+        {
+            self.q = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `SearchKnowledgeQ` for q failed".to_string()
+                });
+            self
+        }
+        pub fn source_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::SearchKnowledgeSourceId>,
+        {
+            self.source_id = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `SearchKnowledgeSourceId` for source_id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/api/knowledge/search`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<::taos_api::types::KnowledgeSearchResults>,
+            Error<::taos_api::types::Error>,
+        > {
+            let Self { client, category, limit, q, source_id } = self;
+            let category = category.map_err(Error::InvalidRequest)?;
+            let limit = limit.map_err(Error::InvalidRequest)?;
+            let q = q.map_err(Error::InvalidRequest)?;
+            let source_id = source_id.map_err(Error::InvalidRequest)?;
+            let url = format!("{}/api/knowledge/search", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("category", &category))
+                .query(&progenitor_client::QueryParam::new("limit", &limit))
+                .query(&progenitor_client::QueryParam::new("q", &q))
+                .query(&progenitor_client::QueryParam::new("source_id", &source_id))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "search_knowledge",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::get_knowledge_item`]
+
+[`Client::get_knowledge_item`]: super::Client::get_knowledge_item*/
+    #[derive(Debug, Clone)]
+    pub struct GetKnowledgeItem<'a> {
+        client: &'a super::Client,
+        id: Result<::uuid::Uuid, String>,
+    }
+    impl<'a> GetKnowledgeItem<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                id: Err("id was not initialized".to_string()),
+            }
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::uuid::Uuid>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: uuid :: Uuid` for id failed".to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/api/knowledge/{id}`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<::taos_api::types::KnowledgeItem>,
+            Error<::taos_api::types::Error>,
+        > {
+            let Self { client, id } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/api/knowledge/{}", client.baseurl, encode_path(& id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_knowledge_item",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::get_system_prompt`]
+
+[`Client::get_system_prompt`]: super::Client::get_system_prompt*/
+    #[derive(Debug, Clone)]
+    pub struct GetSystemPrompt<'a> {
+        client: &'a super::Client,
+    }
+    impl<'a> GetSystemPrompt<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self { client: client }
+        }
+        ///Sends a `GET` request to `/api/taos-agent/system-prompt`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<::taos_api::types::SystemPrompt>,
+            Error<::taos_api::types::Error>,
+        > {
+            let Self { client } = self;
+            let url = format!("{}/api/taos-agent/system-prompt", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_system_prompt",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;

@@ -31,9 +31,11 @@ pub fn router(state: Arc<AppState>) -> Result<Router> {
         utoipa_swagger_ui::SwaggerUi::new("/docs/api").external_url_unchecked("/openapi.json", spec);
     let request_id = header::HeaderName::from_static("x-request-id");
 
-    Ok(taos_api::server::router(Api::new(state))
+    Ok(taos_api::server::router(Api::new(state.clone()))
         .route("/openapi.yaml", get(openapi_yaml))
         .merge(swagger)
+        .merge(crate::web::docs::routes())
+        .merge(crate::web::pages::routes(state))
         .fallback(route_not_found)
         .layer(axum::middleware::from_fn(explain_bare_errors))
         .layer(CatchPanicLayer::custom(|_| {

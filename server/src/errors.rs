@@ -100,6 +100,13 @@ catalog! {
         "Use `low`, `normal` or `high`, or omit `priority` for `normal`.",
         "/docs/agents/recipes/notifying-the-user#send-a-notification");
 
+    // --- knowledge ---
+    KNOWLEDGE_ITEM_NOT_FOUND = ("knowledge_item_not_found", 404,
+        "List items with `GET /api/knowledge` (or `taosctl knowledge list`), or search with `GET /api/knowledge/search?q=…`, to find a valid id.",
+        "/docs/agents/recipes/searching-the-docs#read-one-item");
+    INVALID_SEARCH_QUERY = ("invalid_search_query", 400,
+        "Pass `q` with 1 to 500 characters of plain words, e.g. `GET /api/knowledge/search?q=issue+token`.",
+        "/docs/agents/recipes/searching-the-docs#search-the-docs");
     // --- idempotency ---
     IDEMPOTENCY_KEY_REUSED = ("idempotency_key_reused", 422,
         "This Idempotency-Key was used with a different request. Use a new key (a fresh UUID) for a new request.",

@@ -3,6 +3,7 @@
 //! Layers, data flowing one way: the generated router (`taos_api::server`) → [`auth`] (who is
 //! calling, may they) → [`api`] (HTTP ↔ domain) → [`domain`] (the rules) → [`store`] (SQL).
 
+pub mod agent_docs;
 pub mod api;
 pub mod app;
 pub mod auth;
@@ -12,3 +13,4 @@ pub mod domain;
 pub mod errors;
 pub mod state;
 pub mod store;
+pub mod web;

@@ -335,6 +335,46 @@ pub const OPERATIONS: &[Operation] = &[
         public: false,
         idempotent: false,
     },
+    Operation {
+        id: "listKnowledgeItems",
+        method: "GET",
+        path: "/api/knowledge",
+        tag: "knowledge",
+        summary: "List knowledge items",
+        scope: Some("knowledge.read"),
+        public: false,
+        idempotent: false,
+    },
+    Operation {
+        id: "searchKnowledge",
+        method: "GET",
+        path: "/api/knowledge/search",
+        tag: "knowledge",
+        summary: "Search the knowledge store",
+        scope: Some("knowledge.read"),
+        public: false,
+        idempotent: false,
+    },
+    Operation {
+        id: "getKnowledgeItem",
+        method: "GET",
+        path: "/api/knowledge/{id}",
+        tag: "knowledge",
+        summary: "Read one knowledge item",
+        scope: Some("knowledge.read"),
+        public: false,
+        idempotent: false,
+    },
+    Operation {
+        id: "getSystemPrompt",
+        method: "GET",
+        path: "/api/taos-agent/system-prompt",
+        tag: "taos-agent",
+        summary: "The helper agent's system prompt",
+        scope: Some("knowledge.read"),
+        public: false,
+        idempotent: false,
+    },
 ];
 /// Every tag, in document order.
 pub const TAGS: &[Tag] = &[
@@ -385,6 +425,18 @@ pub const TAGS: &[Tag] = &[
         title: "Notifications",
         description: "The user's notification inbox.",
         doc_url: "/docs/agents/recipes/notifying-the-user#read-notifications",
+    },
+    Tag {
+        name: "knowledge",
+        title: "Knowledge (agent docs)",
+        description: "The knowledge store — these docs and installed apps' guides, listed, read and searched.",
+        doc_url: "/docs/agents/recipes/searching-the-docs",
+    },
+    Tag {
+        name: "taos-agent",
+        title: "The taOS helper agent",
+        description: "What the taOS helper agent is told — its system prompt, built from the agent docs.",
+        doc_url: "/docs/agents/recipes/searching-the-docs#the-helper-agents-system-prompt",
     },
 ];
 /// One constant per operation, named after its `operationId`.
@@ -450,4 +502,12 @@ pub mod op {
     pub const MARK_NOTIFICATION_READ: &Operation = &OPERATIONS[28usize];
     ///`POST /api/notifications/read-all`
     pub const MARK_ALL_NOTIFICATIONS_READ: &Operation = &OPERATIONS[29usize];
+    ///`GET /api/knowledge`
+    pub const LIST_KNOWLEDGE_ITEMS: &Operation = &OPERATIONS[30usize];
+    ///`GET /api/knowledge/search`
+    pub const SEARCH_KNOWLEDGE: &Operation = &OPERATIONS[31usize];
+    ///`GET /api/knowledge/{id}`
+    pub const GET_KNOWLEDGE_ITEM: &Operation = &OPERATIONS[32usize];
+    ///`GET /api/taos-agent/system-prompt`
+    pub const GET_SYSTEM_PROMPT: &Operation = &OPERATIONS[33usize];
 }

@@ -375,6 +375,58 @@ Marks all of the user's unread notifications read and says how many changed.*/
     ) -> impl ::std::future::Future<
         Output = Result<MarkAllNotificationsReadResponse, Self::Halt>,
     > + Send;
+    /**`GET /api/knowledge` — List knowledge items
+
+Items of the knowledge store, oldest first, paged with `limit` and `cursor`. Each item is one document: a page of these docs (`source_id` `taos-core`,
+category `agent-docs`) or an installed app's guide (`source_id` `app:<slug>`). Filter with
+`category` and `source_id`; list items carry a `summary`, `GET /api/knowledge/{id}` the
+full `content`. To find something by its words use `GET /api/knowledge/search`.*/
+    fn list_knowledge_items(
+        &self,
+        ctx: Self::Context,
+        query: ListKnowledgeItemsQuery,
+    ) -> impl ::std::future::Future<
+        Output = Result<ListKnowledgeItemsResponse, Self::Halt>,
+    > + Send;
+    /**`GET /api/knowledge/search` — Search the knowledge store
+
+Full-text search over the items' titles and content, best match first. `q` is plain
+words (no query syntax; every word must appear, in any form the stemmer relates:
+`tokens` finds `token`). `category` and `source_id` narrow the search before ranking.
+Each hit carries a `snippet` around the matched words; read the whole item with
+`GET /api/knowledge/{id}` or open its `doc_url`.*/
+    fn search_knowledge(
+        &self,
+        ctx: Self::Context,
+        query: SearchKnowledgeQuery,
+    ) -> impl ::std::future::Future<
+        Output = Result<SearchKnowledgeResponse, Self::Halt>,
+    > + Send;
+    /**`GET /api/knowledge/{id}` — Read one knowledge item
+
+The whole item, `content` included (markdown). Unknown id → 404
+`knowledge_item_not_found`. Ids stay the same across restarts while the document's
+path stays the same.*/
+    fn get_knowledge_item(
+        &self,
+        ctx: Self::Context,
+        path: GetKnowledgeItemPath,
+    ) -> impl ::std::future::Future<
+        Output = Result<GetKnowledgeItemResponse, Self::Halt>,
+    > + Send;
+    /**`GET /api/taos-agent/system-prompt` — The helper agent's system prompt
+
+The system prompt the taOS helper agent is given: every `agent-docs` item of the
+knowledge store (these docs first, in reading order, then installed apps' guides), each
+as `## <title>` followed by its content, separated by `---`. `sources` lists the items
+it was built from. When the store holds no `agent-docs` items, the prompt is the
+built-in manual and `sources` is empty (`fallback: true`).*/
+    fn get_system_prompt(
+        &self,
+        ctx: Self::Context,
+    ) -> impl ::std::future::Future<
+        Output = Result<GetSystemPromptResponse, Self::Halt>,
+    > + Send;
 }
 ///The success responses of `getHealth`; errors go through `Api::Halt`.
 #[derive(Debug, Clone, PartialEq)]
@@ -2181,6 +2233,316 @@ async fn handle_mark_all_notifications_read<A: Api>(
         Err(halt) => halt.into_response(),
     }
 }
+static RE_LIST_KNOWLEDGE_ITEMS_CATEGORY: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+{
+    ::regress::Regex::new("^[^\\u0000]*$").expect("checked when the code was generated")
+});
+static RE_LIST_KNOWLEDGE_ITEMS_SOURCE_ID: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+{
+    ::regress::Regex::new("^[^\\u0000]*$").expect("checked when the code was generated")
+});
+///The query parameters of `listKnowledgeItems`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListKnowledgeItemsQuery {
+    ///`category` (query)
+    pub category: Option<String>,
+    ///`source_id` (query)
+    pub source_id: Option<String>,
+    ///`limit` (query)
+    pub limit: i64,
+    ///`cursor` (query)
+    pub cursor: Option<::uuid::Uuid>,
+}
+impl ListKnowledgeItemsQuery {
+    fn parse(raw: &rt::RawParams) -> Result<Self, rt::Rejection> {
+        Ok(Self {
+            category: rt::string(
+                "category",
+                rt::Location::Query,
+                raw.query("category"),
+                &rt::StringRules {
+                    min_length: Some(1usize),
+                    max_length: Some(64usize),
+                    pattern: Some(("^[^\\u0000]*$", &*RE_LIST_KNOWLEDGE_ITEMS_CATEGORY)),
+                    hint: None,
+                },
+            )?,
+            source_id: rt::string(
+                "source_id",
+                rt::Location::Query,
+                raw.query("source_id"),
+                &rt::StringRules {
+                    min_length: Some(1usize),
+                    max_length: Some(128usize),
+                    pattern: Some((
+                        "^[^\\u0000]*$",
+                        &*RE_LIST_KNOWLEDGE_ITEMS_SOURCE_ID,
+                    )),
+                    hint: None,
+                },
+            )?,
+            limit: rt::integer(
+                    "limit",
+                    rt::Location::Query,
+                    raw.query("limit"),
+                    Some(1i64),
+                    Some(200i64),
+                    None,
+                )?
+                .unwrap_or(50i64),
+            cursor: rt::uuid("cursor", rt::Location::Query, raw.query("cursor"), None)?,
+        })
+    }
+}
+///The success responses of `listKnowledgeItems`; errors go through `Api::Halt`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ListKnowledgeItemsResponse {
+    Ok(types::KnowledgeItemList),
+}
+impl ::axum::response::IntoResponse for ListKnowledgeItemsResponse {
+    fn into_response(self) -> ::axum::response::Response {
+        match self {
+            Self::Ok(body) => {
+                (::axum::http::StatusCode::OK, ::axum::Json(body)).into_response()
+            }
+        }
+    }
+}
+async fn handle_list_knowledge_items<A: Api>(
+    ::axum::extract::State(api): ::axum::extract::State<::std::sync::Arc<A>>,
+    request: ::axum::extract::Request,
+) -> ::axum::response::Response {
+    const OP: &Operation = &OPERATIONS[30usize];
+    let (mut parts, _body) = request.into_parts();
+    let ctx = match api.authorize(OP, &parts).await {
+        Ok(ctx) => ctx,
+        Err(halt) => return halt.into_response(),
+    };
+    let raw = match rt::RawParams::extract(
+            &mut parts,
+            &["category", "source_id", "limit", "cursor"],
+        )
+        .await
+    {
+        Ok(raw) => raw,
+        Err(rejection) => return api.reject(OP, rejection).into_response(),
+    };
+    let query = match ListKnowledgeItemsQuery::parse(&raw) {
+        Ok(v) => v,
+        Err(rejection) => return api.reject(OP, rejection).into_response(),
+    };
+    match api.list_knowledge_items(ctx, query).await {
+        Ok(response) => response.into_response(),
+        Err(halt) => halt.into_response(),
+    }
+}
+static RE_SEARCH_KNOWLEDGE_Q: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+{
+    ::regress::Regex::new("^[^\\u0000]*\\S[^\\u0000]*$")
+        .expect("checked when the code was generated")
+});
+static RE_SEARCH_KNOWLEDGE_CATEGORY: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+{
+    ::regress::Regex::new("^[^\\u0000]*$").expect("checked when the code was generated")
+});
+static RE_SEARCH_KNOWLEDGE_SOURCE_ID: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+{
+    ::regress::Regex::new("^[^\\u0000]*$").expect("checked when the code was generated")
+});
+///The query parameters of `searchKnowledge`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SearchKnowledgeQuery {
+    ///`q` (query)
+    pub q: String,
+    ///`category` (query)
+    pub category: Option<String>,
+    ///`source_id` (query)
+    pub source_id: Option<String>,
+    ///`limit` (query)
+    pub limit: i64,
+}
+impl SearchKnowledgeQuery {
+    fn parse(raw: &rt::RawParams) -> Result<Self, rt::Rejection> {
+        Ok(Self {
+            q: rt::required(
+                "q",
+                rt::Location::Query,
+                rt::string(
+                    "q",
+                    rt::Location::Query,
+                    raw.query("q"),
+                    &rt::StringRules {
+                        min_length: Some(1usize),
+                        max_length: Some(500usize),
+                        pattern: Some((
+                            "^[^\\u0000]*\\S[^\\u0000]*$",
+                            &*RE_SEARCH_KNOWLEDGE_Q,
+                        )),
+                        hint: Some("invalid_search_query"),
+                    },
+                )?,
+                Some("invalid_search_query"),
+            )?,
+            category: rt::string(
+                "category",
+                rt::Location::Query,
+                raw.query("category"),
+                &rt::StringRules {
+                    min_length: Some(1usize),
+                    max_length: Some(64usize),
+                    pattern: Some(("^[^\\u0000]*$", &*RE_SEARCH_KNOWLEDGE_CATEGORY)),
+                    hint: None,
+                },
+            )?,
+            source_id: rt::string(
+                "source_id",
+                rt::Location::Query,
+                raw.query("source_id"),
+                &rt::StringRules {
+                    min_length: Some(1usize),
+                    max_length: Some(128usize),
+                    pattern: Some(("^[^\\u0000]*$", &*RE_SEARCH_KNOWLEDGE_SOURCE_ID)),
+                    hint: None,
+                },
+            )?,
+            limit: rt::integer(
+                    "limit",
+                    rt::Location::Query,
+                    raw.query("limit"),
+                    Some(1i64),
+                    Some(50i64),
+                    None,
+                )?
+                .unwrap_or(10i64),
+        })
+    }
+}
+///The success responses of `searchKnowledge`; errors go through `Api::Halt`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SearchKnowledgeResponse {
+    Ok(types::KnowledgeSearchResults),
+}
+impl ::axum::response::IntoResponse for SearchKnowledgeResponse {
+    fn into_response(self) -> ::axum::response::Response {
+        match self {
+            Self::Ok(body) => {
+                (::axum::http::StatusCode::OK, ::axum::Json(body)).into_response()
+            }
+        }
+    }
+}
+async fn handle_search_knowledge<A: Api>(
+    ::axum::extract::State(api): ::axum::extract::State<::std::sync::Arc<A>>,
+    request: ::axum::extract::Request,
+) -> ::axum::response::Response {
+    const OP: &Operation = &OPERATIONS[31usize];
+    let (mut parts, _body) = request.into_parts();
+    let ctx = match api.authorize(OP, &parts).await {
+        Ok(ctx) => ctx,
+        Err(halt) => return halt.into_response(),
+    };
+    let raw = match rt::RawParams::extract(
+            &mut parts,
+            &["q", "category", "source_id", "limit"],
+        )
+        .await
+    {
+        Ok(raw) => raw,
+        Err(rejection) => return api.reject(OP, rejection).into_response(),
+    };
+    let query = match SearchKnowledgeQuery::parse(&raw) {
+        Ok(v) => v,
+        Err(rejection) => return api.reject(OP, rejection).into_response(),
+    };
+    match api.search_knowledge(ctx, query).await {
+        Ok(response) => response.into_response(),
+        Err(halt) => halt.into_response(),
+    }
+}
+///The path parameters of `getKnowledgeItem`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GetKnowledgeItemPath {
+    ///`id` (path)
+    pub id: ::uuid::Uuid,
+}
+impl GetKnowledgeItemPath {
+    fn parse(raw: &rt::RawParams) -> Result<Self, rt::Rejection> {
+        Ok(Self {
+            id: rt::required(
+                "id",
+                rt::Location::Path,
+                rt::uuid("id", rt::Location::Path, raw.path("id"), None)?,
+                None,
+            )?,
+        })
+    }
+}
+///The success responses of `getKnowledgeItem`; errors go through `Api::Halt`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum GetKnowledgeItemResponse {
+    Ok(types::KnowledgeItem),
+}
+impl ::axum::response::IntoResponse for GetKnowledgeItemResponse {
+    fn into_response(self) -> ::axum::response::Response {
+        match self {
+            Self::Ok(body) => {
+                (::axum::http::StatusCode::OK, ::axum::Json(body)).into_response()
+            }
+        }
+    }
+}
+async fn handle_get_knowledge_item<A: Api>(
+    ::axum::extract::State(api): ::axum::extract::State<::std::sync::Arc<A>>,
+    request: ::axum::extract::Request,
+) -> ::axum::response::Response {
+    const OP: &Operation = &OPERATIONS[32usize];
+    let (mut parts, _body) = request.into_parts();
+    let ctx = match api.authorize(OP, &parts).await {
+        Ok(ctx) => ctx,
+        Err(halt) => return halt.into_response(),
+    };
+    let raw = match rt::RawParams::extract(&mut parts, &[]).await {
+        Ok(raw) => raw,
+        Err(rejection) => return api.reject(OP, rejection).into_response(),
+    };
+    let path = match GetKnowledgeItemPath::parse(&raw) {
+        Ok(v) => v,
+        Err(rejection) => return api.reject(OP, rejection).into_response(),
+    };
+    match api.get_knowledge_item(ctx, path).await {
+        Ok(response) => response.into_response(),
+        Err(halt) => halt.into_response(),
+    }
+}
+///The success responses of `getSystemPrompt`; errors go through `Api::Halt`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum GetSystemPromptResponse {
+    Ok(types::SystemPrompt),
+}
+impl ::axum::response::IntoResponse for GetSystemPromptResponse {
+    fn into_response(self) -> ::axum::response::Response {
+        match self {
+            Self::Ok(body) => {
+                (::axum::http::StatusCode::OK, ::axum::Json(body)).into_response()
+            }
+        }
+    }
+}
+async fn handle_get_system_prompt<A: Api>(
+    ::axum::extract::State(api): ::axum::extract::State<::std::sync::Arc<A>>,
+    request: ::axum::extract::Request,
+) -> ::axum::response::Response {
+    const OP: &Operation = &OPERATIONS[33usize];
+    let (parts, _body) = request.into_parts();
+    let ctx = match api.authorize(OP, &parts).await {
+        Ok(ctx) => ctx,
+        Err(halt) => return halt.into_response(),
+    };
+    match api.get_system_prompt(ctx).await {
+        Ok(response) => response.into_response(),
+        Err(halt) => halt.into_response(),
+    }
+}
 /// Every operation of the contract, routed to `api`.
 pub fn router<A: Api>(api: ::std::sync::Arc<A>) -> ::axum::Router {
     ::axum::Router::new()
@@ -2253,6 +2615,19 @@ pub fn router<A: Api>(api: ::std::sync::Arc<A>) -> ::axum::Router {
         .route(
             "/api/notifications/read-all",
             ::axum::routing::post(handle_mark_all_notifications_read::<A>),
+        )
+        .route("/api/knowledge", ::axum::routing::get(handle_list_knowledge_items::<A>))
+        .route(
+            "/api/knowledge/search",
+            ::axum::routing::get(handle_search_knowledge::<A>),
+        )
+        .route(
+            "/api/knowledge/{id}",
+            ::axum::routing::get(handle_get_knowledge_item::<A>),
+        )
+        .route(
+            "/api/taos-agent/system-prompt",
+            ::axum::routing::get(handle_get_system_prompt::<A>),
         )
         .with_state(api)
 }

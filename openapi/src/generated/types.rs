@@ -960,8 +960,10 @@ impl<'de> ::serde::Deserialize<'de> for AgentUpdateQmdIndex {
 ///`ApiIndex`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct ApiIndex {
-    ///Where the agent docs live.
+    ///Where the agent docs live (HTML; each page also as markdown at its path + `.md`).
     pub docs_url: ::std::string::String,
+    ///The llms.txt index of the docs and the contract, for LLM agents.
+    pub llms_txt_url: ::std::string::String,
     ///Where the OpenAPI document is served (also as `/openapi.yaml`).
     pub openapi_url: ::std::string::String,
     pub routes: ::std::vec::Vec<ApiRoute>,
@@ -1603,6 +1605,220 @@ pub struct IssuedAgentToken {
 impl IssuedAgentToken {
     pub fn builder() -> builder::IssuedAgentToken {
         Default::default()
+    }
+}
+///`KnowledgeHit`
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+pub struct KnowledgeHit {
+    pub category: ::std::string::String,
+    #[serde(deserialize_with = "::std::option::Option::deserialize")]
+    pub doc_url: ::std::option::Option<::std::string::String>,
+    pub id: ::uuid::Uuid,
+    ///Relevance; higher is better. Only comparable within one search.
+    pub score: f64,
+    ///Text around the matched words, which are wrapped in `[` `]`.
+    pub snippet: ::std::string::String,
+    pub source_id: ::std::string::String,
+    pub source_url: ::std::string::String,
+    pub title: ::std::string::String,
+}
+impl KnowledgeHit {
+    pub fn builder() -> builder::KnowledgeHit {
+        Default::default()
+    }
+}
+///`KnowledgeItem`
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+pub struct KnowledgeItem {
+    pub category: ::std::string::String,
+    ///The whole document (markdown).
+    pub content: ::std::string::String,
+    pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
+    #[serde(deserialize_with = "::std::option::Option::deserialize")]
+    pub doc_url: ::std::option::Option<::std::string::String>,
+    pub id: ::uuid::Uuid,
+    pub source_id: ::std::string::String,
+    pub source_url: ::std::string::String,
+    pub summary: ::std::string::String,
+    pub title: ::std::string::String,
+    pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
+}
+impl KnowledgeItem {
+    pub fn builder() -> builder::KnowledgeItem {
+        Default::default()
+    }
+}
+///`KnowledgeItemList`
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+pub struct KnowledgeItemList {
+    pub items: ::std::vec::Vec<KnowledgeItemSummary>,
+    #[serde(deserialize_with = "::std::option::Option::deserialize")]
+    pub next_cursor: ::std::option::Option<::uuid::Uuid>,
+}
+impl KnowledgeItemList {
+    pub fn builder() -> builder::KnowledgeItemList {
+        Default::default()
+    }
+}
+///A knowledge item without its content.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+pub struct KnowledgeItemSummary {
+    ///`agent-docs` for agent docs and app guides.
+    pub category: ::std::string::String,
+    ///Where taosd serves the document (HTML; add `.md` for markdown); null when it is not served.
+    #[serde(deserialize_with = "::std::option::Option::deserialize")]
+    pub doc_url: ::std::option::Option<::std::string::String>,
+    pub id: ::uuid::Uuid,
+    ///`taos-core` for these docs, `app:<slug>` for an app's guides.
+    pub source_id: ::std::string::String,
+    ///The document's path inside its source, e.g. `recipes/managing-agents.md`.
+    pub source_url: ::std::string::String,
+    ///The first 200 characters of the content.
+    pub summary: ::std::string::String,
+    ///The document's first `# ` heading
+    pub title: ::std::string::String,
+    ///When the content last changed.
+    pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
+}
+impl KnowledgeItemSummary {
+    pub fn builder() -> builder::KnowledgeItemSummary {
+        Default::default()
+    }
+}
+///`KnowledgeSearchResults`
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+pub struct KnowledgeSearchResults {
+    pub items: ::std::vec::Vec<KnowledgeHit>,
+    ///The `q` that was searched.
+    pub query: ::std::string::String,
+}
+impl KnowledgeSearchResults {
+    pub fn builder() -> builder::KnowledgeSearchResults {
+        Default::default()
+    }
+}
+///`ListKnowledgeItemsCategory`
+#[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[serde(transparent)]
+pub struct ListKnowledgeItemsCategory(::std::string::String);
+impl ::std::ops::Deref for ListKnowledgeItemsCategory {
+    type Target = ::std::string::String;
+    fn deref(&self) -> &::std::string::String {
+        &self.0
+    }
+}
+impl ::std::convert::From<ListKnowledgeItemsCategory> for ::std::string::String {
+    fn from(value: ListKnowledgeItemsCategory) -> Self {
+        value.0
+    }
+}
+impl ::std::str::FromStr for ListKnowledgeItemsCategory {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        if value.chars().count() > 64usize {
+            return Err("longer than 64 characters".into());
+        }
+        if value.chars().count() < 1usize {
+            return Err("shorter than 1 characters".into());
+        }
+        static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+        { ::regress::Regex::new("^[^\\u0000]*$").unwrap() });
+        if PATTERN.find(value).is_none() {
+            return Err("doesn't match pattern \"^[^\\u0000]*$\"".into());
+        }
+        Ok(Self(value.to_string()))
+    }
+}
+impl ::std::convert::TryFrom<&str> for ListKnowledgeItemsCategory {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl ::std::convert::TryFrom<::std::string::String> for ListKnowledgeItemsCategory {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for ListKnowledgeItemsCategory {
+    fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+    where
+        D: ::serde::Deserializer<'de>,
+    {
+        ::std::string::String::deserialize(deserializer)?
+            .parse()
+            .map_err(|e: self::error::ConversionError| {
+                <D::Error as ::serde::de::Error>::custom(e.to_string())
+            })
+    }
+}
+///`ListKnowledgeItemsSourceId`
+#[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[serde(transparent)]
+pub struct ListKnowledgeItemsSourceId(::std::string::String);
+impl ::std::ops::Deref for ListKnowledgeItemsSourceId {
+    type Target = ::std::string::String;
+    fn deref(&self) -> &::std::string::String {
+        &self.0
+    }
+}
+impl ::std::convert::From<ListKnowledgeItemsSourceId> for ::std::string::String {
+    fn from(value: ListKnowledgeItemsSourceId) -> Self {
+        value.0
+    }
+}
+impl ::std::str::FromStr for ListKnowledgeItemsSourceId {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        if value.chars().count() > 128usize {
+            return Err("longer than 128 characters".into());
+        }
+        if value.chars().count() < 1usize {
+            return Err("shorter than 1 characters".into());
+        }
+        static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+        { ::regress::Regex::new("^[^\\u0000]*$").unwrap() });
+        if PATTERN.find(value).is_none() {
+            return Err("doesn't match pattern \"^[^\\u0000]*$\"".into());
+        }
+        Ok(Self(value.to_string()))
+    }
+}
+impl ::std::convert::TryFrom<&str> for ListKnowledgeItemsSourceId {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl ::std::convert::TryFrom<::std::string::String> for ListKnowledgeItemsSourceId {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for ListKnowledgeItemsSourceId {
+    fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+    where
+        D: ::serde::Deserializer<'de>,
+    {
+        ::std::string::String::deserialize(deserializer)?
+            .parse()
+            .map_err(|e: self::error::ConversionError| {
+                <D::Error as ::serde::de::Error>::custom(e.to_string())
+            })
     }
 }
 ///`LoginRequest`
@@ -2391,6 +2607,192 @@ impl<'de> ::serde::Deserialize<'de> for ScopeItem {
             })
     }
 }
+///`SearchKnowledgeCategory`
+#[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[serde(transparent)]
+pub struct SearchKnowledgeCategory(::std::string::String);
+impl ::std::ops::Deref for SearchKnowledgeCategory {
+    type Target = ::std::string::String;
+    fn deref(&self) -> &::std::string::String {
+        &self.0
+    }
+}
+impl ::std::convert::From<SearchKnowledgeCategory> for ::std::string::String {
+    fn from(value: SearchKnowledgeCategory) -> Self {
+        value.0
+    }
+}
+impl ::std::str::FromStr for SearchKnowledgeCategory {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        if value.chars().count() > 64usize {
+            return Err("longer than 64 characters".into());
+        }
+        if value.chars().count() < 1usize {
+            return Err("shorter than 1 characters".into());
+        }
+        static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+        { ::regress::Regex::new("^[^\\u0000]*$").unwrap() });
+        if PATTERN.find(value).is_none() {
+            return Err("doesn't match pattern \"^[^\\u0000]*$\"".into());
+        }
+        Ok(Self(value.to_string()))
+    }
+}
+impl ::std::convert::TryFrom<&str> for SearchKnowledgeCategory {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl ::std::convert::TryFrom<::std::string::String> for SearchKnowledgeCategory {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for SearchKnowledgeCategory {
+    fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+    where
+        D: ::serde::Deserializer<'de>,
+    {
+        ::std::string::String::deserialize(deserializer)?
+            .parse()
+            .map_err(|e: self::error::ConversionError| {
+                <D::Error as ::serde::de::Error>::custom(e.to_string())
+            })
+    }
+}
+///`SearchKnowledgeQ`
+#[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[serde(transparent)]
+pub struct SearchKnowledgeQ(::std::string::String);
+impl ::std::ops::Deref for SearchKnowledgeQ {
+    type Target = ::std::string::String;
+    fn deref(&self) -> &::std::string::String {
+        &self.0
+    }
+}
+impl ::std::convert::From<SearchKnowledgeQ> for ::std::string::String {
+    fn from(value: SearchKnowledgeQ) -> Self {
+        value.0
+    }
+}
+impl ::std::str::FromStr for SearchKnowledgeQ {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        if value.chars().count() > 500usize {
+            return Err("longer than 500 characters".into());
+        }
+        if value.chars().count() < 1usize {
+            return Err("shorter than 1 characters".into());
+        }
+        static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+        { ::regress::Regex::new("^[^\\u0000]*\\S[^\\u0000]*$").unwrap() });
+        if PATTERN.find(value).is_none() {
+            return Err("doesn't match pattern \"^[^\\u0000]*\\S[^\\u0000]*$\"".into());
+        }
+        Ok(Self(value.to_string()))
+    }
+}
+impl ::std::convert::TryFrom<&str> for SearchKnowledgeQ {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl ::std::convert::TryFrom<::std::string::String> for SearchKnowledgeQ {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for SearchKnowledgeQ {
+    fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+    where
+        D: ::serde::Deserializer<'de>,
+    {
+        ::std::string::String::deserialize(deserializer)?
+            .parse()
+            .map_err(|e: self::error::ConversionError| {
+                <D::Error as ::serde::de::Error>::custom(e.to_string())
+            })
+    }
+}
+///`SearchKnowledgeSourceId`
+#[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[serde(transparent)]
+pub struct SearchKnowledgeSourceId(::std::string::String);
+impl ::std::ops::Deref for SearchKnowledgeSourceId {
+    type Target = ::std::string::String;
+    fn deref(&self) -> &::std::string::String {
+        &self.0
+    }
+}
+impl ::std::convert::From<SearchKnowledgeSourceId> for ::std::string::String {
+    fn from(value: SearchKnowledgeSourceId) -> Self {
+        value.0
+    }
+}
+impl ::std::str::FromStr for SearchKnowledgeSourceId {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        if value.chars().count() > 128usize {
+            return Err("longer than 128 characters".into());
+        }
+        if value.chars().count() < 1usize {
+            return Err("shorter than 1 characters".into());
+        }
+        static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+        { ::regress::Regex::new("^[^\\u0000]*$").unwrap() });
+        if PATTERN.find(value).is_none() {
+            return Err("doesn't match pattern \"^[^\\u0000]*$\"".into());
+        }
+        Ok(Self(value.to_string()))
+    }
+}
+impl ::std::convert::TryFrom<&str> for SearchKnowledgeSourceId {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl ::std::convert::TryFrom<::std::string::String> for SearchKnowledgeSourceId {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for SearchKnowledgeSourceId {
+    fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+    where
+        D: ::serde::Deserializer<'de>,
+    {
+        ::std::string::String::deserialize(deserializer)?
+            .parse()
+            .map_err(|e: self::error::ConversionError| {
+                <D::Error as ::serde::de::Error>::custom(e.to_string())
+            })
+    }
+}
 ///`SetAgentPermissionsName`
 #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 #[serde(transparent)]
@@ -2596,6 +2998,34 @@ pub struct SetupResponse {
 }
 impl SetupResponse {
     pub fn builder() -> builder::SetupResponse {
+        Default::default()
+    }
+}
+///`SystemPrompt`
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+pub struct SystemPrompt {
+    ///True when no agent docs were found and the built-in manual was used.
+    pub fallback: bool,
+    ///The whole system prompt (markdown).
+    pub prompt: ::std::string::String,
+    ///The knowledge items the prompt was built from, in prompt order.
+    pub sources: ::std::vec::Vec<SystemPromptSource>,
+}
+impl SystemPrompt {
+    pub fn builder() -> builder::SystemPrompt {
+        Default::default()
+    }
+}
+///`SystemPromptSource`
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+pub struct SystemPromptSource {
+    pub id: ::uuid::Uuid,
+    pub source_id: ::std::string::String,
+    pub source_url: ::std::string::String,
+    pub title: ::std::string::String,
+}
+impl SystemPromptSource {
+    pub fn builder() -> builder::SystemPromptSource {
         Default::default()
     }
 }
@@ -4226,6 +4656,10 @@ pub mod builder {
     #[derive(Clone, Debug)]
     pub struct ApiIndex {
         docs_url: ::std::result::Result<::std::string::String, ::std::string::String>,
+        llms_txt_url: ::std::result::Result<
+            ::std::string::String,
+            ::std::string::String,
+        >,
         openapi_url: ::std::result::Result<::std::string::String, ::std::string::String>,
         routes: ::std::result::Result<
             ::std::vec::Vec<super::ApiRoute>,
@@ -4236,6 +4670,7 @@ pub mod builder {
         fn default() -> Self {
             Self {
                 docs_url: Err("no value supplied for docs_url".to_string()),
+                llms_txt_url: Err("no value supplied for llms_txt_url".to_string()),
                 openapi_url: Err("no value supplied for openapi_url".to_string()),
                 routes: Err("no value supplied for routes".to_string()),
             }
@@ -4251,6 +4686,18 @@ pub mod builder {
                 .try_into()
                 .map_err(|e| {
                     format!("error converting supplied value for docs_url: {e}")
+                });
+            self
+        }
+        pub fn llms_txt_url<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.llms_txt_url = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for llms_txt_url: {e}")
                 });
             self
         }
@@ -4284,6 +4731,7 @@ pub mod builder {
         ) -> ::std::result::Result<Self, super::error::ConversionError> {
             Ok(Self {
                 docs_url: value.docs_url?,
+                llms_txt_url: value.llms_txt_url?,
                 openapi_url: value.openapi_url?,
                 routes: value.routes?,
             })
@@ -4293,6 +4741,7 @@ pub mod builder {
         fn from(value: super::ApiIndex) -> Self {
             Self {
                 docs_url: Ok(value.docs_url),
+                llms_txt_url: Ok(value.llms_txt_url),
                 openapi_url: Ok(value.openapi_url),
                 routes: Ok(value.routes),
             }
@@ -4997,6 +5446,624 @@ pub mod builder {
         }
     }
     #[derive(Clone, Debug)]
+    pub struct KnowledgeHit {
+        category: ::std::result::Result<::std::string::String, ::std::string::String>,
+        doc_url: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        id: ::std::result::Result<::uuid::Uuid, ::std::string::String>,
+        score: ::std::result::Result<f64, ::std::string::String>,
+        snippet: ::std::result::Result<::std::string::String, ::std::string::String>,
+        source_id: ::std::result::Result<::std::string::String, ::std::string::String>,
+        source_url: ::std::result::Result<::std::string::String, ::std::string::String>,
+        title: ::std::result::Result<::std::string::String, ::std::string::String>,
+    }
+    impl ::std::default::Default for KnowledgeHit {
+        fn default() -> Self {
+            Self {
+                category: Err("no value supplied for category".to_string()),
+                doc_url: Err("no value supplied for doc_url".to_string()),
+                id: Err("no value supplied for id".to_string()),
+                score: Err("no value supplied for score".to_string()),
+                snippet: Err("no value supplied for snippet".to_string()),
+                source_id: Err("no value supplied for source_id".to_string()),
+                source_url: Err("no value supplied for source_url".to_string()),
+                title: Err("no value supplied for title".to_string()),
+            }
+        }
+    }
+    impl KnowledgeHit {
+        pub fn category<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.category = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for category: {e}")
+                });
+            self
+        }
+        pub fn doc_url<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.doc_url = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for doc_url: {e}")
+                });
+            self
+        }
+        pub fn id<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::uuid::Uuid>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for id: {e}"));
+            self
+        }
+        pub fn score<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<f64>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.score = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for score: {e}"));
+            self
+        }
+        pub fn snippet<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.snippet = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for snippet: {e}")
+                });
+            self
+        }
+        pub fn source_id<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.source_id = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for source_id: {e}")
+                });
+            self
+        }
+        pub fn source_url<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.source_url = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for source_url: {e}")
+                });
+            self
+        }
+        pub fn title<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.title = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for title: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<KnowledgeHit> for super::KnowledgeHit {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: KnowledgeHit,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                category: value.category?,
+                doc_url: value.doc_url?,
+                id: value.id?,
+                score: value.score?,
+                snippet: value.snippet?,
+                source_id: value.source_id?,
+                source_url: value.source_url?,
+                title: value.title?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::KnowledgeHit> for KnowledgeHit {
+        fn from(value: super::KnowledgeHit) -> Self {
+            Self {
+                category: Ok(value.category),
+                doc_url: Ok(value.doc_url),
+                id: Ok(value.id),
+                score: Ok(value.score),
+                snippet: Ok(value.snippet),
+                source_id: Ok(value.source_id),
+                source_url: Ok(value.source_url),
+                title: Ok(value.title),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
+    pub struct KnowledgeItem {
+        category: ::std::result::Result<::std::string::String, ::std::string::String>,
+        content: ::std::result::Result<::std::string::String, ::std::string::String>,
+        created_at: ::std::result::Result<
+            ::chrono::DateTime<::chrono::offset::Utc>,
+            ::std::string::String,
+        >,
+        doc_url: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        id: ::std::result::Result<::uuid::Uuid, ::std::string::String>,
+        source_id: ::std::result::Result<::std::string::String, ::std::string::String>,
+        source_url: ::std::result::Result<::std::string::String, ::std::string::String>,
+        summary: ::std::result::Result<::std::string::String, ::std::string::String>,
+        title: ::std::result::Result<::std::string::String, ::std::string::String>,
+        updated_at: ::std::result::Result<
+            ::chrono::DateTime<::chrono::offset::Utc>,
+            ::std::string::String,
+        >,
+    }
+    impl ::std::default::Default for KnowledgeItem {
+        fn default() -> Self {
+            Self {
+                category: Err("no value supplied for category".to_string()),
+                content: Err("no value supplied for content".to_string()),
+                created_at: Err("no value supplied for created_at".to_string()),
+                doc_url: Err("no value supplied for doc_url".to_string()),
+                id: Err("no value supplied for id".to_string()),
+                source_id: Err("no value supplied for source_id".to_string()),
+                source_url: Err("no value supplied for source_url".to_string()),
+                summary: Err("no value supplied for summary".to_string()),
+                title: Err("no value supplied for title".to_string()),
+                updated_at: Err("no value supplied for updated_at".to_string()),
+            }
+        }
+    }
+    impl KnowledgeItem {
+        pub fn category<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.category = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for category: {e}")
+                });
+            self
+        }
+        pub fn content<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.content = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for content: {e}")
+                });
+            self
+        }
+        pub fn created_at<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.created_at = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for created_at: {e}")
+                });
+            self
+        }
+        pub fn doc_url<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.doc_url = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for doc_url: {e}")
+                });
+            self
+        }
+        pub fn id<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::uuid::Uuid>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for id: {e}"));
+            self
+        }
+        pub fn source_id<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.source_id = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for source_id: {e}")
+                });
+            self
+        }
+        pub fn source_url<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.source_url = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for source_url: {e}")
+                });
+            self
+        }
+        pub fn summary<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.summary = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for summary: {e}")
+                });
+            self
+        }
+        pub fn title<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.title = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for title: {e}"));
+            self
+        }
+        pub fn updated_at<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.updated_at = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for updated_at: {e}")
+                });
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<KnowledgeItem> for super::KnowledgeItem {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: KnowledgeItem,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                category: value.category?,
+                content: value.content?,
+                created_at: value.created_at?,
+                doc_url: value.doc_url?,
+                id: value.id?,
+                source_id: value.source_id?,
+                source_url: value.source_url?,
+                summary: value.summary?,
+                title: value.title?,
+                updated_at: value.updated_at?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::KnowledgeItem> for KnowledgeItem {
+        fn from(value: super::KnowledgeItem) -> Self {
+            Self {
+                category: Ok(value.category),
+                content: Ok(value.content),
+                created_at: Ok(value.created_at),
+                doc_url: Ok(value.doc_url),
+                id: Ok(value.id),
+                source_id: Ok(value.source_id),
+                source_url: Ok(value.source_url),
+                summary: Ok(value.summary),
+                title: Ok(value.title),
+                updated_at: Ok(value.updated_at),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
+    pub struct KnowledgeItemList {
+        items: ::std::result::Result<
+            ::std::vec::Vec<super::KnowledgeItemSummary>,
+            ::std::string::String,
+        >,
+        next_cursor: ::std::result::Result<
+            ::std::option::Option<::uuid::Uuid>,
+            ::std::string::String,
+        >,
+    }
+    impl ::std::default::Default for KnowledgeItemList {
+        fn default() -> Self {
+            Self {
+                items: Err("no value supplied for items".to_string()),
+                next_cursor: Err("no value supplied for next_cursor".to_string()),
+            }
+        }
+    }
+    impl KnowledgeItemList {
+        pub fn items<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::vec::Vec<super::KnowledgeItemSummary>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.items = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for items: {e}"));
+            self
+        }
+        pub fn next_cursor<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::uuid::Uuid>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.next_cursor = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for next_cursor: {e}")
+                });
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<KnowledgeItemList> for super::KnowledgeItemList {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: KnowledgeItemList,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                items: value.items?,
+                next_cursor: value.next_cursor?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::KnowledgeItemList> for KnowledgeItemList {
+        fn from(value: super::KnowledgeItemList) -> Self {
+            Self {
+                items: Ok(value.items),
+                next_cursor: Ok(value.next_cursor),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
+    pub struct KnowledgeItemSummary {
+        category: ::std::result::Result<::std::string::String, ::std::string::String>,
+        doc_url: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        id: ::std::result::Result<::uuid::Uuid, ::std::string::String>,
+        source_id: ::std::result::Result<::std::string::String, ::std::string::String>,
+        source_url: ::std::result::Result<::std::string::String, ::std::string::String>,
+        summary: ::std::result::Result<::std::string::String, ::std::string::String>,
+        title: ::std::result::Result<::std::string::String, ::std::string::String>,
+        updated_at: ::std::result::Result<
+            ::chrono::DateTime<::chrono::offset::Utc>,
+            ::std::string::String,
+        >,
+    }
+    impl ::std::default::Default for KnowledgeItemSummary {
+        fn default() -> Self {
+            Self {
+                category: Err("no value supplied for category".to_string()),
+                doc_url: Err("no value supplied for doc_url".to_string()),
+                id: Err("no value supplied for id".to_string()),
+                source_id: Err("no value supplied for source_id".to_string()),
+                source_url: Err("no value supplied for source_url".to_string()),
+                summary: Err("no value supplied for summary".to_string()),
+                title: Err("no value supplied for title".to_string()),
+                updated_at: Err("no value supplied for updated_at".to_string()),
+            }
+        }
+    }
+    impl KnowledgeItemSummary {
+        pub fn category<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.category = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for category: {e}")
+                });
+            self
+        }
+        pub fn doc_url<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.doc_url = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for doc_url: {e}")
+                });
+            self
+        }
+        pub fn id<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::uuid::Uuid>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for id: {e}"));
+            self
+        }
+        pub fn source_id<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.source_id = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for source_id: {e}")
+                });
+            self
+        }
+        pub fn source_url<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.source_url = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for source_url: {e}")
+                });
+            self
+        }
+        pub fn summary<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.summary = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for summary: {e}")
+                });
+            self
+        }
+        pub fn title<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.title = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for title: {e}"));
+            self
+        }
+        pub fn updated_at<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.updated_at = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for updated_at: {e}")
+                });
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<KnowledgeItemSummary> for super::KnowledgeItemSummary {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: KnowledgeItemSummary,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                category: value.category?,
+                doc_url: value.doc_url?,
+                id: value.id?,
+                source_id: value.source_id?,
+                source_url: value.source_url?,
+                summary: value.summary?,
+                title: value.title?,
+                updated_at: value.updated_at?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::KnowledgeItemSummary> for KnowledgeItemSummary {
+        fn from(value: super::KnowledgeItemSummary) -> Self {
+            Self {
+                category: Ok(value.category),
+                doc_url: Ok(value.doc_url),
+                id: Ok(value.id),
+                source_id: Ok(value.source_id),
+                source_url: Ok(value.source_url),
+                summary: Ok(value.summary),
+                title: Ok(value.title),
+                updated_at: Ok(value.updated_at),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
+    pub struct KnowledgeSearchResults {
+        items: ::std::result::Result<
+            ::std::vec::Vec<super::KnowledgeHit>,
+            ::std::string::String,
+        >,
+        query: ::std::result::Result<::std::string::String, ::std::string::String>,
+    }
+    impl ::std::default::Default for KnowledgeSearchResults {
+        fn default() -> Self {
+            Self {
+                items: Err("no value supplied for items".to_string()),
+                query: Err("no value supplied for query".to_string()),
+            }
+        }
+    }
+    impl KnowledgeSearchResults {
+        pub fn items<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::vec::Vec<super::KnowledgeHit>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.items = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for items: {e}"));
+            self
+        }
+        pub fn query<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.query = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for query: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<KnowledgeSearchResults>
+    for super::KnowledgeSearchResults {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: KnowledgeSearchResults,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                items: value.items?,
+                query: value.query?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::KnowledgeSearchResults> for KnowledgeSearchResults {
+        fn from(value: super::KnowledgeSearchResults) -> Self {
+            Self {
+                items: Ok(value.items),
+                query: Ok(value.query),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
     pub struct LoginRequest {
         password: ::std::result::Result<
             super::LoginRequestPassword,
@@ -5663,6 +6730,167 @@ pub mod builder {
             Self {
                 token: Ok(value.token),
                 user: Ok(value.user),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
+    pub struct SystemPrompt {
+        fallback: ::std::result::Result<bool, ::std::string::String>,
+        prompt: ::std::result::Result<::std::string::String, ::std::string::String>,
+        sources: ::std::result::Result<
+            ::std::vec::Vec<super::SystemPromptSource>,
+            ::std::string::String,
+        >,
+    }
+    impl ::std::default::Default for SystemPrompt {
+        fn default() -> Self {
+            Self {
+                fallback: Err("no value supplied for fallback".to_string()),
+                prompt: Err("no value supplied for prompt".to_string()),
+                sources: Err("no value supplied for sources".to_string()),
+            }
+        }
+    }
+    impl SystemPrompt {
+        pub fn fallback<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<bool>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.fallback = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for fallback: {e}")
+                });
+            self
+        }
+        pub fn prompt<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.prompt = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for prompt: {e}"));
+            self
+        }
+        pub fn sources<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::vec::Vec<super::SystemPromptSource>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.sources = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for sources: {e}")
+                });
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<SystemPrompt> for super::SystemPrompt {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: SystemPrompt,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                fallback: value.fallback?,
+                prompt: value.prompt?,
+                sources: value.sources?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::SystemPrompt> for SystemPrompt {
+        fn from(value: super::SystemPrompt) -> Self {
+            Self {
+                fallback: Ok(value.fallback),
+                prompt: Ok(value.prompt),
+                sources: Ok(value.sources),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
+    pub struct SystemPromptSource {
+        id: ::std::result::Result<::uuid::Uuid, ::std::string::String>,
+        source_id: ::std::result::Result<::std::string::String, ::std::string::String>,
+        source_url: ::std::result::Result<::std::string::String, ::std::string::String>,
+        title: ::std::result::Result<::std::string::String, ::std::string::String>,
+    }
+    impl ::std::default::Default for SystemPromptSource {
+        fn default() -> Self {
+            Self {
+                id: Err("no value supplied for id".to_string()),
+                source_id: Err("no value supplied for source_id".to_string()),
+                source_url: Err("no value supplied for source_url".to_string()),
+                title: Err("no value supplied for title".to_string()),
+            }
+        }
+    }
+    impl SystemPromptSource {
+        pub fn id<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::uuid::Uuid>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for id: {e}"));
+            self
+        }
+        pub fn source_id<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.source_id = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for source_id: {e}")
+                });
+            self
+        }
+        pub fn source_url<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.source_url = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for source_url: {e}")
+                });
+            self
+        }
+        pub fn title<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.title = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for title: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<SystemPromptSource> for super::SystemPromptSource {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: SystemPromptSource,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                id: value.id?,
+                source_id: value.source_id?,
+                source_url: value.source_url?,
+                title: value.title?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::SystemPromptSource> for SystemPromptSource {
+        fn from(value: super::SystemPromptSource) -> Self {
+            Self {
+                id: Ok(value.id),
+                source_id: Ok(value.source_id),
+                source_url: Ok(value.source_url),
+                title: Ok(value.title),
             }
         }
     }

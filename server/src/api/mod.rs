@@ -4,6 +4,7 @@
 mod convert;
 mod halt;
 mod idempotent;
+mod knowledge;
 mod rejection;
 
 use std::sync::Arc;
@@ -118,6 +119,7 @@ impl wire::Api for Api {
             routes,
             openapi_url: "/openapi.json".into(),
             docs_url: "/docs/agents/".into(),
+            llms_txt_url: "/llms.txt".into(),
         }))
     }
 
@@ -547,6 +549,36 @@ impl wire::Api for Api {
         Ok(wire::MarkAllNotificationsReadResponse::Ok(types::UpdatedCount {
             updated: updated as i64,
         }))
+    }
+
+    // ---- knowledge ----
+
+    async fn list_knowledge_items(
+        &self,
+        ctx: Ctx,
+        q: wire::ListKnowledgeItemsQuery,
+    ) -> Res<wire::ListKnowledgeItemsResponse> {
+        knowledge::list(self, ctx, q).await
+    }
+
+    async fn search_knowledge(
+        &self,
+        ctx: Ctx,
+        q: wire::SearchKnowledgeQuery,
+    ) -> Res<wire::SearchKnowledgeResponse> {
+        knowledge::search(self, ctx, q).await
+    }
+
+    async fn get_knowledge_item(
+        &self,
+        ctx: Ctx,
+        path: wire::GetKnowledgeItemPath,
+    ) -> Res<wire::GetKnowledgeItemResponse> {
+        knowledge::get(self, ctx, path).await
+    }
+
+    async fn get_system_prompt(&self, ctx: Ctx) -> Res<wire::GetSystemPromptResponse> {
+        knowledge::system_prompt(self, ctx).await
     }
 }
 
