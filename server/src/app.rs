@@ -21,7 +21,21 @@ use crate::state::AppState;
 use crate::{background, store};
 
 /// Routes that are not operations of the contract (a test checks this list).
-pub const NON_API_ROUTES: &[&str] = &["/openapi.yaml", "/openapi.json", "/docs/api"];
+pub const NON_API_ROUTES: &[&str] = &[
+    "/openapi.yaml",
+    "/openapi.json",
+    "/docs/api",
+    // web::docs
+    "/docs/agents/",
+    "/docs/agents/{*path}",
+    "/llms.txt",
+    "/llms-full.txt",
+    // web::pages
+    "/login",
+    "/logout",
+    "/notifications",
+    "/notifications/read-all",
+];
 
 /// The whole application for a connected store.
 pub fn router(state: Arc<AppState>) -> Result<Router> {
