@@ -26,6 +26,7 @@ pub const NON_API_ROUTES: &[&str] = &[
     "/openapi.json",
     "/docs/api",
     // web::docs
+    "/docs/agents",
     "/docs/agents/",
     "/docs/agents/{*path}",
     "/llms.txt",

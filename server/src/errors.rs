@@ -140,6 +140,9 @@ catalog! {
     METHOD_NOT_ALLOWED = ("method_not_allowed", 405,
         "Use one of the methods in the `Allow` header; `/openapi.json` lists every operation.",
         "/docs/agents/getting-started#discover-the-api");
+    DOC_PAGE_NOT_FOUND = ("doc_page_not_found", 404,
+        "Check the page path: `/llms.txt` and `/docs/agents/` list every page of the agent docs.",
+        "/docs/agents/README#pages");
 
     // --- the server itself ---
     INTERNAL_ERROR = ("internal_error", 500,

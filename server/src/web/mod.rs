@@ -4,4 +4,7 @@
 //! `domain/`.
 
 pub mod docs;
+mod html_page;
+mod llms;
+pub mod markdown;
 pub mod pages;
