@@ -14,6 +14,7 @@ pub mod agents;
 pub mod check;
 mod db;
 pub mod people;
+pub mod recipes;
 mod server;
 pub mod spec;
 pub mod tokens;
