@@ -16,6 +16,7 @@ mod db;
 pub mod people;
 pub mod recipes;
 mod server;
+pub mod smoke;
 pub mod spec;
 pub mod tokens;
 

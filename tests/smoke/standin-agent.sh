@@ -1,0 +1,159 @@
+#!/usr/bin/env bash
+# A scripted stand-in for an LLM agent, for `taos-conformance smoke --agent-cmd`.
+#
+# It reads the task (stdin, else $TAOS_SMOKE_PROMPT), recognises each canonical task by its
+# wording, and does it the way docs/agents/recipes/*.md show, with `taosctl` (which must be on
+# PATH and finds the server and token in TAOS_URL / TAOS_TOKEN). A prompt it does not recognise
+# exits 3 ("I don't know how"), which the runner reports as gave_up. It never prints a token.
+#
+# It exists so that CI can prove the smoke harness itself: its prompts, its process handling,
+# its verification and its report. It does not use $TAOS_SMOKE_TASK: like a real agent, it has
+# only the prompt to go on.
+set -euo pipefail
+
+say() {
+    printf 'stand-in: %s\n' "$*" >&2
+}
+
+prompt=$(cat || true)
+if [[ -z ${prompt//[[:space:]]/} ]]; then
+    prompt=${TAOS_SMOKE_PROMPT:-}
+fi
+# One line, so that a task's sentences match as one.
+prompt=$(tr '\n' ' ' <<<"$prompt")
+
+command -v taosctl >/dev/null || {
+    say "taosctl is not on PATH"
+    exit 3
+}
+: "${TAOS_URL:?TAOS_URL is not set}" "${TAOS_TOKEN:?TAOS_TOKEN is not set}"
+
+# `json FILTER`: FILTER (`.a`, `.a[]`, `.a[].b`) applied to the JSON on stdin, one string per
+# line. jq when there is one, else a few lines of Python.
+json() {
+    if command -v jq >/dev/null; then
+        jq -r "$1"
+    else
+        python3 -c '
+import json, sys
+vals = [json.load(sys.stdin)]
+for part in sys.argv[1].strip(".").split("."):
+    each = part.endswith("[]")
+    key = part[:-2] if each else part
+    if key:
+        vals = [v.get(key) for v in vals if isinstance(v, dict)]
+    if each:
+        vals = [x for v in vals if isinstance(v, list) for x in v]
+for v in vals:
+    print(v if isinstance(v, str) else json.dumps(v))
+' "$1"
+    fi
+}
+
+# The scope named for the knowledge search operation in a doc page (markdown on stdin): a row
+# of the permissions table (`| \`slug\` | … GET /api/knowledge/search …`), or a sentence of a
+# recipe (`GET /api/knowledge/search` … (slug `…`)).
+scope_in_page() {
+    local line
+    while IFS= read -r line; do
+        [[ $line == *"/api/knowledge/search"* || $line == *searchKnowledge* ]] || continue
+        if [[ $line =~ ^\|\ *\`([a-z][a-z0-9_.*-]*)\`\ *\| ]]; then
+            printf '%s\n' "${BASH_REMATCH[1]}"
+            return 0
+        fi
+        if [[ $line =~ [Ss]lug\ \`([a-z][a-z0-9_.-]*)\` ]]; then
+            printf '%s\n' "${BASH_REMATCH[1]}"
+            return 0
+        fi
+    done
+    return 1
+}
+
+have_knowledge_cli() {
+    taosctl knowledge --help >/dev/null 2>&1
+}
+
+# Item ids of the knowledge search hits for the words given.
+knowledge_search() {
+    if have_knowledge_cli; then
+        taosctl knowledge search "$@" --json | json '.items[].id'
+    else
+        curl -fsS -G -H "Authorization: Bearer $TAOS_TOKEN" \
+            --data-urlencode "q=$*" --data-urlencode "limit=10" \
+            "${TAOS_URL%/}/api/knowledge/search" | json '.items[].id'
+    fi
+}
+
+# The markdown of one knowledge item.
+knowledge_content() {
+    if have_knowledge_cli; then
+        taosctl knowledge get "$1" --json | json '.content'
+    else
+        curl -fsS -H "Authorization: Bearer $TAOS_TOKEN" "${TAOS_URL%/}/api/knowledge/$1" | json '.content'
+    fi
+}
+
+find_search_scope() {
+    local words ids id scope
+    for words in "knowledge search scope" "search scope" "knowledge search" "searchKnowledge"; do
+        say "searching the knowledge store for: $words"
+        # Word splitting wanted: each word is one argument of the search.
+        # shellcheck disable=SC2086
+        ids=$(knowledge_search $words || true)
+        while IFS= read -r id; do
+            [[ -n $id ]] || continue
+            if scope=$(knowledge_content "$id" | scope_in_page); then
+                say "found it in knowledge item $id"
+                printf '%s\n' "$scope"
+                return 0
+            fi
+        done <<<"$ids"
+    done
+    return 1
+}
+
+if [[ $prompt =~ Create\ a\ taOS\ agent\ named\ \"([^\"]+)\"\ that\ runs\ on\ host\ \"([^\"]+)\" ]]; then
+    name=${BASH_REMATCH[1]} host=${BASH_REMATCH[2]}
+    say "creating agent $name on $host"
+    taosctl agents create --name "$name" --host "$host"
+
+elif [[ $prompt =~ Issue\ an\ API\ token\ for\ the\ taOS\ agent\ \"([^\"]+)\".*notification\ titled\ \"([^\"]+)\" ]]; then
+    name=${BASH_REMATCH[1]} title=${BASH_REMATCH[2]}
+    say "issuing a token for $name"
+    issued=$(taosctl agents token issue "$name" --json)
+    agent_token=$(json '.token' <<<"$issued")
+    if [[ $agent_token != taos_agent_* ]]; then
+        say "the issue answer held no agent token"
+        exit 1
+    fi
+    say "notifying the user as $name"
+    TAOS_TOKEN=$agent_token taosctl ui notify --title "$title" --body "sent with the token of $name"
+
+elif [[ $prompt =~ which\ scope.*knowledge\ search.*notification\ titled\ \"([^\"]+)\" ]]; then
+    title=${BASH_REMATCH[1]}
+    if ! scope=$(find_search_scope); then
+        say "the docs did not tell me which scope the knowledge search needs"
+        exit 1
+    fi
+    say "the answer is $scope"
+    taosctl ui notify --title "$title" --body "$scope"
+
+elif [[ $prompt =~ Send\ the\ user\ a\ notification\ titled\ \"([^\"]+)\"\ with\ the\ body\ \"([^\"]*)\" ]]; then
+    title=${BASH_REMATCH[1]} body=${BASH_REMATCH[2]}
+    say "notifying the user"
+    taosctl ui notify --title "$title" --body "$body"
+
+elif [[ $prompt =~ Revoke\ the\ API\ token\ of\ the\ taOS\ agent\ \"([^\"]+)\" ]]; then
+    name=${BASH_REMATCH[1]}
+    say "revoking the token of $name"
+    taosctl agents token revoke "$name"
+
+elif [[ $prompt =~ Delete\ the\ taOS\ agent\ \"([^\"]+)\" ]]; then
+    name=${BASH_REMATCH[1]}
+    say "archiving $name"
+    taosctl agents delete "$name" --yes
+
+else
+    say "I don't know how to do that: ${prompt:0:200}"
+    exit 3
+fi
