@@ -1,12 +1,13 @@
 //! `cargo codegen …`: everything generated from `openapi/taos.yaml`, and the gates on it.
 //!
-//! - `generate`: write the shared types, the progenitor client, the operations table and the
-//!   server trait + router (all checked in, marked generated)
+//! - `generate`: write the shared types, the progenitor client, the operations table, the
+//!   server trait + router and `docs/agents/audit-results.md` (all checked in, marked generated)
 //! - `generate --check`: fail, printing the diff, when the checked-in files are stale
 //! - `lint`: the rules the contract obeys (DESIGN.md §2)
 //! - `compat`: breaking-change check against the blessed snapshot in `openapi/released/`
 //! - `bless`: write the current contract as the blessed snapshot of its major version
 
+mod audit;
 mod compat;
 mod lint;
 mod sdk;
@@ -60,11 +61,15 @@ fn generate(check: bool) -> Result<()> {
         ("openapi/src/generated/server.rs", server::server(&spec)?),
         ("client/src/generated.rs", sdk::client(&spec)?),
     ];
-    let mut stale = Vec::new();
+    let mut texts = Vec::new();
     for (rel, tokens) in files {
         let file =
             syn::parse2::<syn::File>(tokens).with_context(|| format!("generated {rel} does not parse"))?;
-        let text = format!("{GENERATED_HEADER}{}", prettyplease::unparse(&file));
+        texts.push((rel, format!("{GENERATED_HEADER}{}", prettyplease::unparse(&file))));
+    }
+    texts.push(("docs/agents/audit-results.md", audit::markdown(&spec)?));
+    let mut stale = Vec::new();
+    for (rel, text) in texts {
         let path = root.join(rel);
         let current = std::fs::read_to_string(&path).unwrap_or_default();
         if current == text {
