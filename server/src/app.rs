@@ -36,6 +36,7 @@ pub const NON_API_ROUTES: &[&str] = &[
     "/logout",
     "/notifications",
     "/notifications/read-all",
+    "/notifications/{id}/read",
 ];
 
 /// The whole application for a connected store.

@@ -1,0 +1,130 @@
+//! What keeps another site from acting through a signed-in browser: the CSRF token every form
+//! carries, the `Origin` / `Sec-Fetch-Site` check on every POST, and the cookies involved.
+
+use axum::http::{HeaderMap, header};
+use subtle::ConstantTimeEq;
+
+use crate::auth::SESSION_COOKIE;
+use crate::domain::tokens;
+
+/// The sign-in form's own CSRF cookie (there is no session yet to bind a token to).
+pub const LOGIN_CSRF_COOKIE: &str = "taos_login_csrf";
+
+/// The form token for a cookie secret. A page shows it; only someone who can read the page
+/// (the same origin) learns it, and SHA-256 does not give the secret back.
+pub fn csrf_token(secret: &str) -> String {
+    tokens::hash(&format!("taos-pages-csrf-v1\n{secret}"))
+}
+
+/// Whether `presented` is the form token for `secret`, compared in constant time.
+pub fn csrf_ok(secret: &str, presented: &str) -> bool {
+    csrf_token(secret).as_bytes().ct_eq(presented.as_bytes()).into()
+}
+
+/// Whether a POST may have come from this site's own pages. Browsers send `Sec-Fetch-Site`
+/// and `Origin` on form posts; a sibling subdomain (`same-site`) is no more trusted than any
+/// other site. A request with neither (an old browser, a script) still needs the CSRF token.
+pub fn same_origin(headers: &HeaderMap) -> bool {
+    if let Some(site) = headers.get("sec-fetch-site") {
+        if !matches!(site.to_str(), Ok("same-origin" | "none")) {
+            return false;
+        }
+    }
+    let Some(origin) = headers.get(header::ORIGIN) else {
+        return true;
+    };
+    let (Ok(origin), Some(Ok(host))) = (origin.to_str(), headers.get(header::HOST).map(|h| h.to_str()))
+    else {
+        return false;
+    };
+    origin == format!("http://{host}") || origin == format!("https://{host}")
+}
+
+/// The value of cookie `name` in the request, if set and not empty.
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(n, _)| *n == name)
+        .map(|(_, v)| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+}
+
+pub fn session_secret(headers: &HeaderMap) -> Option<String> {
+    cookie(headers, SESSION_COOKIE)
+}
+
+/// `Set-Cookie` for the session, with the same attributes the API's `POST /auth/login` uses,
+/// so a browser signed in either way holds one and the same cookie.
+pub fn session_cookie(value: &str, max_age: i64, secure: bool) -> String {
+    let secure = if secure { "; Secure" } else { "" };
+    format!("{SESSION_COOKIE}={value}; Max-Age={max_age}; Path=/; HttpOnly; SameSite=Lax{secure}")
+}
+
+/// `Set-Cookie` for the sign-in form's CSRF secret: only sent back to `/login`, never by
+/// another site.
+pub fn login_csrf_cookie(value: &str, max_age: i64, secure: bool) -> String {
+    let secure = if secure { "; Secure" } else { "" };
+    format!("{LOGIN_CSRF_COOKIE}={value}; Max-Age={max_age}; Path=/login; HttpOnly; SameSite=Strict{secure}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.append(*k, HeaderValue::from_static(v));
+        }
+        h
+    }
+
+    #[test]
+    fn csrf_token_binds_to_the_secret() {
+        let t = csrf_token("abc");
+        assert!(csrf_ok("abc", &t));
+        assert!(!csrf_ok("abd", &t));
+        assert!(!csrf_ok("abc", ""));
+        assert!(!csrf_ok("abc", &t[..63]));
+        assert_ne!(t, tokens::hash("abc"), "the token is not the stored session hash");
+    }
+
+    #[test]
+    fn cross_site_posts_are_refused() {
+        let host = ("host", "127.0.0.1:8080");
+        assert!(same_origin(&headers(&[host])));
+        assert!(same_origin(&headers(&[
+            host,
+            ("origin", "http://127.0.0.1:8080")
+        ])));
+        assert!(same_origin(&headers(&[host, ("sec-fetch-site", "same-origin")])));
+        assert!(!same_origin(&headers(&[
+            host,
+            ("origin", "https://evil.example")
+        ])));
+        assert!(!same_origin(&headers(&[host, ("origin", "null")])));
+        assert!(!same_origin(&headers(&[
+            host,
+            ("origin", "http://127.0.0.1:8081")
+        ])));
+        assert!(!same_origin(&headers(&[host, ("sec-fetch-site", "cross-site")])));
+        assert!(!same_origin(&headers(&[host, ("sec-fetch-site", "same-site")])));
+        assert!(!same_origin(&headers(&[("origin", "http://127.0.0.1:8080")])));
+    }
+
+    #[test]
+    fn cookies_are_found_by_exact_name() {
+        let h = headers(&[
+            ("cookie", "a=1; taos_session=s3cret"),
+            ("cookie", "x_taos_session=no"),
+        ]);
+        assert_eq!(session_secret(&h).as_deref(), Some("s3cret"));
+        assert_eq!(cookie(&h, "b"), None);
+        assert_eq!(session_secret(&headers(&[("cookie", "taos_session=")])), None);
+    }
+}
