@@ -2,7 +2,7 @@
 # Run every test of the project: the README's "run every test" command, and what `.ci/run` runs.
 #
 #   tests/run-all.sh              every step, in order
-#   tests/run-all.sh STEP...      only the named steps: static speclint docs cargo schemathesis
+#   tests/run-all.sh STEP...      only the named steps: static speclint docs cargo smoke schemathesis
 #
 # Steps:
 #   static        cargo fmt --check, clippy -D warnings, codegen generate --check / lint / compat
@@ -11,6 +11,9 @@
 #                 docs/agents/; the error and scope catalogs there are complete
 #   cargo         cargo build --workspace, cargo test --workspace (on PostgreSQL too when one
 #                 answers at 127.0.0.1:5432)
+#   smoke         the A-tier smoke runner (`taos-conformance smoke`) against a running debug
+#                 taosd, with the scripted stand-in agent (tests/smoke/standin-agent.sh) doing
+#                 the tasks through taosctl; prints the JSON report
 #   schemathesis  schemathesis --checks all (+ stateful, via the OpenAPI links) against a
 #                 running debug taosd, with a `*` user token
 #
@@ -44,7 +47,7 @@ ST_MAX_EXAMPLES="${ST_MAX_EXAMPLES:-100}"
 # recursion depth mismatch" errors with 2), and the run is short anyway.
 ST_WORKERS="${ST_WORKERS:-1}"
 
-ALL_STEPS=(static speclint docs cargo schemathesis)
+ALL_STEPS=(static speclint docs cargo smoke schemathesis)
 
 banner() {
     printf '\n==================== %s ====================\n' "$*"
@@ -303,15 +306,13 @@ stop_taosd() {
     fi
 }
 
-step_schemathesis() {
-    banner "schemathesis: conformance of a running taosd to openapi/taos.yaml"
-    ensure_python_tools
-    # The whole workspace, as the cargo step builds it: building only taos-server would unify
-    # features differently and rebuild half the dependency tree (minutes on 2 cores).
-    cargo build --workspace
+# Starts the debug taosd on a free port with a fresh data dir under $SCRATCH (SQLite), stopped
+# by stop_taosd on exit; sets TAOSD_URL. $1 names the scratch dir (taos-$1.XXXXXX).
+TAOSD_URL=
+start_taosd() {
     trap stop_taosd EXIT
     trap 'stop_taosd; exit 130' INT TERM
-    SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/taos-st.XXXXXX")
+    SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/taos-$1.XXXXXX")
     mkdir -p "$SCRATCH/data"
     TAOS_BIND=127.0.0.1:0 TAOS_DATA_DIR="$SCRATCH/data" TAOS_LOG="${TAOS_LOG:-warn}" \
         env -u TAOS_DATABASE_URL target/debug/taosd >"$SCRATCH/taosd.out" 2>"$SCRATCH/taosd.err" &
@@ -335,6 +336,17 @@ step_schemathesis() {
         return 1
     fi
     note "taosd is up at $url (pid $TAOSD_PID)"
+    TAOSD_URL=$url
+}
+
+step_schemathesis() {
+    banner "schemathesis: conformance of a running taosd to openapi/taos.yaml"
+    ensure_python_tools
+    # The whole workspace, as the cargo step builds it: building only taos-server would unify
+    # features differently and rebuild half the dependency tree (minutes on 2 cores).
+    cargo build --workspace
+    start_taosd st
+    local url=$TAOSD_URL
 
     # The first user, with the contract's example credentials and a `*` personal token; and
     # that token's id, which hooks.py keeps schemathesis from revoking (stdlib Python, no curl).
@@ -379,6 +391,53 @@ EOF
             --no-color \
             -H "Authorization: Bearer $token"
     ) || rc=$?
+    if ((rc != 0)); then
+        echo "--- taosd stderr (last 40 lines) ---" >&2
+        tail -n 40 "$SCRATCH/taosd.err" >&2 || true
+    fi
+    stop_taosd
+    trap - EXIT INT TERM
+    return "$rc"
+}
+
+# The A-tier smoke runner against a running debug taosd, with the scripted stand-in agent doing
+# the tasks through taosctl. The JSON report is printed and kept at target/smoke-report.json.
+step_smoke() {
+    banner "smoke: taos-conformance smoke with the stand-in agent"
+    # The whole workspace, as the cargo step builds it (taosd, taosctl and taos-conformance).
+    cargo build --workspace
+    start_taosd smoke
+    local url=$TAOSD_URL token
+    # The first user and its `*` personal token (stdlib Python, no curl).
+    token=$(python3 - "$url" <<'EOF'
+import json, sys, urllib.request
+req = urllib.request.Request(
+    sys.argv[1] + "/auth/setup",
+    data=json.dumps({"username": "ada", "password": "correct-horse-battery"}).encode(),
+    headers={"Content-Type": "application/json"},
+    method="POST",
+)
+with urllib.request.urlopen(req, timeout=30) as resp:
+    print(json.load(resp)["token"])
+EOF
+    )
+    if [[ $token != taos_user_* ]]; then
+        echo "POST /auth/setup did not return a taos_user_ token" >&2
+        return 1
+    fi
+
+    # The token goes in the environment, never on a command line; the stand-in's taosctl gets
+    # an empty config dir, so it cannot fall back on someone's saved credentials.
+    local report=$SCRATCH/smoke-report.json rc=0
+    TAOS_TOKEN=$token PATH="$ROOT/target/debug:$PATH" XDG_CONFIG_HOME="$SCRATCH/config" \
+        target/debug/taos-conformance smoke --url "$url" \
+        --agent-cmd "bash '$ROOT/tests/smoke/standin-agent.sh'" \
+        --timeout-secs 120 --report-json "$report" || rc=$?
+    if [[ -f $report ]]; then
+        echo "--- smoke report (kept at target/smoke-report.json) ---"
+        cat "$report"
+        cp "$report" target/smoke-report.json
+    fi
     if ((rc != 0)); then
         echo "--- taosd stderr (last 40 lines) ---" >&2
         tail -n 40 "$SCRATCH/taosd.err" >&2 || true

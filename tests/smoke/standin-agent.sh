@@ -50,21 +50,34 @@ for v in vals:
     fi
 }
 
-# The scope named for the knowledge search operation in a doc page (markdown on stdin): a row
-# of the permissions table (`| \`slug\` | … GET /api/knowledge/search …`), or a sentence of a
-# recipe (`GET /api/knowledge/search` … (slug `…`)).
+# The scope named for the knowledge search operation in a doc page (markdown on stdin): the
+# "Scope" or "Slug" column of a table row that names the operation (the permissions table, the
+# API audit), or a recipe's sentence `GET /api/knowledge/search` … (slug `…`).
 scope_in_page() {
-    local line
+    local line col i
+    local -a header=() cells=()
     while IFS= read -r line; do
+        if [[ $line != \|* ]]; then
+            header=()
+            if [[ $line == *"/api/knowledge/search"* && $line =~ [Ss]lug\ \`([a-z][a-z0-9_.-]*)\` ]]; then
+                printf '%s\n' "${BASH_REMATCH[1]}"
+                return 0
+            fi
+            continue
+        fi
+        IFS='|' read -r -a cells <<<"${line#|}"
+        if ((${#header[@]} == 0)); then
+            header=("${cells[@]}")
+            continue
+        fi
         [[ $line == *"/api/knowledge/search"* || $line == *searchKnowledge* ]] || continue
-        if [[ $line =~ ^\|\ *\`([a-z][a-z0-9_.*-]*)\`\ *\| ]]; then
-            printf '%s\n' "${BASH_REMATCH[1]}"
-            return 0
-        fi
-        if [[ $line =~ [Ss]lug\ \`([a-z][a-z0-9_.-]*)\` ]]; then
-            printf '%s\n' "${BASH_REMATCH[1]}"
-            return 0
-        fi
+        for i in "${!header[@]}"; do
+            col=$(tr '[:upper:]' '[:lower:]' <<<"${header[$i]}")
+            if [[ $col =~ ^\ *(scope|slug)\ *$ && ${cells[$i]:-} =~ \`([a-z][a-z0-9_.-]*)\` ]]; then
+                printf '%s\n' "${BASH_REMATCH[1]}"
+                return 0
+            fi
+        done
     done
     return 1
 }
