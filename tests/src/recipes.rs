@@ -74,7 +74,7 @@ pub fn taosctl_path() -> PathBuf {
     let path = profile.join("taosctl");
     assert!(
         path.is_file(),
-        "taosctl not found at {}: build it first: cargo build -p taos-cli",
+        "taosctl not found at {}: build it first: cargo build -p taosctl",
         path.display()
     );
     path
