@@ -154,6 +154,8 @@ pub async fn serve(config: Config) -> Result<()> {
     let store = store::Store::connect(&url)
         .await
         .with_context(|| format!("cannot open the database ({})", redact(&url)))?;
+    // Before listening, so the first request already finds this binary's docs.
+    crate::domain::knowledge::ingest(&store, &config.guides_dirs()).await;
     let toucher = background::start(store.clone());
     let state = Arc::new(AppState {
         store,

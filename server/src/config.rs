@@ -43,6 +43,12 @@ pub struct Config {
     /// Mark cookies `Secure` (set this when taosd is served over https, e.g. behind a proxy).
     #[arg(long, env = "TAOS_SECURE_COOKIES", default_value_t = false)]
     pub secure_cookies: bool,
+
+    /// Directories of installed apps' guides, `:`-separated like PATH. Each subdirectory
+    /// `<slug>` holds one app's `*.md` guides, ingested into the knowledge store as source
+    /// `app:<slug>` at startup; an app whose subdirectory is gone has its guides removed.
+    #[arg(long, env = "TAOS_GUIDES_DIR", value_name = "DIRS")]
+    pub guides_dir: Option<String>,
 }
 
 impl Config {
@@ -59,5 +65,27 @@ impl Config {
             Some(url) => url.clone(),
             None => format!("sqlite://{}", self.data_dir().join("taos.db").display()),
         }
+    }
+
+    /// The guide directories, in the order given (empty entries skipped, as in PATH).
+    pub fn guides_dirs(&self) -> Vec<PathBuf> {
+        self.guides_dir
+            .as_deref()
+            .unwrap_or_default()
+            .split(':')
+            .filter(|d| !d.trim().is_empty())
+            .map(PathBuf::from)
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn guides_dirs_split_like_path() {
+        let c = Config::parse_from(["taosd", "--guides-dir", "/a:/b/c::"]);
+        assert_eq!(c.guides_dirs(), vec![PathBuf::from("/a"), PathBuf::from("/b/c")]);
     }
 }

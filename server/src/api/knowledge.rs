@@ -1,41 +1,111 @@
-//! The knowledge operations: HTTP ↔ `domain::knowledge`.
-//!
-//! PLACEHOLDER until the knowledge store lands: every operation answers 500.
+//! The knowledge operations: HTTP ↔ `domain::knowledge`. The scope check (`knowledge.read`)
+//! is done by `authorize`; knowledge is shared, so there is no owner to filter by.
 
 use taos_api::server as wire;
+use taos_api::types;
 
-use super::{Api, Res};
+use super::{Api, Res, limit};
 use crate::auth::Ctx;
-use crate::errors::{self, Error};
+use crate::domain::knowledge;
+use crate::store::{KnowledgeFilter, KnowledgeHit, KnowledgeItem, KnowledgeSummary};
 
-fn pending<T>() -> Res<T> {
-    Err(Error::new(&errors::INTERNAL_ERROR, "The knowledge store is not built yet.").into())
+fn summary(k: &KnowledgeSummary) -> types::KnowledgeItemSummary {
+    types::KnowledgeItemSummary {
+        id: k.id,
+        title: k.title.clone(),
+        summary: k.summary.clone(),
+        category: k.category.clone(),
+        source_id: k.source_id.clone(),
+        source_url: k.source_url.clone(),
+        doc_url: k.doc_url.clone(),
+        updated_at: k.updated_at,
+    }
+}
+
+fn item(k: KnowledgeItem) -> types::KnowledgeItem {
+    types::KnowledgeItem {
+        id: k.id,
+        title: k.title,
+        summary: k.summary,
+        content: k.content,
+        category: k.category,
+        source_id: k.source_id,
+        source_url: k.source_url,
+        doc_url: k.doc_url,
+        created_at: k.created_at,
+        updated_at: k.updated_at,
+    }
+}
+
+fn hit(h: KnowledgeHit) -> types::KnowledgeHit {
+    types::KnowledgeHit {
+        id: h.id,
+        title: h.title,
+        category: h.category,
+        source_id: h.source_id,
+        source_url: h.source_url,
+        doc_url: h.doc_url,
+        snippet: h.snippet,
+        score: h.score,
+    }
 }
 
 pub(super) async fn list(
-    _api: &Api,
+    api: &Api,
     _ctx: Ctx,
-    _q: wire::ListKnowledgeItemsQuery,
+    q: wire::ListKnowledgeItemsQuery,
 ) -> Res<wire::ListKnowledgeItemsResponse> {
-    pending()
+    let filter = KnowledgeFilter {
+        category: q.category,
+        source_id: q.source_id,
+    };
+    let page = knowledge::list(&api.state.store, &filter, q.cursor, limit(q.limit)).await?;
+    Ok(wire::ListKnowledgeItemsResponse::Ok(types::KnowledgeItemList {
+        items: page.items.iter().map(summary).collect(),
+        next_cursor: page.next_cursor,
+    }))
 }
 
 pub(super) async fn search(
-    _api: &Api,
+    api: &Api,
     _ctx: Ctx,
-    _q: wire::SearchKnowledgeQuery,
+    q: wire::SearchKnowledgeQuery,
 ) -> Res<wire::SearchKnowledgeResponse> {
-    pending()
+    let filter = KnowledgeFilter {
+        category: q.category,
+        source_id: q.source_id,
+    };
+    // The router has held `limit` to 1..=50 already.
+    let hits = knowledge::search(&api.state.store, &q.q, &filter, limit(q.limit)).await?;
+    Ok(wire::SearchKnowledgeResponse::Ok(types::KnowledgeSearchResults {
+        query: q.q,
+        items: hits.into_iter().map(hit).collect(),
+    }))
 }
 
 pub(super) async fn get(
-    _api: &Api,
+    api: &Api,
     _ctx: Ctx,
-    _p: wire::GetKnowledgeItemPath,
+    p: wire::GetKnowledgeItemPath,
 ) -> Res<wire::GetKnowledgeItemResponse> {
-    pending()
+    let k = knowledge::get(&api.state.store, p.id).await?;
+    Ok(wire::GetKnowledgeItemResponse::Ok(item(k)))
 }
 
-pub(super) async fn system_prompt(_api: &Api, _ctx: Ctx) -> Res<wire::GetSystemPromptResponse> {
-    pending()
+pub(super) async fn system_prompt(api: &Api, _ctx: Ctx) -> Res<wire::GetSystemPromptResponse> {
+    let p = knowledge::system_prompt(&api.state.store).await?;
+    Ok(wire::GetSystemPromptResponse::Ok(types::SystemPrompt {
+        prompt: p.prompt,
+        fallback: p.fallback,
+        sources: p
+            .sources
+            .into_iter()
+            .map(|s| types::SystemPromptSource {
+                id: s.id,
+                title: s.title,
+                source_id: s.source_id,
+                source_url: s.source_url,
+            })
+            .collect(),
+    }))
 }

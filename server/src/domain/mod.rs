@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod agents;
 pub mod auth;
 pub mod idempotency;
+pub mod knowledge;
 pub mod notifications;
 pub mod pagination;
 pub mod passwords;

@@ -1,4 +1,4 @@
-//! sea-orm entities, one module per table. They mirror `migrations::m0001`; the public record
+//! sea-orm entities, one module per table. They mirror the migrations; the public record
 //! types in `records` are what the rest of the server sees.
 
 pub mod users {
@@ -212,6 +212,34 @@ pub mod idempotency_keys {
         pub body: Option<String>,
         pub created_at: DateTimeUtc,
         pub expires_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// `knowledge_items` (`migrations::m0002`). The full-text columns are the database's own
+/// business (`seq` on SQLite, `search` on PostgreSQL) and are not mapped.
+pub mod knowledge_items {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "knowledge_items")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub source_id: String,
+        pub source_url: String,
+        pub category: String,
+        pub title: String,
+        pub summary: String,
+        pub content: String,
+        pub content_hash: String,
+        pub doc_url: Option<String>,
+        pub created_at: DateTimeUtc,
+        pub updated_at: DateTimeUtc,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

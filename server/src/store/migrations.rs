@@ -6,7 +6,7 @@ pub struct Migrator;
 
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m0001::Migration)]
+        vec![Box::new(m0001::Migration), Box::new(m0002::Migration)]
     }
 }
 
@@ -285,6 +285,108 @@ mod m0001 {
                     .take(),
             )
             .await?;
+            Ok(())
+        }
+    }
+}
+
+/// The knowledge store: one row per document, and a full-text index over title and content
+/// that the database keeps in step with the rows by itself (triggers on SQLite, a generated
+/// column on PostgreSQL), so no code path can forget to update it.
+mod m0002 {
+    use sea_orm_migration::prelude::*;
+    use sea_orm_migration::sea_orm::DbBackend;
+
+    pub struct Migration;
+
+    impl MigrationName for Migration {
+        fn name(&self) -> &str {
+            "m0002_knowledge"
+        }
+    }
+
+    fn text(name: &'static str) -> ColumnDef {
+        ColumnDef::new(name).text().not_null().take()
+    }
+
+    fn time(name: &'static str) -> ColumnDef {
+        ColumnDef::new(name).timestamp_with_time_zone().not_null().take()
+    }
+
+    /// FTS5 over title and content, reading the text from `knowledge_items` itself (external
+    /// content). Its rowids are `seq`, an INTEGER PRIMARY KEY: the implicit rowid of a table
+    /// without one may be renumbered by VACUUM, which would point the index at other rows.
+    const SQLITE_FTS: &[&str] = &[
+        "CREATE VIRTUAL TABLE knowledge_fts USING fts5(title, content, \
+         content='knowledge_items', content_rowid='seq', tokenize='porter unicode61')",
+        "CREATE TRIGGER knowledge_items_fts_insert AFTER INSERT ON knowledge_items BEGIN \
+         INSERT INTO knowledge_fts(rowid, title, content) VALUES (new.seq, new.title, new.content); END",
+        "CREATE TRIGGER knowledge_items_fts_delete AFTER DELETE ON knowledge_items BEGIN \
+         INSERT INTO knowledge_fts(knowledge_fts, rowid, title, content) \
+         VALUES ('delete', old.seq, old.title, old.content); END",
+        "CREATE TRIGGER knowledge_items_fts_update AFTER UPDATE OF title, content ON knowledge_items BEGIN \
+         INSERT INTO knowledge_fts(knowledge_fts, rowid, title, content) \
+         VALUES ('delete', old.seq, old.title, old.content); \
+         INSERT INTO knowledge_fts(rowid, title, content) VALUES (new.seq, new.title, new.content); END",
+    ];
+
+    /// A weighted `tsvector` the database computes on every write (title A, content B), and
+    /// the GIN index searches use.
+    const POSTGRES_FTS: &[&str] = &[
+        "ALTER TABLE knowledge_items ADD COLUMN search tsvector GENERATED ALWAYS AS \
+         (setweight(to_tsvector('english'::regconfig, title), 'A') || \
+          setweight(to_tsvector('english'::regconfig, content), 'B')) STORED",
+        "CREATE INDEX knowledge_items_search ON knowledge_items USING GIN (search)",
+    ];
+
+    #[async_trait::async_trait]
+    impl MigrationTrait for Migration {
+        async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+            let sqlite = m.get_database_backend() == DbBackend::Sqlite;
+            let mut table = Table::create().table("knowledge_items").take();
+            if sqlite {
+                table
+                    .col(ColumnDef::new("seq").integer().not_null().primary_key())
+                    .col(ColumnDef::new("id").uuid().not_null().unique_key());
+            } else {
+                table.col(ColumnDef::new("id").uuid().not_null().primary_key());
+            }
+            table
+                .col(text("source_id"))
+                .col(text("source_url"))
+                .col(text("category"))
+                .col(text("title"))
+                .col(text("summary"))
+                .col(text("content"))
+                .col(text("content_hash"))
+                .col(ColumnDef::new("doc_url").text().null())
+                .col(time("created_at"))
+                .col(time("updated_at"));
+            m.create_table(table).await?;
+            // One row per document of a source: what makes re-ingesting an upsert.
+            m.create_index(
+                Index::create()
+                    .name("knowledge_items_source_document")
+                    .table("knowledge_items")
+                    .col("source_id")
+                    .col("source_url")
+                    .unique()
+                    .take(),
+            )
+            .await?;
+            m.create_index(
+                Index::create()
+                    .name("knowledge_items_category")
+                    .table("knowledge_items")
+                    .col("category")
+                    .col("id")
+                    .take(),
+            )
+            .await?;
+            let conn = m.get_connection();
+            for sql in if sqlite { SQLITE_FTS } else { POSTGRES_FTS } {
+                conn.execute_unprepared(sql).await?;
+            }
             Ok(())
         }
     }

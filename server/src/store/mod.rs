@@ -8,6 +8,7 @@
 mod agents;
 mod entities;
 mod idempotency;
+mod knowledge;
 mod migrations;
 mod notifications;
 mod records;
@@ -29,6 +30,9 @@ use sea_orm::{
 };
 use sea_orm_migration::MigratorTrait;
 
+pub use knowledge::{
+    KnowledgeDoc, KnowledgeFilter, KnowledgeHit, KnowledgeItem, KnowledgeSummary, SyncReport,
+};
 pub use records::*;
 
 /// Handle to the database; cheap to clone (it wraps the connection pool).

@@ -1,0 +1,480 @@
+//! The knowledge store: documents (agent docs, apps' guides) grouped by source, listed, read,
+//! and searched through the database's own full-text engine (FTS5 on SQLite, `tsvector` on
+//! PostgreSQL; see `migrations::m0002`).
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, FromQueryResult,
+    QueryFilter, QueryOrder, QuerySelect, Set, Statement, Value,
+};
+use uuid::Uuid;
+
+use super::entities::knowledge_items;
+use super::{Store, now, write_txn};
+use crate::domain::tokens::hash;
+
+/// Key of the PostgreSQL advisory lock that makes replicas ingesting at the same moment take
+/// turns, source by source.
+const INGEST_LOCK: i64 = 0x7a05_0002;
+
+/// One whole document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KnowledgeItem {
+    pub id: Uuid,
+    pub source_id: String,
+    pub source_url: String,
+    pub category: String,
+    pub title: String,
+    pub summary: String,
+    pub content: String,
+    pub doc_url: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A document without its content, as lists show it.
+#[derive(Debug, Clone, PartialEq, Eq, FromQueryResult)]
+pub struct KnowledgeSummary {
+    pub id: Uuid,
+    pub source_id: String,
+    pub source_url: String,
+    pub category: String,
+    pub title: String,
+    pub summary: String,
+    pub doc_url: Option<String>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A search hit: where it is, the text around the matched words, and how well it matched.
+#[derive(Debug, Clone, PartialEq, FromQueryResult)]
+pub struct KnowledgeHit {
+    pub id: Uuid,
+    pub source_id: String,
+    pub source_url: String,
+    pub category: String,
+    pub title: String,
+    pub doc_url: Option<String>,
+    /// Matched words are wrapped in `[` `]`.
+    pub snippet: String,
+    /// Higher is better; comparable only within one search.
+    pub score: f64,
+}
+
+/// A document as a source offers it, to be stored under `(source_id, source_url)`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KnowledgeDoc {
+    pub source_url: String,
+    pub title: String,
+    pub summary: String,
+    pub content: String,
+    pub doc_url: Option<String>,
+}
+
+/// Narrows a list or a search; `None` matches everything.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KnowledgeFilter {
+    pub category: Option<String>,
+    pub source_id: Option<String>,
+}
+
+/// What syncing one source changed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SyncReport {
+    pub added: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+    pub removed: u64,
+}
+
+impl From<knowledge_items::Model> for KnowledgeItem {
+    fn from(m: knowledge_items::Model) -> Self {
+        KnowledgeItem {
+            id: m.id,
+            source_id: m.source_id,
+            source_url: m.source_url,
+            category: m.category,
+            title: m.title,
+            summary: m.summary,
+            content: m.content,
+            doc_url: m.doc_url,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+        }
+    }
+}
+
+/// The FTS5 query for `words`: every word a quoted string, so nothing the caller typed is
+/// read as query syntax (`OR`, `NEAR(`, `-`, `*`, `col:`), and juxtaposed, which FTS5 reads
+/// as AND. Each string still goes through the column's tokenizer, so stemming applies.
+pub(crate) fn fts5_query(words: &[String]) -> String {
+    words
+        .iter()
+        .map(|w| format!("\"{}\"", w.replace('"', "\"\"")))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Whether the stored row already says what `doc` says (nothing to write).
+fn same(row: &knowledge_items::Model, category: &str, doc: &KnowledgeDoc, content_hash: &str) -> bool {
+    row.content_hash == content_hash
+        && row.title == doc.title
+        && row.summary == doc.summary
+        && row.category == category
+        && row.doc_url == doc.doc_url
+}
+
+impl Store {
+    /// Makes the source's stored documents equal `docs`: new ones are added, changed ones
+    /// updated in place (keeping their id), unchanged ones left alone (keeping their
+    /// `updated_at`), and the rest deleted, except those whose `source_url` `keep` accepts
+    /// (documents that exist but could not be read this time). Other sources are not touched.
+    pub async fn sync_knowledge_source(
+        &self,
+        source_id: &str,
+        category: &str,
+        docs: &[KnowledgeDoc],
+        keep: impl Fn(&str) -> bool,
+    ) -> Result<SyncReport, DbErr> {
+        let postgres = !self.is_sqlite();
+        write_txn!(self, |txn| {
+            if postgres {
+                txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({INGEST_LOCK})"))
+                    .await?;
+            }
+            let mut stored: HashMap<String, knowledge_items::Model> = knowledge_items::Entity::find()
+                .filter(knowledge_items::Column::SourceId.eq(source_id))
+                .all(&txn)
+                .await?
+                .into_iter()
+                .map(|m| (m.source_url.clone(), m))
+                .collect();
+            let mut report = SyncReport::default();
+            let at = now();
+            for doc in docs {
+                let content_hash = hash(&doc.content);
+                match stored.remove(&doc.source_url) {
+                    Some(row) if same(&row, category, doc, &content_hash) => report.unchanged += 1,
+                    Some(row) => {
+                        let mut active: knowledge_items::ActiveModel = row.into();
+                        active.category = Set(category.to_owned());
+                        active.title = Set(doc.title.clone());
+                        active.summary = Set(doc.summary.clone());
+                        active.content = Set(doc.content.clone());
+                        active.content_hash = Set(content_hash);
+                        active.doc_url = Set(doc.doc_url.clone());
+                        active.updated_at = Set(at);
+                        active.update(&txn).await?;
+                        report.updated += 1;
+                    }
+                    None => {
+                        let row = knowledge_items::ActiveModel {
+                            id: Set(Uuid::now_v7()),
+                            source_id: Set(source_id.to_owned()),
+                            source_url: Set(doc.source_url.clone()),
+                            category: Set(category.to_owned()),
+                            title: Set(doc.title.clone()),
+                            summary: Set(doc.summary.clone()),
+                            content: Set(doc.content.clone()),
+                            content_hash: Set(content_hash),
+                            doc_url: Set(doc.doc_url.clone()),
+                            created_at: Set(at),
+                            updated_at: Set(at),
+                        };
+                        // The lock (PostgreSQL) or the write transaction (SQLite) already keeps
+                        // a concurrent ingest out; should one slip in anyway, its row stands.
+                        let inserted = knowledge_items::Entity::insert(row)
+                            .on_conflict(
+                                OnConflict::columns([
+                                    knowledge_items::Column::SourceId,
+                                    knowledge_items::Column::SourceUrl,
+                                ])
+                                .do_nothing()
+                                .to_owned(),
+                            )
+                            .exec_without_returning(&txn)
+                            .await?;
+                        report.added += inserted;
+                    }
+                }
+            }
+            let gone: Vec<Uuid> = stored
+                .values()
+                .filter(|row| !keep(&row.source_url))
+                .map(|row| row.id)
+                .collect();
+            if !gone.is_empty() {
+                report.removed = knowledge_items::Entity::delete_many()
+                    .filter(knowledge_items::Column::Id.is_in(gone))
+                    .exec(&txn)
+                    .await?
+                    .rows_affected;
+            }
+            Ok(report)
+        })
+    }
+
+    /// Deletes every document of a source; returns how many there were.
+    pub async fn delete_knowledge_source(&self, source_id: &str) -> Result<u64, DbErr> {
+        Ok(knowledge_items::Entity::delete_many()
+            .filter(knowledge_items::Column::SourceId.eq(source_id))
+            .exec(&self.db)
+            .await?
+            .rows_affected)
+    }
+
+    /// The sources that have documents and whose id starts with `prefix`, sorted.
+    pub async fn knowledge_sources(&self, prefix: &str) -> Result<Vec<String>, DbErr> {
+        knowledge_items::Entity::find()
+            .select_only()
+            .column(knowledge_items::Column::SourceId)
+            .distinct()
+            .filter(knowledge_items::Column::SourceId.starts_with(prefix))
+            .order_by_asc(knowledge_items::Column::SourceId)
+            .into_tuple::<String>()
+            .all(&self.db)
+            .await
+    }
+
+    /// Documents oldest first (id ascending), after the cursor.
+    pub async fn list_knowledge(
+        &self,
+        filter: &KnowledgeFilter,
+        after: Option<Uuid>,
+        limit: u64,
+    ) -> Result<Vec<KnowledgeSummary>, DbErr> {
+        use knowledge_items::Column as C;
+        let mut q = knowledge_items::Entity::find().select_only().columns([
+            C::Id,
+            C::SourceId,
+            C::SourceUrl,
+            C::Category,
+            C::Title,
+            C::Summary,
+            C::DocUrl,
+            C::UpdatedAt,
+        ]);
+        if let Some(category) = &filter.category {
+            q = q.filter(C::Category.eq(category.as_str()));
+        }
+        if let Some(source_id) = &filter.source_id {
+            q = q.filter(C::SourceId.eq(source_id.as_str()));
+        }
+        if let Some(after) = after {
+            q = q.filter(C::Id.gt(after));
+        }
+        q.order_by_asc(C::Id)
+            .limit(limit)
+            .into_model::<KnowledgeSummary>()
+            .all(&self.db)
+            .await
+    }
+
+    pub async fn get_knowledge(&self, id: Uuid) -> Result<Option<KnowledgeItem>, DbErr> {
+        Ok(knowledge_items::Entity::find_by_id(id)
+            .one(&self.db)
+            .await?
+            .map(KnowledgeItem::from))
+    }
+
+    /// Every document of a category, content included, by (source_id, source_url).
+    pub async fn knowledge_in_category(&self, category: &str) -> Result<Vec<KnowledgeItem>, DbErr> {
+        Ok(knowledge_items::Entity::find()
+            .filter(knowledge_items::Column::Category.eq(category))
+            .order_by_asc(knowledge_items::Column::SourceId)
+            .order_by_asc(knowledge_items::Column::SourceUrl)
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(KnowledgeItem::from)
+            .collect())
+    }
+
+    /// The documents containing every one of `words` (in any form the stemmer relates), best
+    /// first; the filter applies before ranking and `limit`. `words` must not be empty.
+    pub async fn search_knowledge(
+        &self,
+        words: &[String],
+        filter: &KnowledgeFilter,
+        limit: u64,
+    ) -> Result<Vec<KnowledgeHit>, DbErr> {
+        let backend = self.db.get_database_backend();
+        let mut values: Vec<Value> = Vec::new();
+        let query = match backend {
+            DbBackend::Sqlite => fts5_query(words),
+            _ => words.join(" "),
+        };
+        values.push(query.into());
+        let mut conditions = String::new();
+        for (column, value) in [("category", &filter.category), ("source_id", &filter.source_id)] {
+            if let Some(v) = value {
+                values.push(v.clone().into());
+                conditions.push_str(&format!(" AND k.{column} = ${}", values.len()));
+            }
+        }
+        values.push(i64::try_from(limit).unwrap_or(i64::MAX).into());
+        let limit_param = values.len();
+        let sql = match backend {
+            // bm25 is lower-is-better, and weighs a title match ten times a content match.
+            DbBackend::Sqlite => format!(
+                "SELECT k.id, k.source_id, k.source_url, k.category, k.title, k.doc_url, \
+                 snippet(knowledge_fts, 1, '[', ']', '…', 16) AS snippet, \
+                 -bm25(knowledge_fts, 10.0, 1.0) AS score \
+                 FROM knowledge_fts JOIN knowledge_items k ON k.seq = knowledge_fts.rowid \
+                 WHERE knowledge_fts MATCH $1{conditions} \
+                 ORDER BY bm25(knowledge_fts, 10.0, 1.0), k.id LIMIT ${limit_param}"
+            ),
+            // ts_rank_cd's default weights rank A (title) at 1.0 and B (content) at 0.4. The
+            // headline, which re-parses the content, is made for the page of hits only.
+            _ => format!(
+                "SELECT id, source_id, source_url, category, title, doc_url, \
+                 ts_headline('english', content, q, \
+                   'StartSel=[, StopSel=], MaxWords=30, MinWords=10, MaxFragments=2, FragmentDelimiter=\" … \"') AS snippet, \
+                 score \
+                 FROM (SELECT k.id, k.source_id, k.source_url, k.category, k.title, k.doc_url, \
+                         k.content, q, ts_rank_cd(k.search, q)::float8 AS score \
+                       FROM knowledge_items k, plainto_tsquery('english', $1) AS q \
+                       WHERE k.search @@ q{conditions} \
+                       ORDER BY score DESC, k.id LIMIT ${limit_param}) AS hits \
+                 ORDER BY score DESC, id"
+            ),
+        };
+        KnowledgeHit::find_by_statement(Statement::from_sql_and_values(backend, sql, values))
+            .all(&self.db)
+            .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(ws: &[&str]) -> Vec<String> {
+        ws.iter().map(|w| w.to_string()).collect()
+    }
+
+    fn doc(path: &str, title: &str, content: &str) -> KnowledgeDoc {
+        KnowledgeDoc {
+            source_url: path.into(),
+            title: title.into(),
+            summary: content.chars().take(200).collect(),
+            content: content.into(),
+            doc_url: None,
+        }
+    }
+
+    #[test]
+    fn every_word_is_a_quoted_string() {
+        assert_eq!(fts5_query(&words(&["issue", "token"])), r#""issue" "token""#);
+        assert_eq!(fts5_query(&words(&["OR"])), r#""OR""#);
+        assert_eq!(fts5_query(&words(&["a\"b"])), r#""a""b""#);
+    }
+
+    async fn store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}/taos.db", dir.path().display());
+        let store = Store::connect(&url).await.unwrap();
+        (dir, store)
+    }
+
+    #[tokio::test]
+    async fn sync_keeps_ids_and_only_touches_its_source() {
+        let (_dir, store) = store().await;
+        let a = doc("a.md", "Alpha", "alpha tokens here");
+        let b = doc("b.md", "Beta", "beta text");
+        let r = store
+            .sync_knowledge_source("s1", "agent-docs", &[a.clone(), b.clone()], |_| false)
+            .await
+            .unwrap();
+        assert_eq!((r.added, r.updated, r.unchanged, r.removed), (2, 0, 0, 0));
+        store
+            .sync_knowledge_source("s2", "agent-docs", std::slice::from_ref(&a), |_| false)
+            .await
+            .unwrap();
+        let f = KnowledgeFilter {
+            source_id: Some("s1".into()),
+            ..Default::default()
+        };
+        let before = store.list_knowledge(&f, None, 10).await.unwrap();
+
+        let r = store
+            .sync_knowledge_source("s1", "agent-docs", &[a.clone(), b.clone()], |_| false)
+            .await
+            .unwrap();
+        assert_eq!((r.added, r.updated, r.unchanged, r.removed), (0, 0, 2, 0));
+        assert_eq!(store.list_knowledge(&f, None, 10).await.unwrap(), before);
+
+        let b2 = doc("b.md", "Beta", "beta text, now about widgets");
+        let r = store
+            .sync_knowledge_source("s1", "agent-docs", &[b2], |_| false)
+            .await
+            .unwrap();
+        assert_eq!((r.added, r.updated, r.unchanged, r.removed), (0, 1, 0, 1));
+        let after = store.list_knowledge(&f, None, 10).await.unwrap();
+        assert_eq!(after.len(), 1);
+        assert_eq!(after[0].id, before[1].id, "an updated document keeps its id");
+        let hits = store
+            .search_knowledge(&words(&["widgets"]), &KnowledgeFilter::default(), 10)
+            .await
+            .unwrap();
+        assert_eq!(hits.len(), 1, "the index follows updates");
+        let hits = store
+            .search_knowledge(&words(&["alpha"]), &KnowledgeFilter::default(), 10)
+            .await
+            .unwrap();
+        assert_eq!(hits.len(), 1, "s1's alpha is gone from the index, s2's stays");
+        assert_eq!(hits[0].source_id, "s2");
+
+        // A document that could not be read this time is kept, not deleted.
+        let r = store
+            .sync_knowledge_source("s1", "agent-docs", &[], |url| url == "b.md")
+            .await
+            .unwrap();
+        assert_eq!(r.removed, 0);
+        assert_eq!(store.delete_knowledge_source("s1").await.unwrap(), 1);
+        assert_eq!(
+            store.knowledge_sources("s").await.unwrap(),
+            vec!["s2".to_string()]
+        );
+    }
+
+    #[tokio::test]
+    async fn hostile_words_are_plain_text_to_fts5() {
+        let (_dir, store) = store().await;
+        store
+            .sync_knowledge_source(
+                "s",
+                "agent-docs",
+                &[doc("x.md", "Near or not", "NEAR OR AND NOT title content")],
+                |_| false,
+            )
+            .await
+            .unwrap();
+        let any = KnowledgeFilter::default();
+        for w in [
+            "NEAR",
+            "OR",
+            "AND",
+            "NOT",
+            "title",
+            "\"",
+            "*",
+            "é\u{301}",
+            "\u{345}",
+            "x\"y",
+        ] {
+            store
+                .search_knowledge(&words(&[w]), &any, 10)
+                .await
+                .unwrap_or_else(|e| panic!("{w:?}: {e}"));
+        }
+        let hits = store
+            .search_knowledge(&words(&["or", "not"]), &any, 10)
+            .await
+            .unwrap();
+        assert_eq!(hits.len(), 1);
+        assert!(hits[0].snippet.contains("[OR]"), "{}", hits[0].snippet);
+    }
+}
