@@ -90,20 +90,24 @@ pub struct Page {
 
 impl Page {
     /// Reads and parses the page at `path`; `shown` is how failures name it.
-    pub fn load(path: &Path, shown: &str) -> Result<Page, Failure> {
-        let text = std::fs::read_to_string(path).map_err(|e| Failure {
-            location: shown.to_string(),
-            summary: format!("cannot read {}: {e}", path.display()),
-            ..Failure::default()
+    pub fn load(path: &Path, shown: &str) -> Result<Page, Box<Failure>> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            Box::new(Failure {
+                location: shown.to_string(),
+                summary: format!("cannot read {}: {e}", path.display()),
+                ..Failure::default()
+            })
         })?;
         Page::parse(&text, shown)
     }
 
-    pub fn parse(text: &str, shown: &str) -> Result<Page, Failure> {
-        let steps = steps::steps(text).map_err(|e| Failure {
-            location: format!("{shown}:{}", e.line),
-            summary: e.message,
-            ..Failure::default()
+    pub fn parse(text: &str, shown: &str) -> Result<Page, Box<Failure>> {
+        let steps = steps::steps(text).map_err(|e| {
+            Box::new(Failure {
+                location: format!("{shown}:{}", e.line),
+                summary: e.message,
+                ..Failure::default()
+            })
         })?;
         Ok(Page {
             shown: shown.to_string(),
@@ -112,12 +116,12 @@ impl Page {
     }
 
     /// A page of the docs by its path under `docs/agents/`.
-    pub fn docs(rel: &str) -> Result<Page, Failure> {
+    pub fn docs(rel: &str) -> Result<Page, Box<Failure>> {
         Page::load(&docs_dir().join(rel), &format!("docs/agents/{rel}"))
     }
 }
 
-/// Why a replay stopped.
+/// Why a replay stopped (boxed in results: it is large, and only ever read once).
 #[derive(Debug, Default, Clone)]
 pub struct Failure {
     /// `file:line` of the block (or of the line that breaks the conventions).
@@ -229,14 +233,14 @@ pub async fn sign_up_doc_user(server: &Server) -> String {
 }
 
 /// Replays the `http` blocks of `page` on `server` (a fresh one: the page's steps assume it).
-pub async fn replay_http(server: &Server, page: &Page) -> Result<usize, Failure> {
+pub async fn replay_http(server: &Server, page: &Page) -> Result<usize, Box<Failure>> {
     let token = sign_up_doc_user(server).await;
     http::replay(&server.url(), &token, page).await
 }
 
 /// Replays the `bash` blocks of `page` on `server` (a fresh one: the page's steps assume it)
 /// with the `taosctl` at `taosctl`.
-pub async fn replay_bash(server: &Server, page: &Page, taosctl: &Path) -> Result<usize, Failure> {
+pub async fn replay_bash(server: &Server, page: &Page, taosctl: &Path) -> Result<usize, Box<Failure>> {
     let token = sign_up_doc_user(server).await;
     bash::replay(&server.url(), &token, page, taosctl).await
 }

@@ -91,10 +91,9 @@ pub fn canonical_error(actual: Option<&Value>) -> Vec<String> {
     ERROR_KEYS
         .iter()
         .filter(|k| {
-            !body
-                .get(**k)
+            body.get(**k)
                 .and_then(Value::as_str)
-                .is_some_and(|s| !s.trim().is_empty())
+                .is_none_or(|s| s.trim().is_empty())
         })
         .map(|k| format!("the error body lacks a non-empty `{k}`"))
         .collect()

@@ -99,7 +99,7 @@ pub fn judge(expect: &Expectation, ran: &Ran, stdout_json: Option<&Value>) -> Ve
 
 /// Runs every `bash` block of `page` in order against the server at `base`, with `token` as
 /// `$TAOS_TOKEN`. Returns how many were replayed; none is a failure.
-pub async fn replay(base: &str, token: &str, page: &Page, taosctl: &Path) -> Result<usize, Failure> {
+pub async fn replay(base: &str, token: &str, page: &Page, taosctl: &Path) -> Result<usize, Box<Failure>> {
     let fail = |line: usize, e: String| Failure::at(page, line, e);
     let taosctl_dir = taosctl
         .parent()
@@ -141,21 +141,23 @@ pub async fn replay(base: &str, token: &str, page: &Page, taosctl: &Path) -> Res
         }
         if !problems.is_empty() {
             problems.extend(unbound.iter().map(|u| format!("not bound in this pass: {u}")));
-            return Err(fail(line, "the command did not do what the page states".into())
-                .problems(problems)
-                .sent(script)
-                .expected(&step.expect)
-                .actual(format!(
-                    "exit code {}\n--- stdout ---\n{}\n--- stderr ---\n{}",
-                    ran.code,
-                    show_body(&ran.stdout),
-                    show_body(&ran.stderr)
-                )));
+            return Err(Box::new(
+                fail(line, "the command did not do what the page states".into())
+                    .problems(problems)
+                    .sent(script)
+                    .expected(&step.expect)
+                    .actual(format!(
+                        "exit code {}\n--- stdout ---\n{}\n--- stderr ---\n{}",
+                        ran.code,
+                        show_body(&ran.stdout),
+                        show_body(&ran.stderr)
+                    )),
+            ));
         }
         replayed += 1;
     }
     if replayed == 0 {
-        return Err(fail(1, "the page has no bash block to replay".into()));
+        return Err(Box::new(fail(1, "the page has no bash block to replay".into())));
     }
     Ok(replayed)
 }

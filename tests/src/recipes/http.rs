@@ -93,7 +93,7 @@ async fn send(http: &reqwest::Client, base: &str, req: &Request) -> Result<Answe
 
 /// Sends every `http` block of `page` in order to the server at `base`, with `token` as
 /// `$TAOS_TOKEN`. Returns how many were replayed; none is a failure.
-pub async fn replay(base: &str, token: &str, page: &Page) -> Result<usize, Failure> {
+pub async fn replay(base: &str, token: &str, page: &Page) -> Result<usize, Box<Failure>> {
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(Duration::from_secs(60))
@@ -143,18 +143,22 @@ pub async fn replay(base: &str, token: &str, page: &Page) -> Result<usize, Failu
             }
         }
         if !problems.is_empty() {
-            return Err(
+            return Err(Box::new(
                 Failure::at(page, line, "the answer is not the one the page states")
                     .problems(problems)
                     .sent(&code)
                     .expected(expect)
                     .actual(format!("HTTP {}\n{}", answer.status, show_body(&answer.text))),
-            );
+            ));
         }
         replayed += 1;
     }
     if replayed == 0 {
-        return Err(Failure::at(page, 1, "the page has no http block to replay"));
+        return Err(Box::new(Failure::at(
+            page,
+            1,
+            "the page has no http block to replay",
+        )));
     }
     Ok(replayed)
 }
