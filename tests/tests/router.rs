@@ -99,10 +99,21 @@ async fn every_operation_is_routed(s: &Server) {
 }
 
 e2e!(only_documented_routes_exist);
-/// Besides the operations, only `/openapi.json`, `/openapi.yaml` and `/docs/api` (and below)
-/// answer; anything else is 404 `route_not_found`.
+/// Besides the operations, only the contract (`/openapi.json`, `/openapi.yaml`), `/docs/api`,
+/// the agent docs (`/docs/agents/…`, `/llms.txt`, `/llms-full.txt`) and the pages answer;
+/// anything else is 404 `route_not_found` (`/docs` and `/docs/` too: they are not pages).
 async fn only_documented_routes_exist(s: &Server) {
-    for path in ["/openapi.json", "/openapi.yaml", "/docs/api"] {
+    for path in [
+        "/openapi.json",
+        "/openapi.yaml",
+        "/docs/api",
+        "/docs/agents",
+        "/docs/agents/",
+        "/docs/agents/README.md",
+        "/docs/agents/getting-started",
+        "/llms.txt",
+        "/llms-full.txt",
+    ] {
         let resp = s.get(path).send().await.unwrap();
         assert_eq!(resp.status().as_u16(), 200, "{path}");
     }
@@ -133,10 +144,17 @@ async fn only_documented_routes_exist(s: &Server) {
         "/api/version",
         "/api/health/",
         "/api/",
+        "/llms",
+        "/llms.md",
+        "/docs/agent",
+        "/docs/agents.md",
     ] {
         let resp = s.get(path).send().await.unwrap();
         expect_error(resp, 404, "route_not_found").await;
     }
+    // Below /docs/agents/ the docs answer for themselves.
+    let resp = s.get("/docs/agents/no-such-page").send().await.unwrap();
+    expect_error(resp, 404, "doc_page_not_found").await;
 }
 
 #[test]
