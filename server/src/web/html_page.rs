@@ -47,7 +47,7 @@ const STYLE: &str = "
 *{box-sizing:border-box}
 body{margin:0;color:var(--fg);background:var(--bg);font:16px/1.6 system-ui,-apple-system,'Segoe UI',sans-serif}
 header{border-bottom:1px solid var(--line);padding:.6rem 1rem}
-nav{max-width:52rem;margin:0 auto;display:flex;flex-wrap:wrap;gap:.4rem 1.2rem;font-size:.9rem}
+nav{max-width:50rem;margin:0 auto;display:flex;flex-wrap:wrap;gap:.4rem 1.2rem;font-size:.9rem}
 main{max-width:52rem;margin:0 auto;padding:1rem 1rem 4rem}
 a{color:var(--link);text-decoration:none}
 a:hover{text-decoration:underline}
@@ -61,7 +61,7 @@ pre{padding:.9em 1em;overflow:auto}
 pre code{padding:0;background:none;font-size:1em}
 table{border-collapse:collapse;display:block;overflow:auto;margin:1em 0}
 th,td{border:1px solid var(--line);padding:.35em .7em;vertical-align:top}
-th{background:var(--code)}
+th{background:var(--code);text-align:left}
 blockquote{margin:1em 0;padding:0 1em;color:var(--muted);border-left:.25em solid var(--line)}
 ";
 
