@@ -197,7 +197,12 @@ pub fn first_sentence(text: &str) -> Option<String> {
     if out.is_empty() {
         return None;
     }
-    Some(cut_after_sentence(out).to_string())
+    let sentence = cut_after_sentence(out);
+    // A paragraph that introduces a list or code block ends in `:`; alone, it reads as a sentence.
+    Some(match sentence.strip_suffix(':') {
+        Some(s) => format!("{s}."),
+        None => sentence.to_string(),
+    })
 }
 
 /// `text` up to and including its first `.`, `?` or `!` that ends a sentence (followed by a
@@ -343,6 +348,10 @@ mod tests {
             Some("Use `a.b` to wrap lines!")
         );
         assert_eq!(first_sentence("# Only a title\n"), None);
+        assert_eq!(
+            first_sentence("# T\n\nEvery list answers one page:\n\n```json\n{}\n```\n").as_deref(),
+            Some("Every list answers one page.")
+        );
     }
 
     #[test]
