@@ -10,7 +10,8 @@
 #   docs          every error `doc_url` and spec `x-taos-doc` names a real page + heading of
 #                 docs/agents/; the error and scope catalogs there are complete
 #   cargo         cargo build --workspace, cargo test --workspace (on PostgreSQL too when one
-#                 answers at 127.0.0.1:5432)
+#                 answers at 127.0.0.1:5432; with the headless-Chromium test, after installing
+#                 Debian's chromium and `npm ci` in tests/browser: a failed install fails the step)
 #   smoke         the A-tier smoke runner (`taos-conformance smoke`) against a running debug
 #                 taosd, with the scripted stand-in agent (tests/smoke/standin-agent.sh) doing
 #                 the tasks through taosctl; prints the JSON report
@@ -103,6 +104,30 @@ ensure_node_tools() {
     # among them); that is what we want.
     npm install --prefix "$prefix" --no-fund --no-audit --loglevel=error \
         "@stoplight/spectral-cli@$SPECTRAL_VERSION" "@redocly/cli@$REDOCLY_VERSION"
+}
+
+# Debian's chromium and tests/browser's pinned playwright-core (package-lock.json), for the
+# headless-browser test (tests/tests/browser.rs). Never `playwright install`: it downloads
+# browser builds, which this network does not allow.
+CHROMIUM=/usr/bin/chromium
+ensure_browser_tools() {
+    if [[ ! -x $CHROMIUM ]]; then
+        note "installing Debian's chromium (apt-get) for the headless-browser test"
+        local sudo=()
+        ((EUID == 0)) || sudo=(sudo -n)
+        export DEBIAN_FRONTEND=noninteractive
+        "${sudo[@]}" apt-get install -y --no-install-recommends chromium ||
+            { "${sudo[@]}" apt-get update && "${sudo[@]}" apt-get install -y --no-install-recommends chromium; }
+    fi
+    if [[ ! -x $CHROMIUM ]]; then
+        echo "run-all: $CHROMIUM is missing after installing chromium" >&2
+        return 1
+    fi
+    # The Debian wrapper script prints a harmless shell warning on stderr.
+    note "browser: $("$CHROMIUM" --version 2>/dev/null | head -n 1)"
+    note "installing tests/browser's node modules (npm ci)"
+    (cd "$ROOT/tests/browser" && npm ci --no-audit --no-fund --loglevel=error)
+    note "playwright-core $(node -p "require('./tests/browser/node_modules/playwright-core/package.json').version")"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -259,6 +284,9 @@ postgres_answers() {
 
 step_cargo() {
     banner "cargo: build and test the workspace"
+    ensure_browser_tools
+    # Compiles tests/tests/browser.rs as a real test rather than an ignored one (tests/build.rs).
+    export TAOS_BROWSER_TESTS=1
     cargo build --workspace
     if postgres_answers; then
         export TAOS_TEST_DATABASE_URL="${TAOS_TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}"

@@ -22,19 +22,22 @@ pub fn csrf_ok(secret: &str, presented: &str) -> bool {
 }
 
 /// Whether a POST may have come from this site's own pages. Browsers send `Sec-Fetch-Site`
-/// and `Origin` on form posts; a sibling subdomain (`same-site`) is no more trusted than any
-/// other site. A request with neither (an old browser, a script) still needs the CSRF token.
+/// on form posts, and a sibling subdomain (`same-site`) is no more trusted than any other site.
+/// `Origin`, when it names an origin, must be this one; it is `null` on our own posts because
+/// the pages say `Referrer-Policy: no-referrer`, so `null` tells nothing. A request with neither
+/// (an old browser, a script) still needs the CSRF token.
 pub fn same_origin(headers: &HeaderMap) -> bool {
-    if let Some(site) = headers.get("sec-fetch-site") {
-        if !matches!(site.to_str(), Ok("same-origin" | "none")) {
-            return false;
-        }
+    if let Some(site) = headers.get("sec-fetch-site")
+        && !matches!(site.to_str(), Ok("same-origin" | "none"))
+    {
+        return false;
     }
-    let Some(origin) = headers.get(header::ORIGIN) else {
-        return true;
+    let origin = match headers.get(header::ORIGIN).map(|o| o.to_str()) {
+        None | Some(Ok("null")) => return true,
+        Some(Ok(origin)) => origin,
+        Some(Err(_)) => return false,
     };
-    let (Ok(origin), Some(Ok(host))) = (origin.to_str(), headers.get(header::HOST).map(|h| h.to_str()))
-    else {
+    let Some(Ok(host)) = headers.get(header::HOST).map(|h| h.to_str()) else {
         return false;
     };
     origin == format!("http://{host}") || origin == format!("https://{host}")
@@ -107,7 +110,17 @@ mod tests {
             host,
             ("origin", "https://evil.example")
         ])));
-        assert!(!same_origin(&headers(&[host, ("origin", "null")])));
+        // What Chromium sends from a page with `Referrer-Policy: no-referrer`.
+        let own_post = [host, ("origin", "null"), ("sec-fetch-site", "same-origin")];
+        assert!(same_origin(&headers(&own_post)));
+        let framed = [host, ("origin", "null"), ("sec-fetch-site", "cross-site")];
+        assert!(!same_origin(&headers(&framed)));
+        let both = [
+            host,
+            ("origin", "https://evil.example"),
+            ("sec-fetch-site", "same-origin"),
+        ];
+        assert!(!same_origin(&headers(&both)));
         assert!(!same_origin(&headers(&[
             host,
             ("origin", "http://127.0.0.1:8081")
