@@ -11,7 +11,7 @@
 //!   answer (a dotted path, e.g. `items.0.id`) for the blocks after it.
 //!
 //! Anything else is an error, so a page cannot silently lose its checks: a replayed block with
-//! no stated answer, a `json` block right after a replayed block with no `Answer` line, an
+//! no stated answer, an error answer (4xx, 5xx) without a json body naming its `error`, a `json` block right after a replayed block with no `Answer` line, an
 //! `Answer` line or a binding that follows no replayed block. Blocks that are not replayed
 //! (`http-skip`, `bash-skip`) may carry answers and bindings of their own, which are ignored.
 
@@ -228,6 +228,24 @@ pub fn steps(text: &str) -> Result<Vec<Step>, ParseError> {
             format!(
                 "this {} block states no answer (an ``Answer `NNN …` `` line after it)",
                 block.lang
+            ),
+        );
+    }
+    // An error is documented with its slug: the page shows the error body, whose `error` the
+    // replay then checks.
+    if let Some(step) = done.iter().find(|s| {
+        s.expect.status >= 400
+            && !s
+                .expect
+                .body
+                .as_ref()
+                .is_some_and(|(b, _)| b.get("error").is_some_and(Value::is_string))
+    }) {
+        return err(
+            step.expect.line,
+            format!(
+                "an error answer ({}) must show its json body with the `error` slug",
+                step.expect.status
             ),
         );
     }
