@@ -42,6 +42,9 @@ pub enum Command {
     /// Read the user's notifications
     #[command(subcommand)]
     Notifications(NotificationsCommand),
+    /// Read and search the docs and installed apps' guides
+    #[command(subcommand)]
+    Knowledge(KnowledgeCommand),
     /// Print a shell completion script
     #[command(after_help = "Example:\n  taosctl completion bash > /etc/bash_completion.d/taosctl")]
     Completion {
@@ -297,4 +300,46 @@ pub enum NotificationsCommand {
     /// Mark every notification read
     #[command(name = "read-all", after_help = "Example:\n  taosctl notifications read-all")]
     ReadAll,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum KnowledgeCommand {
+    /// List knowledge items (these docs and apps' guides), oldest first
+    #[command(
+        after_help = "Examples:\n  taosctl knowledge list\n  taosctl knowledge list --source app:notes --json"
+    )]
+    List {
+        /// Only items of this category, e.g. agent-docs
+        #[arg(long)]
+        category: Option<String>,
+        /// Only items from this source, e.g. taos-core or app:notes
+        #[arg(long, value_name = "SOURCE_ID")]
+        source: Option<String>,
+        #[command(flatten)]
+        paging: Paging,
+    },
+    /// Print one item: its title, source and whole content
+    #[command(after_help = "Example:\n  taosctl knowledge get 0192f1c8-1111-7222-8333-444455556666")]
+    Get { id: uuid::Uuid },
+    /// Search titles and content, best match first (every word must appear)
+    #[command(
+        after_help = "Examples:\n  taosctl knowledge search issue token\n  taosctl knowledge search pagination --source taos-core --limit 3 --json"
+    )]
+    Search {
+        /// The words to look for (plain words; no query syntax)
+        #[arg(required = true, value_name = "WORDS")]
+        words: Vec<String>,
+        /// Only items of this category, e.g. agent-docs
+        #[arg(long)]
+        category: Option<String>,
+        /// Only items from this source, e.g. taos-core or app:notes
+        #[arg(long, value_name = "SOURCE_ID")]
+        source: Option<String>,
+        /// How many hits at most, 1 to 50 [default: 10]
+        #[arg(long, value_parser = clap::value_parser!(u64).range(1..=50))]
+        limit: Option<u64>,
+    },
+    /// Print the taOS helper agent's system prompt (built from the docs)
+    #[command(after_help = "Examples:\n  taosctl knowledge prompt\n  taosctl knowledge prompt --json")]
+    Prompt,
 }

@@ -58,6 +58,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Agents(cmd) => commands::agents::run(&ctx, cmd).await,
         Command::Ui(cmd) => commands::notifications::notify(&ctx, cmd).await,
         Command::Notifications(cmd) => commands::notifications::run(&ctx, cmd).await,
+        Command::Knowledge(cmd) => commands::knowledge::run(&ctx, cmd).await,
         Command::Completion { .. } => Ok(()),
     }
 }

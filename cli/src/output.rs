@@ -23,14 +23,14 @@ impl Output {
     /// Prints a value as pretty JSON.
     pub fn json<T: Serialize>(&self, value: &T) {
         match serde_json::to_string_pretty(value) {
-            Ok(text) => println!("{text}"),
+            Ok(text) => self.line(text),
             Err(e) => eprintln!("error: cannot print JSON: {e}"),
         }
     }
 
-    /// A line of data.
+    /// A line of data. A closed stdout (`taosctl … | head`) is not an error worth a panic.
     pub fn line(&self, text: impl AsRef<str>) {
-        println!("{}", text.as_ref());
+        let _ = writeln!(std::io::stdout().lock(), "{}", text.as_ref());
     }
 
     /// A message for the person at the terminal (stderr).

@@ -46,6 +46,8 @@ pub struct Server {
     running: Mutex<Running>,
     /// Everything taosd wrote on stderr, over all its runs.
     stderr: Arc<Mutex<String>>,
+    /// Extra environment for taosd, applied from the next (re)start on; see [`Server::set_env`].
+    env: Mutex<Vec<(String, String)>>,
 }
 
 struct Running {
@@ -105,7 +107,7 @@ where
 impl Server {
     /// A taosd on SQLite in a fresh temp data dir.
     pub async fn start_sqlite() -> Server {
-        Server::start(Backend::Sqlite).await
+        Server::start(Backend::Sqlite, Vec::new()).await
     }
 
     /// A taosd on a fresh PostgreSQL database created on the server named by
@@ -117,10 +119,10 @@ impl Server {
             .expect("TAOS_TEST_DATABASE_URL is not set (e.g. postgres://postgres@127.0.0.1:5432/test)");
         let name = format!("taos_e2e_{}", uuid::Uuid::new_v4().simple());
         let url = db::create_pg_database(&admin_url, &name).await;
-        Server::start(Backend::Postgres { url, admin_url, name }).await
+        Server::start(Backend::Postgres { url, admin_url, name }, Vec::new()).await
     }
 
-    async fn start(backend: Backend) -> Server {
+    async fn start(backend: Backend, env: Vec<(String, String)>) -> Server {
         let data_dir = tempfile::Builder::new()
             .prefix("taos-e2e-")
             .tempdir()
@@ -130,17 +132,23 @@ impl Server {
             .build()
             .expect("build reqwest client");
         let stderr = Arc::new(Mutex::new(String::new()));
-        let running = Self::spawn(data_dir.path(), &backend, &stderr).await;
+        let running = Self::spawn(data_dir.path(), &backend, &stderr, &env).await;
         Server {
             data_dir,
             backend,
             http,
             running: Mutex::new(running),
             stderr,
+            env: Mutex::new(env),
         }
     }
 
-    async fn spawn(data_dir: &Path, backend: &Backend, stderr_buf: &Arc<Mutex<String>>) -> Running {
+    async fn spawn(
+        data_dir: &Path,
+        backend: &Backend,
+        stderr_buf: &Arc<Mutex<String>>,
+        env: &[(String, String)],
+    ) -> Running {
         let bin = find_taosd();
         let mut cmd = Command::new(&bin);
         cmd.env("TAOS_BIND", "127.0.0.1:0")
@@ -150,6 +158,7 @@ impl Server {
                 std::env::var("TAOS_TEST_LOG").unwrap_or_else(|_| "warn".into()),
             )
             .env_remove("TAOS_DATABASE_URL")
+            .env_remove("TAOS_GUIDES_DIR")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -157,6 +166,7 @@ impl Server {
         if let Backend::Postgres { url, .. } | Backend::Replica { url } = backend {
             cmd.env("TAOS_DATABASE_URL", url);
         }
+        cmd.envs(env.iter().map(|(k, v)| (k, v)));
         let mut child = cmd
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {}: {e}", bin.display()));
@@ -334,8 +344,17 @@ impl Server {
             "taosd did not exit cleanly on SIGTERM: {stopped:?}\n--- stderr ---\n{}",
             self.stderr()
         );
-        let running = Self::spawn(self.data_dir.path(), &self.backend, &self.stderr).await;
+        let env = self.env.lock().unwrap().clone();
+        let running = Self::spawn(self.data_dir.path(), &self.backend, &self.stderr, &env).await;
         *self.running.lock().unwrap() = running;
+    }
+
+    /// Sets an environment variable for taosd from the next [`Server::restart`] on (e.g.
+    /// `TAOS_GUIDES_DIR`), replacing an earlier value of the same name.
+    pub fn set_env(&self, name: &str, value: &str) {
+        let mut env = self.env.lock().unwrap();
+        env.retain(|(k, _)| k != name);
+        env.push((name.to_string(), value.to_string()));
     }
 
     /// Runs `sql` (one statement) on taosd's own database and returns the rows it changed.
@@ -357,7 +376,8 @@ impl Server {
             Backend::Postgres { url, .. } | Backend::Replica { url } => url.clone(),
             Backend::Sqlite => panic!("replicas share a PostgreSQL database; this server runs on SQLite"),
         };
-        Server::start(Backend::Replica { url }).await
+        let env = self.env.lock().unwrap().clone();
+        Server::start(Backend::Replica { url }, env).await
     }
 }
 

@@ -27,6 +27,7 @@ macro_rules! pages {
 
 pub mod agents;
 pub mod auth;
+pub mod knowledge;
 pub mod notifications;
 
 use crate::args::Paging;
