@@ -168,11 +168,12 @@ pub async fn serve(config: Config) -> Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", config.bind))?;
     let addr = listener.local_addr()?;
+    // Registered before the address is printed: whoever starts taosd may stop it as soon as it
+    // reads that line, and a SIGTERM before registration would kill it without a clean stop.
+    let shutdown = shutdown_signal()?;
     tracing::info!(%addr, data_dir = %data_dir.display(), database = %redact(&url), "taosd ready");
     println!("taosd listening on http://{addr}");
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await?;
     tracing::info!("taosd stopped");
     Ok(())
 }
@@ -200,26 +201,21 @@ fn redact(url: &str) -> String {
     }
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
-    tracing::info!("shutting down");
-    // In-flight requests get a moment to finish; axum stops accepting at once.
-    tokio::spawn(async {
-        tokio::time::sleep(Duration::from_secs(10)).await;
-        tracing::warn!("shutdown took too long; exiting");
-        std::process::exit(0);
-    });
+/// A future that resolves on SIGINT or SIGTERM; the handlers are installed when this returns.
+fn shutdown_signal() -> Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut interrupt = signal(SignalKind::interrupt()).context("cannot handle SIGINT")?;
+    let mut terminate = signal(SignalKind::terminate()).context("cannot handle SIGTERM")?;
+    Ok(async move {
+        tokio::select! { _ = interrupt.recv() => {}, _ = terminate.recv() => {} }
+        tracing::info!("shutting down");
+        // In-flight requests get a moment to finish; axum stops accepting at once.
+        tokio::spawn(async {
+            tokio::time::sleep(Duration::from_secs(10)).await;
+            tracing::warn!("shutdown took too long; exiting");
+            std::process::exit(0);
+        });
+    })
 }
 
 #[cfg(test)]
