@@ -88,13 +88,30 @@ async fn notifying_the_user_bash(s: &Server) {
     bash(s, "recipes/notifying-the-user.md").await;
 }
 
+/// The notes app's guide. The page's last step says taosd was started with a
+/// `TAOS_GUIDES_DIR` holding `notes/README.md`, so the replay starts it that way.
+const NOTES_GUIDE: &str = "# Notes\n\nThe notes app keeps the user's notes. Agents add a note with `POST /apps/notes/api/notes` and find one by its words.\n";
+
+/// Restarts `s` with a guides directory holding the notes app; keep the dir while `s` runs.
+async fn with_notes_app(s: &Server) -> tempfile::TempDir {
+    let guides = tempfile::tempdir().expect("tempdir");
+    let app = guides.path().join("notes");
+    std::fs::create_dir(&app).expect("mkdir notes");
+    std::fs::write(app.join("README.md"), NOTES_GUIDE).expect("write the guide");
+    s.set_env("TAOS_GUIDES_DIR", &guides.path().display().to_string());
+    s.restart().await;
+    guides
+}
+
 e2e!(searching_the_docs_http);
 async fn searching_the_docs_http(s: &Server) {
+    let _guides = with_notes_app(s).await;
     http(s, "recipes/searching-the-docs.md").await;
 }
 
 e2e!(searching_the_docs_bash);
 async fn searching_the_docs_bash(s: &Server) {
+    let _guides = with_notes_app(s).await;
     bash(s, "recipes/searching-the-docs.md").await;
 }
 
@@ -465,6 +482,18 @@ fn an_answer_or_binding_after_nothing_fails() {
         msg.starts_with("p.md:4: `Answer` line without an HTTP status"),
         "{msg}"
     );
+}
+
+#[test]
+fn an_error_answer_must_name_its_slug() {
+    let msg = parse_err("```http\nGET /api/agents/x\n```\n\nAnswer `404 Not Found`.\n");
+    assert!(
+        msg.starts_with("p.md:5: an error answer (404) must show its json body"),
+        "{msg}"
+    );
+    let msg =
+        parse_err("```http\nGET /x\n```\n\nAnswer `404 Not Found`:\n\n```json\n{\"detail\": \"d\"}\n```\n");
+    assert!(msg.starts_with("p.md:5: an error answer (404)"), "{msg}");
 }
 
 #[test]
