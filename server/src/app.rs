@@ -173,7 +173,9 @@ pub async fn serve(config: Config) -> Result<()> {
     let shutdown = shutdown_signal()?;
     tracing::info!(%addr, data_dir = %data_dir.display(), database = %redact(&url), "taosd ready");
     println!("taosd listening on http://{addr}");
-    axum::serve(listener, app).with_graceful_shutdown(shutdown).await?;
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await?;
     tracing::info!("taosd stopped");
     Ok(())
 }
