@@ -72,8 +72,19 @@ fn title_of(path: &str, text: &str) -> String {
     path.rsplit('/').next().unwrap_or(path).to_string()
 }
 
+/// The text after the title heading, whitespace collapsed, cut at 200 characters.
 fn summary_of(text: &str) -> String {
-    let head: String = text.trim().chars().take(200).collect();
+    let body = text
+        .trim_start()
+        .strip_prefix("# ")
+        .map_or(text, |t| t.split_once('\n').map_or("", |(_, rest)| rest));
+    let head: String = body
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .chars()
+        .take(200)
+        .collect();
     head.trim_end().to_string()
 }
 

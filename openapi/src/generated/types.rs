@@ -1673,7 +1673,7 @@ pub struct KnowledgeItemSummary {
     pub source_id: ::std::string::String,
     ///The document's path inside its source, e.g. `recipes/managing-agents.md`.
     pub source_url: ::std::string::String,
-    ///The first 200 characters of the content.
+    ///The first 200 characters of the text after the title heading, whitespace collapsed.
     pub summary: ::std::string::String,
     ///The document's first `# ` heading
     pub title: ::std::string::String,

@@ -37,9 +37,17 @@ pub fn search_words(q: &str) -> Vec<String> {
         .collect()
 }
 
-/// The first 200 characters of the content, without surrounding whitespace.
+/// What a list shows of a document: the first 200 characters of its text after the title
+/// heading (a summary that repeats the title tells a reader nothing), whitespace runs collapsed.
 pub fn summary_of(content: &str) -> String {
-    let head: String = content.trim().chars().take(SUMMARY_CHARS).collect();
+    let text = content.trim_start();
+    let body = match text.split_once('\n') {
+        Some((first, rest)) if first.starts_with("# ") => rest,
+        None if text.starts_with("# ") => "",
+        _ => text,
+    };
+    let words: Vec<&str> = body.split_whitespace().collect();
+    let head: String = words.join(" ").chars().take(SUMMARY_CHARS).collect();
     head.trim_end().to_owned()
 }
 
@@ -399,7 +407,9 @@ mod tests {
 
     #[test]
     fn summaries_are_200_characters_trimmed() {
-        assert_eq!(summary_of("  \n# T\n\nbody  "), "# T\n\nbody");
+        assert_eq!(summary_of("  \n# T\n\nbody  \n  text"), "body text");
+        assert_eq!(summary_of("# Only a title"), "");
+        assert_eq!(summary_of("no heading\n\n## sub"), "no heading ## sub");
         let long = "é".repeat(300);
         assert_eq!(summary_of(&long).chars().count(), 200);
         assert_eq!(summary_of(&format!("{} x", "a".repeat(199))), "a".repeat(199));
