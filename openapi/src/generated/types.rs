@@ -1675,7 +1675,7 @@ pub struct KnowledgeItemSummary {
     pub source_url: ::std::string::String,
     ///The first 200 characters of the text after the title heading, whitespace collapsed.
     pub summary: ::std::string::String,
-    ///The document's first `# ` heading
+    ///The document's first `# ` heading, else its file name.
     pub title: ::std::string::String,
     ///When the content last changed.
     pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
