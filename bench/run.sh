@@ -9,7 +9,9 @@
 #   1. GET /api/health                      (no auth: the server's floor)
 #   2. GET /api/agents/{name}, agent token  (parse + checksum + SHA-256 + one indexed lookup +
 #                                            scope match + handler)
-# and reports the throughput ratio agent/health, p50/p99 of both, RSS idle (VmRSS before any
+#   3. GET /api/knowledge/search?q=revoke+token, agent token (full-text search of the docs)
+#   4. GET /docs/agents/recipes/managing-agents (no auth: a docs page as HTML)
+# and reports the throughput ratio agent/health (and search/health, docs/health), p50/p99 of both, RSS idle (VmRSS before any
 # load) and the peak under load (VmHWM). Any non-2xx answer or socket error fails the run.
 # The results replace the marked section of docs/benchmarks.md.
 #
@@ -24,6 +26,8 @@ DURATION=${BENCH_DURATION:-10s}
 CONNECTIONS=${BENCH_CONNECTIONS:-32}
 THREADS=${BENCH_THREADS:-2}
 AGENT_NAME=bench-agent
+SEARCH_PATH='/api/knowledge/search?q=revoke+token'
+DOCS_PATH=/docs/agents/recipes/managing-agents
 
 log() { printf 'bench: %s\n' "$*" >&2; }
 
@@ -77,7 +81,8 @@ if [[ -z $URL ]]; then
 fi
 log "taosd (pid $PID) at $URL"
 
-# The user, the agent and its token (scope `agents.read`: what the benchmark calls).
+# The user, the agent and its token (scope `agents.read` + `knowledge.read`: what the benchmark
+# calls).
 AGENT_TOKEN=$(python3 - "$URL" "$AGENT_NAME" <<'EOF'
 import json, sys, urllib.request
 url, name = sys.argv[1], sys.argv[2]
@@ -92,9 +97,11 @@ def call(method, path, body=None, token=None):
 user = call("POST", "/auth/setup", {"username": "bench", "password": "bench-password"})["token"]
 agent = call("POST", "/api/agents", {"name": name}, user)
 assert agent["name"] == name, agent
-issued = call("POST", f"/api/agents/{name}/token/issue", {"scope": ["agents.read"]}, user)
+issued = call("POST", f"/api/agents/{name}/token/issue", {"scope": ["agents.read", "knowledge.read"]}, user)
 got = call("GET", f"/api/agents/{name}", None, issued["token"])
 assert got["name"] == name, got
+hits = call("GET", "/api/knowledge/search?q=revoke+token", None, issued["token"])
+assert hits["items"], hits
 print(issued["token"])
 EOF
 )
@@ -110,11 +117,18 @@ wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$URL/api/health" | te
 log "${AGENT_CMD}"
 wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency \
     -H "Authorization: Bearer $AGENT_TOKEN" "$URL/api/agents/$AGENT_NAME" | tee "$OUT/agent.txt" >&2
+SEARCH_CMD="wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency -H 'Authorization: Bearer \$AGENT_TOKEN' '$URL$SEARCH_PATH'"
+log "${SEARCH_CMD}"
+wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency \
+    -H "Authorization: Bearer $AGENT_TOKEN" "$URL$SEARCH_PATH" | tee "$OUT/search.txt" >&2
+DOCS_CMD="wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency $URL$DOCS_PATH"
+log "${DOCS_CMD}"
+wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$URL$DOCS_PATH" | tee "$OUT/docs.txt" >&2
 RSS_PEAK_KB=$(status_kb VmHWM)
 RSS_AFTER_KB=$(status_kb VmRSS)
 
 export RSS_IDLE_KB RSS_PEAK_KB RSS_AFTER_KB DURATION CONNECTIONS THREADS AGENT_NAME OUT
-export HEALTH_CMD AGENT_CMD
+export HEALTH_CMD AGENT_CMD SEARCH_CMD DOCS_CMD SEARCH_PATH DOCS_PATH
 export COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 export DIRTY=$(git status --porcelain --untracked-files=no 2>/dev/null | grep -q . && echo " (with uncommitted changes)" || true)
 export CPU=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
@@ -143,11 +157,12 @@ def parse(path):
     }
 
 h, a = parse(os.environ["OUT"] + "/health.txt"), parse(os.environ["OUT"] + "/agent.txt")
+q, d = parse(os.environ["OUT"] + "/search.txt"), parse(os.environ["OUT"] + "/docs.txt")
 ratio = a["rps"] / h["rps"]
 idle_mb = int(os.environ["RSS_IDLE_KB"]) / 1024
 peak_mb = int(os.environ["RSS_PEAK_KB"]) / 1024
 after_mb = int(os.environ["RSS_AFTER_KB"]) / 1024
-errors = h["non2xx"] + a["non2xx"] + h["socket_errors"] + a["socket_errors"]
+errors = sum(r["non2xx"] + r["socket_errors"] for r in (h, a, q, d))
 
 def goal(ok):
     return "met" if ok else "**missed**"
@@ -167,20 +182,27 @@ Command: `bench/run.sh` (BENCH_DURATION={e['DURATION']}, BENCH_CONNECTIONS={e['C
 ```
 {e['HEALTH_CMD']}
 {e['AGENT_CMD']}
+{e['SEARCH_CMD']}
+{e['DOCS_CMD']}
 ```
 
-(`$AGENT_TOKEN` is a fresh token of the agent `{e['AGENT_NAME']}` with scope `agents.read`.)
+(`$AGENT_TOKEN` is a fresh token of the agent `{e['AGENT_NAME']}` with scope `agents.read` and `knowledge.read`.)
 
 | Endpoint | Requests/s | p50 | p99 | Requests | Non-2xx | Socket errors |
 |---|---:|---:|---:|---:|---:|---:|
 | `GET /api/health` (no auth) | {h['rps']:.0f} | {h['p50']:.3f} ms | {h['p99']:.3f} ms | {h['total']} | {h['non2xx']} | {h['socket_errors']} |
 | `GET /api/agents/{e['AGENT_NAME']}` (agent token) | {a['rps']:.0f} | {a['p50']:.3f} ms | {a['p99']:.3f} ms | {a['total']} | {a['non2xx']} | {a['socket_errors']} |
+| `GET {e['SEARCH_PATH']}` (agent token) | {q['rps']:.0f} | {q['p50']:.3f} ms | {q['p99']:.3f} ms | {q['total']} | {q['non2xx']} | {q['socket_errors']} |
+| `GET {e['DOCS_PATH']}` (HTML, no auth) | {d['rps']:.0f} | {d['p50']:.3f} ms | {d['p99']:.3f} ms | {d['total']} | {d['non2xx']} | {d['socket_errors']} |
 
 | Figure | Value | Goal | |
 |---|---:|---|---|
 | Throughput ratio agent / health | {ratio:.2f} | ≥ 0.5 | {goal(ratio >= 0.5)} |
 | p99, authenticated `GET /api/agents/{{name}}` | {a['p99']:.3f} ms | ≤ 5 ms | {goal(a['p99'] <= 5)} |
 | p99, `GET /api/health` | {h['p99']:.3f} ms | ≤ 5 ms | {goal(h['p99'] <= 5)} |
+| Throughput ratio search / health | {q['rps'] / h['rps']:.2f} | (recorded) | |
+| Throughput ratio docs page / health | {d['rps'] / h['rps']:.2f} | (recorded) | |
+| p99, knowledge search | {q['p99']:.3f} ms | (recorded) | |
 | RSS idle (VmRSS before any load) | {idle_mb:.1f} MB | ≤ 20 MB | {goal(idle_mb <= 20)} |
 | RSS peak under load (VmHWM) | {peak_mb:.1f} MB | (recorded) | |
 | RSS after load (VmRSS) | {after_mb:.1f} MB | (recorded) | |
