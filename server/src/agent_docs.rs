@@ -17,21 +17,39 @@ pub struct Page {
 impl Page {
     /// The page's title: the text of its first `# ` heading, else its file name.
     pub fn title(&self) -> &'static str {
-        title_of(self.text).unwrap_or_else(|| self.path.rsplit('/').next().unwrap_or(self.path))
+        title_or_file_name(self.path, self.text)
     }
 
-    /// Where taosd serves the page as HTML: `/docs/agents/<path without .md>`, and the
-    /// directory itself for the top `README.md`.
+    /// Where taosd serves the page as HTML (see [`html_url`]).
     pub fn url(&self) -> String {
-        match self.path {
-            "README.md" => "/docs/agents/".to_string(),
-            p => format!("/docs/agents/{}", p.trim_end_matches(".md")),
-        }
+        html_url(self.path)
+    }
+
+    /// Where taosd serves the page's markdown as written.
+    pub fn markdown_url(&self) -> String {
+        format!("{ROOT}{}", self.path)
     }
 }
 
+/// Where every page is served.
+const ROOT: &str = "/docs/agents/";
+
+/// The HTML URL of the page at `path` (relative to `docs/agents/`, ending in `.md`):
+/// `/docs/agents/<path without .md>`, and the directory itself for the top `README.md`.
+pub fn html_url(path: &str) -> String {
+    match path {
+        "README.md" => ROOT.to_string(),
+        p => format!("{ROOT}{}", p.trim_end_matches(".md")),
+    }
+}
+
+/// A document's title: its first `# ` heading outside code fences, else its file name.
+pub fn title_or_file_name<'a>(path: &'a str, text: &'a str) -> &'a str {
+    title_of(text).unwrap_or_else(|| path.rsplit('/').next().unwrap_or(path))
+}
+
 /// The first `# ` heading outside code fences, trimmed.
-pub fn title_of(text: &str) -> Option<&str> {
+fn title_of(text: &str) -> Option<&str> {
     let mut in_fence = false;
     for line in text.lines() {
         let t = line.trim_start();
@@ -56,15 +74,6 @@ pub fn pages() -> Vec<Page> {
     collect(&DOCS, &mut out);
     out.sort_by_key(|p| (reading_rank(p.path), p.path));
     out
-}
-
-/// The page at `path` (relative to `docs/agents/`, ending in `.md`).
-pub fn page(path: &str) -> Option<Page> {
-    let file = DOCS.get_file(path)?;
-    Some(Page {
-        path: file.path().to_str()?,
-        text: file.contents_utf8()?,
-    })
 }
 
 fn reading_rank(path: &str) -> u8 {
@@ -116,5 +125,7 @@ mod tests {
         };
         assert_eq!(p.title(), "x.md");
         assert_eq!(p.url(), "/docs/agents/concepts/x");
+        assert_eq!(p.markdown_url(), "/docs/agents/concepts/x.md");
+        assert_eq!(html_url("README.md"), "/docs/agents/");
     }
 }

@@ -51,17 +51,10 @@ pub fn summary_of(content: &str) -> String {
     head.trim_end().to_owned()
 }
 
-/// A document's title: its first `# ` heading, else its file name.
-fn title_of(path: &str, text: &str) -> String {
-    agent_docs::title_of(text)
-        .unwrap_or_else(|| path.rsplit('/').next().unwrap_or(path))
-        .to_owned()
-}
-
 fn document(path: &str, text: &str, doc_url: Option<String>) -> KnowledgeDoc {
     KnowledgeDoc {
         source_url: path.to_owned(),
-        title: title_of(path, text),
+        title: agent_docs::title_or_file_name(path, text).to_owned(),
         summary: summary_of(text),
         content: text.to_owned(),
         doc_url,

@@ -40,7 +40,7 @@ pub fn index(pages: &[Page]) -> String {
     out.push_str("\n## Docs\n\n");
     for p in pages {
         let title = p.title().replace(['[', ']'], "");
-        let _ = write!(out, "- [{title}](/docs/agents/{})", p.path);
+        let _ = write!(out, "- [{title}]({})", p.markdown_url());
         if let Some(description) = markdown::first_sentence(p.text) {
             let _ = write!(out, ": {description}");
         }
@@ -57,7 +57,7 @@ pub fn full(pages: &[Page]) -> String {
         if i > 0 {
             out.push('\n');
         }
-        let _ = writeln!(out, "<!-- /docs/agents/{} -->", p.path);
+        let _ = writeln!(out, "<!-- {} -->", p.markdown_url());
         out.push_str(p.text);
         if !p.text.ends_with('\n') {
             out.push('\n');

@@ -6,6 +6,8 @@ use std::collections::HashMap;
 
 use pulldown_cmark::{CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 
+use crate::agent_docs;
+
 /// A page rendered for people.
 pub struct Rendered {
     /// The HTML of the page body (no `<html>` shell).
@@ -75,12 +77,12 @@ fn plain_text(events: &[Event]) -> String {
 /// GitHub's heading ids (github-slugger): lowercase; letters, digits, `-` and `_` kept; each
 /// space becomes `-`; everything else dropped; a repeated id gets `-1`, `-2`, … appended.
 #[derive(Default)]
-pub struct Slugger {
+struct Slugger {
     seen: HashMap<String, usize>,
 }
 
 impl Slugger {
-    pub fn slug(&mut self, heading: &str) -> String {
+    fn slug(&mut self, heading: &str) -> String {
         let base = slugify(heading);
         let mut id = base.clone();
         // As github-slugger does: count per base, and skip numbers another heading already took
@@ -96,7 +98,7 @@ impl Slugger {
 }
 
 /// One heading's id, without de-duplication.
-pub fn slugify(heading: &str) -> String {
+fn slugify(heading: &str) -> String {
     heading
         .trim()
         .to_lowercase()
@@ -136,7 +138,7 @@ fn rewrite_link<'a>(page_path: &str, event: Event<'a>) -> Event<'a> {
 
 /// The served HTML URL of a relative `*.md` link on the page at `page_path`, or `None` when the
 /// link is absolute, not to a `.md` file, or leaves `docs/agents/`.
-pub fn html_url(page_path: &str, link: &str) -> Option<String> {
+fn html_url(page_path: &str, link: &str) -> Option<String> {
     if link.is_empty() || link.starts_with(['/', '#']) || link.contains("://") || link.starts_with("mailto:")
     {
         return None;
@@ -145,12 +147,10 @@ pub fn html_url(page_path: &str, link: &str) -> Option<String> {
         Some((f, frag)) => (f, Some(frag)),
         None => (link, None),
     };
-    let target = resolve(page_path, file.strip_suffix(".md")?)?;
-    let mut url = if target == "README" {
-        "/docs/agents/".to_string()
-    } else {
-        format!("/docs/agents/{target}")
-    };
+    if !file.ends_with(".md") {
+        return None;
+    }
+    let mut url = agent_docs::html_url(&resolve(page_path, file)?);
     if let Some(frag) = fragment {
         url.push('#');
         url.push_str(frag);
@@ -226,22 +226,6 @@ fn cut_after_sentence(text: &str) -> &str {
         }
     }
     text
-}
-
-/// Text made safe for HTML element content and attribute values.
-pub fn escape_html(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 #[cfg(test)]
@@ -351,14 +335,6 @@ mod tests {
         assert_eq!(
             first_sentence("# T\n\nEvery list answers one page:\n\n```json\n{}\n```\n").as_deref(),
             Some("Every list answers one page.")
-        );
-    }
-
-    #[test]
-    fn escaping() {
-        assert_eq!(
-            escape_html(r#"<a href="x">&'"#),
-            "&lt;a href=&quot;x&quot;&gt;&amp;&#39;"
         );
     }
 }

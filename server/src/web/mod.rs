@@ -6,5 +6,5 @@
 pub mod docs;
 mod html_page;
 mod llms;
-pub mod markdown;
+mod markdown;
 pub mod pages;
