@@ -2,8 +2,8 @@
 //! `Authorization: Bearer` token (agents, people's personal tokens) or the `taos_session`
 //! cookie (browsers), then the operation's scope from the contract.
 
-use axum::http::header;
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, header};
 use taos_api::operations::Operation;
 
 use crate::domain::principal::Principal;
@@ -30,7 +30,7 @@ impl Credentials {
                 .headers
                 .get(header::AUTHORIZATION)
                 .map(|v| v.to_str().unwrap_or_default().to_string()),
-            session: session_cookie(parts),
+            session: cookie(&parts.headers, SESSION_COOKIE),
         }
     }
 
@@ -88,17 +88,25 @@ fn bearer_token(value: &str) -> Option<&str> {
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
-pub fn session_cookie(parts: &Parts) -> Option<String> {
-    parts
-        .headers
+/// The value of cookie `name` in the request, if set and not empty.
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == SESSION_COOKIE)
-        .map(|(_, value)| value.to_string())
+        .find(|(n, _)| *n == name)
+        .map(|(_, v)| v.trim().to_string())
         .filter(|v| !v.is_empty())
+}
+
+/// `Set-Cookie` for the session: one definition for `POST /auth/login` and the `/login` page,
+/// so a browser signed in either way holds one and the same cookie. An empty `value` with
+/// `max_age` 0 ends it.
+pub fn session_set_cookie(value: &str, max_age: i64, secure: bool) -> String {
+    let secure = if secure { "; Secure" } else { "" };
+    format!("{SESSION_COOKIE}={value}; Max-Age={max_age}; Path=/; HttpOnly; SameSite=Lax{secure}")
 }
 
 /// Runs before every operation: who is calling, and may they do this? Public operations do

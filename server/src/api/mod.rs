@@ -32,11 +32,7 @@ impl Api {
     }
 
     fn session_cookie(&self, value: &str, max_age: i64) -> String {
-        let secure = if self.state.secure_cookies { "; Secure" } else { "" };
-        format!(
-            "{}={value}; Max-Age={max_age}; Path=/; HttpOnly; SameSite=Lax{secure}",
-            auth::SESSION_COOKIE
-        )
+        auth::session_set_cookie(value, max_age, self.state.secure_cookies)
     }
 }
 

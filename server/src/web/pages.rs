@@ -20,6 +20,7 @@ use serde::Deserialize;
 use tower_http::set_header::SetResponseHeaderLayer;
 use uuid::Uuid;
 
+use crate::auth::session_set_cookie;
 use crate::domain::principal::Principal;
 use crate::domain::{accounts, auth, notifications, tokens};
 use crate::errors::{self, Error};
@@ -124,7 +125,7 @@ async fn login_submit(
         return views::bad_request();
     };
     let next = links::safe_next(Some(&form.next)).to_string();
-    let csrf_cookie = guard::cookie(&headers, guard::LOGIN_CSRF_COOKIE);
+    let csrf_cookie = guard::login_csrf_secret(&headers);
     if !csrf_cookie.is_some_and(|secret| guard::csrf_ok(&secret, &form.csrf)) {
         let message = "This sign-in form expired or was sent from another site. Please sign in again.";
         return login_page(
@@ -142,7 +143,7 @@ async fn login_submit(
             let mut out = see_other(&next);
             set_cookie(
                 &mut out,
-                &guard::session_cookie(&secret, max_age, state.secure_cookies),
+                &session_set_cookie(&secret, max_age, state.secure_cookies),
             );
             set_cookie(&mut out, &guard::login_csrf_cookie("", 0, state.secure_cookies));
             out
@@ -169,7 +170,7 @@ fn login_page(
     next: String,
     error: Option<&str>,
 ) -> Response {
-    let existing = guard::cookie(headers, guard::LOGIN_CSRF_COOKIE)
+    let existing = guard::login_csrf_secret(headers)
         .filter(|s| s.len() >= 32 && s.bytes().all(|b| b.is_ascii_alphanumeric()));
     let secret = existing.unwrap_or_else(tokens::generate_session_secret);
     let page = LoginPage {
@@ -216,7 +217,7 @@ async fn logout(
         return failure(&e);
     }
     let mut out = see_other("/login");
-    set_cookie(&mut out, &guard::session_cookie("", 0, state.secure_cookies));
+    set_cookie(&mut out, &session_set_cookie("", 0, state.secure_cookies));
     out
 }
 
@@ -351,7 +352,7 @@ async fn signed_in(state: &SharedState, headers: &HeaderMap) -> Result<Option<(P
 fn to_login(state: &SharedState, headers: &HeaderMap) -> Response {
     let mut out = see_other(LOGIN_FOR_INBOX);
     if guard::session_secret(headers).is_some() {
-        set_cookie(&mut out, &guard::session_cookie("", 0, state.secure_cookies));
+        set_cookie(&mut out, &session_set_cookie("", 0, state.secure_cookies));
     }
     out
 }

@@ -4,11 +4,11 @@
 use axum::http::{HeaderMap, header};
 use subtle::ConstantTimeEq;
 
-use crate::auth::SESSION_COOKIE;
+use crate::auth::{self, SESSION_COOKIE};
 use crate::domain::tokens;
 
 /// The sign-in form's own CSRF cookie (there is no session yet to bind a token to).
-pub const LOGIN_CSRF_COOKIE: &str = "taos_login_csrf";
+const LOGIN_CSRF_COOKIE: &str = "taos_login_csrf";
 
 /// The form token for a cookie secret. A page shows it; only someone who can read the page
 /// (the same origin) learns it, and SHA-256 does not give the secret back.
@@ -43,28 +43,13 @@ pub fn same_origin(headers: &HeaderMap) -> bool {
     origin == format!("http://{host}") || origin == format!("https://{host}")
 }
 
-/// The value of cookie `name` in the request, if set and not empty.
-pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(n, _)| *n == name)
-        .map(|(_, v)| v.trim().to_string())
-        .filter(|v| !v.is_empty())
-}
-
 pub fn session_secret(headers: &HeaderMap) -> Option<String> {
-    cookie(headers, SESSION_COOKIE)
+    auth::cookie(headers, SESSION_COOKIE)
 }
 
-/// `Set-Cookie` for the session, with the same attributes the API's `POST /auth/login` uses,
-/// so a browser signed in either way holds one and the same cookie.
-pub fn session_cookie(value: &str, max_age: i64, secure: bool) -> String {
-    let secure = if secure { "; Secure" } else { "" };
-    format!("{SESSION_COOKIE}={value}; Max-Age={max_age}; Path=/; HttpOnly; SameSite=Lax{secure}")
+/// The sign-in form's CSRF secret, from its own cookie.
+pub fn login_csrf_secret(headers: &HeaderMap) -> Option<String> {
+    auth::cookie(headers, LOGIN_CSRF_COOKIE)
 }
 
 /// `Set-Cookie` for the sign-in form's CSRF secret: only sent back to `/login`, never by
@@ -137,7 +122,7 @@ mod tests {
             ("cookie", "x_taos_session=no"),
         ]);
         assert_eq!(session_secret(&h).as_deref(), Some("s3cret"));
-        assert_eq!(cookie(&h, "b"), None);
+        assert_eq!(auth::cookie(&h, "b"), None);
         assert_eq!(session_secret(&headers(&[("cookie", "taos_session=")])), None);
     }
 }
