@@ -5,7 +5,8 @@
 //!   PostgreSQL database, and stops it on drop.
 //! - [`e2e!`] turns one `async fn(&Server)` into two tests, `sqlite` and `postgres`; the latter
 //!   is ignored unless `TAOS_TEST_DATABASE_URL` was set when the tests were built.
-//! - [`people`], [`agents`] and [`check`] hold the small helpers the suites share.
+//! - [`people`], [`agents`] and [`check`] hold the small helpers the suites share; [`docs`]
+//!   the agent docs as the repo has them, [`taosctl`] the CLI binary, [`html`] reading pages.
 //!
 //! Run: `cargo build -p taos-server && cargo test -p taos-conformance`, and with
 //! `TAOS_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test` for the PostgreSQL variants.
@@ -13,11 +14,14 @@
 pub mod agents;
 pub mod check;
 mod db;
+pub mod docs;
+pub mod html;
 pub mod people;
 pub mod recipes;
 mod server;
 pub mod smoke;
 pub mod spec;
+pub mod taosctl;
 pub mod tokens;
 
 pub use agents::{create_agent, create_agent_with, issue_agent_token, issue_agent_token_with};

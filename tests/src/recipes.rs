@@ -21,7 +21,7 @@ mod http;
 pub mod steps;
 
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde_json::{Value, json};
 
@@ -32,23 +32,18 @@ pub use http::{Request, parse_request};
 pub use steps::{Binding, Expectation, ParseError, Step};
 
 use crate::check::ApiResultExt;
-use crate::{Server, from_json, types};
+use crate::{Server, docs, from_json, types};
 
 /// The docs' first user: the examples are written as `ada`, so the replay signs up as her.
 pub const DOC_USER: &str = "ada";
 /// Her password in the examples.
 pub const DOC_PASSWORD: &str = "correct-horse-battery";
 
-/// `docs/agents/` of this workspace.
-pub fn docs_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/agents")
-}
-
 /// Every page the replay covers: `getting-started.md` and `recipes/*.md`, relative to
-/// [`docs_dir`], sorted.
+/// `docs/agents/`, sorted.
 pub fn replayed_pages() -> Vec<String> {
     let mut pages = vec!["getting-started.md".to_string()];
-    if let Ok(entries) = std::fs::read_dir(docs_dir().join("recipes")) {
+    if let Ok(entries) = std::fs::read_dir(docs::dir().join("recipes")) {
         let mut recipes: Vec<String> = entries
             .filter_map(|e| e.ok())
             .map(|e| e.file_name().to_string_lossy().into_owned())
@@ -59,25 +54,6 @@ pub fn replayed_pages() -> Vec<String> {
         pages.extend(recipes);
     }
     pages
-}
-
-/// `taosctl` of this build: `TAOSCTL_BIN`, else next to the test binary's profile dir.
-pub fn taosctl_path() -> PathBuf {
-    if let Some(bin) = std::env::var_os("TAOSCTL_BIN").filter(|v| !v.is_empty()) {
-        return PathBuf::from(bin);
-    }
-    let exe = std::env::current_exe().expect("current_exe");
-    let profile = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("test binary lives in <target>/<profile>/deps");
-    let path = profile.join("taosctl");
-    assert!(
-        path.is_file(),
-        "taosctl not found at {}: build it first: cargo build -p taosctl",
-        path.display()
-    );
-    path
 }
 
 /// A page and its steps.
@@ -117,7 +93,7 @@ impl Page {
 
     /// A page of the docs by its path under `docs/agents/`.
     pub fn docs(rel: &str) -> Result<Page, Box<Failure>> {
-        Page::load(&docs_dir().join(rel), &format!("docs/agents/{rel}"))
+        Page::load(&docs::dir().join(rel), &format!("docs/agents/{rel}"))
     }
 }
 

@@ -5,49 +5,9 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
+use taos_conformance::taosctl::{Output as Out, path as taosctl_path};
 use taos_conformance::{Server, serde_json, tokio};
 use tokio::io::AsyncWriteExt;
-
-/// `taosctl` next to the test binary's profile dir (built by `cargo build --workspace`).
-fn taosctl_path() -> PathBuf {
-    if let Some(bin) = std::env::var_os("TAOSCTL_BIN").filter(|v| !v.is_empty()) {
-        return PathBuf::from(bin);
-    }
-    let exe = std::env::current_exe().expect("current_exe");
-    let profile = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("<target>/<profile>/deps");
-    let path = profile.join("taosctl");
-    assert!(
-        path.is_file(),
-        "taosctl not found at {}: build it first: cargo build -p taosctl",
-        path.display()
-    );
-    path
-}
-
-struct Out {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Out {
-    fn ok(self) -> Out {
-        assert_eq!(
-            self.code, 0,
-            "expected success\nstdout: {}\nstderr: {}",
-            self.stdout, self.stderr
-        );
-        self
-    }
-
-    fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {}", self.stdout))
-    }
-}
 
 /// One person's (or agent's) terminal: a config dir of its own and the server's URL.
 struct Ctl {
@@ -99,11 +59,7 @@ impl Ctl {
             drop(pipe);
         }
         let out = child.wait_with_output().await.expect("taosctl runs");
-        Out {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
+        Out::from_process(&out)
     }
 
     /// `auth setup` as ada; returns her saved token.

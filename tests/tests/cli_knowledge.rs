@@ -1,57 +1,14 @@
 //! `taosctl knowledge …` end to end: the real binary against a real taosd (SQLite), with the
 //! token in `TAOS_TOKEN` as an agent would have it.
 
-use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
 use serde_json::json;
+use taos_conformance::taosctl::{Output, path as taosctl_path};
 use taos_conformance::*;
 
-/// `taosctl` next to the test binary's profile dir (built by `cargo build -p taosctl`).
-fn taosctl_path() -> PathBuf {
-    if let Some(bin) = std::env::var_os("TAOSCTL_BIN").filter(|v| !v.is_empty()) {
-        return PathBuf::from(bin);
-    }
-    let exe = std::env::current_exe().expect("current_exe");
-    let profile = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("<target>/<profile>/deps");
-    let path = profile.join("taosctl");
-    assert!(
-        path.is_file(),
-        "taosctl not found at {}: build it first: cargo build -p taosctl",
-        path.display()
-    );
-    path
-}
-
-struct Out {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Out {
-    #[track_caller]
-    fn ok(self) -> Out {
-        assert_eq!(
-            self.code, 0,
-            "expected success\nstdout: {}\nstderr: {}",
-            self.stdout, self.stderr
-        );
-        self
-    }
-
-    #[track_caller]
-    fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {}", self.stdout))
-    }
-}
-
 /// Runs `taosctl ARGS` against `s` with `token` in TAOS_TOKEN and an empty config dir.
-async fn taosctl(s: &Server, token: &str, args: &[&str]) -> Out {
+async fn taosctl(s: &Server, token: &str, args: &[&str]) -> Output {
     let home = tempfile::tempdir().expect("tempdir");
     let out = tokio::process::Command::new(taosctl_path())
         .args(args)
@@ -67,11 +24,7 @@ async fn taosctl(s: &Server, token: &str, args: &[&str]) -> Out {
         .output()
         .await
         .expect("taosctl runs");
-    Out {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    Output::from_process(&out)
 }
 
 #[tokio::test(flavor = "multi_thread")]

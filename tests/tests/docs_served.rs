@@ -4,109 +4,36 @@
 //! `/llms-full.txt` list and hold every page; caching headers; no path leaves the docs.
 
 use std::collections::{HashMap, HashSet};
-use std::path::{Path, PathBuf};
 
 use pulldown_cmark::{Event, Parser, Tag};
 use reqwest::StatusCode;
 use reqwest::header::{self, HeaderMap, HeaderName, HeaderValue};
 use serde_json::Value;
+use taos_conformance::docs::{self, DocFile};
+use taos_conformance::html;
 use taos_conformance::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 // ---------------------------------------------------------------------------------------------
 // The docs in the repo
 
-fn docs_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../docs/agents")
-}
-
-/// One page of `docs/agents/` as the repo has it.
-struct RepoPage {
-    /// Relative to `docs/agents/`, `/`-separated, e.g. `concepts/errors.md`.
-    path: String,
-    bytes: Vec<u8>,
-}
-
-impl RepoPage {
-    fn text(&self) -> &str {
-        std::str::from_utf8(&self.bytes).unwrap_or_else(|e| panic!("{} is not UTF-8: {e}", self.path))
-    }
-
-    /// Where taosd serves the HTML.
-    fn html_url(&self) -> String {
-        html_url_of(&self.path)
-    }
-
-    fn md_url(&self) -> String {
-        format!("/docs/agents/{}", self.path)
-    }
-
-    /// The text of the first `# ` heading outside code.
-    fn title(&self) -> String {
-        let mut in_heading = false;
-        let mut title = String::new();
-        for event in Parser::new(self.text()) {
-            match event {
-                Event::Start(Tag::Heading {
-                    level: pulldown_cmark::HeadingLevel::H1,
-                    ..
-                }) => in_heading = true,
-                Event::End(pulldown_cmark::TagEnd::Heading(_)) if in_heading => break,
-                Event::Text(t) | Event::Code(t) if in_heading => title.push_str(&t),
-                _ => {}
-            }
-        }
-        assert!(!title.is_empty(), "{} has no `# ` title", self.path);
-        title
-    }
-}
-
-fn html_url_of(md_path: &str) -> String {
-    match md_path {
-        "README.md" => "/docs/agents/".to_string(),
-        p => format!("/docs/agents/{}", p.trim_end_matches(".md")),
-    }
-}
-
-/// Every `*.md` under `docs/agents/`, in the reading order `/llms.txt` promises: `README.md`,
-/// `getting-started.md`, then `concepts/`, then `recipes/`, then the rest, each by path.
-fn repo_pages() -> Vec<RepoPage> {
-    fn walk(dir: &Path, rel: &str, out: &mut Vec<RepoPage>) {
-        let mut entries: Vec<_> = std::fs::read_dir(dir)
-            .unwrap_or_else(|e| panic!("read {}: {e}", dir.display()))
-            .map(|e| e.expect("dir entry").path())
-            .collect();
-        entries.sort();
-        for path in entries {
-            let name = path
-                .file_name()
-                .and_then(|n| n.to_str())
-                .expect("UTF-8 file name");
-            let child = if rel.is_empty() {
-                name.to_string()
-            } else {
-                format!("{rel}/{name}")
-            };
-            if path.is_dir() {
-                walk(&path, &child, out);
-            } else if name.ends_with(".md") {
-                let bytes = std::fs::read(&path).expect("read page");
-                out.push(RepoPage { path: child, bytes });
-            }
+/// The text of the first `# ` heading outside code, as the HTML `<title>` shows it.
+fn h1_text(page: &DocFile) -> String {
+    let mut in_heading = false;
+    let mut title = String::new();
+    for event in Parser::new(page.text()) {
+        match event {
+            Event::Start(Tag::Heading {
+                level: pulldown_cmark::HeadingLevel::H1,
+                ..
+            }) => in_heading = true,
+            Event::End(pulldown_cmark::TagEnd::Heading(_)) if in_heading => break,
+            Event::Text(t) | Event::Code(t) if in_heading => title.push_str(&t),
+            _ => {}
         }
     }
-    let mut pages = Vec::new();
-    walk(&docs_dir(), "", &mut pages);
-    let rank = |p: &str| match p {
-        "README.md" => 0,
-        "getting-started.md" => 1,
-        p if p.starts_with("concepts/") => 2,
-        p if p.starts_with("recipes/") => 3,
-        _ => 4,
-    };
-    pages.sort_by(|a, b| (rank(&a.path), &a.path).cmp(&(rank(&b.path), &b.path)));
-    assert!(pages.len() >= 5, "docs/agents/ has only {} pages", pages.len());
-    pages
+    assert!(!title.is_empty(), "{} has no `# ` title", page.path);
+    title
 }
 
 /// Every link destination in a page, as a markdown parser sees them (links in code are text).
@@ -302,7 +229,7 @@ async fn every_link_between_the_pages_resolves(s: &Server) {
     let mut site = Site::default();
     let mut problems = Vec::new();
     let mut checked = 0;
-    for page in repo_pages() {
+    for page in docs::files() {
         let html = s
             .get(&page.html_url())
             .send()
@@ -340,7 +267,7 @@ async fn every_link_between_the_pages_resolves(s: &Server) {
                     problems.push(format!("{at}: not a page of the docs, so it cannot be served"));
                     continue;
                 }
-                let mut url = html_url_of(&resolved);
+                let mut url = docs::html_url(&resolved);
                 if let Some(f) = fragment {
                     url = format!("{url}#{f}");
                 }
@@ -366,7 +293,7 @@ e2e!(markdown_twins_are_the_files_byte_for_byte);
 /// `/docs/agents/<path>.md` is the repo's file exactly, as `text/markdown`; the HTML page has
 /// the H1 as its title, links its twin, and reads as HTML.
 async fn markdown_twins_are_the_files_byte_for_byte(s: &Server) {
-    for page in repo_pages() {
+    for page in docs::files() {
         let resp = s.get(&page.md_url()).send().await.unwrap();
         assert_eq!(resp.status().as_u16(), 200, "{}", page.md_url());
         assert_eq!(content_type(resp.headers()), "text/markdown; charset=utf-8");
@@ -382,16 +309,11 @@ async fn markdown_twins_are_the_files_byte_for_byte(s: &Server) {
         assert_eq!(resp.status().as_u16(), 200, "{}", page.html_url());
         assert_eq!(content_type(resp.headers()), "text/html; charset=utf-8");
         let html = resp.text().await.unwrap();
-        let title = page.title();
-        let escaped = title
-            .replace('&', "&amp;")
-            .replace('<', "&lt;")
-            .replace('>', "&gt;")
-            .replace('"', "&quot;")
-            .replace('\'', "&#39;");
-        assert!(
-            html.contains(&format!("<title>{escaped} ")),
-            "{}: <title> is not the H1 {title:?}",
+        let title = h1_text(&page);
+        assert_eq!(
+            html::unescape(html::text_in(&html, "<title", "</title>")),
+            format!("{title} · taOS agent docs"),
+            "{}: <title> is not the H1",
             page.html_url()
         );
         let twin = page.md_url();
@@ -449,7 +371,7 @@ e2e!(html_headings_get_github_ids);
 /// The heading ids of a served page are GitHub's, duplicates numbered: checked against ids
 /// computed here for every heading of every page (the unit tests cover the odd cases).
 async fn html_headings_get_github_ids(s: &Server) {
-    for page in repo_pages() {
+    for page in docs::files() {
         let html = s
             .get(&page.html_url())
             .send()
@@ -542,12 +464,12 @@ async fn llms_txt_indexes_every_page(s: &Server) {
     assert_eq!(names, ["Docs", "API", "Optional"], "{txt}");
 
     let docs = &sections[0].1;
-    let pages = repo_pages();
+    let pages = docs::files();
     let listed: Vec<&str> = docs.iter().map(|(_, url, _)| *url).collect();
-    let want: Vec<String> = pages.iter().map(RepoPage::md_url).collect();
+    let want: Vec<String> = pages.iter().map(DocFile::md_url).collect();
     assert_eq!(listed, want, "## Docs must list every page in reading order");
     for ((name, _, notes), page) in docs.iter().zip(&pages) {
-        assert_eq!(*name, page.title().replace(['[', ']'], ""), "{}", page.path);
+        assert_eq!(*name, h1_text(page).replace(['[', ']'], ""), "{}", page.path);
         assert!(!notes.trim().is_empty(), "{}: no description", page.path);
         assert!(!notes.contains('\n'));
     }

@@ -4,56 +4,12 @@
 
 use std::collections::{BTreeMap, HashSet};
 use std::num::NonZeroU64;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde_json::{Value, json};
 use taos_conformance::*;
 
 // ---------- what the docs on disk say ----------
-
-/// One markdown file under `docs/agents/`.
-#[derive(Debug, Clone)]
-struct DocFile {
-    path: String,
-    text: String,
-}
-
-fn docs_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/agents")
-}
-
-fn collect_md(root: &Path, dir: &Path, out: &mut Vec<DocFile>) {
-    for entry in std::fs::read_dir(dir).expect("read docs dir") {
-        let path = entry.expect("dir entry").path();
-        if path.is_dir() {
-            collect_md(root, &path, out);
-        } else if path.extension().is_some_and(|e| e == "md") {
-            let rel = path.strip_prefix(root).expect("under root");
-            out.push(DocFile {
-                path: rel.to_str().expect("UTF-8 path").replace('\\', "/"),
-                text: std::fs::read_to_string(&path).expect("UTF-8 doc"),
-            });
-        }
-    }
-}
-
-/// Every doc file, in the docs' reading order: README, getting-started, concepts/, recipes/,
-/// then the rest, each group by path.
-fn doc_files() -> Vec<DocFile> {
-    let root = docs_dir();
-    let mut out = Vec::new();
-    collect_md(&root, &root, &mut out);
-    let rank = |p: &str| match p {
-        "README.md" => 0,
-        "getting-started.md" => 1,
-        p if p.starts_with("concepts/") => 2,
-        p if p.starts_with("recipes/") => 3,
-        _ => 4,
-    };
-    out.sort_by(|a, b| (rank(&a.path), &a.path).cmp(&(rank(&b.path), &b.path)));
-    assert!(out.len() >= 5, "docs/agents/ has too few pages: {out:?}");
-    out
-}
 
 /// The first `# ` heading outside code fences, else the file name.
 fn title_of(path: &str, text: &str) -> String {
@@ -86,13 +42,6 @@ fn summary_of(text: &str) -> String {
         .take(200)
         .collect();
     head.trim_end().to_string()
-}
-
-fn doc_url_of(path: &str) -> String {
-    match path {
-        "README.md" => "/docs/agents/".to_string(),
-        p => format!("/docs/agents/{}", p.trim_end_matches(".md")),
-    }
 }
 
 // ---------- helpers ----------
@@ -221,7 +170,7 @@ e2e!(docs_are_ingested_as_taos_core);
 async fn docs_are_ingested_as_taos_core(s: &Server) {
     let admin = s.setup_admin().await;
     let client = s.client(&admin.token);
-    let files = doc_files();
+    let files = docs::files();
 
     let items = list_all(&client, None, Some("taos-core"), 3).await;
     assert_eq!(items.len(), files.len(), "one item per doc file");
@@ -252,19 +201,24 @@ async fn docs_are_ingested_as_taos_core(s: &Server) {
         let k = by_path
             .get(f.path.as_str())
             .unwrap_or_else(|| panic!("{} was not ingested", f.path));
-        assert_eq!(k.title, title_of(&f.path, &f.text), "{}", f.path);
-        assert_eq!(k.summary, summary_of(&f.text), "{}", f.path);
+        assert_eq!(k.title, title_of(&f.path, f.text()), "{}", f.path);
+        assert_eq!(k.summary, summary_of(f.text()), "{}", f.path);
         assert_eq!(k.category, "agent-docs");
         assert_eq!(k.source_id, "taos-core");
-        assert_eq!(k.doc_url.as_deref(), Some(doc_url_of(&f.path).as_str()));
+        assert_eq!(k.doc_url.as_deref(), Some(docs::html_url(&f.path).as_str()));
         let full = get_item(&client, k.id).await;
-        assert_eq!(full.content, f.text, "{}: content is the whole file", f.path);
+        assert_eq!(full.content, f.text(), "{}: content is the whole file", f.path);
         assert_eq!(full.title, k.title);
         assert_eq!(full.updated_at, k.updated_at);
         assert!(full.created_at <= full.updated_at);
         // The served page the item points at exists.
-        let page = s.get(&doc_url_of(&f.path)).send().await.unwrap();
-        assert_eq!(page.status().as_u16(), 200, "{} is served", doc_url_of(&f.path));
+        let page = s.get(&docs::html_url(&f.path)).send().await.unwrap();
+        assert_eq!(
+            page.status().as_u16(),
+            200,
+            "{} is served",
+            docs::html_url(&f.path)
+        );
     }
     // With no guides configured, taos-core is all there is.
     assert_eq!(list_all(&client, None, None, 200).await, items);
@@ -377,15 +331,15 @@ async fn category_and_source_filters_really_filter(s: &Server) {
     let admin = s.setup_admin().await;
     let client = s.client(&admin.token);
     let clip = insert_web_clip(s).await;
-    let docs = doc_files().len();
+    let doc_count = docs::files().len();
 
     let agent_docs = list_all(&client, Some("agent-docs"), None, 2).await;
-    assert_eq!(agent_docs.len(), docs);
+    assert_eq!(agent_docs.len(), doc_count);
     assert!(agent_docs.iter().all(|k| k.category == "agent-docs"));
     let clips = list_all(&client, Some("web-clip"), None, 2).await;
     assert_eq!(clips.iter().map(|k| k.id).collect::<Vec<_>>(), [clip]);
     assert_eq!(clips[0].doc_url, None);
-    assert_eq!(list_all(&client, None, None, 50).await.len(), docs + 1);
+    assert_eq!(list_all(&client, None, None, 50).await.len(), doc_count + 1);
     assert_eq!(
         list_all(&client, None, Some("clipper"), 50).await.len(),
         1,
@@ -660,7 +614,7 @@ async fn system_prompt_is_the_docs_in_reading_order(s: &Server) {
     use_guides(s, guides.path()).await;
     let admin = s.setup_admin().await;
     let client = s.client(&admin.token);
-    let files = doc_files();
+    let files = docs::files();
 
     let p = client.get_system_prompt().send().await.value();
     assert!(!p.fallback);
@@ -693,7 +647,7 @@ async fn system_prompt_is_the_docs_in_reading_order(s: &Server) {
     assert_eq!(p.prompt, sections.join("\n\n---\n\n"));
     let mut at = 0;
     for f in &files {
-        let heading = format!("## {}\n\n", title_of(&f.path, &f.text));
+        let heading = format!("## {}\n\n", title_of(&f.path, f.text()));
         let found = p.prompt[at..]
             .find(&heading)
             .unwrap_or_else(|| panic!("{heading:?} missing or out of order"));
@@ -701,7 +655,7 @@ async fn system_prompt_is_the_docs_in_reading_order(s: &Server) {
     }
     assert!(
         p.prompt
-            .starts_with(&format!("## {}\n\n", title_of(&files[0].path, &files[0].text)))
+            .starts_with(&format!("## {}\n\n", title_of(&files[0].path, files[0].text())))
     );
 
     // No agent docs at all: the built-in manual.

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use reqwest::header::HeaderMap;
 use serde_json::{Value, json};
+use taos_conformance::html::{self, text_in};
 use taos_conformance::people::{ADMIN, PASSWORD, session_cookie, set_cookie};
 use taos_conformance::tokens::sha256_hex;
 use taos_conformance::*;
@@ -241,15 +242,6 @@ fn item<'p>(html: &'p str, id: &str) -> &'p str {
     &html[start..end]
 }
 
-/// The HTML text of the element that starts with `open` (up to its `>`) and ends at `close`.
-#[track_caller]
-fn text_in<'p>(html: &'p str, open: &str, close: &str) -> &'p str {
-    let at = html.find(open).unwrap_or_else(|| panic!("no {open} in:\n{html}"));
-    let start = at + html[at..].find('>').unwrap() + 1;
-    let end = start + html[start..].find(close).unwrap();
-    &html[start..end]
-}
-
 /// The raw `value` attribute of the tag that contains `marker`.
 #[track_caller]
 fn value_attr<'p>(html: &'p str, marker: &str) -> &'p str {
@@ -262,36 +254,6 @@ fn value_attr<'p>(html: &'p str, marker: &str) -> &'p str {
     &tag[v..v + tag[v..].find('"').unwrap()]
 }
 
-/// Decodes the character references an HTML escaper writes (named or numeric).
-fn unescape(s: &str) -> String {
-    let mut out = String::new();
-    let mut rest = s;
-    while let Some(i) = rest.find('&') {
-        out.push_str(&rest[..i]);
-        rest = &rest[i..];
-        let end = rest.find(';').expect("a character reference ends with ;");
-        let name = &rest[1..end];
-        let c = match name {
-            "lt" => '<',
-            "gt" => '>',
-            "amp" => '&',
-            "quot" => '"',
-            "apos" => '\'',
-            _ => {
-                let code = match name.strip_prefix("#x").or_else(|| name.strip_prefix("#X")) {
-                    Some(hex) => u32::from_str_radix(hex, 16),
-                    None => name.trim_start_matches('#').parse(),
-                };
-                char::from_u32(code.unwrap_or_else(|_| panic!("unknown reference &{name};"))).unwrap()
-            }
-        };
-        out.push(c);
-        rest = &rest[end + 1..];
-    }
-    out.push_str(rest);
-    out
-}
-
 /// `shown` (the raw HTML of a text or attribute value) holds no markup and says exactly `want`.
 #[track_caller]
 fn assert_shown_as_text(shown: &str, want: &str, what: &str) {
@@ -299,7 +261,7 @@ fn assert_shown_as_text(shown: &str, want: &str, what: &str) {
         !shown.contains(['<', '>', '"', '\'']),
         "{what}: raw markup characters in {shown:?}"
     );
-    assert_eq!(unescape(shown), want, "{what}");
+    assert_eq!(html::unescape(shown), want, "{what}");
 }
 
 fn item_ids(html: &str) -> Vec<String> {
@@ -775,7 +737,7 @@ async fn action_urls_link_only_to_the_web_or_this_site(s: &Server) {
         } else {
             let status = resp.status().as_u16();
             assert!(matches!(status, 400 | 422), "the API refuses {url:?}: {status}");
-            let id = notify(s, &token, json!({"title": title, "action_url": "/placeholder"})).await;
+            let id = notify(s, &token, json!({"title": title, "action_url": "/notifications"})).await;
             let changed = s
                 .sql_execute(
                     "UPDATE notifications SET action_url = $1 WHERE title = $2",

@@ -6,7 +6,7 @@
 use taos_conformance::recipes::{
     self, Block, Page, Request, exit_code_for, extract_blocks, lookup, parse_request, substitute,
 };
-use taos_conformance::{Server, e2e, serde_json};
+use taos_conformance::{Server, e2e, serde_json, taosctl};
 
 use serde_json::json;
 
@@ -42,7 +42,7 @@ async fn http(s: &Server, rel: &str) {
 
 async fn bash(s: &Server, rel: &str) {
     let page = Page::docs(rel).unwrap_or_else(|f| panic!("{f}"));
-    match recipes::replay_bash(s, &page, &recipes::taosctl_path()).await {
+    match recipes::replay_bash(s, &page, &taosctl::path()).await {
         Ok(n) => eprintln!("{rel}: {n} bash blocks replayed"),
         Err(f) => panic!("{f}"),
     }
@@ -186,7 +186,7 @@ e2e!(bash_replay_fails_on_a_wrong_slug);
 /// Through `taosctl`, an error slug the command does not report fails at the block's line.
 async fn bash_replay_fails_on_a_wrong_slug(s: &Server) {
     let (_dir, page) = temp_page(WRONG_SLUG);
-    let f = recipes::replay_bash(s, &page, &recipes::taosctl_path())
+    let f = recipes::replay_bash(s, &page, &taosctl::path())
         .await
         .expect_err("a wrong slug must fail");
     let msg = f.to_string();
@@ -235,7 +235,7 @@ async fn replays_fail_on_a_missing_key(s: &Server) {
     assert!(msg.contains("no key `favourite_colour`"), "{msg}");
 
     let fresh = Server::start_sqlite().await;
-    let f = recipes::replay_bash(&fresh, &page, &recipes::taosctl_path())
+    let f = recipes::replay_bash(&fresh, &page, &taosctl::path())
         .await
         .expect_err("a missing key must fail");
     let msg = f.to_string();
@@ -251,7 +251,7 @@ async fn a_wrong_exit_code_fails(s: &Server) {
     let text =
         "# Broken\n\n```bash\nTAOS_TOKEN=taos_user_nonsense taosctl auth whoami\n```\n\nAnswer `200 OK`.\n";
     let (_dir, page) = temp_page(text);
-    let f = recipes::replay_bash(s, &page, &recipes::taosctl_path())
+    let f = recipes::replay_bash(s, &page, &taosctl::path())
         .await
         .expect_err("a failing command must fail");
     let msg = f.to_string();
@@ -270,7 +270,7 @@ async fn a_page_with_nothing_to_replay_fails(s: &Server) {
     let f = recipes::replay_bash(
         s,
         &Page::parse("# Empty\n", "empty.md").unwrap(),
-        &recipes::taosctl_path(),
+        &taosctl::path(),
     )
     .await
     .expect_err("nothing to replay must fail");

@@ -2,7 +2,7 @@
 //! taosd, with the scripted stand-in agent (`tests/smoke/standin-agent.sh`, which drives the
 //! real `taosctl`) and with agents that do nothing, fail, hang, or cut corners.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
@@ -18,27 +18,6 @@ const TASKS: [&str; 6] = [
     "revoke-token",
     "archive-agent",
 ];
-
-/// The directory holding `taosctl` (built by `cargo build --workspace`), for the agent's PATH.
-fn taosctl_dir() -> PathBuf {
-    if let Some(bin) = std::env::var_os("TAOSCTL_BIN").filter(|v| !v.is_empty()) {
-        return PathBuf::from(bin)
-            .parent()
-            .expect("TAOSCTL_BIN has a parent")
-            .to_path_buf();
-    }
-    let exe = std::env::current_exe().expect("current_exe");
-    let profile = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("<target>/<profile>/deps");
-    assert!(
-        profile.join("taosctl").is_file(),
-        "taosctl not found in {}: build it first: cargo build -p taosctl",
-        profile.display()
-    );
-    profile.to_path_buf()
-}
 
 /// `--agent-cmd` for the stand-in.
 fn standin() -> String {
@@ -72,7 +51,7 @@ async fn smoke(url: &str, token: &str, args: &[&str]) -> Ran {
     let config = tempfile::tempdir().expect("tempdir");
     let path = format!(
         "{}:{}",
-        taosctl_dir().display(),
+        taosctl::dir().display(),
         std::env::var("PATH").unwrap_or_default()
     );
     let started = Instant::now();
