@@ -82,28 +82,14 @@ scope_in_page() {
     return 1
 }
 
-have_knowledge_cli() {
-    taosctl knowledge --help >/dev/null 2>&1
-}
-
 # Item ids of the knowledge search hits for the words given.
 knowledge_search() {
-    if have_knowledge_cli; then
-        taosctl knowledge search "$@" --json | json '.items[].id'
-    else
-        curl -fsS -G -H "Authorization: Bearer $TAOS_TOKEN" \
-            --data-urlencode "q=$*" --data-urlencode "limit=10" \
-            "${TAOS_URL%/}/api/knowledge/search" | json '.items[].id'
-    fi
+    taosctl knowledge search "$@" --json | json '.items[].id'
 }
 
 # The markdown of one knowledge item.
 knowledge_content() {
-    if have_knowledge_cli; then
-        taosctl knowledge get "$1" --json | json '.content'
-    else
-        curl -fsS -H "Authorization: Bearer $TAOS_TOKEN" "${TAOS_URL%/}/api/knowledge/$1" | json '.content'
-    fi
+    taosctl knowledge get "$1" --json | json '.content'
 }
 
 find_search_scope() {

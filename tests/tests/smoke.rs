@@ -369,6 +369,22 @@ taosctl agents token issue "$n" >/dev/null && taosctl ui notify --title "hello f
     assert_outcomes(&report, &[("send-notification", Outcome::WrongPath)]);
     let detail = &result(&report, "send-notification").detail;
     assert!(detail.contains(r#"its body is "unreachable""#), "{detail}");
+
+    // The body is the runner's token: the detail quotes it redacted, and it appears nowhere.
+    let cmd = r#"t=$(printf %s "$TAOS_SMOKE_PROMPT" | sed -n 's/.*titled "\([^"]*\)".*/\1/p'); taosctl ui notify --title "$t" --body "$TAOS_TOKEN""#;
+    let ran = smoke(
+        &s.url(),
+        &admin.token,
+        &["--agent-cmd", cmd, "--task", "send-notification"],
+    )
+    .await;
+    let report = ran.report();
+    assert_outcomes(&report, &[("send-notification", Outcome::WrongPath)]);
+    let detail = &result(&report, "send-notification").detail;
+    assert!(detail.contains(r#"its body is "[token]""#), "{detail}");
+    for out in [&ran.stdout, &ran.stderr] {
+        assert!(!out.contains(&admin.token), "the runner's token leaked: {out}");
+    }
 }
 
 e2e!(a_rejected_token_runs_nothing);

@@ -146,7 +146,8 @@ async fn run_task(task: Task, run: &Run, opts: &Options, client: &taos_client::C
         ),
         agent::Ended::NotStarted(why) => why.clone(),
     };
-    let mut detail = format!("{}; {how}", finding.detail);
+    // The finding quotes what the agent wrote (a notification's body), which may be a token.
+    let mut detail = format!("{}; {how}", agent::redact(&finding.detail, &opts.token));
     for (label, text) in [("stdout", &ran.stdout), ("stderr", &ran.stderr)] {
         let tail = agent::tail(text, &opts.token, TAIL_CHARS);
         if !tail.is_empty() {
