@@ -245,6 +245,23 @@ async fn replays_fail_on_a_missing_key(s: &Server) {
     fresh.stop().await;
 }
 
+e2e!(json_output_that_is_not_json_fails);
+/// A `--json` command whose stdout is not JSON cannot be held to the stated body: a failure,
+/// not a pass with nothing checked.
+async fn json_output_that_is_not_json_fails(s: &Server) {
+    let text = "# Broken\n\n```bash\ntaosctl auth whoami --json > /dev/null\n```\n\nAnswer `200 OK`:\n\n```json\n{\"username\": \"ada\"}\n```\n";
+    let (_dir, page) = temp_page(text);
+    let f = recipes::replay_bash(s, &page, &taosctl::path())
+        .await
+        .expect_err("no JSON to check must fail");
+    let msg = f.to_string();
+    assert!(msg.starts_with(&format!("{}:3: ", page.shown)), "{msg}");
+    assert!(
+        msg.contains("the command asks for --json but stdout is not JSON"),
+        "{msg}"
+    );
+}
+
 e2e!(a_wrong_exit_code_fails);
 /// `taosctl` exits 4 on a 401; a page that states 200 for a dead token fails on the exit code.
 async fn a_wrong_exit_code_fails(s: &Server) {

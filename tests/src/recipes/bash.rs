@@ -3,7 +3,8 @@
 //! environment, a `PATH` that finds this build's `taosctl` first, an empty `HOME` (no saved
 //! credentials leak in) and stdin closed. The exit code, stdout and stderr are compared with the
 //! answer the page states, the way `taosctl` reports it: 0 for a 2xx, 4 for a 401, 1 for any
-//! other 4xx with the error's slug on stderr (or in the JSON on stdout).
+//! other 4xx with the error's slug on stderr (or in the JSON on stdout); a `--json` command's
+//! stdout must be JSON with the stated body's keys.
 
 use std::path::Path;
 use std::process::Stdio;
@@ -73,8 +74,9 @@ pub fn exit_code_for(status: u16) -> i32 {
     }
 }
 
-/// Problems with what a block did, against the stated answer.
-pub fn judge(expect: &Expectation, ran: &Ran, stdout_json: Option<&Value>) -> Vec<String> {
+/// Problems with what a block did, against the stated answer. `wants_json`: the block asks
+/// `taosctl` for JSON (`--json`), so a stated body must be checked against its stdout.
+pub fn judge(expect: &Expectation, ran: &Ran, stdout_json: Option<&Value>, wants_json: bool) -> Vec<String> {
     let mut problems = Vec::new();
     let want = exit_code_for(expect.status);
     if ran.code != want {
@@ -85,8 +87,13 @@ pub fn judge(expect: &Expectation, ran: &Ran, stdout_json: Option<&Value>) -> Ve
     }
     let body = expect.body.as_ref().map(|(v, _)| v);
     if expect.status < 300 {
-        if let (Some(body), Some(json)) = (body, stdout_json) {
-            problems.extend(compare(body, json));
+        match (body, stdout_json) {
+            (Some(body), Some(json)) => problems.extend(compare(body, json)),
+            // Without --json taosctl prints for people: the body is the http block's to check.
+            (Some(_), None) if wants_json => {
+                problems.push("the command asks for --json but stdout is not JSON".into());
+            }
+            _ => {}
         }
     } else if let Some(slug) = body.and_then(|b| b.get("error")).and_then(Value::as_str) {
         let in_json = stdout_json.and_then(|j| j.get("error")).and_then(Value::as_str) == Some(slug);
@@ -121,7 +128,8 @@ pub async fn replay(base: &str, token: &str, page: &Page, taosctl: &Path) -> Res
             .await
             .map_err(|e| fail(line, e).sent(script))?;
         let json: Option<Value> = serde_json::from_str(ran.stdout.trim()).ok();
-        let mut problems = judge(&step.expect, &ran, json.as_ref());
+        let wants_json = script.split_whitespace().any(|w| w == "--json");
+        let mut problems = judge(&step.expect, &ran, json.as_ref(), wants_json);
         if problems.is_empty() {
             for b in &step.expect.binds {
                 let found = json
