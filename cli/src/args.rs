@@ -108,6 +108,54 @@ pub enum AuthCommand {
         after_help = "Example:\n  curl -H \"Authorization: Bearer $(taosctl auth token)\" http://localhost:6969/api/agents"
     )]
     Token,
+    /// List, create and revoke your personal tokens (taos_user_…)
+    #[command(subcommand)]
+    Tokens(UserTokensCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum UserTokensCommand {
+    /// List your active personal tokens, oldest first; `*` marks the one taosctl is using
+    #[command(after_help = "Examples:\n  taosctl auth tokens list\n  taosctl auth tokens list --all --json")]
+    List {
+        #[command(flatten)]
+        paging: Paging,
+    },
+    /// Create a personal token with your password; prints the token alone on stdout, once
+    #[command(
+        long_about = "Create a personal token with your username and password (POST /auth/token) \
+            and print it once: alone on stdout, so `TOKEN=$(taosctl auth tokens create …)` works. \
+            It is not saved: to make taosctl use a token, run `taosctl auth login`.",
+        after_help = "Examples:\n  taosctl auth tokens create --label ci-runner --scope agents.read --expires-in-days 30\n  echo \"$PW\" | taosctl auth tokens create --username ada --label backup-script --password-stdin"
+    )]
+    Create {
+        /// Whose token [default: the signed-in person, else asked]
+        #[arg(long)]
+        username: Option<String>,
+        /// Read the password from stdin instead of prompting
+        #[arg(long)]
+        password_stdin: bool,
+        /// What the token is for [default: taosctl@<hostname>]
+        #[arg(long)]
+        label: Option<String>,
+        /// Scope pattern (repeat for several) [default: *]
+        #[arg(long = "scope", value_name = "PATTERN")]
+        scope: Vec<String>,
+        /// Days until the token expires [default: never]
+        #[arg(long, value_name = "DAYS", value_parser = clap::value_parser!(u64).range(1..=3650))]
+        expires_in_days: Option<u64>,
+    },
+    /// Revoke one of your personal tokens; it stops working at once
+    #[command(
+        after_help = "Examples:\n  taosctl auth tokens revoke 0192f1c4-9b00-7a11-8c22-1d2e3f4a5b6c\n  taosctl auth tokens revoke 0192f1c4-9b00-7a11-8c22-1d2e3f4a5b6c --yes"
+    )]
+    Revoke {
+        /// The token's id (from `taosctl auth tokens list`)
+        id: uuid::Uuid,
+        /// Do not ask for confirmation
+        #[arg(long, short)]
+        yes: bool,
+    },
 }
 
 #[derive(Args, Debug, Clone)]

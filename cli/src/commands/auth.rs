@@ -32,6 +32,7 @@ pub async fn run(ctx: &Context, cmd: AuthCommand) -> Result<()> {
         AuthCommand::Logout => logout(ctx).await,
         AuthCommand::Status => status(ctx).await,
         AuthCommand::Whoami => whoami(ctx).await,
+        AuthCommand::Tokens(cmd) => super::user_tokens::run(ctx, cmd).await,
         AuthCommand::Token => {
             let (token, _) = ctx.token.as_ref().ok_or_else(Failure::not_logged_in)?;
             if ctx.out.json {
@@ -44,7 +45,7 @@ pub async fn run(ctx: &Context, cmd: AuthCommand) -> Result<()> {
     }
 }
 
-fn password(password_stdin: bool, confirm: bool) -> Result<String> {
+pub(super) fn password(password_stdin: bool, confirm: bool) -> Result<String> {
     if password_stdin {
         return prompt::read_stdin("password");
     }
@@ -111,7 +112,7 @@ fn strip_nulls(mut v: serde_json::Value) -> serde_json::Value {
     v
 }
 
-fn hostname() -> String {
+pub(super) fn hostname() -> String {
     std::fs::read_to_string("/etc/hostname")
         .map(|h| h.trim().to_string())
         .ok()

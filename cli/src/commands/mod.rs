@@ -29,6 +29,7 @@ pub mod agents;
 pub mod auth;
 pub mod knowledge;
 pub mod notifications;
+pub mod user_tokens;
 
 use crate::args::Paging;
 
