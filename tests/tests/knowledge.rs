@@ -400,9 +400,20 @@ async fn category_and_source_filters_really_filter(s: &Server) {
 
 e2e!(search_ranks_titles_first_and_stems);
 /// A page whose title has the word ranks above one that only mentions it; `tokens` finds
-/// `token`; every word must match; snippets mark the matched words with `[` `]`.
+/// `token`; every word must match; snippets mark the matched words with `[` `]`; 10 hits
+/// unless `limit` says otherwise.
 async fn search_ranks_titles_first_and_stems(s: &Server) {
     let guides = guides_dir();
+    // An app with more guides on one word than a search answers by default.
+    let zoo = guides.path().join("zoo");
+    std::fs::create_dir(&zoo).unwrap();
+    for i in 0..12 {
+        std::fs::write(
+            zoo.join(format!("q{i:02}.md")),
+            format!("# Quokka {i}\n\nQuokka fact {i}.\n"),
+        )
+        .unwrap();
+    }
     use_guides(s, guides.path()).await;
     let admin = s.setup_admin().await;
     let client = s.client(&admin.token);
@@ -462,9 +473,11 @@ async fn search_ranks_titles_first_and_stems(s: &Server) {
                 .is_some_and(|u| u.starts_with("/docs/agents/"))
         );
     }
-    // The limit caps the hits, 10 by default.
-    let capped = client.search_knowledge().q("the").send().await.value();
-    assert!(capped.items.len() <= 10);
+    // The limit caps the hits, 10 by default: the best 10 of the 12.
+    let every = search(&client, "quokka", None, None).await;
+    assert_eq!(every.items.len(), 12, "{every:?}");
+    let capped = client.search_knowledge().q("quokka").send().await.value();
+    assert_eq!(capped.items, every.items[..10]);
 }
 
 e2e!(hostile_queries_never_fail_the_server);
@@ -530,6 +543,27 @@ async fn hostile_queries_never_fail_the_server(s: &Server) {
     }
     let fifty = json_body(search_raw(s, t, &[("q", "the"), ("limit", "50")]).await, 200).await;
     assert!(fifty["items"].as_array().unwrap().len() <= 50);
+
+    // Filters are text with no NUL (PostgreSQL could not compare one): refused up front, on
+    // the list as on the search.
+    for (key, value) in [("category", "agent\0docs"), ("source_id", "\0")] {
+        let err = expect_error(
+            search_raw(s, t, &[("q", "token"), (key, value)]).await,
+            422,
+            "invalid_parameter",
+        )
+        .await;
+        assert_eq!(err.body["parameter"], key);
+        let resp = s
+            .get("/api/knowledge")
+            .bearer_auth(t)
+            .query(&[(key, value)])
+            .send()
+            .await
+            .unwrap();
+        let err = expect_error(resp, 422, "invalid_parameter").await;
+        assert_eq!(err.body["parameter"], key);
+    }
 }
 
 // ---------- errors and access ----------
