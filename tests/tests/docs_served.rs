@@ -135,6 +135,19 @@ fn heading_ids(html: &str) -> HashSet<String> {
     ids
 }
 
+/// The body of a docs answer that must be 200.
+#[track_caller]
+fn served_text<'a>(s: &'a Server, path: &'a str) -> impl Future<Output = String> + 'a {
+    let caller = std::panic::Location::caller();
+    async move {
+        let resp = s.get(path).send().await.expect("request");
+        let status = resp.status();
+        let body = resp.text().await.expect("body");
+        assert_eq!(status, StatusCode::OK, "{caller}: GET {path}: {body}");
+        body
+    }
+}
+
 fn content_type(headers: &HeaderMap) -> String {
     headers
         .get(header::CONTENT_TYPE)
@@ -230,14 +243,7 @@ async fn every_link_between_the_pages_resolves(s: &Server) {
     let mut problems = Vec::new();
     let mut checked = 0;
     for page in docs::files() {
-        let html = s
-            .get(&page.html_url())
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let html = served_text(s, &page.html_url()).await;
         for link in links_in(page.text()) {
             let at = format!("{} link {link:?}", page.path);
             if link.contains("://") || link.starts_with("mailto:") {
@@ -354,15 +360,8 @@ async fn markdown_twins_are_the_files_byte_for_byte(s: &Server) {
     }
 
     // The index page is README.md, also under its own name.
-    let index = s.get("/docs/agents/").send().await.unwrap().text().await.unwrap();
-    let readme = s
-        .get("/docs/agents/README")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let index = served_text(s, "/docs/agents/").await;
+    let readme = served_text(s, "/docs/agents/README").await;
     assert_eq!(index, readme);
     assert!(index.contains(r#"href="/docs/agents/README.md""#));
 }
@@ -372,14 +371,7 @@ e2e!(html_headings_get_github_ids);
 /// computed here for every heading of every page (the unit tests cover the odd cases).
 async fn html_headings_get_github_ids(s: &Server) {
     for page in docs::files() {
-        let html = s
-            .get(&page.html_url())
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let html = served_text(s, &page.html_url()).await;
         let served = heading_ids(&html);
         let mut seen: HashMap<String, usize> = HashMap::new();
         let mut want = HashSet::new();

@@ -358,33 +358,33 @@ taosctl agents token issue "$n" >/dev/null && taosctl ui notify --title "hello f
         "{detail}"
     );
 
-    let cmd = r#"t=$(printf %s "$TAOS_SMOKE_PROMPT" | sed -n 's/.*titled "\([^"]*\)".*/\1/p'); taosctl ui notify --title "$t" --body unreachable"#;
-    let ran = smoke(
-        &s.url(),
-        &admin.token,
-        &["--agent-cmd", cmd, "--task", "send-notification"],
-    )
-    .await;
-    let report = ran.report();
-    assert_outcomes(&report, &[("send-notification", Outcome::WrongPath)]);
-    let detail = &result(&report, "send-notification").detail;
+    let (_, detail) = notify_with(s, &admin.token, "unreachable").await;
     assert!(detail.contains(r#"its body is "unreachable""#), "{detail}");
 
     // The body is the runner's token: the detail quotes it redacted, and it appears nowhere.
-    let cmd = r#"t=$(printf %s "$TAOS_SMOKE_PROMPT" | sed -n 's/.*titled "\([^"]*\)".*/\1/p'); taosctl ui notify --title "$t" --body "$TAOS_TOKEN""#;
-    let ran = smoke(
-        &s.url(),
-        &admin.token,
-        &["--agent-cmd", cmd, "--task", "send-notification"],
-    )
-    .await;
-    let report = ran.report();
-    assert_outcomes(&report, &[("send-notification", Outcome::WrongPath)]);
-    let detail = &result(&report, "send-notification").detail;
+    let (ran, detail) = notify_with(s, &admin.token, r#""$TAOS_TOKEN""#).await;
     assert!(detail.contains(r#"its body is "[token]""#), "{detail}");
     for out in [&ran.stdout, &ran.stderr] {
         assert!(!out.contains(&admin.token), "the runner's token leaked: {out}");
     }
+}
+
+/// Runs `send-notification` with an agent that sends the notification the task names, with
+/// `body` (shell words); it must be wrong_path. Returns the run and the task's detail.
+async fn notify_with(s: &Server, token: &str, body: &str) -> (Ran, String) {
+    let cmd = format!(
+        r#"t=$(printf %s "$TAOS_SMOKE_PROMPT" | sed -n 's/.*titled "\([^"]*\)".*/\1/p'); taosctl ui notify --title "$t" --body {body}"#
+    );
+    let ran = smoke(
+        &s.url(),
+        token,
+        &["--agent-cmd", &cmd, "--task", "send-notification"],
+    )
+    .await;
+    let report = ran.report();
+    assert_outcomes(&report, &[("send-notification", Outcome::WrongPath)]);
+    let detail = result(&report, "send-notification").detail.clone();
+    (ran, detail)
 }
 
 e2e!(a_rejected_token_runs_nothing);
