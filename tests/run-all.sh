@@ -367,6 +367,19 @@ start_taosd() {
     TAOSD_URL=$url
 }
 
+# Ends a step that ran start_taosd: shows taosd's stderr tail when the step failed ($1 is its
+# exit status), stops taosd, and returns that status.
+end_taosd_step() {
+    local rc=$1
+    if ((rc != 0)); then
+        echo "--- taosd stderr (last 40 lines) ---" >&2
+        tail -n 40 "$SCRATCH/taosd.err" >&2 || true
+    fi
+    stop_taosd
+    trap - EXIT INT TERM
+    return "$rc"
+}
+
 step_schemathesis() {
     banner "schemathesis: conformance of a running taosd to openapi/taos.yaml"
     ensure_python_tools
@@ -419,13 +432,7 @@ EOF
             --no-color \
             -H "Authorization: Bearer $token"
     ) || rc=$?
-    if ((rc != 0)); then
-        echo "--- taosd stderr (last 40 lines) ---" >&2
-        tail -n 40 "$SCRATCH/taosd.err" >&2 || true
-    fi
-    stop_taosd
-    trap - EXIT INT TERM
-    return "$rc"
+    end_taosd_step "$rc"
 }
 
 # The A-tier smoke runner against a running debug taosd, with the scripted stand-in agent doing
@@ -466,13 +473,7 @@ EOF
         cat "$report"
         cp "$report" target/smoke-report.json
     fi
-    if ((rc != 0)); then
-        echo "--- taosd stderr (last 40 lines) ---" >&2
-        tail -n 40 "$SCRATCH/taosd.err" >&2 || true
-    fi
-    stop_taosd
-    trap - EXIT INT TERM
-    return "$rc"
+    end_taosd_step "$rc"
 }
 
 # ---------------------------------------------------------------------------------------------
