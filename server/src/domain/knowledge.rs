@@ -213,7 +213,13 @@ fn scan_guides(dirs: &[PathBuf]) -> Scan {
                 continue;
             }
             let mut app = AppGuides::default();
-            read_guides(&path, "", 0, &mut app);
+            match std::fs::canonicalize(&path) {
+                Ok(root) => read_guides(&root, &root, "", 0, &mut app),
+                Err(e) => {
+                    tracing::warn!(dir = %path.display(), error = %e, "cannot resolve the app's guides directory; the stored guides are kept");
+                    app.unlisted.push(String::new());
+                }
+            }
             app.docs.sort_by(|a, b| a.source_url.cmp(&b.source_url));
             scan.apps.insert(slug, app);
         }
@@ -222,8 +228,8 @@ fn scan_guides(dirs: &[PathBuf]) -> Scan {
 }
 
 /// Collects the `*.md` files under `dir` (recursively) into `app`, with paths relative to the
-/// app's directory. Hidden files and directories are skipped.
-fn read_guides(dir: &Path, prefix: &str, depth: usize, app: &mut AppGuides) {
+/// app's directory `root` (canonical). Hidden files and directories are skipped.
+fn read_guides(root: &Path, dir: &Path, prefix: &str, depth: usize, app: &mut AppGuides) {
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries.collect::<std::io::Result<Vec<_>>>(),
         Err(e) => Err(e),
@@ -246,20 +252,20 @@ fn read_guides(dir: &Path, prefix: &str, depth: usize, app: &mut AppGuides) {
         }
         let path = entry.path();
         let rel = format!("{prefix}{name}");
-        // Symlinked directories are not followed (loops); symlinked files are read.
+        // Symlinked directories are not followed (loops); symlinked files are, within the app.
         let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
         if is_dir {
             if depth + 1 >= MAX_GUIDE_DEPTH {
                 tracing::warn!(dir = %path.display(), "skipped: guides nested too deep");
             } else {
-                read_guides(&path, &format!("{rel}/"), depth + 1, app);
+                read_guides(root, &path, &format!("{rel}/"), depth + 1, app);
             }
             continue;
         }
         if !name.ends_with(".md") {
             continue;
         }
-        match read_guide(&path) {
+        match read_guide(root, &path) {
             Ok(Some(text)) => app.docs.push(document(&rel, &text, None)),
             Ok(None) => {}
             Err(e) => {
@@ -270,8 +276,14 @@ fn read_guides(dir: &Path, prefix: &str, depth: usize, app: &mut AppGuides) {
     }
 }
 
-/// The guide's text; None when it is not a file or too large to ingest.
-fn read_guide(path: &Path) -> std::io::Result<Option<String>> {
+/// The guide's text; None when it is not a file, too large to ingest, or a link to a file
+/// outside the app's directory `root`: whatever an app links to would be served to every token
+/// with `knowledge.read`, and an app has no business publishing the host's files.
+fn read_guide(root: &Path, path: &Path) -> std::io::Result<Option<String>> {
+    if !std::fs::canonicalize(path)?.starts_with(root) {
+        tracing::warn!(file = %path.display(), "skipped: the guide links outside its app's directory");
+        return Ok(None);
+    }
     let meta = std::fs::metadata(path)?;
     if !meta.is_file() {
         return Ok(None);
@@ -435,17 +447,28 @@ mod tests {
         std::fs::write(first.join("Bad_Name/x.md"), "# x").unwrap();
         std::fs::write(second.join("notes/shadowed.md"), "# shadowed").unwrap();
         std::fs::write(second.join("weather/w.md"), "# Weather").unwrap();
+        std::fs::write(root.path().join("secret.md"), "# The host's secret").unwrap();
+        std::os::unix::fs::symlink(root.path().join("secret.md"), first.join("notes/leak.md")).unwrap();
+        std::os::unix::fs::symlink("a.md", first.join("notes/alias.md")).unwrap();
+        std::os::unix::fs::symlink("missing.md", first.join("notes/dangling.md")).unwrap();
 
         let scan = scan_guides(&[first, root.path().join("missing"), second]);
         assert!(scan.complete);
         assert_eq!(scan.apps.keys().collect::<Vec<_>>(), ["notes", "weather"]);
         let notes = &scan.apps["notes"];
         let paths: Vec<&str> = notes.docs.iter().map(|d| d.source_url.as_str()).collect();
-        assert_eq!(paths, ["a.md", "deep/b.md"]);
+        assert_eq!(
+            paths,
+            ["a.md", "alias.md", "deep/b.md"],
+            "a link inside the app is read, one out is not"
+        );
         assert_eq!(notes.docs[0].title, "Notes A");
-        assert_eq!(notes.docs[1].title, "b.md");
-        assert_eq!(notes.docs[1].doc_url, None);
-        assert_eq!(notes.unreadable, ["latin1.md"]);
+        assert_eq!(notes.docs[1].content, notes.docs[0].content);
+        assert_eq!(notes.docs[2].title, "b.md");
+        assert_eq!(notes.docs[2].doc_url, None);
+        let mut unreadable = notes.unreadable.clone();
+        unreadable.sort();
+        assert_eq!(unreadable, ["dangling.md", "latin1.md"]);
         assert!(notes.keeps("latin1.md") && !notes.keeps("a.md"));
     }
 }
