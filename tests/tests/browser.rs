@@ -93,7 +93,7 @@ async fn notifications_page_case(s: &Server) {
             "the API refuses action_url {url:?} (got {})",
             refused.status()
         );
-        notify(json!({"title": title, "action_url": "/placeholder"}))
+        notify(json!({"title": title, "action_url": "/notifications"}))
             .await
             .error_for_status()
             .unwrap();

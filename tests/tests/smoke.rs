@@ -198,8 +198,14 @@ e2e!(an_agent_that_does_nothing_took_the_wrong_path);
 /// dependent tasks skipped as gave_up, exit 1.
 async fn an_agent_that_does_nothing_took_the_wrong_path(s: &Server) {
     let admin = s.setup_admin().await;
-    let ran = smoke(&s.url(), &admin.token, &["--agent-cmd", "true"]).await;
+    // The token written into the command (a comment here) is not echoed with it.
+    let cmd = format!("true # {}", admin.token);
+    let ran = smoke(&s.url(), &admin.token, &["--agent-cmd", &cmd]).await;
     assert_eq!(ran.code, 1, "{}", ran.stderr);
+    assert!(ran.stderr.contains("agent `true # [token]`"), "{}", ran.stderr);
+    for out in [&ran.stdout, &ran.stderr] {
+        assert!(!out.contains(&admin.token), "the token leaked: {out}");
+    }
     let report = ran.report();
     assert_outcomes(
         &report,

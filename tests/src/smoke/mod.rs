@@ -79,7 +79,8 @@ pub async fn run(opts: &Options) -> Report {
         run.id,
         run.url,
         opts.tasks.len(),
-        opts.agent_cmd
+        // Someone may have written the token into the command itself.
+        agent::redact(&opts.agent_cmd, &opts.token)
     );
     for &task in &opts.tasks {
         let blocked = task
