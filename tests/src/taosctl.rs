@@ -68,3 +68,103 @@ impl Output {
             .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {}", self.stdout))
     }
 }
+
+/// One person's (or agent's) terminal for `taosctl`: a config directory of its own (also its
+/// `HOME`, so no real credentials leak in), the server's URL in `TAOS_URL` (empty = unset), and
+/// any extra environment such as `TAOS_TOKEN`. Nothing else of the test's environment but
+/// `PATH` reaches taosctl.
+pub struct Terminal {
+    pub config: tempfile::TempDir,
+    pub url: String,
+    pub env: Vec<(String, String)>,
+}
+
+impl Terminal {
+    /// A fresh terminal pointed at `server`, with no token at all (not even a saved one).
+    pub fn new(server: &crate::Server) -> Terminal {
+        Terminal {
+            config: tempfile::tempdir().expect("tempdir"),
+            url: server.url(),
+            env: Vec::new(),
+        }
+    }
+
+    pub fn with_env(mut self, key: &str, value: &str) -> Terminal {
+        self.env.push((key.into(), value.into()));
+        self
+    }
+
+    /// Where taosctl saves its credentials on this terminal.
+    pub fn credentials(&self) -> PathBuf {
+        self.config.path().join("taos").join("credentials")
+    }
+
+    fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> tokio::process::Command {
+        use std::process::Stdio;
+        let mut cmd = tokio::process::Command::new(program);
+        cmd.env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("HOME", self.config.path())
+            .env("XDG_CONFIG_HOME", self.config.path())
+            .env("TAOS_URL", &self.url)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        for (k, v) in &self.env {
+            cmd.env(k, v);
+        }
+        cmd
+    }
+
+    /// Runs `taosctl ARGS`, with `stdin` piped in when given (stdin is never a terminal).
+    pub async fn run(&self, args: &[&str], stdin: Option<&str>) -> Output {
+        use std::process::Stdio;
+        let mut cmd = self.command(path());
+        cmd.args(args).stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        });
+        let mut child = cmd.spawn().expect("spawn taosctl");
+        if let Some(input) = stdin {
+            type_into(&mut child, input).await;
+        }
+        let out = child.wait_with_output().await.expect("taosctl runs");
+        Output::from_process(&out)
+    }
+
+    /// Runs `taosctl ARGS` on a terminal (util-linux `script` gives it a pseudo-terminal),
+    /// typing `typed` at it. What it printed on stdout and stderr comes back as one text.
+    pub async fn run_on_tty(&self, args: &[&str], typed: &str) -> Output {
+        let mut line = path().display().to_string();
+        for a in args {
+            assert!(
+                a.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)),
+                "no quoting needed: {a}"
+            );
+            line.push(' ');
+            line.push_str(a);
+        }
+        let mut cmd = self.command("script");
+        cmd.args(["--quiet", "--return", "--command", &line, "/dev/null"])
+            .env("SHELL", "/bin/sh")
+            .env("TERM", "dumb")
+            .stdin(std::process::Stdio::piped());
+        let mut child = cmd
+            .spawn()
+            .expect("util-linux `script` runs (it gives taosctl a terminal)");
+        type_into(&mut child, typed).await;
+        let out = child.wait_with_output().await.expect("script runs");
+        Output::from_process(&out)
+    }
+}
+
+/// Writes `input` to the child's stdin and closes it. taosctl may rightly exit before reading
+/// stdin (a usage error comes first), so a broken pipe is not a failure.
+async fn type_into(child: &mut tokio::process::Child, input: &str) {
+    use tokio::io::AsyncWriteExt;
+    let mut pipe = child.stdin.take().expect("stdin is piped");
+    match pipe.write_all(input.as_bytes()).await {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => panic!("write stdin: {e}"),
+        _ => {}
+    }
+}

@@ -2,81 +2,25 @@
 //! does not depend on the server's database), with its own empty config directory.
 
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
-use std::process::Stdio;
+use std::path::Path;
 
-use taos_conformance::taosctl::{Output as Out, path as taosctl_path};
+use taos_conformance::taosctl::Terminal as Ctl;
 use taos_conformance::{Server, serde_json, tokio};
-use tokio::io::AsyncWriteExt;
 
-/// One person's (or agent's) terminal: a config dir of its own and the server's URL.
-struct Ctl {
-    config: tempfile::TempDir,
-    url: String,
-    env: Vec<(String, String)>,
-}
-
-impl Ctl {
-    fn new(server: &Server) -> Ctl {
-        Ctl {
-            config: tempfile::tempdir().expect("tempdir"),
-            url: server.url(),
-            env: Vec::new(),
-        }
-    }
-
-    fn with_env(mut self, k: &str, v: &str) -> Ctl {
-        self.env.push((k.into(), v.into()));
-        self
-    }
-
-    fn credentials(&self) -> PathBuf {
-        self.config.path().join("taos").join("credentials")
-    }
-
-    async fn run(&self, args: &[&str], stdin: Option<&str>) -> Out {
-        let mut cmd = tokio::process::Command::new(taosctl_path());
-        cmd.args(args)
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("HOME", self.config.path())
-            .env("XDG_CONFIG_HOME", self.config.path())
-            .env("TAOS_URL", &self.url)
-            .stdin(if stdin.is_some() {
-                Stdio::piped()
-            } else {
-                Stdio::null()
-            })
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        for (k, v) in &self.env {
-            cmd.env(k, v);
-        }
-        let mut child = cmd.spawn().expect("spawn taosctl");
-        if let Some(input) = stdin {
-            let mut pipe = child.stdin.take().expect("stdin");
-            pipe.write_all(input.as_bytes()).await.expect("write stdin");
-            drop(pipe);
-        }
-        let out = child.wait_with_output().await.expect("taosctl runs");
-        Out::from_process(&out)
-    }
-
-    /// `auth setup` as ada; returns her saved token.
-    async fn setup(&self) -> String {
-        self.run(
-            &["auth", "setup", "--username", "ada", "--password-stdin"],
-            Some("correct-horse-battery\n"),
-        )
+/// `auth setup` as ada; returns her saved token.
+async fn setup(ctl: &Ctl) -> String {
+    ctl.run(
+        &["auth", "setup", "--username", "ada", "--password-stdin"],
+        Some("correct-horse-battery\n"),
+    )
+    .await
+    .ok();
+    ctl.run(&["auth", "token"], None)
         .await
-        .ok();
-        self.run(&["auth", "token"], None)
-            .await
-            .ok()
-            .stdout
-            .trim()
-            .to_string()
-    }
+        .ok()
+        .stdout
+        .trim()
+        .to_string()
 }
 
 fn mode(path: &Path) -> u32 {
@@ -168,7 +112,7 @@ async fn setup_login_status_and_logout() {
     assert_eq!(st.code, 4, "{}", st.stderr);
     assert!(st.stderr.contains("taosctl auth login"), "{}", st.stderr);
 
-    let token = ctl.setup().await;
+    let token = setup(&ctl).await;
     assert!(token.starts_with("taos_user_"), "{token}");
     let creds = ctl.credentials();
     assert_eq!(mode(&creds), 0o600, "credentials are private");
@@ -241,7 +185,7 @@ async fn setup_login_status_and_logout() {
 async fn login_with_token_reads_stdin_and_checks_it() {
     let server = Server::start_sqlite().await;
     let admin = Ctl::new(&server);
-    admin.setup().await;
+    setup(&admin).await;
     admin
         .run(&["agents", "create", "--name", "Worker"], None)
         .await
@@ -288,7 +232,7 @@ async fn login_with_token_reads_stdin_and_checks_it() {
 async fn a_credentials_file_others_can_read_is_fixed() {
     let server = Server::start_sqlite().await;
     let ctl = Ctl::new(&server);
-    ctl.setup().await;
+    setup(&ctl).await;
     let creds = ctl.credentials();
     std::fs::set_permissions(&creds, std::fs::Permissions::from_mode(0o644)).expect("chmod");
     let st = ctl.run(&["auth", "status"], None).await.ok();
@@ -301,7 +245,7 @@ async fn a_credentials_file_others_can_read_is_fixed() {
 async fn agents_lifecycle_in_tables_and_json() {
     let server = Server::start_sqlite().await;
     let ctl = Ctl::new(&server);
-    ctl.setup().await;
+    setup(&ctl).await;
 
     let created = ctl
         .run(
@@ -497,7 +441,7 @@ async fn agents_lifecycle_in_tables_and_json() {
 async fn tokens_notify_and_notifications() {
     let server = Server::start_sqlite().await;
     let admin = Ctl::new(&server);
-    admin.setup().await;
+    setup(&admin).await;
     admin
         .run(&["agents", "create", "--name", "Notifier"], None)
         .await
@@ -617,7 +561,7 @@ async fn tokens_notify_and_notifications() {
 async fn configuration_precedence_and_network_errors() {
     let server = Server::start_sqlite().await;
     let ctl = Ctl::new(&server);
-    let token = ctl.setup().await;
+    let token = setup(&ctl).await;
 
     // The saved server is used when neither --url nor TAOS_URL is given.
     let saved_only = Ctl {

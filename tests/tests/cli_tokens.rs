@@ -2,14 +2,10 @@
 //! (SQLite and PostgreSQL), each run with its own empty config directory; every effect is
 //! checked through the API, not through taosctl's own word.
 
-use std::path::PathBuf;
-use std::process::Stdio;
-
 use serde_json::json;
 use taos_conformance::people::PASSWORD;
-use taos_conformance::taosctl::{Output as Out, path as taosctl_path};
+use taos_conformance::taosctl::{Output as Out, Terminal as Ctl};
 use taos_conformance::*;
-use tokio::io::AsyncWriteExt;
 
 /// `api_err` for a run of taosctl: the exit code and the slug, shown with its fix and doc link.
 trait ExitsWith {
@@ -35,107 +31,9 @@ impl ExitsWith for Out {
     }
 }
 
-/// One terminal: a config dir of its own, the server's URL, and maybe `TAOS_TOKEN`.
-struct Ctl {
-    config: tempfile::TempDir,
-    url: String,
-    token: Option<String>,
-}
-
-impl Ctl {
-    /// No token at all (not even a saved one).
-    fn new(s: &Server) -> Ctl {
-        Ctl {
-            config: tempfile::tempdir().expect("tempdir"),
-            url: s.url(),
-            token: None,
-        }
-    }
-
-    /// With `token` in `TAOS_TOKEN`.
-    fn with_token(s: &Server, token: &str) -> Ctl {
-        Ctl {
-            token: Some(token.to_string()),
-            ..Ctl::new(s)
-        }
-    }
-
-    fn credentials(&self) -> PathBuf {
-        self.config.path().join("taos").join("credentials")
-    }
-
-    /// Runs `taosctl ARGS`, with `stdin` piped in when given (stdin is never a terminal).
-    async fn run(&self, args: &[&str], stdin: Option<&str>) -> Out {
-        let mut cmd = tokio::process::Command::new(taosctl_path());
-        cmd.args(args)
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("HOME", self.config.path())
-            .env("XDG_CONFIG_HOME", self.config.path())
-            .env("TAOS_URL", &self.url)
-            .stdin(if stdin.is_some() {
-                Stdio::piped()
-            } else {
-                Stdio::null()
-            })
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        if let Some(token) = &self.token {
-            cmd.env("TAOS_TOKEN", token);
-        }
-        let mut child = cmd.spawn().expect("spawn taosctl");
-        if let Some(input) = stdin {
-            let mut pipe = child.stdin.take().expect("stdin");
-            // taosctl may rightly exit before reading stdin (a usage error comes first).
-            match pipe.write_all(input.as_bytes()).await {
-                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => panic!("write stdin: {e}"),
-                _ => {}
-            }
-            drop(pipe);
-        }
-        let out = child.wait_with_output().await.expect("taosctl runs");
-        Out::from_process(&out)
-    }
-
-    /// Runs `taosctl ARGS` on a terminal (util-linux `script` gives it a pseudo-terminal), typing
-    /// `typed` at it. What it printed on stdout and stderr comes back as one text.
-    async fn run_on_tty(&self, args: &[&str], typed: &str) -> Out {
-        let mut line = taosctl_path().display().to_string();
-        for a in args {
-            assert!(
-                a.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)),
-                "no quoting needed: {a}"
-            );
-            line.push(' ');
-            line.push_str(a);
-        }
-        let mut cmd = tokio::process::Command::new("script");
-        cmd.args(["--quiet", "--return", "--command", &line, "/dev/null"])
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("SHELL", "/bin/sh")
-            .env("TERM", "dumb")
-            .env("HOME", self.config.path())
-            .env("XDG_CONFIG_HOME", self.config.path())
-            .env("TAOS_URL", &self.url)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        if let Some(token) = &self.token {
-            cmd.env("TAOS_TOKEN", token);
-        }
-        let mut child = cmd
-            .spawn()
-            .expect("util-linux `script` runs (it gives taosctl a terminal)");
-        let mut pipe = child.stdin.take().expect("stdin");
-        match pipe.write_all(typed.as_bytes()).await {
-            Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => panic!("type: {e}"),
-            _ => {}
-        }
-        drop(pipe);
-        let out = child.wait_with_output().await.expect("script runs");
-        Out::from_process(&out)
-    }
+/// A terminal with `token` in `TAOS_TOKEN`.
+fn with_token(s: &Server, token: &str) -> Ctl {
+    Ctl::new(s).with_env("TAOS_TOKEN", token)
 }
 
 /// `POST /auth/token` as `username`: the whole answer (the id is needed to revoke it).
@@ -229,7 +127,7 @@ async fn list_marks_the_token_in_use(s: &Server) {
     let me = s.client(&admin.token).whoami().send().await.value();
     let current = me.token_id.expect("a user token has an id");
 
-    let ctl = Ctl::with_token(s, &admin.token);
+    let ctl = with_token(s, &admin.token);
     let table = ctl.run(&["auth", "tokens", "list"], None).await.ok();
     let header = table.stdout.lines().next().unwrap_or_default();
     for col in ["ID", "LABEL", "SCOPE", "CREATED", "EXPIRES", "LAST USED"] {
@@ -398,7 +296,7 @@ async fn create_prints_a_working_token_once(s: &Server) {
     assert_eq!(item.label, "ci-runner");
 
     // --json prints the API's answer; with a person's token in use, --username defaults to them.
-    let signed_in = Ctl::with_token(s, &admin.token);
+    let signed_in = with_token(s, &admin.token);
     let created = signed_in
         .run(
             &[
@@ -520,7 +418,7 @@ async fn revoke_asks_then_stops_the_token(s: &Server) {
     let admin = s.setup_admin().await;
     let victim = new_token(s, &admin.username, "old-laptop", None).await;
     let id = victim.id.to_string();
-    let ctl = Ctl::with_token(s, &admin.token);
+    let ctl = with_token(s, &admin.token);
 
     let refused = ctl.run(&["auth", "tokens", "revoke", &id], None).await;
     assert_eq!(refused.code, 2, "{}", refused.stderr);
@@ -614,7 +512,7 @@ async fn revoke_asks_then_stops_the_token(s: &Server) {
 
     // The same through TAOS_TOKEN.
     let env = new_token(s, &admin.username, "env", None).await;
-    let out = Ctl::with_token(s, &env.token)
+    let out = with_token(s, &env.token)
         .run(&["auth", "tokens", "revoke", &env.id.to_string(), "--yes"], None)
         .await
         .ok();
@@ -635,7 +533,7 @@ async fn agent_tokens_get_person_required(s: &Server) {
     create_agent(&client, "Worker").await;
     let agent_token = issue_agent_token(&client, "worker").await;
     let admin_id = client.whoami().send().await.value().token_id.expect("id");
-    let agent = Ctl::with_token(s, &agent_token);
+    let agent = with_token(s, &agent_token);
 
     agent
         .run(&["auth", "tokens", "list"], None)
@@ -670,7 +568,7 @@ async fn on_a_terminal_it_asks(s: &Server) {
     let admin = s.setup_admin().await;
     let victim = new_token(s, &admin.username, "old-laptop", None).await;
     let id = victim.id.to_string();
-    let ctl = Ctl::with_token(s, &admin.token);
+    let ctl = with_token(s, &admin.token);
 
     let no = ctl.run_on_tty(&["auth", "tokens", "revoke", &id], "n\n").await;
     assert_eq!(no.code, 1, "{}", no.stdout);
