@@ -33,6 +33,17 @@ impl Output {
         let _ = writeln!(std::io::stdout().lock(), "{}", text.as_ref());
     }
 
+    /// A freshly made secret: the whole answer with `--json`, else the secret alone on stdout
+    /// (so `TOKEN=$(taosctl …)` works), then `warning` on stderr.
+    pub fn secret<T: Serialize>(&self, answer: &T, secret: &str, warning: impl AsRef<str>) {
+        if self.json {
+            self.json(answer);
+        } else {
+            self.line(secret);
+        }
+        self.note(warning);
+    }
+
     /// A message for the person at the terminal (stderr).
     pub fn note(&self, text: impl AsRef<str>) {
         eprintln!("{}", text.as_ref());

@@ -380,13 +380,7 @@ async fn token(ctx: &Context, cmd: TokenCommand) -> Result<()> {
                 .await
                 .map_err(|e| ctx.fail(e))?
                 .into_inner();
-            if ctx.out.json {
-                ctx.out.json(&issued);
-            } else {
-                // The token alone on stdout, so `$(taosctl agents token issue x)` works.
-                ctx.out.line(&issued.token);
-            }
-            ctx.out.note(format!(
+            ctx.out.secret(&issued, &issued.token, format!(
                 "Warning: this token for agent {} is shown only once; save it now. Any previous token of this agent no longer works.",
                 issued.agent
             ));

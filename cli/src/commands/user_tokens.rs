@@ -133,17 +133,15 @@ async fn create(
         .await
         .map_err(|e| ctx.fail(e))?
         .into_inner();
-    if ctx.out.json {
-        ctx.out.json(&created);
-    } else {
-        // The token alone on stdout, so `TOKEN=$(taosctl auth tokens create …)` works.
-        ctx.out.line(&created.token);
-    }
-    ctx.out.note(format!(
-        "Warning: this token ({}, of {username}) is shown only once; save it now. taosctl did not \
+    ctx.out.secret(
+        &created,
+        &created.token,
+        format!(
+            "Warning: this token ({}, of {username}) is shown only once; save it now. taosctl did not \
          save it (`taosctl auth login --with-token` does). Revoke it with `taosctl auth tokens revoke {}`.",
-        created.label, created.id
-    ));
+            created.label, created.id
+        ),
+    );
     Ok(())
 }
 
