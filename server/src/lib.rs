@@ -11,6 +11,7 @@ pub mod background;
 pub mod config;
 pub mod domain;
 pub mod errors;
+pub mod headings;
 pub mod state;
 pub mod store;
 pub mod web;

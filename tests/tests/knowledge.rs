@@ -480,6 +480,80 @@ async fn search_ranks_titles_first_and_stems(s: &Server) {
     assert_eq!(capped.items, every.items[..10]);
 }
 
+e2e!(hits_point_at_the_section_of_their_snippet);
+/// A hit names the heading its snippet sits under, and `doc_url` ends in that heading's id on
+/// the served page; an app guide (not served) still names its section; text before the first
+/// heading has none.
+async fn hits_point_at_the_section_of_their_snippet(s: &Server) {
+    let guides = tempfile::tempdir().expect("tempdir");
+    let app = guides.path().join("garden");
+    std::fs::create_dir(&app).unwrap();
+    std::fs::write(
+        app.join("watering.md"),
+        "# Watering\n\nThe garden app waters plants.\n\n## Schedules\n\nA schedule waters the \
+         tomatoes at dawn.\n\n## Schedules\n\nA second schedule waters the marrows at dusk.\n",
+    )
+    .unwrap();
+    use_guides(s, guides.path()).await;
+    let admin = s.setup_admin().await;
+    let client = s.client(&admin.token);
+
+    let tomatoes = search(&client, "tomatoes", None, Some("app:garden")).await;
+    assert_eq!(tomatoes.items.len(), 1, "{tomatoes:?}");
+    assert_eq!(tomatoes.items[0].section.as_deref(), Some("Schedules"));
+    assert_eq!(tomatoes.items[0].doc_url, None, "app guides are not served");
+    let marrows = search(&client, "marrows", None, Some("app:garden")).await;
+    assert_eq!(
+        marrows.items[0].section.as_deref(),
+        Some("Schedules"),
+        "{marrows:?}"
+    );
+    let intro = search(&client, "plants", None, Some("app:garden")).await;
+    assert_eq!(
+        intro.items[0].section, None,
+        "before the first heading: {intro:?}"
+    );
+
+    // Over the real docs every anchor is an id of the served page, under that heading.
+    let mut anchored = 0;
+    for q in [
+        "rotate token",
+        "revoke",
+        "idempotency key",
+        "cursor",
+        "scope denied",
+    ] {
+        for h in search(&client, q, None, Some("taos-core")).await.items {
+            let url = h.doc_url.clone().expect("taos-core pages are served");
+            let Some((page, id)) = url.split_once('#') else {
+                assert_eq!(h.section, None, "no anchor means no section: {h:?}");
+                continue;
+            };
+            let section = h.section.clone().expect("an anchor comes with its section");
+            let html = s
+                .get(page)
+                .send()
+                .await
+                .expect("page")
+                .text()
+                .await
+                .expect("body");
+            let tag = format!(" id=\"{id}\"");
+            let at = html
+                .find(&tag)
+                .unwrap_or_else(|| panic!("{page} has no id {id}: {h:?}"));
+            let heading_end = html[at..].find("</h").map_or(html.len(), |e| at + e);
+            let heading_html = &html[at..heading_end];
+            assert!(
+                html::unescape(heading_html).contains(&section) || section.contains('`'),
+                "{url}: the heading with that id reads {heading_html:?}, the hit says {section:?}"
+            );
+            anchored += 1;
+        }
+    }
+    assert!(anchored >= 5, "most hits land in a section ({anchored})");
+}
+
 e2e!(hostile_queries_never_fail_the_server);
 /// `q` is plain words: query syntax, punctuation, emoji and long inputs are answered 200 or
 /// 400 `invalid_search_query`, never a 5xx; out-of-range limits are rejected.

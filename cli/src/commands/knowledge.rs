@@ -153,13 +153,12 @@ async fn search(
         if i > 0 {
             ctx.out.line("");
         }
-        ctx.out.line(format!(
-            "{}. {}  ({} {})",
-            i + 1,
-            h.title,
-            h.source_id,
-            h.source_url
-        ));
+        let title = match &h.section {
+            Some(section) => format!("{} › {section}", h.title),
+            None => h.title.clone(),
+        };
+        ctx.out
+            .line(format!("{}. {title}  ({} {})", i + 1, h.source_id, h.source_url));
         ctx.out.line(format!("   id {}  {}", h.id, opt(&h.doc_url)));
         let snippet = h.snippet.split_whitespace().collect::<Vec<_>>().join(" ");
         ctx.out.line(format!("   {snippet}"));

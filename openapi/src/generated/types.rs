@@ -1611,11 +1611,15 @@ impl IssuedAgentToken {
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct KnowledgeHit {
     pub category: ::std::string::String,
+    ///Where taosd serves the document, with the `#anchor` of `section` when there is one; null when it is not served.
     #[serde(deserialize_with = "::std::option::Option::deserialize")]
     pub doc_url: ::std::option::Option<::std::string::String>,
     pub id: ::uuid::Uuid,
     ///Relevance; higher is better. Only comparable within one search.
     pub score: f64,
+    ///The heading of the section the snippet comes from; null when it comes from before the first section.
+    #[serde(deserialize_with = "::std::option::Option::deserialize")]
+    pub section: ::std::option::Option<::std::string::String>,
     ///Text around the matched words, which are wrapped in `[` `]`.
     pub snippet: ::std::string::String,
     pub source_id: ::std::string::String,
@@ -5454,6 +5458,10 @@ pub mod builder {
         >,
         id: ::std::result::Result<::uuid::Uuid, ::std::string::String>,
         score: ::std::result::Result<f64, ::std::string::String>,
+        section: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
         snippet: ::std::result::Result<::std::string::String, ::std::string::String>,
         source_id: ::std::result::Result<::std::string::String, ::std::string::String>,
         source_url: ::std::result::Result<::std::string::String, ::std::string::String>,
@@ -5466,6 +5474,7 @@ pub mod builder {
                 doc_url: Err("no value supplied for doc_url".to_string()),
                 id: Err("no value supplied for id".to_string()),
                 score: Err("no value supplied for score".to_string()),
+                section: Err("no value supplied for section".to_string()),
                 snippet: Err("no value supplied for snippet".to_string()),
                 source_id: Err("no value supplied for source_id".to_string()),
                 source_url: Err("no value supplied for source_url".to_string()),
@@ -5516,6 +5525,18 @@ pub mod builder {
             self.score = value
                 .try_into()
                 .map_err(|e| format!("error converting supplied value for score: {e}"));
+            self
+        }
+        pub fn section<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.section = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for section: {e}")
+                });
             self
         }
         pub fn snippet<T>(mut self, value: T) -> Self
@@ -5575,6 +5596,7 @@ pub mod builder {
                 doc_url: value.doc_url?,
                 id: value.id?,
                 score: value.score?,
+                section: value.section?,
                 snippet: value.snippet?,
                 source_id: value.source_id?,
                 source_url: value.source_url?,
@@ -5589,6 +5611,7 @@ pub mod builder {
                 doc_url: Ok(value.doc_url),
                 id: Ok(value.id),
                 score: Ok(value.score),
+                section: Ok(value.section),
                 snippet: Ok(value.snippet),
                 source_id: Ok(value.source_id),
                 source_url: Ok(value.source_url),

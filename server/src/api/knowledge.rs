@@ -6,8 +6,8 @@ use taos_api::types;
 
 use super::{Api, Res, limit};
 use crate::auth::Ctx;
-use crate::domain::knowledge;
-use crate::store::{KnowledgeFilter, KnowledgeHit, KnowledgeItem, KnowledgeSummary};
+use crate::domain::knowledge::{self, SearchHit};
+use crate::store::{KnowledgeFilter, KnowledgeItem, KnowledgeSummary};
 
 fn summary(k: &KnowledgeSummary) -> types::KnowledgeItemSummary {
     types::KnowledgeItemSummary {
@@ -37,8 +37,9 @@ fn item(k: KnowledgeItem) -> types::KnowledgeItem {
     }
 }
 
-fn hit(h: KnowledgeHit) -> types::KnowledgeHit {
+fn hit(SearchHit { item: h, section }: SearchHit) -> types::KnowledgeHit {
     types::KnowledgeHit {
+        section,
         id: h.id,
         title: h.title,
         category: h.category,

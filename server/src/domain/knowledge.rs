@@ -10,10 +10,10 @@ use std::path::PathBuf;
 
 use uuid::Uuid;
 
-use crate::agent_docs;
 use crate::domain::pagination::{self, Page};
 use crate::errors::{self, Error, Result};
 use crate::store::{KnowledgeDoc, KnowledgeFilter, KnowledgeHit, KnowledgeItem, KnowledgeSummary, Store};
+use crate::{agent_docs, headings};
 
 /// The source of the docs embedded in taosd.
 pub const CORE_SOURCE: &str = "taos-core";
@@ -150,12 +150,7 @@ pub async fn get(store: &Store, id: Uuid) -> Result<KnowledgeItem> {
     })
 }
 
-pub async fn search(
-    store: &Store,
-    q: &str,
-    filter: &KnowledgeFilter,
-    limit: u64,
-) -> Result<Vec<KnowledgeHit>> {
+pub async fn search(store: &Store, q: &str, filter: &KnowledgeFilter, limit: u64) -> Result<Vec<SearchHit>> {
     let words = search_words(q);
     if words.is_empty() {
         return Err(Error::new(
@@ -163,7 +158,51 @@ pub async fn search(
             "`q` has no word to search for: it holds only spaces, punctuation or symbols.",
         ));
     }
-    Ok(store.search_knowledge(&words, filter, limit).await?)
+    let hits = store.search_knowledge(&words, filter, limit).await?;
+    Ok(hits.into_iter().map(in_its_section).collect())
+}
+
+/// A search hit, placed in the section of its document that the snippet comes from.
+pub struct SearchHit {
+    pub item: KnowledgeHit,
+    /// The heading of that section; `item.doc_url` then ends in its `#anchor`.
+    pub section: Option<String>,
+}
+
+/// Finds where the snippet's text stands in the document and the section heading above it,
+/// so a hit can send a reader (or an agent) to the exact heading rather than the page's top.
+fn in_its_section(mut item: KnowledgeHit) -> SearchHit {
+    let section = snippet_offset(&item.snippet, &item.content).and_then(|offset| {
+        let headings = headings::headings(&item.content);
+        headings::section_at(&headings, offset).cloned()
+    });
+    if let (Some(h), Some(url)) = (&section, item.doc_url.as_mut()) {
+        url.push('#');
+        url.push_str(&h.id);
+    }
+    SearchHit {
+        item,
+        section: section.map(|h| h.text),
+    }
+}
+
+/// Where in `content` the snippet's first marked word stands. The snippet's own text around
+/// that word is searched for verbatim first (it tells one occurrence from another), then less
+/// of it, then the word alone. None when even the word is not found as written.
+fn snippet_offset(snippet: &str, content: &str) -> Option<usize> {
+    let open = snippet.find('[')?;
+    let close = open + snippet[open..].find(']')?;
+    let word = &snippet[open + 1..close];
+    // The text since the previous mark or ellipsis, and up to the next one.
+    let before = snippet[..open].rsplit([']', '…']).next().unwrap_or("");
+    let after = snippet[close + 1..].split(['[', '…']).next().unwrap_or("");
+    [(before, after), (before, ""), ("", after), ("", "")]
+        .into_iter()
+        .find_map(|(pre, post)| {
+            content
+                .find(&format!("{pre}{word}{post}"))
+                .map(|at| at + pre.len())
+        })
 }
 
 /// The helper agent's system prompt and the items it was built from.
@@ -224,6 +263,52 @@ pub async fn system_prompt(store: &Store) -> Result<SystemPrompt> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_snippet_is_placed_at_its_first_marked_word() {
+        let content = "# T\n\nThe word token.\n\n## Rotate\n\nA new token replaces the token.\n";
+        let at = snippet_offset("…## Rotate\n\nA new [token] replaces the [token].", content);
+        assert_eq!(at, content.find("token replaces"));
+        // The text around the word tells the second occurrence from the first.
+        let second = snippet_offset("replaces the [token].", content);
+        assert_eq!(second, content.rfind("token."));
+        // Reworded text falls back to the word itself; an absent word is nowhere.
+        assert_eq!(
+            snippet_offset("… rewritten [word] text …", content),
+            content.find("word")
+        );
+        assert_eq!(snippet_offset("no marks at all", content), None);
+        assert_eq!(snippet_offset("[zebra]", content), None);
+    }
+
+    #[test]
+    fn a_hit_gets_its_section_and_anchor() {
+        let hit = |snippet: &str, doc_url: Option<&str>| KnowledgeHit {
+            id: Uuid::nil(),
+            source_id: CORE_SOURCE.into(),
+            source_url: "p.md".into(),
+            category: AGENT_DOCS.into(),
+            title: "T".into(),
+            doc_url: doc_url.map(String::from),
+            snippet: snippet.into(),
+            content:
+                "# T\n\nIntro word.\n\n## Issue a token\n\nIssue it.\n\n## Issue a token\n\nAgain: issue.\n"
+                    .into(),
+            score: 1.0,
+        };
+        let placed = in_its_section(hit("Again: [issue].", Some("/docs/agents/p")));
+        assert_eq!(placed.section.as_deref(), Some("Issue a token"));
+        assert_eq!(
+            placed.item.doc_url.as_deref(),
+            Some("/docs/agents/p#issue-a-token-1")
+        );
+        let intro = in_its_section(hit("Intro [word].", Some("/docs/agents/p")));
+        assert_eq!(intro.section, None);
+        assert_eq!(intro.item.doc_url.as_deref(), Some("/docs/agents/p"));
+        let guide = in_its_section(hit("[Issue] it.", None));
+        assert_eq!(guide.section.as_deref(), Some("Issue a token"));
+        assert_eq!(guide.item.doc_url, None);
+    }
 
     #[test]
     fn words_are_letters_and_digits_only() {

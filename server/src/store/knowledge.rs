@@ -59,6 +59,8 @@ pub struct KnowledgeHit {
     pub doc_url: Option<String>,
     /// Matched words are wrapped in `[` `]`.
     pub snippet: String,
+    /// The whole document, to place the snippet in its section.
+    pub content: String,
     /// Higher is better; comparable only within one search.
     pub score: f64,
 }
@@ -320,7 +322,7 @@ impl Store {
             // bm25 is lower-is-better, and weighs a title match ten times a content match.
             DbBackend::Sqlite => format!(
                 "SELECT k.id, k.source_id, k.source_url, k.category, k.title, k.doc_url, \
-                 snippet(knowledge_fts, 1, '[', ']', '…', 16) AS snippet, \
+                 snippet(knowledge_fts, 1, '[', ']', '…', 16) AS snippet, k.content, \
                  -bm25(knowledge_fts, 10.0, 1.0) AS score \
                  FROM knowledge_fts JOIN knowledge_items k ON k.seq = knowledge_fts.rowid \
                  WHERE knowledge_fts MATCH $1{conditions} \
@@ -332,7 +334,7 @@ impl Store {
                 "SELECT id, source_id, source_url, category, title, doc_url, \
                  ts_headline('english', content, q, \
                    'StartSel=[, StopSel=], MaxWords=30, MinWords=10, MaxFragments=2, FragmentDelimiter=\" … \"') AS snippet, \
-                 score \
+                 content, score \
                  FROM (SELECT k.id, k.source_id, k.source_url, k.category, k.title, k.doc_url, \
                          k.content, q, ts_rank_cd(k.search, q)::float8 AS score \
                        FROM knowledge_items k, plainto_tsquery('english', $1) AS q \

@@ -2,11 +2,9 @@
 //! every heading, and relative `*.md` links pointing at the served HTML pages. Also the plain
 //! text helpers `/llms.txt` needs (a page's first sentence).
 
-use std::collections::HashMap;
+use pulldown_cmark::{CowStr, Event, HeadingLevel, Parser, Tag, TagEnd};
 
-use pulldown_cmark::{CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
-
-use crate::agent_docs;
+use crate::{agent_docs, headings};
 
 /// A page rendered for people.
 pub struct Rendered {
@@ -16,18 +14,14 @@ pub struct Rendered {
     pub title: Option<String>,
 }
 
-fn options() -> Options {
-    Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TASKLISTS
-}
-
 /// Renders the page at `page_path` (relative to `docs/agents/`, e.g. `concepts/errors.md`).
 pub fn render(page_path: &str, text: &str) -> Rendered {
-    let mut slugger = Slugger::default();
+    let mut slugger = headings::Slugger::default();
     let mut title = None;
     let mut events: Vec<Event> = Vec::new();
     // A heading's events are held back until its end, when its text (and so its id) is known.
     let mut heading: Option<Vec<Event>> = None;
-    for event in Parser::new_ext(text, options()) {
+    for event in Parser::new_ext(text, headings::markdown_options()) {
         let event = rewrite_link(page_path, event);
         match event {
             Event::Start(Tag::Heading { .. }) => heading = Some(vec![event]),
@@ -36,7 +30,7 @@ pub fn render(page_path: &str, text: &str) -> Rendered {
                     events.push(event);
                     continue;
                 };
-                let plain = plain_text(&held[1..]);
+                let plain = headings::plain_text(&held[1..]);
                 let id = slugger.slug(&plain);
                 if level == HeadingLevel::H1 && title.is_none() {
                     title = Some(plain.trim().to_string());
@@ -59,57 +53,6 @@ pub fn render(page_path: &str, text: &str) -> Rendered {
     let mut html = String::with_capacity(text.len() * 3 / 2);
     pulldown_cmark::html::push_html(&mut html, events.into_iter());
     Rendered { html, title }
-}
-
-/// The text a reader sees in a run of inline events: text and code spans, line breaks as spaces.
-fn plain_text(events: &[Event]) -> String {
-    let mut out = String::new();
-    for e in events {
-        match e {
-            Event::Text(t) | Event::Code(t) => out.push_str(t),
-            Event::SoftBreak | Event::HardBreak => out.push(' '),
-            _ => {}
-        }
-    }
-    out
-}
-
-/// GitHub's heading ids (github-slugger): lowercase; letters, digits, `-` and `_` kept; each
-/// space becomes `-`; everything else dropped; a repeated id gets `-1`, `-2`, … appended.
-#[derive(Default)]
-struct Slugger {
-    seen: HashMap<String, usize>,
-}
-
-impl Slugger {
-    fn slug(&mut self, heading: &str) -> String {
-        let base = slugify(heading);
-        let mut id = base.clone();
-        // As github-slugger does: count per base, and skip numbers another heading already took
-        // (a literal "A-1" heading before the second "A").
-        while self.seen.contains_key(&id) {
-            let n = self.seen.entry(base.clone()).or_insert(0);
-            *n += 1;
-            id = format!("{base}-{n}");
-        }
-        self.seen.insert(id.clone(), 0);
-        id
-    }
-}
-
-/// One heading's id, without de-duplication.
-fn slugify(heading: &str) -> String {
-    heading
-        .trim()
-        .to_lowercase()
-        .chars()
-        .filter_map(|c| match c {
-            ' ' => Some('-'),
-            '-' | '_' => Some(c),
-            c if c.is_alphanumeric() => Some(c),
-            _ => None,
-        })
-        .collect()
 }
 
 /// Relative links to another page (`permissions.md#scopes`, `../README.md`) point at the
@@ -179,7 +122,7 @@ fn resolve(page_path: &str, rel: &str) -> Option<String> {
 pub fn first_sentence(text: &str) -> Option<String> {
     let mut in_paragraph = false;
     let mut out = String::new();
-    for event in Parser::new_ext(text, options()) {
+    for event in Parser::new_ext(text, headings::markdown_options()) {
         match event {
             Event::Start(Tag::Paragraph) => in_paragraph = true,
             Event::End(TagEnd::Paragraph) if in_paragraph => break,
@@ -231,46 +174,6 @@ fn cut_after_sentence(text: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn ids(headings: &[&str]) -> Vec<String> {
-        let mut s = Slugger::default();
-        headings.iter().map(|h| s.slug(h)).collect()
-    }
-
-    #[test]
-    fn heading_ids_match_github() {
-        assert_eq!(
-            ids(&[
-                "Issue a token",
-                "The helper agent's system prompt",
-                "`GET /api`",
-                "Start / stop",
-                "Errors: 4xx & 5xx",
-                "snake_case and kebab-case",
-                "Ünïcode Wörds",
-                "  Trimmed  ",
-            ]),
-            [
-                "issue-a-token",
-                "the-helper-agents-system-prompt",
-                "get-api",
-                "start--stop",
-                "errors-4xx--5xx",
-                "snake_case-and-kebab-case",
-                "ünïcode-wörds",
-                "trimmed",
-            ]
-        );
-    }
-
-    #[test]
-    fn repeated_headings_are_numbered_like_github() {
-        assert_eq!(
-            ids(&["Example", "Example", "Example", "Example 1", "Example-1"]),
-            ["example", "example-1", "example-2", "example-1-1", "example-1-2"]
-        );
-        assert_eq!(ids(&["A-1", "A", "A"]), ["a-1", "a", "a-2"]);
-    }
 
     #[test]
     fn headings_get_ids_and_self_links() {
