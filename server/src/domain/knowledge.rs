@@ -173,7 +173,12 @@ pub struct SearchHit {
 /// so a hit can send a reader (or an agent) to the exact heading rather than the page's top.
 fn in_its_section(mut item: KnowledgeHit) -> SearchHit {
     let section = snippet_offset(&item.snippet, &item.content).and_then(|offset| {
-        let headings = headings::headings(&item.content);
+        // The headings up to the snippet's line are all it takes (an id counts only earlier
+        // headings), and parsing less of a long page is cheaper.
+        let end = item.content[offset..]
+            .find('\n')
+            .map_or(item.content.len(), |n| offset + n);
+        let headings = headings::headings(&item.content[..end]);
         headings::section_at(&headings, offset).cloned()
     });
     if let (Some(h), Some(url)) = (&section, item.doc_url.as_mut()) {
