@@ -48,6 +48,22 @@ pub fn text_in<'p>(html: &'p str, open: &str, close: &str) -> &'p str {
     &html[start..end]
 }
 
+/// The text a browser shows for a fragment of HTML: tags dropped, references decoded.
+#[track_caller]
+pub fn text_of(fragment: &str) -> String {
+    let mut text = String::new();
+    let mut rest = fragment;
+    while let Some(i) = rest.find('<') {
+        text.push_str(&rest[..i]);
+        let end = rest[i..]
+            .find('>')
+            .unwrap_or_else(|| panic!("a tag ends: {rest:?}"));
+        rest = &rest[i + end + 1..];
+    }
+    text.push_str(rest);
+    unescape(&text)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -61,6 +77,14 @@ mod tests {
         assert_eq!(
             text_in("<p><title a=1>T &amp; U</title>", "<title", "</title>"),
             "T &amp; U"
+        );
+    }
+
+    #[test]
+    fn text_drops_tags() {
+        assert_eq!(
+            text_of("Read <code>GET /api</code> &amp; more <a href=\"#x\">#</a>"),
+            "Read GET /api & more #"
         );
     }
 }
