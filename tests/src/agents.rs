@@ -42,3 +42,9 @@ pub async fn issue_agent_token_with(
         .await
         .value()
 }
+
+/// How many live agents `GET /api/agents` lists on its first page (50 by default): what a
+/// case checks to prove a refused or replayed request created nothing.
+pub async fn agents_listed(client: &taos_client::Client) -> usize {
+    client.list_agents().send().await.value().items.len()
+}

@@ -24,7 +24,7 @@ pub mod spec;
 pub mod taosctl;
 pub mod tokens;
 
-pub use agents::{create_agent, create_agent_with, issue_agent_token, issue_agent_token_with};
+pub use agents::{agents_listed, create_agent, create_agent_with, issue_agent_token, issue_agent_token_with};
 pub use check::{ApiError, ApiResultExt, expect_error, json_body};
 pub use people::Person;
 pub use server::{Backend, Server};

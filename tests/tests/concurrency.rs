@@ -220,16 +220,7 @@ async fn concurrent_imports_of_one_name_make_one_agent(s: &Server) {
         );
     }
     assert_eq!(ok, 1, "{ok} concurrent imports of one name succeeded");
-    assert_eq!(
-        s.client(&admin.token)
-            .list_agents()
-            .send()
-            .await
-            .value()
-            .items
-            .len(),
-        1
-    );
+    assert_eq!(agents_listed(&s.client(&admin.token)).await, 1);
 }
 
 e2e!(concurrent_revokes_and_issues_keep_one_token_at_most);

@@ -142,15 +142,7 @@ async fn key_format_is_checked(s: &Server) {
         .await
         .unwrap();
     expect_error(resp, 400, "invalid_idempotency_key").await;
-    assert!(
-        s.client(&admin.token)
-            .list_agents()
-            .send()
-            .await
-            .value()
-            .items
-            .is_empty()
-    );
+    assert_eq!(agents_listed(&s.client(&admin.token)).await, 0);
 
     let max = "k".repeat(255);
     json_body(create_raw(s, &admin.token, &max, &body).await, 201).await;
@@ -177,16 +169,7 @@ async fn keys_survive_a_restart(s: &Server) {
     assert_eq!(json_body(again, 201).await, first);
     let resp = create_raw(s, &admin.token, "durable-key", &json!({"name": "Other"})).await;
     expect_error(resp, 422, "idempotency_key_reused").await;
-    assert_eq!(
-        s.client(&admin.token)
-            .list_agents()
-            .send()
-            .await
-            .value()
-            .items
-            .len(),
-        1
-    );
+    assert_eq!(agents_listed(&s.client(&admin.token)).await, 1);
 }
 
 e2e!(keys_are_scoped_per_caller_and_operation);
@@ -206,26 +189,8 @@ async fn keys_are_scoped_per_caller_and_operation(s: &Server) {
     let b = json_body(resp, 201).await;
     assert_ne!(a["id"], b["id"]);
     assert_eq!(b["owner"]["username"], "grace");
-    assert_eq!(
-        s.client(&grace.token)
-            .list_agents()
-            .send()
-            .await
-            .value()
-            .items
-            .len(),
-        1
-    );
-    assert_eq!(
-        s.client(&admin.token)
-            .list_agents()
-            .send()
-            .await
-            .value()
-            .items
-            .len(),
-        1
-    );
+    assert_eq!(agents_listed(&s.client(&grace.token)).await, 1);
+    assert_eq!(agents_listed(&s.client(&admin.token)).await, 1);
 
     // Another body under the same key is fine for grace too: keys are hers alone.
     let resp = create_raw(s, &grace.token, "admins-key", &json!({"name": "Whatever"})).await;
