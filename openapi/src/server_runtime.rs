@@ -10,6 +10,11 @@ use serde::de::DeserializeOwned;
 /// Request bodies larger than this are refused (413).
 pub const MAX_BODY_BYTES: usize = 1 << 20;
 
+/// An idempotent operation's work, handed to `Api::idempotent`: given the caller, run the
+/// operation and render its answer (success or error).
+pub type Work<C> =
+    Box<dyn FnOnce(C) -> std::pin::Pin<Box<dyn Future<Output = axum::response::Response> + Send>> + Send>;
+
 /// Where a parameter lives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Location {
@@ -318,6 +323,45 @@ pub struct BodyRules {
     pub nullable: &'static [&'static [&'static str]],
     /// The paths that must hold a JSON object (`[]` = the body itself).
     pub objects: &'static [&'static [&'static str]],
+    /// Bounds on numbers and item counts, by path (`[]` steps into array items).
+    pub limits: &'static [(&'static [&'static str], Limits)],
+}
+
+/// The contract's `minimum`/`maximum` of a number and `minItems`/`maxItems` of an array.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Limits {
+    pub minimum: Option<f64>,
+    pub maximum: Option<f64>,
+    pub min_items: Option<usize>,
+    pub max_items: Option<usize>,
+}
+
+impl Limits {
+    /// Why `value` breaks these bounds, if it does. A value of another type is left to the
+    /// schema check that follows.
+    fn violation(&self, value: &serde_json::Value) -> Option<String> {
+        if let Some(n) = value.as_f64() {
+            let out_of_range = self.minimum.is_some_and(|m| n < m) || self.maximum.is_some_and(|m| n > m);
+            return out_of_range.then(|| {
+                let range = match (self.minimum, self.maximum) {
+                    (Some(a), Some(b)) if a == b => format!("{a}"),
+                    (Some(a), Some(b)) => format!("from {a} to {b}"),
+                    (Some(a), None) => format!("at least {a}"),
+                    (None, Some(b)) => format!("at most {b}"),
+                    (None, None) => String::new(),
+                };
+                format!("must be {range}, got {value}")
+            });
+        }
+        let n = value.as_array()?.len();
+        if let Some(max) = self.max_items.filter(|max| n > *max) {
+            return Some(format!("must have at most {max} {}, got {n}", items(max)));
+        }
+        if let Some(min) = self.min_items.filter(|min| n < *min) {
+            return Some(format!("must have at least {min} {}, got {n}", items(min)));
+        }
+        None
+    }
 }
 
 /// A required JSON body.
@@ -379,6 +423,13 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8], rules: &BodyRules) -> Resul
         return Err(Rejection::InvalidBody {
             path: display_path(&segments),
             message: "text must not contain the NUL character (U+0000)".into(),
+            hint: hint_for(hints, &segments),
+        });
+    }
+    if let Some((segments, message)) = find_limit_violation(&value, rules.limits) {
+        return Err(Rejection::InvalidBody {
+            path: display_path(&segments),
+            message,
             hint: hint_for(hints, &segments),
         });
     }
@@ -455,6 +506,56 @@ fn find_null(value: &serde_json::Value, nullable: &[&[&str]], path: &mut Vec<Str
             found
         }),
         _ => None,
+    }
+}
+
+fn items(n: usize) -> &'static str {
+    if n == 1 { "item" } else { "items" }
+}
+
+/// The first value that breaks a bound, in the order of `limits`, with its path as segments.
+fn find_limit_violation(
+    value: &serde_json::Value,
+    limits: &[(&[&str], Limits)],
+) -> Option<(Vec<String>, String)> {
+    limits.iter().find_map(|(path, limits)| {
+        let mut found = None;
+        visit(value, path, &mut Vec::new(), &mut |v, at| {
+            if found.is_none() {
+                found = limits.violation(v).map(|m| (at.to_vec(), m));
+            }
+        });
+        found
+    })
+}
+
+/// Calls `f` on every value at `path` (`[]` = each item of an array), with its concrete path.
+fn visit(
+    value: &serde_json::Value,
+    path: &[&str],
+    at: &mut Vec<String>,
+    f: &mut dyn FnMut(&serde_json::Value, &[String]),
+) {
+    let Some((first, rest)) = path.split_first() else {
+        f(value, at);
+        return;
+    };
+    match (*first, value) {
+        ("[]", serde_json::Value::Array(items)) => {
+            for item in items {
+                at.push("[]".into());
+                visit(item, rest, at, f);
+                at.pop();
+            }
+        }
+        (key, serde_json::Value::Object(map)) => {
+            if let Some(v) = map.get(key) {
+                at.push(key.to_string());
+                visit(v, rest, at, f);
+                at.pop();
+            }
+        }
+        _ => {}
     }
 }
 
@@ -535,6 +636,7 @@ mod tests {
         hints: &[],
         nullable: &[],
         objects: &[],
+        limits: &[],
     };
 
     #[test]
@@ -549,6 +651,7 @@ mod tests {
             hints: &[],
             nullable: &[&["b"]],
             objects: &[&[]],
+            limits: &[],
         };
         assert!(parse_json::<T>(b"{\"b\":null}", &rules).is_ok());
         match parse_json::<T>(b"{\"a\":null}", &rules) {
@@ -587,6 +690,78 @@ mod tests {
         }
         assert!(matches!(
             parse_json::<T>(b"{\"a\":1,\"b\":2}", &NONE),
+            Err(Rejection::InvalidBody { .. })
+        ));
+    }
+
+    #[test]
+    fn bounds_beyond_the_rust_type() {
+        #[derive(serde::Deserialize, Debug)]
+        #[allow(dead_code)]
+        struct T {
+            days: Option<u64>,
+            scope: Option<Vec<String>>,
+            nested: Option<Vec<Vec<u8>>>,
+        }
+        let rules = BodyRules {
+            hints: &[(&["days"], "bad_days")],
+            nullable: &[],
+            objects: &[&[]],
+            limits: &[
+                (
+                    &["days"],
+                    Limits {
+                        minimum: Some(1.0),
+                        maximum: Some(3650.0),
+                        min_items: None,
+                        max_items: None,
+                    },
+                ),
+                (
+                    &["scope"],
+                    Limits {
+                        minimum: None,
+                        maximum: None,
+                        min_items: None,
+                        max_items: Some(2),
+                    },
+                ),
+                (
+                    &["nested", "[]"],
+                    Limits {
+                        minimum: None,
+                        maximum: None,
+                        min_items: Some(1),
+                        max_items: None,
+                    },
+                ),
+            ],
+        };
+        assert!(parse_json::<T>(br#"{"days": 3650, "scope": ["a", "b"], "nested": [[1]]}"#, &rules).is_ok());
+        match parse_json::<T>(br#"{"days": 3651}"#, &rules) {
+            Err(Rejection::InvalidBody { path, message, hint }) => {
+                assert_eq!((path.as_str(), hint), ("days", Some("bad_days")));
+                assert_eq!(message, "must be from 1 to 3650, got 3651");
+            }
+            other => panic!("{other:?}"),
+        }
+        match parse_json::<T>(br#"{"scope": ["a", "b", "c"]}"#, &rules) {
+            Err(Rejection::InvalidBody { path, message, .. }) => {
+                assert_eq!(path, "scope");
+                assert_eq!(message, "must have at most 2 items, got 3");
+            }
+            other => panic!("{other:?}"),
+        }
+        match parse_json::<T>(br#"{"nested": [[1], []]}"#, &rules) {
+            Err(Rejection::InvalidBody { path, message, .. }) => {
+                assert_eq!(path, "nested[]");
+                assert_eq!(message, "must have at least 1 item, got 0");
+            }
+            other => panic!("{other:?}"),
+        }
+        // A value of the wrong type is the schema's to report.
+        assert!(matches!(
+            parse_json::<T>(br#"{"days": "many"}"#, &rules),
             Err(Rejection::InvalidBody { .. })
         ));
     }

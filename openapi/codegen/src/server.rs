@@ -44,6 +44,10 @@ fn ops(spec: &Spec) -> Result<Vec<Op<'_>>> {
         .collect()
 }
 
+/// The request header that makes an operation idempotent, and the answer's replay marker.
+const IDEMPOTENCY_KEY: &str = "Idempotency-Key";
+const IDEMPOTENT_REPLAYED: &str = "Idempotent-Replayed";
+
 fn lit(s: &str) -> Literal {
     Literal::string(s)
 }
@@ -280,6 +284,19 @@ fn param_parser(
     Ok((ty, parse, extra))
 }
 
+/// The `Allow` header of a path: its methods in document order, `HEAD` after `GET` (axum
+/// answers HEAD with the GET handler).
+fn allow_header(methods: &[String]) -> String {
+    let mut out: Vec<&str> = Vec::new();
+    for m in methods {
+        out.push(m);
+        if m == "GET" {
+            out.push("HEAD");
+        }
+    }
+    out.join(", ")
+}
+
 fn opt_usize(v: Option<&Value>) -> TokenStream {
     match v.and_then(Value::as_u64) {
         Some(n) => {
@@ -309,6 +326,29 @@ struct Body {
     nullable: Vec<Vec<String>>,
     /// Paths that must hold a JSON object (the body itself included).
     objects: Vec<Vec<String>>,
+    /// Paths with numeric or item-count bounds, which typify's types do not all enforce.
+    limits: Vec<(Vec<String>, Limits)>,
+}
+
+/// `minimum`/`maximum` of a number, `minItems`/`maxItems` of an array.
+#[derive(Default, PartialEq)]
+struct Limits {
+    minimum: Option<f64>,
+    maximum: Option<f64>,
+    min_items: Option<u64>,
+    max_items: Option<u64>,
+}
+
+impl Limits {
+    fn of(schema: &Value) -> Option<Limits> {
+        let l = Limits {
+            minimum: schema.get("minimum").and_then(Value::as_f64),
+            maximum: schema.get("maximum").and_then(Value::as_f64),
+            min_items: schema.get("minItems").and_then(Value::as_u64),
+            max_items: schema.get("maxItems").and_then(Value::as_u64),
+        };
+        (l != Limits::default()).then_some(l)
+    }
 }
 
 fn body(spec: &Spec, op: &Op) -> Result<Option<Body>> {
@@ -322,60 +362,58 @@ fn body(spec: &Spec, op: &Op) -> Result<Option<Body>> {
     let ident = format_ident!("{}", name.to_upper_camel_case());
     let mut hints = Vec::new();
     collect_hints(&spec.json, schema, &mut Vec::new(), &mut hints, 0);
-    let mut nullable = Vec::new();
-    let mut objects = Vec::new();
-    collect_nullable(
-        &spec.json,
-        schema,
-        &mut Vec::new(),
-        &mut nullable,
-        &mut objects,
-        0,
-    );
+    let mut rules = Rules::default();
+    collect_rules(&spec.json, schema, &mut Vec::new(), &mut rules, 0);
     Ok(Some(Body {
         ty: quote!(types::#ident),
         required: rb["required"].as_bool().unwrap_or(false),
         hints,
-        nullable,
-        objects,
+        nullable: rules.nullable,
+        objects: rules.objects,
+        limits: rules.limits,
     }))
+}
+
+#[derive(Default)]
+struct Rules {
+    nullable: Vec<Vec<String>>,
+    objects: Vec<Vec<String>>,
+    limits: Vec<(Vec<String>, Limits)>,
 }
 
 /// Walks a request schema for what serde's derived structs are laxer about than the contract:
 /// typify reads an optional property as `Option`, which takes `null` for "absent" (the
-/// contract allows `null` only where `nullable`), and serde takes an array for a struct (the
-/// contract says object).
-fn collect_nullable(
-    root: &Value,
-    schema: &Value,
-    path: &mut Vec<String>,
-    nullable: &mut Vec<Vec<String>>,
-    objects: &mut Vec<Vec<String>>,
-    depth: usize,
-) {
+/// contract allows `null` only where `nullable`); serde takes an array for a struct (the
+/// contract says object); and typify maps `maximum` and `maxItems` to nothing at all.
+fn collect_rules(root: &Value, schema: &Value, path: &mut Vec<String>, rules: &mut Rules, depth: usize) {
     if depth > 16 {
         return;
     }
     let schema = spec::deref(root, schema);
-    if schema["type"] == "object" && !objects.contains(path) {
-        objects.push(path.clone());
+    if schema["type"] == "object" && !rules.objects.contains(path) {
+        rules.objects.push(path.clone());
+    }
+    if let Some(limits) = Limits::of(schema)
+        && !rules.limits.iter().any(|(p, _)| p == path)
+    {
+        rules.limits.push((path.clone(), limits));
     }
     for sub in schema["allOf"].as_array().into_iter().flatten() {
-        collect_nullable(root, sub, path, nullable, objects, depth + 1);
+        collect_rules(root, sub, path, rules, depth + 1);
     }
     if let Some(props) = schema["properties"].as_object() {
         for (name, prop) in props {
             path.push(name.clone());
             if prop["nullable"] == true || spec::deref(root, prop)["nullable"] == true {
-                nullable.push(path.clone());
+                rules.nullable.push(path.clone());
             }
-            collect_nullable(root, prop, path, nullable, objects, depth + 1);
+            collect_rules(root, prop, path, rules, depth + 1);
             path.pop();
         }
     }
     if let Some(items) = schema.get("items") {
         path.push("[]".into());
-        collect_nullable(root, items, path, nullable, objects, depth + 1);
+        collect_rules(root, items, path, rules, depth + 1);
         path.pop();
     }
 }
@@ -426,7 +464,7 @@ struct Success {
     headers: Vec<String>,
 }
 
-fn successes(spec: &Spec, op: &Op) -> Result<Vec<Success>> {
+fn successes(spec: &Spec, op: &Op, idempotent: bool) -> Result<Vec<Success>> {
     let mut out = Vec::new();
     for (code, resp) in op.value["responses"].as_object().into_iter().flatten() {
         let Ok(status) = code.parse::<u16>() else { continue };
@@ -455,9 +493,15 @@ fn successes(spec: &Spec, op: &Op) -> Result<Vec<Success>> {
             }
             None => None,
         };
+        // On an idempotent operation the replay header is the generated handler's to set.
         let headers = resp["headers"]
             .as_object()
-            .map(|h| h.keys().cloned().collect())
+            .map(|h| {
+                h.keys()
+                    .filter(|name| !(idempotent && name.eq_ignore_ascii_case(IDEMPOTENT_REPLAYED)))
+                    .cloned()
+                    .collect()
+            })
             .unwrap_or_default();
         out.push(Success {
             variant,
@@ -479,7 +523,8 @@ pub fn server(spec: &Spec) -> Result<TokenStream> {
     let ops = ops(spec)?;
     let mut items = Vec::new();
     let mut methods = Vec::new();
-    let mut routes: Vec<(String, Vec<TokenStream>)> = Vec::new();
+    // (path, its handlers, its methods) in document order.
+    let mut routes: Vec<(String, Vec<TokenStream>, Vec<String>)> = Vec::new();
 
     for op in &ops {
         let snake = op.id.to_snake_case();
@@ -514,12 +559,21 @@ pub fn server(spec: &Spec) -> Result<TokenStream> {
                 };
             });
         }
+        // The `Idempotency-Key` is the generated handler's business (see `Api::idempotent`),
+        // not the method's: it is parsed on its own and never handed to the method.
+        let idempotency_key = params
+            .iter()
+            .find(|p| p.location == "header" && p.name == IDEMPOTENCY_KEY);
+        let mut fingerprinted = Vec::new();
         for (location, suffix, accessor) in [
             ("path", "Path", quote!(raw.path)),
             ("query", "Query", quote!(raw.query)),
             ("header", "Headers", quote!(rt::header)),
         ] {
-            let group: Vec<&Param> = params.iter().filter(|p| p.location == location).collect();
+            let group: Vec<&Param> = params
+                .iter()
+                .filter(|p| p.location == location && !(location == "header" && p.name == IDEMPOTENCY_KEY))
+                .collect();
             if group.is_empty() {
                 continue;
             }
@@ -550,7 +604,7 @@ pub fn server(spec: &Spec) -> Result<TokenStream> {
             let sdoc = format!("The {location} parameters of `{}`.", op.id);
             items.push(quote! {
                 #[doc = #sdoc]
-                #[derive(Debug, Clone, PartialEq)]
+                #[derive(Debug, Clone, PartialEq, ::serde::Serialize)]
                 pub struct #struct_ident { #(#fields,)* }
                 impl #struct_ident {
                     fn parse(#sig) -> Result<Self, rt::Rejection> {
@@ -561,8 +615,22 @@ pub fn server(spec: &Spec) -> Result<TokenStream> {
             let var = format_ident!("{}", if location == "header" { "headers" } else { location });
             args.push(quote!(#var: #struct_ident));
             call_args.push(quote!(#var));
+            if location != "header" {
+                fingerprinted.push((lit(location), var.clone()));
+            }
             steps.push(quote! {
                 let #var = match #struct_ident::parse(#source) {
+                    Ok(v) => v,
+                    Err(rejection) => return api.reject(OP, rejection).into_response(),
+                };
+            });
+        }
+
+        if let Some(p) = idempotency_key {
+            let name = lit(p.name);
+            let (_, parse, _) = param_parser(op, p, quote!(rt::header(parts, #name)?))?;
+            steps.push(quote! {
+                let idempotency_key: Option<String> = match (|parts: &::axum::http::request::Parts| -> Result<Option<String>, rt::Rejection> { Ok(#parse) })(&parts) {
                     Ok(v) => v,
                     Err(rejection) => return api.reject(OP, rejection).into_response(),
                 };
@@ -591,15 +659,34 @@ pub fn server(spec: &Spec) -> Result<TokenStream> {
             let nullable_entries = paths(&b.nullable);
             let object_entries = paths(&b.objects);
             let objects_ident = format_ident!("OBJECTS_{}", snake.to_uppercase());
+            let limits_ident = format_ident!("LIMITS_{}", snake.to_uppercase());
+            let limit_entries = b.limits.iter().map(|(path, l)| {
+                let segs = path.iter().map(|s| lit(s));
+                let f = |v: Option<f64>| match v {
+                    Some(n) => quote!(Some(#n)),
+                    None => quote!(None),
+                };
+                let u = |v: Option<u64>| match v {
+                    Some(n) => {
+                        let n = n as usize;
+                        quote!(Some(#n))
+                    }
+                    None => quote!(None),
+                };
+                let (minimum, maximum) = (f(l.minimum), f(l.maximum));
+                let (min_items, max_items) = (u(l.min_items), u(l.max_items));
+                quote!((&[#(#segs),*] as &[&str], rt::Limits { minimum: #minimum, maximum: #maximum, min_items: #min_items, max_items: #max_items }))
+            });
             items.push(quote! {
                 static #hints_ident: &[(&[&str], &str)] = &[#(#hint_entries),*];
                 static #nullable_ident: &[&[&str]] = &[#(#nullable_entries),*];
                 static #objects_ident: &[&[&str]] = &[#(#object_entries),*];
+                static #limits_ident: &[(&[&str], rt::Limits)] = &[#(#limit_entries),*];
             });
             if b.required {
                 args.push(quote!(body: #ty));
                 steps.push(quote! {
-                    let body = match rt::json_body::<#ty>(&parts, body, &rt::BodyRules { hints: #hints_ident, nullable: #nullable_ident, objects: #objects_ident }).await {
+                    let body = match rt::json_body::<#ty>(&parts, body, &rt::BodyRules { hints: #hints_ident, nullable: #nullable_ident, objects: #objects_ident, limits: #limits_ident }).await {
                         Ok(v) => v,
                         Err(rejection) => return api.reject(OP, rejection).into_response(),
                     };
@@ -607,20 +694,21 @@ pub fn server(spec: &Spec) -> Result<TokenStream> {
             } else {
                 args.push(quote!(body: Option<#ty>));
                 steps.push(quote! {
-                    let body = match rt::optional_json_body::<#ty>(&parts, body, &rt::BodyRules { hints: #hints_ident, nullable: #nullable_ident, objects: #objects_ident }).await {
+                    let body = match rt::optional_json_body::<#ty>(&parts, body, &rt::BodyRules { hints: #hints_ident, nullable: #nullable_ident, objects: #objects_ident, limits: #limits_ident }).await {
                         Ok(v) => v,
                         Err(rejection) => return api.reject(OP, rejection).into_response(),
                     };
                 });
             }
             call_args.push(quote!(body));
+            fingerprinted.push((lit("body"), format_ident!("body")));
         }
 
         // The response type.
         let response_ident = format_ident!("{camel}Response");
         let mut variants = Vec::new();
         let mut arms = Vec::new();
-        for s in successes(spec, op)? {
+        for s in successes(spec, op, idempotency_key.is_some())? {
             let variant = &s.variant;
             let status = &s.status;
             let headers_ident = format_ident!("{camel}ResponseHeaders");
@@ -700,6 +788,39 @@ pub fn server(spec: &Spec) -> Result<TokenStream> {
         } else {
             quote!(parts)
         };
+        let call = quote! {
+            match api.#method_ident(#(#call_args),*).await {
+                Ok(response) => response.into_response(),
+                Err(halt) => halt.into_response(),
+            }
+        };
+        let finish = if idempotency_key.is_some() {
+            // What the fingerprint covers: the body alone when that is all the operation takes
+            // (as keys stored before path parameters existed were computed), else every part.
+            let request = match fingerprinted.as_slice() {
+                [(_, only)] if *only == "body" => quote!(::serde_json::to_value(&body).unwrap_or_default()),
+                parts => {
+                    let inserts = parts.iter().map(|(name, var)| {
+                        quote!(request.insert(#name.to_string(), ::serde_json::to_value(&#var).unwrap_or_default());)
+                    });
+                    quote!({
+                        let mut request = ::serde_json::Map::new();
+                        #(#inserts)*
+                        ::serde_json::Value::Object(request)
+                    })
+                }
+            };
+            quote! {
+                let request = #request;
+                let work: rt::Work<A::Context> = {
+                    let api = ::std::sync::Arc::clone(&api);
+                    Box::new(move |ctx| Box::pin(async move { #call }))
+                };
+                api.idempotent(OP, ctx, idempotency_key, request, work).await
+            }
+        } else {
+            call
+        };
         items.push(quote! {
             async fn #handler_ident<A: Api>(
                 ::axum::extract::State(api): ::axum::extract::State<::std::sync::Arc<A>>,
@@ -712,27 +833,33 @@ pub fn server(spec: &Spec) -> Result<TokenStream> {
                     Err(halt) => return halt.into_response(),
                 };
                 #(#steps)*
-                match api.#method_ident(#(#call_args),*).await {
-                    Ok(response) => response.into_response(),
-                    Err(halt) => halt.into_response(),
-                }
+                #finish
             }
         });
 
         let axum_method = format_ident!("{}", op.method);
         let route = quote!(#axum_method(#handler_ident::<A>));
-        match routes.iter_mut().find(|(p, _)| p == op.path) {
-            Some((_, list)) => list.push(route),
-            None => routes.push((op.path.to_string(), vec![route])),
+        let method = op.method.to_uppercase();
+        match routes.iter_mut().find(|(p, _, _)| p == op.path) {
+            Some((_, list, methods)) => {
+                list.push(route);
+                methods.push(method);
+            }
+            None => routes.push((op.path.to_string(), vec![route], vec![method])),
         }
     }
 
-    let route_calls = routes.iter().map(|(path, handlers)| {
+    let route_calls = routes.iter().map(|(path, handlers, methods)| {
         let path = lit(path);
+        let allow = lit(&allow_header(methods));
         let mut chain = handlers.iter();
         let first = chain.next();
         let rest = chain.map(|h| quote!(.#h));
-        quote!(.route(#path, ::axum::routing::#first #(#rest)*))
+        quote!(.route(#path, ::axum::routing::#first #(#rest)*.fallback(
+            |::axum::extract::State(api): ::axum::extract::State<::std::sync::Arc<A>>,
+             method: ::axum::http::Method,
+             uri: ::axum::http::Uri| async move { method_not_allowed(&*api, &method, uri.path(), #allow) }
+        )))
     });
 
     Ok(quote! {
@@ -745,7 +872,7 @@ pub fn server(spec: &Spec) -> Result<TokenStream> {
         use crate::server_runtime as rt;
         use crate::types;
 
-        pub use crate::server_runtime::{Location, Rejection};
+        pub use crate::server_runtime::{Location, Rejection, Work};
 
         /// The API as a trait: implement every method (there are no defaults, so an operation
         /// added to the contract does not compile until it is implemented).
@@ -767,10 +894,42 @@ pub fn server(spec: &Spec) -> Result<TokenStream> {
             /// Turns a request that does not match the contract into an answer.
             fn reject(&self, op: &'static Operation, rejection: Rejection) -> Self::Halt;
 
+            /// Runs an operation that takes an `Idempotency-Key` (`op.idempotent`): `work`
+            /// runs the operation and renders its answer, success or error. Implement it to
+            /// run `work` at most once per caller, operation and key, and to answer a retry
+            /// with the first answer; `request` is the parsed request the key is bound to.
+            /// The operation's method never sees the key.
+            fn idempotent(
+                &self,
+                op: &'static Operation,
+                ctx: Self::Context,
+                key: Option<String>,
+                request: ::serde_json::Value,
+                work: rt::Work<Self::Context>,
+            ) -> impl ::std::future::Future<Output = ::axum::response::Response> + Send;
+
+            /// Answers a request whose method the contract does not have for its path; the
+            /// router adds the `Allow` header (`allow`, e.g. `GET, HEAD, POST`).
+            fn method_not_allowed(&self, method: &::axum::http::Method, path: &str, allow: &'static str) -> Self::Halt;
+
             #(#methods)*
         }
 
         #(#items)*
+
+        fn method_not_allowed<A: Api>(
+            api: &A,
+            method: &::axum::http::Method,
+            path: &str,
+            allow: &'static str,
+        ) -> ::axum::response::Response {
+            let mut response = api.method_not_allowed(method, path, allow).into_response();
+            response.headers_mut().insert(
+                ::axum::http::header::ALLOW,
+                ::axum::http::HeaderValue::from_static(allow),
+            );
+            response
+        }
 
         /// Every operation of the contract, routed to `api`.
         pub fn router<A: Api>(api: ::std::sync::Arc<A>) -> ::axum::Router {

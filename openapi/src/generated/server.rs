@@ -6,7 +6,7 @@ use ::axum::response::IntoResponse;
 use crate::operations::{Operation, OPERATIONS};
 use crate::server_runtime as rt;
 use crate::types;
-pub use crate::server_runtime::{Location, Rejection};
+pub use crate::server_runtime::{Location, Rejection, Work};
 /// The API as a trait: implement every method (there are no defaults, so an operation
 /// added to the contract does not compile until it is implemented).
 pub trait Api: Send + Sync + 'static {
@@ -24,6 +24,27 @@ pub trait Api: Send + Sync + 'static {
     ) -> impl ::std::future::Future<Output = Result<Self::Context, Self::Halt>> + Send;
     /// Turns a request that does not match the contract into an answer.
     fn reject(&self, op: &'static Operation, rejection: Rejection) -> Self::Halt;
+    /// Runs an operation that takes an `Idempotency-Key` (`op.idempotent`): `work`
+    /// runs the operation and renders its answer, success or error. Implement it to
+    /// run `work` at most once per caller, operation and key, and to answer a retry
+    /// with the first answer; `request` is the parsed request the key is bound to.
+    /// The operation's method never sees the key.
+    fn idempotent(
+        &self,
+        op: &'static Operation,
+        ctx: Self::Context,
+        key: Option<String>,
+        request: ::serde_json::Value,
+        work: rt::Work<Self::Context>,
+    ) -> impl ::std::future::Future<Output = ::axum::response::Response> + Send;
+    /// Answers a request whose method the contract does not have for its path; the
+    /// router adds the `Allow` header (`allow`, e.g. `GET, HEAD, POST`).
+    fn method_not_allowed(
+        &self,
+        method: &::axum::http::Method,
+        path: &str,
+        allow: &'static str,
+    ) -> Self::Halt;
     /**`GET /api/health` — Is the server up?
 
 Needs no credentials. Answers 200 `{status: "ok", version}` when the server and its
@@ -191,7 +212,6 @@ retry cannot create a second agent. Creating an agent does not issue its token: 
     fn create_agent(
         &self,
         ctx: Self::Context,
-        headers: CreateAgentHeaders,
         body: types::AgentCreate,
     ) -> impl ::std::future::Future<
         Output = Result<CreateAgentResponse, Self::Halt>,
@@ -239,7 +259,6 @@ No token is imported. Send an `Idempotency-Key` to make retries safe.*/
     fn import_agent(
         &self,
         ctx: Self::Context,
-        headers: ImportAgentHeaders,
         body: types::AgentExport,
     ) -> impl ::std::future::Future<
         Output = Result<ImportAgentResponse, Self::Halt>,
@@ -489,6 +508,7 @@ async fn handle_get_api_index<A: Api>(
 static HINTS_SETUP_ACCOUNT: &[(&[&str], &str)] = &[];
 static NULLABLE_SETUP_ACCOUNT: &[&[&str]] = &[];
 static OBJECTS_SETUP_ACCOUNT: &[&[&str]] = &[&[] as &[&str]];
+static LIMITS_SETUP_ACCOUNT: &[(&[&str], rt::Limits)] = &[];
 ///The success responses of `setupAccount`; errors go through `Api::Halt`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SetupAccountResponse {
@@ -522,6 +542,7 @@ async fn handle_setup_account<A: Api>(
                 hints: HINTS_SETUP_ACCOUNT,
                 nullable: NULLABLE_SETUP_ACCOUNT,
                 objects: OBJECTS_SETUP_ACCOUNT,
+                limits: LIMITS_SETUP_ACCOUNT,
             },
         )
         .await
@@ -537,6 +558,7 @@ async fn handle_setup_account<A: Api>(
 static HINTS_LOGIN: &[(&[&str], &str)] = &[];
 static NULLABLE_LOGIN: &[&[&str]] = &[];
 static OBJECTS_LOGIN: &[&[&str]] = &[&[] as &[&str]];
+static LIMITS_LOGIN: &[(&[&str], rt::Limits)] = &[];
 ///Response headers of `login`.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct LoginResponseHeaders {
@@ -588,6 +610,7 @@ async fn handle_login<A: Api>(
                 hints: HINTS_LOGIN,
                 nullable: NULLABLE_LOGIN,
                 objects: OBJECTS_LOGIN,
+                limits: LIMITS_LOGIN,
             },
         )
         .await
@@ -678,6 +701,26 @@ async fn handle_get_auth_status<A: Api>(
 static HINTS_CREATE_USER_TOKEN: &[(&[&str], &str)] = &[];
 static NULLABLE_CREATE_USER_TOKEN: &[&[&str]] = &[];
 static OBJECTS_CREATE_USER_TOKEN: &[&[&str]] = &[&[] as &[&str]];
+static LIMITS_CREATE_USER_TOKEN: &[(&[&str], rt::Limits)] = &[
+    (
+        &["scope"] as &[&str],
+        rt::Limits {
+            minimum: None,
+            maximum: None,
+            min_items: None,
+            max_items: Some(64usize),
+        },
+    ),
+    (
+        &["expires_in_days"] as &[&str],
+        rt::Limits {
+            minimum: Some(1f64),
+            maximum: Some(3650f64),
+            min_items: None,
+            max_items: None,
+        },
+    ),
+];
 ///The success responses of `createUserToken`; errors go through `Api::Halt`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum CreateUserTokenResponse {
@@ -711,6 +754,7 @@ async fn handle_create_user_token<A: Api>(
                 hints: HINTS_CREATE_USER_TOKEN,
                 nullable: NULLABLE_CREATE_USER_TOKEN,
                 objects: OBJECTS_CREATE_USER_TOKEN,
+                limits: LIMITS_CREATE_USER_TOKEN,
             },
         )
         .await
@@ -753,7 +797,7 @@ async fn handle_whoami<A: Api>(
     }
 }
 ///The query parameters of `listUserTokens`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize)]
 pub struct ListUserTokensQuery {
     ///`limit` (query)
     pub limit: i64,
@@ -814,7 +858,7 @@ async fn handle_list_user_tokens<A: Api>(
     }
 }
 ///The path parameters of `revokeUserToken`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize)]
 pub struct RevokeUserTokenPath {
     ///`id` (path)
     pub id: ::uuid::Uuid,
@@ -867,7 +911,7 @@ async fn handle_revoke_user_token<A: Api>(
     }
 }
 ///The query parameters of `listUsers`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize)]
 pub struct ListUsersQuery {
     ///`limit` (query)
     pub limit: i64,
@@ -930,6 +974,7 @@ async fn handle_list_users<A: Api>(
 static HINTS_CREATE_USER: &[(&[&str], &str)] = &[];
 static NULLABLE_CREATE_USER: &[&[&str]] = &[];
 static OBJECTS_CREATE_USER: &[&[&str]] = &[&[] as &[&str]];
+static LIMITS_CREATE_USER: &[(&[&str], rt::Limits)] = &[];
 ///The success responses of `createUser`; errors go through `Api::Halt`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum CreateUserResponse {
@@ -963,6 +1008,7 @@ async fn handle_create_user<A: Api>(
                 hints: HINTS_CREATE_USER,
                 nullable: NULLABLE_CREATE_USER,
                 objects: OBJECTS_CREATE_USER,
+                limits: LIMITS_CREATE_USER,
             },
         )
         .await
@@ -976,7 +1022,7 @@ async fn handle_create_user<A: Api>(
     }
 }
 ///The path parameters of `deleteUser`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize)]
 pub struct DeleteUserPath {
     ///`id` (path)
     pub id: ::uuid::Uuid,
@@ -1029,7 +1075,7 @@ async fn handle_delete_user<A: Api>(
     }
 }
 ///The query parameters of `listAgents`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize)]
 pub struct ListAgentsQuery {
     ///`limit` (query)
     pub limit: i64,
@@ -1089,65 +1135,32 @@ async fn handle_list_agents<A: Api>(
         Err(halt) => halt.into_response(),
     }
 }
-///The header parameters of `createAgent`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct CreateAgentHeaders {
-    ///`Idempotency-Key` (header)
-    pub idempotency_key: Option<String>,
-}
-impl CreateAgentHeaders {
-    fn parse(parts: &::axum::http::request::Parts) -> Result<Self, rt::Rejection> {
-        Ok(Self {
-            idempotency_key: rt::string(
-                "Idempotency-Key",
-                rt::Location::Header,
-                rt::header(parts, "Idempotency-Key")?,
-                &rt::StringRules {
-                    min_length: Some(1usize),
-                    max_length: Some(255usize),
-                    pattern: None,
-                    hint: Some("invalid_idempotency_key"),
-                },
-            )?,
-        })
-    }
-}
 static HINTS_CREATE_AGENT: &[(&[&str], &str)] = &[
     (&["name"] as &[&str], "invalid_agent_name"),
 ];
 static NULLABLE_CREATE_AGENT: &[&[&str]] = &[];
 static OBJECTS_CREATE_AGENT: &[&[&str]] = &[&[] as &[&str]];
-///Response headers of `createAgent`.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct CreateAgentResponseHeaders {
-    pub idempotent_replayed: Option<String>,
-}
-impl CreateAgentResponseHeaders {
-    fn apply(self, map: &mut ::axum::http::HeaderMap) {
-        if let Some(v) = self
-            .idempotent_replayed
-            .and_then(|v| ::axum::http::HeaderValue::from_str(&v).ok())
-        {
-            map.append("idempotent-replayed", v);
-        }
-    }
-}
+static LIMITS_CREATE_AGENT: &[(&[&str], rt::Limits)] = &[
+    (
+        &["scope"] as &[&str],
+        rt::Limits {
+            minimum: None,
+            maximum: None,
+            min_items: None,
+            max_items: Some(64usize),
+        },
+    ),
+];
 ///The success responses of `createAgent`; errors go through `Api::Halt`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum CreateAgentResponse {
-    Created(types::Agent, CreateAgentResponseHeaders),
+    Created(types::Agent),
 }
 impl ::axum::response::IntoResponse for CreateAgentResponse {
     fn into_response(self) -> ::axum::response::Response {
         match self {
-            Self::Created(body, headers) => {
-                let mut response = (
-                    ::axum::http::StatusCode::CREATED,
-                    ::axum::Json(body),
-                )
-                    .into_response();
-                headers.apply(response.headers_mut());
-                response
+            Self::Created(body) => {
+                (::axum::http::StatusCode::CREATED, ::axum::Json(body)).into_response()
             }
         }
     }
@@ -1162,7 +1175,23 @@ async fn handle_create_agent<A: Api>(
         Ok(ctx) => ctx,
         Err(halt) => return halt.into_response(),
     };
-    let headers = match CreateAgentHeaders::parse(&parts) {
+    let idempotency_key: Option<String> = match (|
+        parts: &::axum::http::request::Parts,
+    | -> Result<Option<String>, rt::Rejection> {
+        Ok(
+            rt::string(
+                "Idempotency-Key",
+                rt::Location::Header,
+                rt::header(parts, "Idempotency-Key")?,
+                &rt::StringRules {
+                    min_length: Some(1usize),
+                    max_length: Some(255usize),
+                    pattern: None,
+                    hint: Some("invalid_idempotency_key"),
+                },
+            )?,
+        )
+    })(&parts) {
         Ok(v) => v,
         Err(rejection) => return api.reject(OP, rejection).into_response(),
     };
@@ -1175,6 +1204,7 @@ async fn handle_create_agent<A: Api>(
                 hints: HINTS_CREATE_AGENT,
                 nullable: NULLABLE_CREATE_AGENT,
                 objects: OBJECTS_CREATE_AGENT,
+                limits: LIMITS_CREATE_AGENT,
             },
         )
         .await
@@ -1182,13 +1212,20 @@ async fn handle_create_agent<A: Api>(
         Ok(v) => v,
         Err(rejection) => return api.reject(OP, rejection).into_response(),
     };
-    match api.create_agent(ctx, headers, body).await {
-        Ok(response) => response.into_response(),
-        Err(halt) => halt.into_response(),
-    }
+    let request = ::serde_json::to_value(&body).unwrap_or_default();
+    let work: rt::Work<A::Context> = {
+        let api = ::std::sync::Arc::clone(&api);
+        Box::new(move |ctx| Box::pin(async move {
+            match api.create_agent(ctx, body).await {
+                Ok(response) => response.into_response(),
+                Err(halt) => halt.into_response(),
+            }
+        }))
+    };
+    api.idempotent(OP, ctx, idempotency_key, request, work).await
 }
 ///The query parameters of `listArchivedAgents`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize)]
 pub struct ListArchivedAgentsQuery {
     ///`limit` (query)
     pub limit: i64,
@@ -1249,7 +1286,7 @@ async fn handle_list_archived_agents<A: Api>(
     }
 }
 ///The path parameters of `restoreArchivedAgent`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize)]
 pub struct RestoreArchivedAgentPath {
     ///`id` (path)
     pub id: ::uuid::Uuid,
@@ -1304,7 +1341,7 @@ async fn handle_restore_archived_agent<A: Api>(
     }
 }
 ///The path parameters of `purgeArchivedAgent`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize)]
 pub struct PurgeArchivedAgentPath {
     ///`id` (path)
     pub id: ::uuid::Uuid,
@@ -1356,29 +1393,6 @@ async fn handle_purge_archived_agent<A: Api>(
         Err(halt) => halt.into_response(),
     }
 }
-///The header parameters of `importAgent`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ImportAgentHeaders {
-    ///`Idempotency-Key` (header)
-    pub idempotency_key: Option<String>,
-}
-impl ImportAgentHeaders {
-    fn parse(parts: &::axum::http::request::Parts) -> Result<Self, rt::Rejection> {
-        Ok(Self {
-            idempotency_key: rt::string(
-                "Idempotency-Key",
-                rt::Location::Header,
-                rt::header(parts, "Idempotency-Key")?,
-                &rt::StringRules {
-                    min_length: Some(1usize),
-                    max_length: Some(255usize),
-                    pattern: None,
-                    hint: Some("invalid_idempotency_key"),
-                },
-            )?,
-        })
-    }
-}
 static HINTS_IMPORT_AGENT: &[(&[&str], &str)] = &[
     (&[] as &[&str], "invalid_export_data"),
     (&["version"] as &[&str], "invalid_export_data"),
@@ -1391,37 +1405,36 @@ static NULLABLE_IMPORT_AGENT: &[&[&str]] = &[
     &["agent", "emoji"] as &[&str],
 ];
 static OBJECTS_IMPORT_AGENT: &[&[&str]] = &[&[] as &[&str], &["agent"] as &[&str]];
-///Response headers of `importAgent`.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct ImportAgentResponseHeaders {
-    pub idempotent_replayed: Option<String>,
-}
-impl ImportAgentResponseHeaders {
-    fn apply(self, map: &mut ::axum::http::HeaderMap) {
-        if let Some(v) = self
-            .idempotent_replayed
-            .and_then(|v| ::axum::http::HeaderValue::from_str(&v).ok())
-        {
-            map.append("idempotent-replayed", v);
-        }
-    }
-}
+static LIMITS_IMPORT_AGENT: &[(&[&str], rt::Limits)] = &[
+    (
+        &["version"] as &[&str],
+        rt::Limits {
+            minimum: Some(1f64),
+            maximum: Some(1f64),
+            min_items: None,
+            max_items: None,
+        },
+    ),
+    (
+        &["agent", "scope"] as &[&str],
+        rt::Limits {
+            minimum: None,
+            maximum: None,
+            min_items: None,
+            max_items: Some(64usize),
+        },
+    ),
+];
 ///The success responses of `importAgent`; errors go through `Api::Halt`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ImportAgentResponse {
-    Created(types::Agent, ImportAgentResponseHeaders),
+    Created(types::Agent),
 }
 impl ::axum::response::IntoResponse for ImportAgentResponse {
     fn into_response(self) -> ::axum::response::Response {
         match self {
-            Self::Created(body, headers) => {
-                let mut response = (
-                    ::axum::http::StatusCode::CREATED,
-                    ::axum::Json(body),
-                )
-                    .into_response();
-                headers.apply(response.headers_mut());
-                response
+            Self::Created(body) => {
+                (::axum::http::StatusCode::CREATED, ::axum::Json(body)).into_response()
             }
         }
     }
@@ -1436,7 +1449,23 @@ async fn handle_import_agent<A: Api>(
         Ok(ctx) => ctx,
         Err(halt) => return halt.into_response(),
     };
-    let headers = match ImportAgentHeaders::parse(&parts) {
+    let idempotency_key: Option<String> = match (|
+        parts: &::axum::http::request::Parts,
+    | -> Result<Option<String>, rt::Rejection> {
+        Ok(
+            rt::string(
+                "Idempotency-Key",
+                rt::Location::Header,
+                rt::header(parts, "Idempotency-Key")?,
+                &rt::StringRules {
+                    min_length: Some(1usize),
+                    max_length: Some(255usize),
+                    pattern: None,
+                    hint: Some("invalid_idempotency_key"),
+                },
+            )?,
+        )
+    })(&parts) {
         Ok(v) => v,
         Err(rejection) => return api.reject(OP, rejection).into_response(),
     };
@@ -1449,6 +1478,7 @@ async fn handle_import_agent<A: Api>(
                 hints: HINTS_IMPORT_AGENT,
                 nullable: NULLABLE_IMPORT_AGENT,
                 objects: OBJECTS_IMPORT_AGENT,
+                limits: LIMITS_IMPORT_AGENT,
             },
         )
         .await
@@ -1456,10 +1486,17 @@ async fn handle_import_agent<A: Api>(
         Ok(v) => v,
         Err(rejection) => return api.reject(OP, rejection).into_response(),
     };
-    match api.import_agent(ctx, headers, body).await {
-        Ok(response) => response.into_response(),
-        Err(halt) => halt.into_response(),
-    }
+    let request = ::serde_json::to_value(&body).unwrap_or_default();
+    let work: rt::Work<A::Context> = {
+        let api = ::std::sync::Arc::clone(&api);
+        Box::new(move |ctx| Box::pin(async move {
+            match api.import_agent(ctx, body).await {
+                Ok(response) => response.into_response(),
+                Err(halt) => halt.into_response(),
+            }
+        }))
+    };
+    api.idempotent(OP, ctx, idempotency_key, request, work).await
 }
 static RE_GET_AGENT_NAME: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
 {
@@ -1467,7 +1504,7 @@ static RE_GET_AGENT_NAME: ::std::sync::LazyLock<::regress::Regex> = ::std::sync:
         .expect("checked when the code was generated")
 });
 ///The path parameters of `getAgent`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize)]
 pub struct GetAgentPath {
     ///`name` (path)
     pub name: String,
@@ -1537,7 +1574,7 @@ static RE_UPDATE_AGENT_NAME: ::std::sync::LazyLock<::regress::Regex> = ::std::sy
         .expect("checked when the code was generated")
 });
 ///The path parameters of `updateAgent`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize)]
 pub struct UpdateAgentPath {
     ///`name` (path)
     pub name: String,
@@ -1570,6 +1607,17 @@ impl UpdateAgentPath {
 static HINTS_UPDATE_AGENT: &[(&[&str], &str)] = &[];
 static NULLABLE_UPDATE_AGENT: &[&[&str]] = &[];
 static OBJECTS_UPDATE_AGENT: &[&[&str]] = &[&[] as &[&str]];
+static LIMITS_UPDATE_AGENT: &[(&[&str], rt::Limits)] = &[
+    (
+        &["scope"] as &[&str],
+        rt::Limits {
+            minimum: None,
+            maximum: None,
+            min_items: None,
+            max_items: Some(64usize),
+        },
+    ),
+];
 ///The success responses of `updateAgent`; errors go through `Api::Halt`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum UpdateAgentResponse {
@@ -1611,6 +1659,7 @@ async fn handle_update_agent<A: Api>(
                 hints: HINTS_UPDATE_AGENT,
                 nullable: NULLABLE_UPDATE_AGENT,
                 objects: OBJECTS_UPDATE_AGENT,
+                limits: LIMITS_UPDATE_AGENT,
             },
         )
         .await
@@ -1629,7 +1678,7 @@ static RE_DELETE_AGENT_NAME: ::std::sync::LazyLock<::regress::Regex> = ::std::sy
         .expect("checked when the code was generated")
 });
 ///The path parameters of `deleteAgent`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize)]
 pub struct DeleteAgentPath {
     ///`name` (path)
     pub name: String,
@@ -1702,7 +1751,7 @@ static RE_SET_AGENT_PERMISSIONS_NAME: ::std::sync::LazyLock<::regress::Regex> = 
         .expect("checked when the code was generated")
 });
 ///The path parameters of `setAgentPermissions`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize)]
 pub struct SetAgentPermissionsPath {
     ///`name` (path)
     pub name: String,
@@ -1735,6 +1784,7 @@ impl SetAgentPermissionsPath {
 static HINTS_SET_AGENT_PERMISSIONS: &[(&[&str], &str)] = &[];
 static NULLABLE_SET_AGENT_PERMISSIONS: &[&[&str]] = &[];
 static OBJECTS_SET_AGENT_PERMISSIONS: &[&[&str]] = &[&[] as &[&str]];
+static LIMITS_SET_AGENT_PERMISSIONS: &[(&[&str], rt::Limits)] = &[];
 ///The success responses of `setAgentPermissions`; errors go through `Api::Halt`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SetAgentPermissionsResponse {
@@ -1776,6 +1826,7 @@ async fn handle_set_agent_permissions<A: Api>(
                 hints: HINTS_SET_AGENT_PERMISSIONS,
                 nullable: NULLABLE_SET_AGENT_PERMISSIONS,
                 objects: OBJECTS_SET_AGENT_PERMISSIONS,
+                limits: LIMITS_SET_AGENT_PERMISSIONS,
             },
         )
         .await
@@ -1794,7 +1845,7 @@ static RE_EXPORT_AGENT_NAME: ::std::sync::LazyLock<::regress::Regex> = ::std::sy
         .expect("checked when the code was generated")
 });
 ///The path parameters of `exportAgent`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize)]
 pub struct ExportAgentPath {
     ///`name` (path)
     pub name: String,
@@ -1867,7 +1918,7 @@ static RE_ISSUE_AGENT_TOKEN_NAME: ::std::sync::LazyLock<::regress::Regex> = ::st
         .expect("checked when the code was generated")
 });
 ///The path parameters of `issueAgentToken`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize)]
 pub struct IssueAgentTokenPath {
     ///`name` (path)
     pub name: String,
@@ -1900,6 +1951,26 @@ impl IssueAgentTokenPath {
 static HINTS_ISSUE_AGENT_TOKEN: &[(&[&str], &str)] = &[];
 static NULLABLE_ISSUE_AGENT_TOKEN: &[&[&str]] = &[];
 static OBJECTS_ISSUE_AGENT_TOKEN: &[&[&str]] = &[&[] as &[&str]];
+static LIMITS_ISSUE_AGENT_TOKEN: &[(&[&str], rt::Limits)] = &[
+    (
+        &["scope"] as &[&str],
+        rt::Limits {
+            minimum: None,
+            maximum: None,
+            min_items: None,
+            max_items: Some(64usize),
+        },
+    ),
+    (
+        &["expires_in_days"] as &[&str],
+        rt::Limits {
+            minimum: Some(1f64),
+            maximum: Some(3650f64),
+            min_items: None,
+            max_items: None,
+        },
+    ),
+];
 ///The success responses of `issueAgentToken`; errors go through `Api::Halt`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum IssueAgentTokenResponse {
@@ -1941,6 +2012,7 @@ async fn handle_issue_agent_token<A: Api>(
                 hints: HINTS_ISSUE_AGENT_TOKEN,
                 nullable: NULLABLE_ISSUE_AGENT_TOKEN,
                 objects: OBJECTS_ISSUE_AGENT_TOKEN,
+                limits: LIMITS_ISSUE_AGENT_TOKEN,
             },
         )
         .await
@@ -1959,7 +2031,7 @@ static RE_REVOKE_AGENT_TOKEN_NAME: ::std::sync::LazyLock<::regress::Regex> = ::s
         .expect("checked when the code was generated")
 });
 ///The path parameters of `revokeAgentToken`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize)]
 pub struct RevokeAgentTokenPath {
     ///`name` (path)
     pub name: String,
@@ -2029,6 +2101,7 @@ static HINTS_NOTIFY_USER: &[(&[&str], &str)] = &[
 ];
 static NULLABLE_NOTIFY_USER: &[&[&str]] = &[];
 static OBJECTS_NOTIFY_USER: &[&[&str]] = &[&[] as &[&str]];
+static LIMITS_NOTIFY_USER: &[(&[&str], rt::Limits)] = &[];
 ///The success responses of `notifyUser`; errors go through `Api::Halt`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum NotifyUserResponse {
@@ -2062,6 +2135,7 @@ async fn handle_notify_user<A: Api>(
                 hints: HINTS_NOTIFY_USER,
                 nullable: NULLABLE_NOTIFY_USER,
                 objects: OBJECTS_NOTIFY_USER,
+                limits: LIMITS_NOTIFY_USER,
             },
         )
         .await
@@ -2075,7 +2149,7 @@ async fn handle_notify_user<A: Api>(
     }
 }
 ///The query parameters of `listNotifications`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize)]
 pub struct ListNotificationsQuery {
     ///`unread_only` (query)
     pub unread_only: bool,
@@ -2150,7 +2224,7 @@ async fn handle_list_notifications<A: Api>(
     }
 }
 ///The path parameters of `markNotificationRead`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize)]
 pub struct MarkNotificationReadPath {
     ///`id` (path)
     pub id: ::uuid::Uuid,
@@ -2242,7 +2316,7 @@ static RE_LIST_KNOWLEDGE_ITEMS_SOURCE_ID: ::std::sync::LazyLock<::regress::Regex
     ::regress::Regex::new("^[^\\u0000]*$").expect("checked when the code was generated")
 });
 ///The query parameters of `listKnowledgeItems`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize)]
 pub struct ListKnowledgeItemsQuery {
     ///`category` (query)
     pub category: Option<String>,
@@ -2350,7 +2424,7 @@ static RE_SEARCH_KNOWLEDGE_SOURCE_ID: ::std::sync::LazyLock<::regress::Regex> = 
     ::regress::Regex::new("^[^\\u0000]*$").expect("checked when the code was generated")
 });
 ///The query parameters of `searchKnowledge`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize)]
 pub struct SearchKnowledgeQuery {
     ///`q` (query)
     pub q: String,
@@ -2460,7 +2534,7 @@ async fn handle_search_knowledge<A: Api>(
     }
 }
 ///The path parameters of `getKnowledgeItem`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize)]
 pub struct GetKnowledgeItemPath {
     ///`id` (path)
     pub id: ::uuid::Uuid,
@@ -2543,91 +2617,392 @@ async fn handle_get_system_prompt<A: Api>(
         Err(halt) => halt.into_response(),
     }
 }
+fn method_not_allowed<A: Api>(
+    api: &A,
+    method: &::axum::http::Method,
+    path: &str,
+    allow: &'static str,
+) -> ::axum::response::Response {
+    let mut response = api.method_not_allowed(method, path, allow).into_response();
+    response
+        .headers_mut()
+        .insert(
+            ::axum::http::header::ALLOW,
+            ::axum::http::HeaderValue::from_static(allow),
+        );
+    response
+}
 /// Every operation of the contract, routed to `api`.
 pub fn router<A: Api>(api: ::std::sync::Arc<A>) -> ::axum::Router {
     ::axum::Router::new()
-        .route("/api/health", ::axum::routing::get(handle_get_health::<A>))
-        .route("/api", ::axum::routing::get(handle_get_api_index::<A>))
-        .route("/auth/setup", ::axum::routing::post(handle_setup_account::<A>))
-        .route("/auth/login", ::axum::routing::post(handle_login::<A>))
-        .route("/auth/logout", ::axum::routing::post(handle_logout::<A>))
-        .route("/auth/status", ::axum::routing::get(handle_get_auth_status::<A>))
-        .route("/auth/token", ::axum::routing::post(handle_create_user_token::<A>))
-        .route("/api/auth/whoami", ::axum::routing::get(handle_whoami::<A>))
-        .route("/api/auth/tokens", ::axum::routing::get(handle_list_user_tokens::<A>))
+        .route(
+            "/api/health",
+            ::axum::routing::get(handle_get_health::<A>)
+                .fallback(|
+                    ::axum::extract::State(
+                        api,
+                    ): ::axum::extract::State<::std::sync::Arc<A>>,
+                    method: ::axum::http::Method,
+                    uri: ::axum::http::Uri|
+                async move {
+                    method_not_allowed(&*api, &method, uri.path(), "GET, HEAD")
+                }),
+        )
+        .route(
+            "/api",
+            ::axum::routing::get(handle_get_api_index::<A>)
+                .fallback(|
+                    ::axum::extract::State(
+                        api,
+                    ): ::axum::extract::State<::std::sync::Arc<A>>,
+                    method: ::axum::http::Method,
+                    uri: ::axum::http::Uri|
+                async move {
+                    method_not_allowed(&*api, &method, uri.path(), "GET, HEAD")
+                }),
+        )
+        .route(
+            "/auth/setup",
+            ::axum::routing::post(handle_setup_account::<A>)
+                .fallback(|
+                    ::axum::extract::State(
+                        api,
+                    ): ::axum::extract::State<::std::sync::Arc<A>>,
+                    method: ::axum::http::Method,
+                    uri: ::axum::http::Uri|
+                async move { method_not_allowed(&*api, &method, uri.path(), "POST") }),
+        )
+        .route(
+            "/auth/login",
+            ::axum::routing::post(handle_login::<A>)
+                .fallback(|
+                    ::axum::extract::State(
+                        api,
+                    ): ::axum::extract::State<::std::sync::Arc<A>>,
+                    method: ::axum::http::Method,
+                    uri: ::axum::http::Uri|
+                async move { method_not_allowed(&*api, &method, uri.path(), "POST") }),
+        )
+        .route(
+            "/auth/logout",
+            ::axum::routing::post(handle_logout::<A>)
+                .fallback(|
+                    ::axum::extract::State(
+                        api,
+                    ): ::axum::extract::State<::std::sync::Arc<A>>,
+                    method: ::axum::http::Method,
+                    uri: ::axum::http::Uri|
+                async move { method_not_allowed(&*api, &method, uri.path(), "POST") }),
+        )
+        .route(
+            "/auth/status",
+            ::axum::routing::get(handle_get_auth_status::<A>)
+                .fallback(|
+                    ::axum::extract::State(
+                        api,
+                    ): ::axum::extract::State<::std::sync::Arc<A>>,
+                    method: ::axum::http::Method,
+                    uri: ::axum::http::Uri|
+                async move {
+                    method_not_allowed(&*api, &method, uri.path(), "GET, HEAD")
+                }),
+        )
+        .route(
+            "/auth/token",
+            ::axum::routing::post(handle_create_user_token::<A>)
+                .fallback(|
+                    ::axum::extract::State(
+                        api,
+                    ): ::axum::extract::State<::std::sync::Arc<A>>,
+                    method: ::axum::http::Method,
+                    uri: ::axum::http::Uri|
+                async move { method_not_allowed(&*api, &method, uri.path(), "POST") }),
+        )
+        .route(
+            "/api/auth/whoami",
+            ::axum::routing::get(handle_whoami::<A>)
+                .fallback(|
+                    ::axum::extract::State(
+                        api,
+                    ): ::axum::extract::State<::std::sync::Arc<A>>,
+                    method: ::axum::http::Method,
+                    uri: ::axum::http::Uri|
+                async move {
+                    method_not_allowed(&*api, &method, uri.path(), "GET, HEAD")
+                }),
+        )
+        .route(
+            "/api/auth/tokens",
+            ::axum::routing::get(handle_list_user_tokens::<A>)
+                .fallback(|
+                    ::axum::extract::State(
+                        api,
+                    ): ::axum::extract::State<::std::sync::Arc<A>>,
+                    method: ::axum::http::Method,
+                    uri: ::axum::http::Uri|
+                async move {
+                    method_not_allowed(&*api, &method, uri.path(), "GET, HEAD")
+                }),
+        )
         .route(
             "/api/auth/tokens/{id}",
-            ::axum::routing::delete(handle_revoke_user_token::<A>),
+            ::axum::routing::delete(handle_revoke_user_token::<A>)
+                .fallback(|
+                    ::axum::extract::State(
+                        api,
+                    ): ::axum::extract::State<::std::sync::Arc<A>>,
+                    method: ::axum::http::Method,
+                    uri: ::axum::http::Uri|
+                async move { method_not_allowed(&*api, &method, uri.path(), "DELETE") }),
         )
         .route(
             "/api/users",
-            ::axum::routing::get(handle_list_users::<A>).post(handle_create_user::<A>),
+            ::axum::routing::get(handle_list_users::<A>)
+                .post(handle_create_user::<A>)
+                .fallback(|
+                    ::axum::extract::State(
+                        api,
+                    ): ::axum::extract::State<::std::sync::Arc<A>>,
+                    method: ::axum::http::Method,
+                    uri: ::axum::http::Uri|
+                async move {
+                    method_not_allowed(&*api, &method, uri.path(), "GET, HEAD, POST")
+                }),
         )
-        .route("/api/users/{id}", ::axum::routing::delete(handle_delete_user::<A>))
+        .route(
+            "/api/users/{id}",
+            ::axum::routing::delete(handle_delete_user::<A>)
+                .fallback(|
+                    ::axum::extract::State(
+                        api,
+                    ): ::axum::extract::State<::std::sync::Arc<A>>,
+                    method: ::axum::http::Method,
+                    uri: ::axum::http::Uri|
+                async move { method_not_allowed(&*api, &method, uri.path(), "DELETE") }),
+        )
         .route(
             "/api/agents",
-            ::axum::routing::get(handle_list_agents::<A>).post(handle_create_agent::<A>),
+            ::axum::routing::get(handle_list_agents::<A>)
+                .post(handle_create_agent::<A>)
+                .fallback(|
+                    ::axum::extract::State(
+                        api,
+                    ): ::axum::extract::State<::std::sync::Arc<A>>,
+                    method: ::axum::http::Method,
+                    uri: ::axum::http::Uri|
+                async move {
+                    method_not_allowed(&*api, &method, uri.path(), "GET, HEAD, POST")
+                }),
         )
         .route(
             "/api/agents/archived",
-            ::axum::routing::get(handle_list_archived_agents::<A>),
+            ::axum::routing::get(handle_list_archived_agents::<A>)
+                .fallback(|
+                    ::axum::extract::State(
+                        api,
+                    ): ::axum::extract::State<::std::sync::Arc<A>>,
+                    method: ::axum::http::Method,
+                    uri: ::axum::http::Uri|
+                async move {
+                    method_not_allowed(&*api, &method, uri.path(), "GET, HEAD")
+                }),
         )
         .route(
             "/api/agents/archived/{id}/restore",
-            ::axum::routing::post(handle_restore_archived_agent::<A>),
+            ::axum::routing::post(handle_restore_archived_agent::<A>)
+                .fallback(|
+                    ::axum::extract::State(
+                        api,
+                    ): ::axum::extract::State<::std::sync::Arc<A>>,
+                    method: ::axum::http::Method,
+                    uri: ::axum::http::Uri|
+                async move { method_not_allowed(&*api, &method, uri.path(), "POST") }),
         )
         .route(
             "/api/agents/archived/{id}",
-            ::axum::routing::delete(handle_purge_archived_agent::<A>),
+            ::axum::routing::delete(handle_purge_archived_agent::<A>)
+                .fallback(|
+                    ::axum::extract::State(
+                        api,
+                    ): ::axum::extract::State<::std::sync::Arc<A>>,
+                    method: ::axum::http::Method,
+                    uri: ::axum::http::Uri|
+                async move { method_not_allowed(&*api, &method, uri.path(), "DELETE") }),
         )
-        .route("/api/agents/import", ::axum::routing::post(handle_import_agent::<A>))
+        .route(
+            "/api/agents/import",
+            ::axum::routing::post(handle_import_agent::<A>)
+                .fallback(|
+                    ::axum::extract::State(
+                        api,
+                    ): ::axum::extract::State<::std::sync::Arc<A>>,
+                    method: ::axum::http::Method,
+                    uri: ::axum::http::Uri|
+                async move { method_not_allowed(&*api, &method, uri.path(), "POST") }),
+        )
         .route(
             "/api/agents/{name}",
             ::axum::routing::get(handle_get_agent::<A>)
                 .put(handle_update_agent::<A>)
-                .delete(handle_delete_agent::<A>),
+                .delete(handle_delete_agent::<A>)
+                .fallback(|
+                    ::axum::extract::State(
+                        api,
+                    ): ::axum::extract::State<::std::sync::Arc<A>>,
+                    method: ::axum::http::Method,
+                    uri: ::axum::http::Uri|
+                async move {
+                    method_not_allowed(
+                        &*api,
+                        &method,
+                        uri.path(),
+                        "GET, HEAD, PUT, DELETE",
+                    )
+                }),
         )
         .route(
             "/api/agents/{name}/permissions",
-            ::axum::routing::put(handle_set_agent_permissions::<A>),
+            ::axum::routing::put(handle_set_agent_permissions::<A>)
+                .fallback(|
+                    ::axum::extract::State(
+                        api,
+                    ): ::axum::extract::State<::std::sync::Arc<A>>,
+                    method: ::axum::http::Method,
+                    uri: ::axum::http::Uri|
+                async move { method_not_allowed(&*api, &method, uri.path(), "PUT") }),
         )
         .route(
             "/api/agents/{name}/export",
-            ::axum::routing::get(handle_export_agent::<A>),
+            ::axum::routing::get(handle_export_agent::<A>)
+                .fallback(|
+                    ::axum::extract::State(
+                        api,
+                    ): ::axum::extract::State<::std::sync::Arc<A>>,
+                    method: ::axum::http::Method,
+                    uri: ::axum::http::Uri|
+                async move {
+                    method_not_allowed(&*api, &method, uri.path(), "GET, HEAD")
+                }),
         )
         .route(
             "/api/agents/{name}/token/issue",
-            ::axum::routing::post(handle_issue_agent_token::<A>),
+            ::axum::routing::post(handle_issue_agent_token::<A>)
+                .fallback(|
+                    ::axum::extract::State(
+                        api,
+                    ): ::axum::extract::State<::std::sync::Arc<A>>,
+                    method: ::axum::http::Method,
+                    uri: ::axum::http::Uri|
+                async move { method_not_allowed(&*api, &method, uri.path(), "POST") }),
         )
         .route(
             "/api/agents/{name}/token",
-            ::axum::routing::delete(handle_revoke_agent_token::<A>),
+            ::axum::routing::delete(handle_revoke_agent_token::<A>)
+                .fallback(|
+                    ::axum::extract::State(
+                        api,
+                    ): ::axum::extract::State<::std::sync::Arc<A>>,
+                    method: ::axum::http::Method,
+                    uri: ::axum::http::Uri|
+                async move { method_not_allowed(&*api, &method, uri.path(), "DELETE") }),
         )
-        .route("/api/ui/notify", ::axum::routing::post(handle_notify_user::<A>))
+        .route(
+            "/api/ui/notify",
+            ::axum::routing::post(handle_notify_user::<A>)
+                .fallback(|
+                    ::axum::extract::State(
+                        api,
+                    ): ::axum::extract::State<::std::sync::Arc<A>>,
+                    method: ::axum::http::Method,
+                    uri: ::axum::http::Uri|
+                async move { method_not_allowed(&*api, &method, uri.path(), "POST") }),
+        )
         .route(
             "/api/notifications",
-            ::axum::routing::get(handle_list_notifications::<A>),
+            ::axum::routing::get(handle_list_notifications::<A>)
+                .fallback(|
+                    ::axum::extract::State(
+                        api,
+                    ): ::axum::extract::State<::std::sync::Arc<A>>,
+                    method: ::axum::http::Method,
+                    uri: ::axum::http::Uri|
+                async move {
+                    method_not_allowed(&*api, &method, uri.path(), "GET, HEAD")
+                }),
         )
         .route(
             "/api/notifications/{id}/read",
-            ::axum::routing::post(handle_mark_notification_read::<A>),
+            ::axum::routing::post(handle_mark_notification_read::<A>)
+                .fallback(|
+                    ::axum::extract::State(
+                        api,
+                    ): ::axum::extract::State<::std::sync::Arc<A>>,
+                    method: ::axum::http::Method,
+                    uri: ::axum::http::Uri|
+                async move { method_not_allowed(&*api, &method, uri.path(), "POST") }),
         )
         .route(
             "/api/notifications/read-all",
-            ::axum::routing::post(handle_mark_all_notifications_read::<A>),
+            ::axum::routing::post(handle_mark_all_notifications_read::<A>)
+                .fallback(|
+                    ::axum::extract::State(
+                        api,
+                    ): ::axum::extract::State<::std::sync::Arc<A>>,
+                    method: ::axum::http::Method,
+                    uri: ::axum::http::Uri|
+                async move { method_not_allowed(&*api, &method, uri.path(), "POST") }),
         )
-        .route("/api/knowledge", ::axum::routing::get(handle_list_knowledge_items::<A>))
+        .route(
+            "/api/knowledge",
+            ::axum::routing::get(handle_list_knowledge_items::<A>)
+                .fallback(|
+                    ::axum::extract::State(
+                        api,
+                    ): ::axum::extract::State<::std::sync::Arc<A>>,
+                    method: ::axum::http::Method,
+                    uri: ::axum::http::Uri|
+                async move {
+                    method_not_allowed(&*api, &method, uri.path(), "GET, HEAD")
+                }),
+        )
         .route(
             "/api/knowledge/search",
-            ::axum::routing::get(handle_search_knowledge::<A>),
+            ::axum::routing::get(handle_search_knowledge::<A>)
+                .fallback(|
+                    ::axum::extract::State(
+                        api,
+                    ): ::axum::extract::State<::std::sync::Arc<A>>,
+                    method: ::axum::http::Method,
+                    uri: ::axum::http::Uri|
+                async move {
+                    method_not_allowed(&*api, &method, uri.path(), "GET, HEAD")
+                }),
         )
         .route(
             "/api/knowledge/{id}",
-            ::axum::routing::get(handle_get_knowledge_item::<A>),
+            ::axum::routing::get(handle_get_knowledge_item::<A>)
+                .fallback(|
+                    ::axum::extract::State(
+                        api,
+                    ): ::axum::extract::State<::std::sync::Arc<A>>,
+                    method: ::axum::http::Method,
+                    uri: ::axum::http::Uri|
+                async move {
+                    method_not_allowed(&*api, &method, uri.path(), "GET, HEAD")
+                }),
         )
         .route(
             "/api/taos-agent/system-prompt",
-            ::axum::routing::get(handle_get_system_prompt::<A>),
+            ::axum::routing::get(handle_get_system_prompt::<A>)
+                .fallback(|
+                    ::axum::extract::State(
+                        api,
+                    ): ::axum::extract::State<::std::sync::Arc<A>>,
+                    method: ::axum::http::Method,
+                    uri: ::axum::http::Uri|
+                async move {
+                    method_not_allowed(&*api, &method, uri.path(), "GET, HEAD")
+                }),
         )
         .with_state(api)
 }

@@ -1,5 +1,5 @@
 //! Every answer that is not an operation's success response: the catalog's errors in the
-//! canonical body, and replays of stored idempotent answers.
+//! canonical body.
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -10,11 +10,6 @@ use crate::errors::{self, Error};
 #[derive(Debug)]
 pub enum Halt {
     Error(Error),
-    /// A stored answer to an earlier request with the same `Idempotency-Key`.
-    Replay {
-        status: u16,
-        body: String,
-    },
 }
 
 impl From<Error> for Halt {
@@ -80,14 +75,6 @@ impl IntoResponse for Halt {
                 {
                     headers.insert(header::RETRY_AFTER, v);
                 }
-                response
-            }
-            Halt::Replay { status, body } => {
-                let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-                let mut response = (status, body).into_response();
-                let headers = response.headers_mut();
-                headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-                headers.insert("idempotent-replayed", HeaderValue::from_static("true"));
                 response
             }
         }

@@ -3,19 +3,20 @@
 
 mod convert;
 mod halt;
-mod idempotent;
+mod idempotency;
 mod knowledge;
 mod rejection;
 
 use std::sync::Arc;
 
+use axum::http::Method;
 use axum::http::request::Parts;
-use taos_api::operations::{self, Operation, TAGS, op};
-use taos_api::server::{self as wire, Rejection};
+use axum::response::Response;
+use taos_api::operations::{self, Operation, TAGS};
+use taos_api::server::{self as wire, Rejection, Work};
 use taos_api::types;
 
 pub use halt::{Halt, error_body};
-use idempotent::Answer;
 
 use crate::auth::{self, Ctx};
 use crate::domain::{accounts, agents, notifications};
@@ -46,28 +47,12 @@ fn strings<T: std::ops::Deref<Target = String>>(items: Option<&[T]>) -> Option<V
     items.map(|v| v.iter().map(|s| s.to_string()).collect())
 }
 
-/// Limits typify does not enforce (it maps `maximum` of a positive integer to `NonZeroU64`).
-fn check_days(days: Option<&types::ExpiresInDays>) -> Result<Option<i64>, Error> {
-    match days.map(|d| d.0.get()) {
-        Some(d) if d > 3650 => Err(Error::new(
-            &errors::VALIDATION_ERROR,
-            format!("Field `expires_in_days`: must be from 1 to 3650, got {d}."),
-        )
-        .with("field", "expires_in_days")),
-        Some(d) => Ok(Some(d as i64)),
-        None => Ok(None),
-    }
+fn scope(s: Option<&types::Scope>) -> Option<Vec<String>> {
+    strings(s.map(|s| s.as_slice()))
 }
 
-fn check_scope(scope: Option<&types::Scope>) -> Result<Option<Vec<String>>, Error> {
-    match scope {
-        Some(s) if s.len() > 64 => Err(Error::new(
-            &errors::VALIDATION_ERROR,
-            "Field `scope`: at most 64 patterns.",
-        )
-        .with("field", "scope")),
-        other => Ok(strings(other.map(|s| s.as_slice()))),
-    }
+fn days(d: Option<types::ExpiresInDays>) -> Option<i64> {
+    d.map(|d| i64::try_from(d.0.get()).unwrap_or(i64::MAX))
 }
 
 impl wire::Api for Api {
@@ -80,6 +65,24 @@ impl wire::Api for Api {
 
     fn reject(&self, _op: &'static Operation, r: Rejection) -> Halt {
         Halt::Error(rejection::to_error(r))
+    }
+
+    async fn idempotent(
+        &self,
+        op: &'static Operation,
+        ctx: Ctx,
+        key: Option<String>,
+        request: serde_json::Value,
+        work: Work<Ctx>,
+    ) -> Response {
+        idempotency::run(&self.state, op, ctx, key, request, work).await
+    }
+
+    fn method_not_allowed(&self, _method: &Method, path: &str, allow: &'static str) -> Halt {
+        Halt::Error(Error::new(
+            &errors::METHOD_NOT_ALLOWED,
+            format!("{path} takes {allow}."),
+        ))
     }
 
     // ---- discovery ----
@@ -179,8 +182,8 @@ impl wire::Api for Api {
         body: types::UserTokenCreate,
     ) -> Res<wire::CreateUserTokenResponse> {
         let user = accounts::check_password(&self.state.store, &body.username, &body.password).await?;
-        let expires_in_days = check_days(body.expires_in_days.as_ref())?;
-        let scope = check_scope(body.scope.as_ref())?;
+        let expires_in_days = days(body.expires_in_days);
+        let scope = scope(body.scope.as_ref());
         let (token, secret) = accounts::create_personal_token(
             &self.state.store,
             &user,
@@ -271,13 +274,7 @@ impl wire::Api for Api {
         }))
     }
 
-    async fn create_agent(
-        &self,
-        ctx: Ctx,
-        h: wire::CreateAgentHeaders,
-        body: types::AgentCreate,
-    ) -> Res<wire::CreateAgentResponse> {
-        let scope = check_scope(body.scope.as_ref())?;
+    async fn create_agent(&self, ctx: Ctx, body: types::AgentCreate) -> Res<wire::CreateAgentResponse> {
         let spec = agents::AgentSpec {
             display_name: body.name.to_string(),
             host: body.host.as_ref().map(|s| s.to_string()),
@@ -285,29 +282,10 @@ impl wire::Api for Api {
             color: body.color.as_ref().map(|s| s.to_string()),
             emoji: body.emoji.as_ref().map(|s| s.to_string()),
             can_read_user_memory: body.can_read_user_memory,
-            scope,
+            scope: scope(body.scope.as_ref()),
         };
-        let answer = idempotent::run(
-            &self.state,
-            ctx.caller()?,
-            op::CREATE_AGENT,
-            h.idempotency_key,
-            &body,
-            201,
-            |state, caller| async move {
-                agents::create(&state.store, &caller, spec)
-                    .await
-                    .map(|v| convert::agent(&v))
-            },
-        )
-        .await?;
-        let (agent, replayed) = replayed(answer);
-        Ok(wire::CreateAgentResponse::Created(
-            agent,
-            wire::CreateAgentResponseHeaders {
-                idempotent_replayed: replayed,
-            },
-        ))
+        let view = agents::create(&self.state.store, ctx.caller()?, spec).await?;
+        Ok(wire::CreateAgentResponse::Created(convert::agent(&view)))
     }
 
     async fn list_archived_agents(
@@ -341,22 +319,8 @@ impl wire::Api for Api {
         Ok(wire::PurgeArchivedAgentResponse::NoContent)
     }
 
-    async fn import_agent(
-        &self,
-        ctx: Ctx,
-        h: wire::ImportAgentHeaders,
-        body: types::AgentExport,
-    ) -> Res<wire::ImportAgentResponse> {
-        if body.version.get() != 1 {
-            return Err(Error::new(
-                &errors::INVALID_EXPORT_DATA,
-                format!(
-                    "Export documents of version {} are not known; only version 1 exists.",
-                    body.version
-                ),
-            )
-            .into());
-        }
+    async fn import_agent(&self, ctx: Ctx, body: types::AgentExport) -> Res<wire::ImportAgentResponse> {
+        // The contract bounds `version` to 1, so the router already refused any other.
         let a = &body.agent;
         let exported = agents::Exported {
             slug: a.name.to_string(),
@@ -367,30 +331,11 @@ impl wire::Api for Api {
                 color: a.color.as_ref().map(|s| s.to_string()),
                 emoji: a.emoji.as_ref().map(|s| s.to_string()),
                 can_read_user_memory: a.can_read_user_memory,
-                scope: check_scope(a.scope.as_ref())?,
+                scope: scope(a.scope.as_ref()),
             },
         };
-        let answer = idempotent::run(
-            &self.state,
-            ctx.caller()?,
-            op::IMPORT_AGENT,
-            h.idempotency_key,
-            &body,
-            201,
-            |state, caller| async move {
-                agents::import(&state.store, &caller, exported)
-                    .await
-                    .map(|v| convert::agent(&v))
-            },
-        )
-        .await?;
-        let (agent, replayed) = replayed(answer);
-        Ok(wire::ImportAgentResponse::Created(
-            agent,
-            wire::ImportAgentResponseHeaders {
-                idempotent_replayed: replayed,
-            },
-        ))
+        let view = agents::import(&self.state.store, ctx.caller()?, exported).await?;
+        Ok(wire::ImportAgentResponse::Created(convert::agent(&view)))
     }
 
     async fn get_agent(&self, ctx: Ctx, path: wire::GetAgentPath) -> Res<wire::GetAgentResponse> {
@@ -410,7 +355,7 @@ impl wire::Api for Api {
             color: body.color.map(|s| s.to_string()),
             emoji: body.emoji.map(|s| s.to_string()),
             can_read_user_memory: body.can_read_user_memory,
-            scope: check_scope(body.scope.as_ref())?,
+            scope: scope(body.scope.as_ref()),
         };
         let view = agents::update(&self.state.store, ctx.caller()?, &path.name, update).await?;
         Ok(wire::UpdateAgentResponse::Ok(convert::agent(&view)))
@@ -466,8 +411,8 @@ impl wire::Api for Api {
         body: Option<types::TokenIssueRequest>,
     ) -> Res<wire::IssueAgentTokenResponse> {
         let body = body.unwrap_or_default();
-        let scope = check_scope(body.scope.as_ref())?;
-        let days = check_days(body.expires_in_days.as_ref())?;
+        let scope = scope(body.scope.as_ref());
+        let days = days(body.expires_in_days);
         let (view, token, secret) =
             agents::issue_token(&self.state.store, ctx.caller()?, &path.name, scope, days).await?;
         Ok(wire::IssueAgentTokenResponse::Ok(types::IssuedAgentToken {
@@ -575,13 +520,6 @@ impl wire::Api for Api {
 
     async fn get_system_prompt(&self, ctx: Ctx) -> Res<wire::GetSystemPromptResponse> {
         knowledge::system_prompt(self, ctx).await
-    }
-}
-
-fn replayed<T>(answer: Answer<T>) -> (T, Option<String>) {
-    match answer {
-        Answer::Fresh(v) => (v, None),
-        Answer::Replayed(v) => (v, Some("true".into())),
     }
 }
 
