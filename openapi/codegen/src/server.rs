@@ -630,6 +630,8 @@ pub fn server(spec: &Spec) -> Result<TokenStream> {
             let name = lit(p.name);
             let (_, parse, _) = param_parser(op, p, quote!(rt::header(parts, #name)?))?;
             steps.push(quote! {
+                // The parser is shared with every other parameter, hence the `Ok(…?)`.
+                #[allow(clippy::needless_question_mark)]
                 let idempotency_key: Option<String> = match (|parts: &::axum::http::request::Parts| -> Result<Option<String>, rt::Rejection> { Ok(#parse) })(&parts) {
                     Ok(v) => v,
                     Err(rejection) => return api.reject(OP, rejection).into_response(),

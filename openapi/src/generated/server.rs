@@ -1175,6 +1175,7 @@ async fn handle_create_agent<A: Api>(
         Ok(ctx) => ctx,
         Err(halt) => return halt.into_response(),
     };
+    #[allow(clippy::needless_question_mark)]
     let idempotency_key: Option<String> = match (|
         parts: &::axum::http::request::Parts,
     | -> Result<Option<String>, rt::Rejection> {
@@ -1449,6 +1450,7 @@ async fn handle_import_agent<A: Api>(
         Ok(ctx) => ctx,
         Err(halt) => return halt.into_response(),
     };
+    #[allow(clippy::needless_question_mark)]
     let idempotency_key: Option<String> = match (|
         parts: &::axum::http::request::Parts,
     | -> Result<Option<String>, rt::Rejection> {
