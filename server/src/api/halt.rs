@@ -35,7 +35,7 @@ pub fn error_body(e: &Error) -> Value {
 /// credentials were sent at all.
 fn challenge(e: &Error) -> Option<String> {
     let quote = |s: &str| s.replace(['"', '\\'], "'");
-    if std::ptr::eq(e.kind, &errors::SCOPE_DENIED) {
+    if *e.kind == errors::SCOPE_DENIED {
         let scope = e
             .extra
             .iter()
@@ -51,7 +51,7 @@ fn challenge(e: &Error) -> Option<String> {
     if e.kind.status != 401 {
         return None;
     }
-    if std::ptr::eq(e.kind, &errors::AUTH_REQUIRED) || std::ptr::eq(e.kind, &errors::INVALID_CREDENTIALS) {
+    if *e.kind == errors::AUTH_REQUIRED || *e.kind == errors::INVALID_CREDENTIALS {
         return Some("Bearer realm=\"taos\"".into());
     }
     Some(format!(

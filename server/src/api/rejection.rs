@@ -1,7 +1,7 @@
 //! Requests that do not match the contract, as catalog errors. The contract's `x-taos-error`
 //! hint, when present, names a more specific slug than the generic one.
 
-use taos_api::server::{Location, Rejection};
+use taos_api::server::Rejection;
 
 use crate::errors::{self, Error, Kind};
 
@@ -47,18 +47,12 @@ pub fn to_error(r: Rejection) -> Error {
         } => {
             let kind = hinted(hint, &errors::INVALID_PARAMETER);
             let mut e = Error::new(kind, format!("{}.", capitalize(&message)));
-            if std::ptr::eq(kind, &errors::INVALID_PARAMETER) {
-                e = e
-                    .with("parameter", name)
-                    .with("location", location_name(location));
+            if *kind == errors::INVALID_PARAMETER {
+                e = e.with("parameter", name).with("location", location.as_str());
             }
             e
         }
     }
-}
-
-fn location_name(l: Location) -> &'static str {
-    l.as_str()
 }
 
 fn capitalize(s: &str) -> String {
