@@ -5,70 +5,44 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 use taos_conformance::taosctl::Terminal as Ctl;
-use taos_conformance::{Server, serde_json, tokio};
-
-/// `auth setup` as ada; returns her saved token.
-async fn setup(ctl: &Ctl) -> String {
-    ctl.run(
-        &["auth", "setup", "--username", "ada", "--password-stdin"],
-        Some("correct-horse-battery\n"),
-    )
-    .await
-    .ok();
-    ctl.run(&["auth", "token"], None)
-        .await
-        .ok()
-        .stdout
-        .trim()
-        .to_string()
-}
+use taos_conformance::{Server, serde_json, sqlite_e2e};
 
 fn mode(path: &Path) -> u32 {
     std::fs::metadata(path).expect("file exists").permissions().mode() & 0o777
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn version_help_and_completions() {
-    let server = Server::start_sqlite().await;
-    let ctl = Ctl::new(&server);
+sqlite_e2e!(version_help_and_completions);
+async fn version_help_and_completions(server: &Server) {
+    let ctl = Ctl::new(server);
     let v = ctl.run(&["--version"], None).await.ok();
     assert!(v.stdout.starts_with("taosctl 0."), "{}", v.stdout);
     // Every command's help has an example.
-    for cmd in [
-        vec!["auth", "setup"],
-        vec!["auth", "login"],
-        vec!["auth", "logout"],
-        vec!["auth", "status"],
-        vec!["auth", "whoami"],
-        vec!["auth", "token"],
-        vec!["agents", "list"],
-        vec!["agents", "get"],
-        vec!["agents", "create"],
-        vec!["agents", "update"],
-        vec!["agents", "delete"],
-        vec!["agents", "archived", "list"],
-        vec!["agents", "archived", "restore"],
-        vec!["agents", "archived", "purge"],
-        vec!["agents", "export"],
-        vec!["agents", "import"],
-        vec!["agents", "token", "issue"],
-        vec!["agents", "token", "revoke"],
-        vec!["ui", "notify"],
-        vec!["notifications", "list"],
-        vec!["notifications", "read"],
-        vec!["notifications", "read-all"],
-        vec!["completion"],
-    ] {
-        let mut args = cmd.clone();
-        args.push("--help");
-        let help = ctl.run(&args, None).await.ok();
-        assert!(
-            help.stdout.contains("Example"),
-            "`taosctl {}` has no example:\n{}",
-            cmd.join(" "),
-            help.stdout
-        );
-    }
+    ctl.assert_examples(&[
+        &["auth", "setup"],
+        &["auth", "login"],
+        &["auth", "logout"],
+        &["auth", "status"],
+        &["auth", "whoami"],
+        &["auth", "token"],
+        &["agents", "list"],
+        &["agents", "get"],
+        &["agents", "create"],
+        &["agents", "update"],
+        &["agents", "delete"],
+        &["agents", "archived", "list"],
+        &["agents", "archived", "restore"],
+        &["agents", "archived", "purge"],
+        &["agents", "export"],
+        &["agents", "import"],
+        &["agents", "token", "issue"],
+        &["agents", "token", "revoke"],
+        &["ui", "notify"],
+        &["notifications", "list"],
+        &["notifications", "read"],
+        &["notifications", "read-all"],
+        &["completion"],
+    ])
+    .await;
     let top = ctl.run(&[], None).await;
     assert_eq!(top.code, 2, "no command is a usage error");
     assert!(top.stderr.contains("Usage"), "{}", top.stderr);
@@ -99,20 +73,18 @@ async fn version_help_and_completions() {
     );
     let missing = ctl.run(&["ui", "notify", "--body", "x"], None).await;
     assert_eq!(missing.code, 2, "a missing --title is a usage error");
-    server.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn setup_login_status_and_logout() {
-    let server = Server::start_sqlite().await;
-    let ctl = Ctl::new(&server);
+sqlite_e2e!(setup_login_status_and_logout);
+async fn setup_login_status_and_logout(server: &Server) {
+    let ctl = Ctl::new(server);
 
     // Not logged in yet: exit 4 with the fix.
     let st = ctl.run(&["auth", "status"], None).await;
     assert_eq!(st.code, 4, "{}", st.stderr);
     assert!(st.stderr.contains("taosctl auth login"), "{}", st.stderr);
 
-    let token = setup(&ctl).await;
+    let token = ctl.set_up_ada().await;
     assert!(token.starts_with("taos_user_"), "{token}");
     let creds = ctl.credentials();
     assert_eq!(mode(&creds), 0o600, "credentials are private");
@@ -141,31 +113,17 @@ async fn setup_login_status_and_logout() {
         .await
         .ok();
     assert!(login.stderr.contains("Logged in"), "{}", login.stderr);
-    let second = ctl
-        .run(&["auth", "token"], None)
-        .await
-        .ok()
-        .stdout
-        .trim()
-        .to_string();
+    let second = ctl.run(&["auth", "token"], None).await.ok().text();
     assert_ne!(second, token);
     assert_eq!(mode(&creds), 0o600);
 
     // A wrong password: exit 4, the API error with its fix and doc link.
-    let wrong = ctl
-        .run(
-            &["auth", "login", "--username", "ada", "--password-stdin"],
-            Some("nope-nope-nope\n"),
-        )
-        .await;
-    assert_eq!(wrong.code, 4, "{}", wrong.stderr);
-    assert!(
-        wrong.stderr.contains("invalid_credentials")
-            && wrong.stderr.contains("fix:")
-            && wrong.stderr.contains("docs: http"),
-        "{}",
-        wrong.stderr
-    );
+    ctl.run(
+        &["auth", "login", "--username", "ada", "--password-stdin"],
+        Some("nope-nope-nope\n"),
+    )
+    .await
+    .api_err(4, "invalid_credentials");
 
     let as_json = ctl.run(&["auth", "token", "--json"], None).await.ok().json();
     assert_eq!(as_json["token"], second.as_str());
@@ -178,14 +136,12 @@ async fn setup_login_status_and_logout() {
     let st = reuse.run(&["auth", "status"], None).await;
     assert_eq!(st.code, 4, "the revoked token is rejected: {}", st.stderr);
     assert!(st.stderr.contains("invalid_token"), "{}", st.stderr);
-    server.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn login_with_token_reads_stdin_and_checks_it() {
-    let server = Server::start_sqlite().await;
-    let admin = Ctl::new(&server);
-    setup(&admin).await;
+sqlite_e2e!(login_with_token_reads_stdin_and_checks_it);
+async fn login_with_token_reads_stdin_and_checks_it(server: &Server) {
+    let admin = Ctl::new(server);
+    admin.set_up_ada().await;
     admin
         .run(&["agents", "create", "--name", "Worker"], None)
         .await
@@ -194,24 +150,21 @@ async fn login_with_token_reads_stdin_and_checks_it() {
         .run(&["agents", "token", "issue", "worker"], None)
         .await
         .ok()
-        .stdout
-        .trim()
-        .to_string();
+        .text();
 
-    let agent = Ctl::new(&server);
+    let agent = Ctl::new(server);
     // Not a token at all: usage error, nothing saved.
-    let bad = agent
+    agent
         .run(&["auth", "login", "--with-token"], Some("hello\n"))
-        .await;
-    assert_eq!(bad.code, 2, "{}", bad.stderr);
+        .await
+        .usage_err("not a taOS token");
     assert!(!agent.credentials().exists());
     // Well-formed but unknown: rejected by the server (whoami), nothing saved.
     let forged = taos_conformance::tokens::forge("taos_agent_");
-    let unknown = agent
+    agent
         .run(&["auth", "login", "--with-token"], Some(&format!("{forged}\n")))
-        .await;
-    assert_eq!(unknown.code, 4, "{}", unknown.stderr);
-    assert!(unknown.stderr.contains("invalid_token"), "{}", unknown.stderr);
+        .await
+        .api_err(4, "invalid_token");
     assert!(!agent.credentials().exists());
     // The real one: saved, and whoami names the agent.
     agent
@@ -225,27 +178,23 @@ async fn login_with_token_reads_stdin_and_checks_it() {
     let who = agent.run(&["auth", "whoami", "--json"], None).await.ok().json();
     assert_eq!(who["kind"], "agent_token");
     assert_eq!(who["agent_name"], "worker");
-    server.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_credentials_file_others_can_read_is_fixed() {
-    let server = Server::start_sqlite().await;
-    let ctl = Ctl::new(&server);
-    setup(&ctl).await;
+sqlite_e2e!(a_credentials_file_others_can_read_is_fixed);
+async fn a_credentials_file_others_can_read_is_fixed(server: &Server) {
+    let ctl = Ctl::new(server);
+    ctl.set_up_ada().await;
     let creds = ctl.credentials();
     std::fs::set_permissions(&creds, std::fs::Permissions::from_mode(0o644)).expect("chmod");
     let st = ctl.run(&["auth", "status"], None).await.ok();
     assert!(st.stderr.contains("readable by others"), "{}", st.stderr);
     assert_eq!(mode(&creds), 0o600);
-    server.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn agents_lifecycle_in_tables_and_json() {
-    let server = Server::start_sqlite().await;
-    let ctl = Ctl::new(&server);
-    setup(&ctl).await;
+sqlite_e2e!(agents_lifecycle_in_tables_and_json);
+async fn agents_lifecycle_in_tables_and_json(server: &Server) {
+    let ctl = Ctl::new(server);
+    ctl.set_up_ada().await;
 
     let created = ctl
         .run(
@@ -369,16 +318,14 @@ async fn agents_lifecycle_in_tables_and_json() {
     let doc: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&file).expect("read")).expect("json");
     assert_eq!(doc["version"], 1);
-    let dup = ctl
-        .run(&["agents", "import", file.to_str().expect("utf-8")], None)
-        .await;
-    assert_eq!(dup.code, 1);
-    assert!(dup.stderr.contains("agent_exists"), "{}", dup.stderr);
+    ctl.run(&["agents", "import", file.to_str().expect("utf-8")], None)
+        .await
+        .api_err(1, "agent_exists");
 
     // Delete needs --yes without a terminal.
-    let refused = ctl.run(&["agents", "delete", "research-bot"], None).await;
-    assert_eq!(refused.code, 2, "{}", refused.stderr);
-    assert!(refused.stderr.contains("--yes"));
+    ctl.run(&["agents", "delete", "research-bot"], None)
+        .await
+        .usage_err("--yes");
     let archived = ctl
         .run(&["agents", "delete", "research-bot", "--yes", "--json"], None)
         .await
@@ -423,25 +370,21 @@ async fn agents_lifecycle_in_tables_and_json() {
         .ok()
         .json();
     let id = again["id"].as_str().expect("id").to_string();
-    assert_eq!(ctl.run(&["agents", "archived", "purge", &id], None).await.code, 2);
+    ctl.run(&["agents", "archived", "purge", &id], None)
+        .await
+        .usage_err("--yes");
     ctl.run(&["agents", "archived", "purge", &id, "--yes"], None)
         .await
         .ok();
-    let gone = ctl.run(&["agents", "archived", "restore", &id], None).await;
-    assert_eq!(gone.code, 1);
-    assert!(
-        gone.stderr.contains("archived_agent_not_found"),
-        "{}",
-        gone.stderr
-    );
-    server.stop().await;
+    ctl.run(&["agents", "archived", "restore", &id], None)
+        .await
+        .api_err(1, "archived_agent_not_found");
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn tokens_notify_and_notifications() {
-    let server = Server::start_sqlite().await;
-    let admin = Ctl::new(&server);
-    setup(&admin).await;
+sqlite_e2e!(tokens_notify_and_notifications);
+async fn tokens_notify_and_notifications(server: &Server) {
+    let admin = Ctl::new(server);
+    admin.set_up_ada().await;
     admin
         .run(&["agents", "create", "--name", "Notifier"], None)
         .await
@@ -469,7 +412,7 @@ async fn tokens_notify_and_notifications() {
     assert!(token.starts_with("taos_agent_") && token.len() == 54, "{token}");
     assert!(issued.stderr.contains("shown only once"), "{}", issued.stderr);
 
-    let agent = Ctl::new(&server).with_env("TAOS_TOKEN", token);
+    let agent = Ctl::with_token(server, token);
     let sent = agent
         .run(
             &[
@@ -498,15 +441,10 @@ async fn tokens_notify_and_notifications() {
     let plain_id = plain["notification_id"].as_str().expect("id").to_string();
 
     // Beyond its scope: the API error with fix and docs, exit 1.
-    let denied = agent.run(&["agents", "list"], None).await;
-    assert_eq!(denied.code, 1);
-    assert!(
-        denied.stderr.contains("scope_denied")
-            && denied.stderr.contains("fix:")
-            && denied.stderr.contains("docs: http"),
-        "{}",
-        denied.stderr
-    );
+    agent
+        .run(&["agents", "list"], None)
+        .await
+        .api_err(1, "scope_denied");
 
     let list = admin
         .run(&["notifications", "list", "--json"], None)
@@ -551,17 +489,16 @@ async fn tokens_notify_and_notifications() {
         .run(&["agents", "token", "revoke", "notifier"], None)
         .await
         .ok();
-    let after = agent.run(&["ui", "notify", "--title", "x"], None).await;
-    assert_eq!(after.code, 4, "{}", after.stderr);
-    assert!(after.stderr.contains("invalid_token"), "{}", after.stderr);
-    server.stop().await;
+    agent
+        .run(&["ui", "notify", "--title", "x"], None)
+        .await
+        .api_err(4, "invalid_token");
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn configuration_precedence_and_network_errors() {
-    let server = Server::start_sqlite().await;
-    let ctl = Ctl::new(&server);
-    let token = setup(&ctl).await;
+sqlite_e2e!(configuration_precedence_and_network_errors);
+async fn configuration_precedence_and_network_errors(server: &Server) {
+    let ctl = Ctl::new(server);
+    let token = ctl.set_up_ada().await;
 
     // The saved server is used when neither --url nor TAOS_URL is given.
     let saved_only = Ctl {
@@ -598,8 +535,7 @@ async fn configuration_precedence_and_network_errors() {
     let d = default.run(&["auth", "status", "--json"], None).await;
     assert_eq!(d.json()["url"], "http://localhost:6969", "{}", d.stderr);
     // TAOS_TOKEN beats the file; no token at all is exit 4.
-    let none = Ctl::new(&server);
+    let none = Ctl::new(server);
     let missing = none.run(&["agents", "list"], None).await;
     assert_eq!(missing.code, 4, "{}", missing.stderr);
-    server.stop().await;
 }
