@@ -1,80 +1,122 @@
-//! Where to reach taosd and with which token: `--url`, else `TAOS_URL`, else the saved server,
-//! else http://localhost:6969; the token from `TAOS_TOKEN`, else the credentials file.
+//! What every command runs with: the configuration (resolved once, by `taos_client::Config`:
+//! `--url`, else `TAOS_URL`, else the saved server, else http://localhost:6969; the token from
+//! `TAOS_TOKEN`, else the credentials file) and the output; and the one way requests are sent.
 
-use taos_client::Client;
+use std::time::Duration;
 
-use crate::credentials::{self, Credentials};
+use taos_client::{Client, Config, ResponseValue, TokenSource, types};
+
 use crate::failure::{EXIT_ERROR, Failure, Result};
 use crate::output::Output;
 
-pub const DEFAULT_URL: &str = "http://localhost:6969";
-
-/// Where the token came from, for `auth status`.
-#[derive(Debug, Clone, PartialEq)]
-pub enum TokenSource {
-    Env,
-    File(String),
+/// One command (a verb, or a noun dispatching to its verbs), run with a [`Context`].
+pub trait RunCmd {
+    async fn run(&self, ctx: &Context) -> Result<()>;
 }
+
+/// What the SDK's `send()` gives back.
+pub type Sent<T> = std::result::Result<ResponseValue<T>, taos_client::Error<types::Error>>;
 
 pub struct Context {
-    pub url: String,
-    pub token: Option<(String, TokenSource)>,
-    pub saved: Option<Credentials>,
+    pub config: Config,
     pub out: Output,
-}
-
-fn env(name: &str) -> Option<String> {
-    std::env::var(name)
-        .ok()
-        .map(|v| v.trim().to_string())
-        .filter(|v| !v.is_empty())
 }
 
 impl Context {
     pub fn load(url_flag: Option<String>, json: bool) -> Result<Context> {
-        let saved = credentials::load()?;
-        let url = url_flag
-            .or_else(|| env("TAOS_URL"))
-            .or_else(|| saved.as_ref().and_then(|c| c.url.clone()))
-            .unwrap_or_else(|| DEFAULT_URL.to_string());
-        let url = url.trim_end_matches('/').to_string();
-        let token = match env("TAOS_TOKEN") {
-            Some(t) => Some((t, TokenSource::Env)),
-            None => {
-                let file = credentials::path()?.display().to_string();
-                saved
-                    .as_ref()
-                    .and_then(|c| c.token.clone())
-                    .map(|t| (t, TokenSource::File(file)))
-            }
-        };
+        let config = Config::load(url_flag).map_err(Failure::config)?;
+        if let Some(mode) = config.fixed_mode {
+            eprintln!(
+                "warning: {} was readable by others (mode {mode:o}); it is now 600",
+                config.credentials_path.display()
+            );
+        }
         Ok(Context {
-            url,
-            token,
-            saved,
+            config,
             out: Output::new(json),
         })
     }
 
+    pub fn url(&self) -> &str {
+        &self.config.url
+    }
+
+    /// The token in use and where it came from.
+    pub fn token(&self) -> Option<&(String, TokenSource)> {
+        self.config.token.as_ref()
+    }
+
+    /// Where the token in use came from, for people: `TAOS_TOKEN` or the file's path.
+    pub fn token_source(&self) -> String {
+        self.token()
+            .map_or_else(|| "nowhere".into(), |(_, source)| source.to_string())
+    }
+
     /// A client without credentials.
     pub fn anonymous(&self) -> Result<Client> {
-        taos_client::client(&self.url, None)
-            .map_err(|e| Failure::new(EXIT_ERROR, format!("cannot build the HTTP client: {e}")))
+        build(taos_client::client(self.url(), None))
     }
 
     /// A client with the token; fails with exit 4 when there is none.
     pub fn client(&self) -> Result<Client> {
-        let (token, _) = self.token.as_ref().ok_or_else(Failure::not_logged_in)?;
+        let (token, _) = self.token().ok_or_else(Failure::not_logged_in)?;
         self.client_with(token)
     }
 
     pub fn client_with(&self, token: &str) -> Result<Client> {
-        taos_client::client(&self.url, Some(token))
-            .map_err(|e| Failure::new(EXIT_ERROR, format!("cannot build the HTTP client: {e}")))
+        build(taos_client::client(self.url(), Some(token)))
     }
 
     /// Turns an SDK error into a failure that names this server.
-    pub fn fail(&self, e: taos_client::Error<taos_client::types::Error>) -> Failure {
-        Failure::from_client(e, &self.url)
+    pub fn fail(&self, e: taos_client::Error<types::Error>) -> Failure {
+        Failure::from_client(e, self.url())
     }
+
+    /// Sends a request (the SDK builder's `.send()`) and gives its answer's body, or the
+    /// failure to report.
+    pub async fn send<T>(&self, request: impl Future<Output = Sent<T>>) -> Result<T> {
+        request
+            .await
+            .map(ResponseValue::into_inner)
+            .map_err(|e| self.fail(e))
+    }
+
+    /// Sends a creating request (built afresh by `request` for every attempt, with the same
+    /// Idempotency-Key), retrying lost connections and in-flight conflicts, so a retry can
+    /// never create a second one.
+    pub async fn send_retrying<T, F, Fut>(&self, request: F) -> Result<T>
+    where
+        F: Fn() -> Fut,
+        Fut: Future<Output = Sent<T>>,
+    {
+        let mut delay = Duration::from_millis(200);
+        for attempt in 1..=4 {
+            match request().await {
+                Ok(rv) => return Ok(rv.into_inner()),
+                Err(e) => {
+                    let retry = match &e {
+                        taos_client::Error::CommunicationError(_) => true,
+                        taos_client::Error::ErrorResponse(rv) => {
+                            rv.status().as_u16() == 409 && rv.error == "idempotency_key_in_use"
+                        }
+                        _ => false,
+                    };
+                    if !retry || attempt == 4 {
+                        return Err(self.fail(e));
+                    }
+                    self.out.note(format!(
+                        "retrying in {} ms (same Idempotency-Key)…",
+                        delay.as_millis()
+                    ));
+                    tokio::time::sleep(delay).await;
+                    delay *= 2;
+                }
+            }
+        }
+        Err(Failure::new(EXIT_ERROR, "gave up retrying"))
+    }
+}
+
+fn build<E: std::fmt::Display>(client: std::result::Result<Client, E>) -> Result<Client> {
+    client.map_err(|e| Failure::new(EXIT_ERROR, format!("cannot build the HTTP client: {e}")))
 }

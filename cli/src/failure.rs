@@ -47,6 +47,25 @@ impl Failure {
         .with_fix("run `taosctl auth login` (people) or set TAOS_TOKEN to your agent token")
     }
 
+    /// The configuration (the credentials file) cannot be used; the fix says what to do.
+    pub fn config(e: taos_client::ConfigError) -> Self {
+        use taos_client::ConfigError as E;
+        let fix = match &e {
+            E::Exposed { path, .. } => Some(format!(
+                "run `chmod 600 {}` or delete it and log in again",
+                path.display()
+            )),
+            E::Invalid { .. } => Some("delete it and run `taosctl auth login` again".to_string()),
+            _ => None,
+        };
+        Failure {
+            code: EXIT_ERROR,
+            message: e.to_string(),
+            fix,
+            doc_url: None,
+        }
+    }
+
     /// Any error from the SDK, for a server at `url`.
     pub fn from_client(e: taos_client::Error<types::Error>, url: &str) -> Self {
         use taos_client::Error as E;

@@ -1,21 +1,101 @@
 //! `taosctl`: the command line for the taOS agent API, built only on the generated SDK
 //! (`taos-client`), so it cannot drift from the contract.
+//!
+//! One file per noun (`cmd_<noun>.rs`) holds that noun's clap types and what its verbs do; each
+//! verb implements [`RunCmd`] on a [`Context`] (the configuration, resolved once by
+//! `taos_client::Config`, and the output).
 
-mod args;
-mod commands;
+// First, so that every command module can use `pages!`.
+#[macro_use]
+mod paging;
+
+mod cmd_agent_tokens;
+mod cmd_agents;
+mod cmd_agents_archived;
+mod cmd_agents_transfer;
+mod cmd_auth;
+mod cmd_auth_tokens;
+mod cmd_completion;
+mod cmd_knowledge;
+mod cmd_notifications;
+mod cmd_ui;
+mod cmd_users;
 mod context;
-mod credentials;
 mod failure;
 mod output;
 mod prompt;
+mod request;
 
 use std::process::ExitCode;
 
-use clap::{CommandFactory, Parser};
+use clap::{Parser, Subcommand};
 
-use args::{Cli, Command, Shell};
-use context::Context;
+use context::{Context, RunCmd};
 use failure::{EXIT_USAGE, Failure};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "taosctl",
+    version,
+    about = "Manage taOS agents, their tokens and notifications",
+    long_about = "taosctl talks to a taOS server (taosd). Agents use it inside their containers \
+        with the token in TAOS_TOKEN; people sign in with `taosctl auth login`.",
+    after_help = "Examples:\n  taosctl auth login\n  taosctl agents list\n  TOKEN=$(taosctl agents token issue research-bot)\n  taosctl ui notify --title 'Build done' --body 'All green'\n\n\
+        Environment:\n  TAOS_URL     server URL (default http://localhost:6969)\n  TAOS_TOKEN   bearer token (wins over the credentials file)\n  NO_COLOR     disable colour\n\n\
+        Exit codes: 0 ok, 1 API or network error, 2 usage error, 4 authentication needed or rejected."
+)]
+pub struct Cli {
+    /// Server URL [default: $TAOS_URL, else the saved server, else http://localhost:6969]
+    #[arg(long, global = true, value_name = "URL")]
+    pub url: Option<String>,
+
+    /// Print machine-readable JSON on stdout
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Sign in and out, and see who you are
+    #[command(subcommand)]
+    Auth(cmd_auth::AuthCommand),
+    /// Register and manage agents and their tokens
+    #[command(subcommand)]
+    Agents(cmd_agents::AgentsCommand),
+    /// Add, list and remove people (admins only)
+    #[command(subcommand)]
+    Users(cmd_users::UsersCommand),
+    /// Talk to the user's screen
+    #[command(subcommand)]
+    Ui(cmd_ui::UiCommand),
+    /// Read the user's notifications
+    #[command(subcommand)]
+    Notifications(cmd_notifications::NotificationsCommand),
+    /// Read and search the docs and installed apps' guides
+    #[command(subcommand)]
+    Knowledge(cmd_knowledge::KnowledgeCommand),
+    /// Print a shell completion script
+    #[command(after_help = "Example:\n  taosctl completion bash > /etc/bash_completion.d/taosctl")]
+    Completion(cmd_completion::Completion),
+}
+
+impl RunCmd for Command {
+    async fn run(&self, ctx: &Context) -> failure::Result<()> {
+        match self {
+            Command::Auth(cmd) => cmd.run(ctx).await,
+            Command::Agents(cmd) => cmd.run(ctx).await,
+            Command::Users(cmd) => cmd.run(ctx).await,
+            Command::Ui(cmd) => cmd.run(ctx).await,
+            Command::Notifications(cmd) => cmd.run(ctx).await,
+            Command::Knowledge(cmd) => cmd.run(ctx).await,
+            // Needs no configuration: answered in `run` before it is loaded.
+            Command::Completion(cmd) => cmd.print(),
+        }
+    }
+}
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -43,22 +123,10 @@ fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> Result<(), Failure> {
-    if let Command::Completion { shell } = cli.command {
-        let shell = match shell {
-            Shell::Bash => clap_complete::Shell::Bash,
-            Shell::Zsh => clap_complete::Shell::Zsh,
-            Shell::Fish => clap_complete::Shell::Fish,
-        };
-        clap_complete::generate(shell, &mut Cli::command(), "taosctl", &mut std::io::stdout());
-        return Ok(());
+    // A completion script is printed even where the configuration cannot be read.
+    if let Command::Completion(cmd) = &cli.command {
+        return cmd.print();
     }
     let ctx = Context::load(cli.url, cli.json)?;
-    match cli.command {
-        Command::Auth(cmd) => commands::auth::run(&ctx, cmd).await,
-        Command::Agents(cmd) => commands::agents::run(&ctx, cmd).await,
-        Command::Ui(cmd) => commands::notifications::notify(&ctx, cmd).await,
-        Command::Notifications(cmd) => commands::notifications::run(&ctx, cmd).await,
-        Command::Knowledge(cmd) => commands::knowledge::run(&ctx, cmd).await,
-        Command::Completion { .. } => Ok(()),
-    }
+    cli.command.run(&ctx).await
 }

@@ -5,6 +5,22 @@ use std::io::{IsTerminal, Write};
 
 use serde::Serialize;
 
+use crate::paging::Page;
+
+/// How a page of items looks in a table for people.
+pub struct Table<'a, T> {
+    pub headers: &'a [&'a str],
+    /// One item's cells, in the order of `headers`.
+    pub row: &'a dyn Fn(&T) -> Vec<String>,
+    /// Said on stderr instead of the table when there are no items (else the bare header row).
+    pub empty: Option<&'a str>,
+    /// Said on stderr under a table, when there is one.
+    pub footnote: Option<String>,
+    /// How the hint for the next page starts: `More agents` gives
+    /// `More agents: --cursor ID (or --all)`.
+    pub more: &'a str,
+}
+
 pub struct Output {
     pub json: bool,
     color: bool,
@@ -17,6 +33,44 @@ impl Output {
         Output {
             json,
             color: !no_color && std::io::stdout().is_terminal(),
+        }
+    }
+
+    /// One answer: as JSON with `--json`, else as `human` prints it for people.
+    pub fn show<T: Serialize>(&self, value: &T, human: impl FnOnce(&Output)) {
+        if self.json {
+            self.json(value);
+        } else {
+            human(self);
+        }
+    }
+
+    /// A page of items: with `--json` the API's `{items, next_cursor}`; else the table (or
+    /// the `empty` message), then how to get the next page.
+    pub fn page<T: Serialize>(&self, page: &Page<T>, table: Table<'_, T>) {
+        if self.json {
+            self.json(page);
+            return;
+        }
+        match table.empty {
+            Some(empty) if page.items.is_empty() => self.note(empty),
+            _ => {
+                let rows: Vec<Vec<String>> = page.items.iter().map(table.row).collect();
+                self.table(table.headers, &rows);
+                if let Some(footnote) = table.footnote {
+                    self.note(footnote);
+                }
+            }
+        }
+        if let Some(c) = page.next_cursor {
+            self.note(format!("{}: --cursor {c} (or --all)", table.more));
+        }
+    }
+
+    /// `key value` lines, the keys padded to `width`.
+    pub fn fields(&self, width: usize, fields: &[(&str, String)]) {
+        for (k, v) in fields {
+            self.line(format!("{k:<width$} {v}"));
         }
     }
 

@@ -54,16 +54,23 @@ pub fn read_stdin(what: &str) -> Result<String> {
     Ok(text)
 }
 
+/// Whether [`confirm`] can be answered: with `yes`, or at a terminal; else the usage error it
+/// would give, so a command can refuse before doing anything.
+pub fn can_confirm(question: &str, yes: bool) -> Result<()> {
+    if yes || stdin_is_tty() {
+        return Ok(());
+    }
+    Err(Failure::usage(format!(
+        "{question} — refusing without confirmation: pass --yes (stdin is not a terminal)"
+    )))
+}
+
 /// Yes or no; refuses without a terminal unless `yes` was given.
 pub fn confirm(question: &str, yes: bool) -> Result<bool> {
     if yes {
         return Ok(true);
     }
-    if !stdin_is_tty() {
-        return Err(Failure::usage(format!(
-            "{question} — refusing without confirmation: pass --yes (stdin is not a terminal)"
-        )));
-    }
+    can_confirm(question, yes)?;
     eprint!("{question} [y/N] ");
     let _ = std::io::stderr().flush();
     let mut line = String::new();

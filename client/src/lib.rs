@@ -11,7 +11,7 @@ mod generated;
 
 mod config;
 
-pub use config::{Config, ConfigError, credentials_path};
+pub use config::{Config, ConfigError, Credentials, DEFAULT_URL, TokenSource, credentials_path};
 /// The client's own parameter types (builders accept plain strings for these).
 pub use generated::types as params;
 pub use generated::{Client, ClientInfo, Error, ResponseValue, builder};

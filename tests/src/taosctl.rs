@@ -1,5 +1,8 @@
 //! The `taosctl` binary of this build and what a run of it printed, for the suites that drive
-//! the real CLI.
+//! the real CLI: a [`Terminal`] per person or agent, the [`Output`] of a run with its checks
+//! (`ok`, `api_err`, `usage_err`), the set-up those suites share (`set_up_ada`, `with_token`,
+//! `assert_examples`) and [`sqlite_e2e!`](crate::sqlite_e2e) for cases that do not depend on
+//! the database. Cases on both backends use [`e2e!`](crate::e2e).
 
 use std::path::{Path, PathBuf};
 
@@ -61,6 +64,47 @@ impl Output {
         self
     }
 
+    /// Stdout without the line break: one value such as a token or an id.
+    pub fn text(&self) -> String {
+        self.stdout.trim().to_string()
+    }
+
+    /// Itself, after checking that the run failed with exit `code` and the API error `slug`,
+    /// shown on stderr with its fix and doc link (`error: SLUG: …`, `fix:`, `docs: http…`).
+    #[track_caller]
+    pub fn api_err(self, code: i32, slug: &str) -> Output {
+        assert_eq!(
+            self.code, code,
+            "expected exit {code} ({slug})\nstdout: {}\nstderr: {}",
+            self.stdout, self.stderr
+        );
+        assert!(
+            self.stderr.contains(&format!("error: {slug}:"))
+                && self.stderr.contains("fix:")
+                && self.stderr.contains("docs: http"),
+            "stderr names {slug} with its fix and docs:\n{}",
+            self.stderr
+        );
+        self
+    }
+
+    /// Itself, after checking that the run was refused as a usage error (exit 2) whose message
+    /// mentions `hint` (e.g. the flag that is missing).
+    #[track_caller]
+    pub fn usage_err(self, hint: &str) -> Output {
+        assert_eq!(
+            self.code, 2,
+            "expected a usage error (exit 2)\nstdout: {}\nstderr: {}",
+            self.stdout, self.stderr
+        );
+        assert!(
+            self.stderr.contains(hint),
+            "the usage error mentions {hint}:\n{}",
+            self.stderr
+        );
+        self
+    }
+
     /// Stdout as JSON (panics when it is not).
     #[track_caller]
     pub fn json(&self) -> serde_json::Value {
@@ -86,6 +130,39 @@ impl Terminal {
             config: tempfile::tempdir().expect("tempdir"),
             url: server.url(),
             env: Vec::new(),
+        }
+    }
+
+    /// A fresh terminal with `token` in `TAOS_TOKEN`, as an agent's container has it.
+    pub fn with_token(server: &crate::Server, token: &str) -> Terminal {
+        Terminal::new(server).with_env("TAOS_TOKEN", token)
+    }
+
+    /// `taosctl auth setup` as the docs' `ada` (password [`crate::people::PASSWORD`]) on a fresh
+    /// server; returns the token it saved on this terminal.
+    pub async fn set_up_ada(&self) -> String {
+        let pw = format!("{}\n", crate::people::PASSWORD);
+        self.run(
+            &["auth", "setup", "--username", "ada", "--password-stdin"],
+            Some(&pw),
+        )
+        .await
+        .ok();
+        self.run(&["auth", "token"], None).await.ok().text()
+    }
+
+    /// Checks that `taosctl CMD --help` exits 0 and shows an example, for every `CMD`.
+    pub async fn assert_examples(&self, commands: &[&[&str]]) {
+        for cmd in commands {
+            let mut args = cmd.to_vec();
+            args.push("--help");
+            let help = self.run(&args, None).await.ok();
+            assert!(
+                help.stdout.contains("Example"),
+                "`taosctl {}` has no example:\n{}",
+                cmd.join(" "),
+                help.stdout
+            );
         }
     }
 
@@ -167,4 +244,27 @@ async fn type_into(child: &mut tokio::process::Child, input: &str) {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => panic!("write stdin: {e}"),
         _ => {}
     }
+}
+
+/// Runs a case on SQLite only, for what cannot depend on the database (the CLI's parsing,
+/// configuration, prompts and output), with the time limit of [`e2e!`](crate::e2e):
+///
+/// ```ignore
+/// sqlite_e2e!(version_and_help);
+/// async fn version_and_help(s: &Server) { … }
+/// ```
+///
+/// adds a module of the case's name with one test, `sqlite`.
+#[macro_export]
+macro_rules! sqlite_e2e {
+    ($name:ident) => {
+        mod $name {
+            #[::tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn sqlite() {
+                let server = $crate::Server::start_sqlite().await;
+                server.run_case(super::$name(&server)).await;
+                server.stop().await;
+            }
+        }
+    };
 }

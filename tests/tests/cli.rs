@@ -5,70 +5,44 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 use taos_conformance::taosctl::Terminal as Ctl;
-use taos_conformance::{Server, serde_json, tokio};
-
-/// `auth setup` as ada; returns her saved token.
-async fn setup(ctl: &Ctl) -> String {
-    ctl.run(
-        &["auth", "setup", "--username", "ada", "--password-stdin"],
-        Some("correct-horse-battery\n"),
-    )
-    .await
-    .ok();
-    ctl.run(&["auth", "token"], None)
-        .await
-        .ok()
-        .stdout
-        .trim()
-        .to_string()
-}
+use taos_conformance::{Server, serde_json, sqlite_e2e};
 
 fn mode(path: &Path) -> u32 {
     std::fs::metadata(path).expect("file exists").permissions().mode() & 0o777
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn version_help_and_completions() {
-    let server = Server::start_sqlite().await;
-    let ctl = Ctl::new(&server);
+sqlite_e2e!(version_help_and_completions);
+async fn version_help_and_completions(server: &Server) {
+    let ctl = Ctl::new(server);
     let v = ctl.run(&["--version"], None).await.ok();
     assert!(v.stdout.starts_with("taosctl 0."), "{}", v.stdout);
     // Every command's help has an example.
-    for cmd in [
-        vec!["auth", "setup"],
-        vec!["auth", "login"],
-        vec!["auth", "logout"],
-        vec!["auth", "status"],
-        vec!["auth", "whoami"],
-        vec!["auth", "token"],
-        vec!["agents", "list"],
-        vec!["agents", "get"],
-        vec!["agents", "create"],
-        vec!["agents", "update"],
-        vec!["agents", "delete"],
-        vec!["agents", "archived", "list"],
-        vec!["agents", "archived", "restore"],
-        vec!["agents", "archived", "purge"],
-        vec!["agents", "export"],
-        vec!["agents", "import"],
-        vec!["agents", "token", "issue"],
-        vec!["agents", "token", "revoke"],
-        vec!["ui", "notify"],
-        vec!["notifications", "list"],
-        vec!["notifications", "read"],
-        vec!["notifications", "read-all"],
-        vec!["completion"],
-    ] {
-        let mut args = cmd.clone();
-        args.push("--help");
-        let help = ctl.run(&args, None).await.ok();
-        assert!(
-            help.stdout.contains("Example"),
-            "`taosctl {}` has no example:\n{}",
-            cmd.join(" "),
-            help.stdout
-        );
-    }
+    ctl.assert_examples(&[
+        &["auth", "setup"],
+        &["auth", "login"],
+        &["auth", "logout"],
+        &["auth", "status"],
+        &["auth", "whoami"],
+        &["auth", "token"],
+        &["agents", "list"],
+        &["agents", "get"],
+        &["agents", "create"],
+        &["agents", "update"],
+        &["agents", "delete"],
+        &["agents", "archived", "list"],
+        &["agents", "archived", "restore"],
+        &["agents", "archived", "purge"],
+        &["agents", "export"],
+        &["agents", "import"],
+        &["agents", "token", "issue"],
+        &["agents", "token", "revoke"],
+        &["ui", "notify"],
+        &["notifications", "list"],
+        &["notifications", "read"],
+        &["notifications", "read-all"],
+        &["completion"],
+    ])
+    .await;
     let top = ctl.run(&[], None).await;
     assert_eq!(top.code, 2, "no command is a usage error");
     assert!(top.stderr.contains("Usage"), "{}", top.stderr);
@@ -99,20 +73,18 @@ async fn version_help_and_completions() {
     );
     let missing = ctl.run(&["ui", "notify", "--body", "x"], None).await;
     assert_eq!(missing.code, 2, "a missing --title is a usage error");
-    server.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn setup_login_status_and_logout() {
-    let server = Server::start_sqlite().await;
-    let ctl = Ctl::new(&server);
+sqlite_e2e!(setup_login_status_and_logout);
+async fn setup_login_status_and_logout(server: &Server) {
+    let ctl = Ctl::new(server);
 
     // Not logged in yet: exit 4 with the fix.
     let st = ctl.run(&["auth", "status"], None).await;
     assert_eq!(st.code, 4, "{}", st.stderr);
     assert!(st.stderr.contains("taosctl auth login"), "{}", st.stderr);
 
-    let token = setup(&ctl).await;
+    let token = ctl.set_up_ada().await;
     assert!(token.starts_with("taos_user_"), "{token}");
     let creds = ctl.credentials();
     assert_eq!(mode(&creds), 0o600, "credentials are private");
@@ -141,31 +113,17 @@ async fn setup_login_status_and_logout() {
         .await
         .ok();
     assert!(login.stderr.contains("Logged in"), "{}", login.stderr);
-    let second = ctl
-        .run(&["auth", "token"], None)
-        .await
-        .ok()
-        .stdout
-        .trim()
-        .to_string();
+    let second = ctl.run(&["auth", "token"], None).await.ok().text();
     assert_ne!(second, token);
     assert_eq!(mode(&creds), 0o600);
 
     // A wrong password: exit 4, the API error with its fix and doc link.
-    let wrong = ctl
-        .run(
-            &["auth", "login", "--username", "ada", "--password-stdin"],
-            Some("nope-nope-nope\n"),
-        )
-        .await;
-    assert_eq!(wrong.code, 4, "{}", wrong.stderr);
-    assert!(
-        wrong.stderr.contains("invalid_credentials")
-            && wrong.stderr.contains("fix:")
-            && wrong.stderr.contains("docs: http"),
-        "{}",
-        wrong.stderr
-    );
+    ctl.run(
+        &["auth", "login", "--username", "ada", "--password-stdin"],
+        Some("nope-nope-nope\n"),
+    )
+    .await
+    .api_err(4, "invalid_credentials");
 
     let as_json = ctl.run(&["auth", "token", "--json"], None).await.ok().json();
     assert_eq!(as_json["token"], second.as_str());
@@ -178,14 +136,12 @@ async fn setup_login_status_and_logout() {
     let st = reuse.run(&["auth", "status"], None).await;
     assert_eq!(st.code, 4, "the revoked token is rejected: {}", st.stderr);
     assert!(st.stderr.contains("invalid_token"), "{}", st.stderr);
-    server.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn login_with_token_reads_stdin_and_checks_it() {
-    let server = Server::start_sqlite().await;
-    let admin = Ctl::new(&server);
-    setup(&admin).await;
+sqlite_e2e!(login_with_token_reads_stdin_and_checks_it);
+async fn login_with_token_reads_stdin_and_checks_it(server: &Server) {
+    let admin = Ctl::new(server);
+    admin.set_up_ada().await;
     admin
         .run(&["agents", "create", "--name", "Worker"], None)
         .await
@@ -194,24 +150,21 @@ async fn login_with_token_reads_stdin_and_checks_it() {
         .run(&["agents", "token", "issue", "worker"], None)
         .await
         .ok()
-        .stdout
-        .trim()
-        .to_string();
+        .text();
 
-    let agent = Ctl::new(&server);
+    let agent = Ctl::new(server);
     // Not a token at all: usage error, nothing saved.
-    let bad = agent
+    agent
         .run(&["auth", "login", "--with-token"], Some("hello\n"))
-        .await;
-    assert_eq!(bad.code, 2, "{}", bad.stderr);
+        .await
+        .usage_err("not a taOS token");
     assert!(!agent.credentials().exists());
     // Well-formed but unknown: rejected by the server (whoami), nothing saved.
     let forged = taos_conformance::tokens::forge("taos_agent_");
-    let unknown = agent
+    agent
         .run(&["auth", "login", "--with-token"], Some(&format!("{forged}\n")))
-        .await;
-    assert_eq!(unknown.code, 4, "{}", unknown.stderr);
-    assert!(unknown.stderr.contains("invalid_token"), "{}", unknown.stderr);
+        .await
+        .api_err(4, "invalid_token");
     assert!(!agent.credentials().exists());
     // The real one: saved, and whoami names the agent.
     agent
@@ -225,343 +178,23 @@ async fn login_with_token_reads_stdin_and_checks_it() {
     let who = agent.run(&["auth", "whoami", "--json"], None).await.ok().json();
     assert_eq!(who["kind"], "agent_token");
     assert_eq!(who["agent_name"], "worker");
-    server.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_credentials_file_others_can_read_is_fixed() {
-    let server = Server::start_sqlite().await;
-    let ctl = Ctl::new(&server);
-    setup(&ctl).await;
+sqlite_e2e!(a_credentials_file_others_can_read_is_fixed);
+async fn a_credentials_file_others_can_read_is_fixed(server: &Server) {
+    let ctl = Ctl::new(server);
+    ctl.set_up_ada().await;
     let creds = ctl.credentials();
     std::fs::set_permissions(&creds, std::fs::Permissions::from_mode(0o644)).expect("chmod");
     let st = ctl.run(&["auth", "status"], None).await.ok();
     assert!(st.stderr.contains("readable by others"), "{}", st.stderr);
     assert_eq!(mode(&creds), 0o600);
-    server.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn agents_lifecycle_in_tables_and_json() {
-    let server = Server::start_sqlite().await;
-    let ctl = Ctl::new(&server);
-    setup(&ctl).await;
-
-    let created = ctl
-        .run(
-            &[
-                "agents",
-                "create",
-                "--name",
-                "Research Bot",
-                "--host",
-                "192.0.2.10",
-                "--color",
-                "#3366ff",
-                "--json",
-            ],
-            None,
-        )
-        .await
-        .ok()
-        .json();
-    assert_eq!(created["name"], "research-bot");
-    assert_eq!(created["host"], "192.0.2.10");
-    let human = ctl
-        .run(
-            &[
-                "agents",
-                "create",
-                "--name",
-                "Research Bot",
-                "--idempotency-key",
-                "cli-key-1",
-            ],
-            None,
-        )
-        .await
-        .ok();
-    assert!(human.stdout.contains("research-bot-2"), "{}", human.stdout);
-    // The same key again is a replay of the first answer, not a third agent.
-    let replay = ctl
-        .run(
-            &[
-                "agents",
-                "create",
-                "--name",
-                "Research Bot",
-                "--idempotency-key",
-                "cli-key-1",
-                "--json",
-            ],
-            None,
-        )
-        .await
-        .ok()
-        .json();
-    assert_eq!(replay["name"], "research-bot-2");
-    ctl.run(&["agents", "create", "--name", "Third"], None).await.ok();
-
-    let table = ctl.run(&["agents", "list"], None).await.ok();
-    let first = table.stdout.lines().next().unwrap_or_default();
-    assert!(
-        first.starts_with("NAME") && first.contains("TOKEN"),
-        "{}",
-        table.stdout
-    );
-    assert!(
-        table.stdout.contains("research-bot ") && table.stdout.contains("third"),
-        "{}",
-        table.stdout
-    );
-    assert!(
-        !table.stdout.contains('\u{1b}'),
-        "no colour when stdout is not a terminal"
-    );
-
-    // --all follows the cursors; one page alone says how to go on.
-    let all = ctl
-        .run(&["agents", "list", "--limit", "1", "--all", "--json"], None)
-        .await
-        .ok()
-        .json();
-    assert_eq!(all["items"].as_array().map(Vec::len), Some(3), "{all}");
-    let one = ctl
-        .run(&["agents", "list", "--limit", "1", "--json"], None)
-        .await
-        .ok()
-        .json();
-    assert_eq!(one["items"].as_array().map(Vec::len), Some(1));
-    assert!(one["next_cursor"].is_string());
-
-    let got = ctl
-        .run(&["agents", "get", "research-bot", "--json"], None)
-        .await
-        .ok()
-        .json();
-    assert_eq!(got["display_name"], "Research Bot");
-    let updated = ctl
-        .run(
-            &["agents", "update", "research-bot", "--color", "#ff5a36", "--json"],
-            None,
-        )
-        .await
-        .ok()
-        .json();
-    assert_eq!(updated["color"], "#ff5a36");
-    assert_eq!(updated["host"], "192.0.2.10", "untouched fields stay");
-
-    // Export to a file, import it elsewhere under the same name after deleting the original.
-    let dir = tempfile::tempdir().expect("tempdir");
-    let file = dir.path().join("rb.json");
-    ctl.run(
-        &[
-            "agents",
-            "export",
-            "research-bot",
-            "-o",
-            file.to_str().expect("utf-8"),
-        ],
-        None,
-    )
-    .await
-    .ok();
-    let doc: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&file).expect("read")).expect("json");
-    assert_eq!(doc["version"], 1);
-    let dup = ctl
-        .run(&["agents", "import", file.to_str().expect("utf-8")], None)
-        .await;
-    assert_eq!(dup.code, 1);
-    assert!(dup.stderr.contains("agent_exists"), "{}", dup.stderr);
-
-    // Delete needs --yes without a terminal.
-    let refused = ctl.run(&["agents", "delete", "research-bot"], None).await;
-    assert_eq!(refused.code, 2, "{}", refused.stderr);
-    assert!(refused.stderr.contains("--yes"));
-    let archived = ctl
-        .run(&["agents", "delete", "research-bot", "--yes", "--json"], None)
-        .await
-        .ok()
-        .json();
-    let archive_id = archived["id"].as_str().expect("archive id").to_string();
-    let listed = ctl
-        .run(&["agents", "archived", "list", "--json"], None)
-        .await
-        .ok()
-        .json();
-    assert!(
-        listed["items"]
-            .as_array()
-            .expect("items")
-            .iter()
-            .any(|a| a["id"] == archive_id.as_str())
-    );
-
-    // Import from stdin now that the name is free.
-    let text = std::fs::read_to_string(&file).expect("read");
-    let imported = ctl
-        .run(&["agents", "import", "-", "--json"], Some(&text))
-        .await
-        .ok()
-        .json();
-    assert_eq!(imported["name"], "research-bot");
-
-    // Restoring finds the slug taken and picks the next free one.
-    let restored = ctl
-        .run(&["agents", "archived", "restore", &archive_id, "--json"], None)
-        .await
-        .ok()
-        .json();
-    assert_eq!(restored["name"], "research-bot-3");
-    assert_eq!(restored["has_token"], false);
-
-    // Purge: archive again, then purge with --yes.
-    let again = ctl
-        .run(&["agents", "delete", "third", "--yes", "--json"], None)
-        .await
-        .ok()
-        .json();
-    let id = again["id"].as_str().expect("id").to_string();
-    assert_eq!(ctl.run(&["agents", "archived", "purge", &id], None).await.code, 2);
-    ctl.run(&["agents", "archived", "purge", &id, "--yes"], None)
-        .await
-        .ok();
-    let gone = ctl.run(&["agents", "archived", "restore", &id], None).await;
-    assert_eq!(gone.code, 1);
-    assert!(
-        gone.stderr.contains("archived_agent_not_found"),
-        "{}",
-        gone.stderr
-    );
-    server.stop().await;
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn tokens_notify_and_notifications() {
-    let server = Server::start_sqlite().await;
-    let admin = Ctl::new(&server);
-    setup(&admin).await;
-    admin
-        .run(&["agents", "create", "--name", "Notifier"], None)
-        .await
-        .ok();
-
-    // The token alone on stdout; the warning on stderr.
-    let issued = admin
-        .run(
-            &[
-                "agents",
-                "token",
-                "issue",
-                "notifier",
-                "--scope",
-                "ui.notify",
-                "--expires-in",
-                "30",
-            ],
-            None,
-        )
-        .await
-        .ok();
-    let token = issued.stdout.trim();
-    assert_eq!(issued.stdout.lines().count(), 1, "{}", issued.stdout);
-    assert!(token.starts_with("taos_agent_") && token.len() == 54, "{token}");
-    assert!(issued.stderr.contains("shown only once"), "{}", issued.stderr);
-
-    let agent = Ctl::new(&server).with_env("TAOS_TOKEN", token);
-    let sent = agent
-        .run(
-            &[
-                "ui",
-                "notify",
-                "--title",
-                "Build complete",
-                "--body",
-                "All green",
-                "--priority",
-                "high",
-            ],
-            None,
-        )
-        .await
-        .ok();
-    assert!(sent.stdout.starts_with("delivered: "), "{}", sent.stdout);
-    let id = sent.stdout.trim().trim_start_matches("delivered: ").to_string();
-
-    // Without --priority the notification is `normal`.
-    let plain = agent
-        .run(&["ui", "notify", "--title", "Plain", "--json"], None)
-        .await
-        .ok()
-        .json();
-    let plain_id = plain["notification_id"].as_str().expect("id").to_string();
-
-    // Beyond its scope: the API error with fix and docs, exit 1.
-    let denied = agent.run(&["agents", "list"], None).await;
-    assert_eq!(denied.code, 1);
-    assert!(
-        denied.stderr.contains("scope_denied")
-            && denied.stderr.contains("fix:")
-            && denied.stderr.contains("docs: http"),
-        "{}",
-        denied.stderr
-    );
-
-    let list = admin
-        .run(&["notifications", "list", "--json"], None)
-        .await
-        .ok()
-        .json();
-    let items = list["items"].as_array().expect("items");
-    let plain = items
-        .iter()
-        .find(|n| n["id"] == plain_id.as_str())
-        .expect("listed");
-    assert_eq!(plain["level"], "normal");
-    admin.run(&["notifications", "read", &plain_id], None).await.ok();
-    let item = &list["items"][1];
-    assert_eq!(item["id"], id.as_str());
-    assert_eq!(item["source"], "agent:notifier");
-    assert_eq!(item["level"], "high");
-    let table = admin.run(&["notifications", "list", "--unread"], None).await.ok();
-    assert!(table.stdout.contains("Build complete"), "{}", table.stdout);
-    let read = admin
-        .run(&["notifications", "read", &id, "--json"], None)
-        .await
-        .ok()
-        .json();
-    assert_eq!(read["updated"], 1);
-    let unread = admin
-        .run(&["notifications", "list", "--unread", "--json"], None)
-        .await
-        .ok()
-        .json();
-    assert_eq!(unread["items"].as_array().map(Vec::len), Some(0));
-    agent.run(&["ui", "notify", "--title", "Second"], None).await.ok();
-    let all = admin
-        .run(&["notifications", "read-all", "--json"], None)
-        .await
-        .ok()
-        .json();
-    assert_eq!(all["updated"], 1);
-
-    // Revoke: the agent's token stops working (exit 4: authentication rejected).
-    admin
-        .run(&["agents", "token", "revoke", "notifier"], None)
-        .await
-        .ok();
-    let after = agent.run(&["ui", "notify", "--title", "x"], None).await;
-    assert_eq!(after.code, 4, "{}", after.stderr);
-    assert!(after.stderr.contains("invalid_token"), "{}", after.stderr);
-    server.stop().await;
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn configuration_precedence_and_network_errors() {
-    let server = Server::start_sqlite().await;
-    let ctl = Ctl::new(&server);
-    let token = setup(&ctl).await;
+sqlite_e2e!(configuration_precedence_and_network_errors);
+async fn configuration_precedence_and_network_errors(server: &Server) {
+    let ctl = Ctl::new(server);
+    let token = ctl.set_up_ada().await;
 
     // The saved server is used when neither --url nor TAOS_URL is given.
     let saved_only = Ctl {
@@ -598,8 +231,7 @@ async fn configuration_precedence_and_network_errors() {
     let d = default.run(&["auth", "status", "--json"], None).await;
     assert_eq!(d.json()["url"], "http://localhost:6969", "{}", d.stderr);
     // TAOS_TOKEN beats the file; no token at all is exit 4.
-    let none = Ctl::new(&server);
+    let none = Ctl::new(server);
     let missing = none.run(&["agents", "list"], None).await;
     assert_eq!(missing.code, 4, "{}", missing.stderr);
-    server.stop().await;
 }

@@ -4,37 +4,8 @@
 
 use serde_json::json;
 use taos_conformance::people::PASSWORD;
-use taos_conformance::taosctl::{Output as Out, Terminal as Ctl};
+use taos_conformance::taosctl::Terminal as Ctl;
 use taos_conformance::*;
-
-/// `api_err` for a run of taosctl: the exit code and the slug, shown with its fix and doc link.
-trait ExitsWith {
-    fn api_err(self, code: i32, slug: &str) -> Out;
-}
-
-impl ExitsWith for Out {
-    #[track_caller]
-    fn api_err(self, code: i32, slug: &str) -> Out {
-        assert_eq!(
-            self.code, code,
-            "expected exit {code} ({slug})\nstdout: {}\nstderr: {}",
-            self.stdout, self.stderr
-        );
-        assert!(
-            self.stderr.contains(&format!("error: {slug}:"))
-                && self.stderr.contains("fix:")
-                && self.stderr.contains("docs: http"),
-            "stderr names {slug} with its fix and docs:\n{}",
-            self.stderr
-        );
-        self
-    }
-}
-
-/// A terminal with `token` in `TAOS_TOKEN`.
-fn with_token(s: &Server, token: &str) -> Ctl {
-    Ctl::new(s).with_env("TAOS_TOKEN", token)
-}
 
 /// `POST /auth/token` as `username`: the whole answer (the id is needed to revoke it).
 async fn new_token(
@@ -89,10 +60,9 @@ fn row<'a>(table: &'a str, id: &uuid::Uuid) -> &'a str {
         .unwrap_or_else(|| panic!("no row for {id}:\n{table}"))
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn every_tokens_command_has_an_example() {
-    let s = Server::start_sqlite().await;
-    let ctl = Ctl::new(&s);
+sqlite_e2e!(every_tokens_command_has_an_example);
+async fn every_tokens_command_has_an_example(s: &Server) {
+    let ctl = Ctl::new(s);
     for cmd in ["list", "create", "revoke"] {
         let help = ctl.run(&["auth", "tokens", cmd, "--help"], None).await.ok();
         assert!(
@@ -104,11 +74,9 @@ async fn every_tokens_command_has_an_example() {
     let group = ctl.run(&["auth", "--help"], None).await.ok();
     assert!(group.stdout.contains("tokens"), "{}", group.stdout);
     // A malformed id is a usage error, before any request.
-    let bad = ctl
-        .run(&["auth", "tokens", "revoke", "not-a-uuid", "--yes"], None)
-        .await;
-    assert_eq!(bad.code, 2, "{}", bad.stderr);
-    s.stop().await;
+    ctl.run(&["auth", "tokens", "revoke", "not-a-uuid", "--yes"], None)
+        .await
+        .usage_err("not-a-uuid");
 }
 
 e2e!(list_marks_the_token_in_use);
@@ -127,7 +95,7 @@ async fn list_marks_the_token_in_use(s: &Server) {
     let me = s.client(&admin.token).whoami().send().await.value();
     let current = me.token_id.expect("a user token has an id");
 
-    let ctl = with_token(s, &admin.token);
+    let ctl = Ctl::with_token(s, &admin.token);
     let table = ctl.run(&["auth", "tokens", "list"], None).await.ok();
     let header = table.stdout.lines().next().unwrap_or_default();
     for col in ["ID", "LABEL", "SCOPE", "CREATED", "EXPIRES", "LAST USED"] {
@@ -296,7 +264,7 @@ async fn create_prints_a_working_token_once(s: &Server) {
     assert_eq!(item.label, "ci-runner");
 
     // --json prints the API's answer; with a person's token in use, --username defaults to them.
-    let signed_in = with_token(s, &admin.token);
+    let signed_in = Ctl::with_token(s, &admin.token);
     let created = signed_in
         .run(
             &[
@@ -351,22 +319,21 @@ async fn create_prints_a_working_token_once(s: &Server) {
     let refused = ctl.run(&wide, Some(&pw)).await.api_err(1, "validation_error");
     assert!(refused.stdout.is_empty(), "no token printed: {}", refused.stdout);
     // A pattern the contract does not allow is refused before any request: exit 2.
-    let bad = ctl
-        .run(
-            &[
-                "auth",
-                "tokens",
-                "create",
-                "--username",
-                "admin",
-                "--password-stdin",
-                "--scope",
-                "Agents.List",
-            ],
-            Some(&pw),
-        )
-        .await;
-    assert_eq!(bad.code, 2, "{}", bad.stderr);
+    ctl.run(
+        &[
+            "auth",
+            "tokens",
+            "create",
+            "--username",
+            "admin",
+            "--password-stdin",
+            "--scope",
+            "Agents.List",
+        ],
+        Some(&pw),
+    )
+    .await
+    .usage_err("Agents.List");
     // A wrong password: 401 invalid_credentials, exit 4.
     ctl.run(
         &[
@@ -382,27 +349,24 @@ async fn create_prints_a_working_token_once(s: &Server) {
     .await
     .api_err(4, "invalid_credentials");
     // No username, no person signed in, no terminal to ask at: a usage error.
-    let who = ctl
-        .run(&["auth", "tokens", "create", "--password-stdin"], Some(&pw))
-        .await;
-    assert_eq!(who.code, 2, "{}", who.stderr);
-    assert!(who.stderr.contains("--username"), "{}", who.stderr);
+    ctl.run(&["auth", "tokens", "create", "--password-stdin"], Some(&pw))
+        .await
+        .usage_err("--username");
     // A password on argv is not an option at all.
-    let argv = ctl
-        .run(
-            &[
-                "auth",
-                "tokens",
-                "create",
-                "--username",
-                "admin",
-                "--password",
-                PASSWORD,
-            ],
-            None,
-        )
-        .await;
-    assert_eq!(argv.code, 2, "{}", argv.stderr);
+    ctl.run(
+        &[
+            "auth",
+            "tokens",
+            "create",
+            "--username",
+            "admin",
+            "--password",
+            PASSWORD,
+        ],
+        None,
+    )
+    .await
+    .usage_err("--password");
     assert_eq!(
         active_ids(s, &admin.token).await,
         before,
@@ -418,11 +382,11 @@ async fn revoke_asks_then_stops_the_token(s: &Server) {
     let admin = s.setup_admin().await;
     let victim = new_token(s, &admin.username, "old-laptop", None).await;
     let id = victim.id.to_string();
-    let ctl = with_token(s, &admin.token);
+    let ctl = Ctl::with_token(s, &admin.token);
 
-    let refused = ctl.run(&["auth", "tokens", "revoke", &id], None).await;
-    assert_eq!(refused.code, 2, "{}", refused.stderr);
-    assert!(refused.stderr.contains("--yes"), "{}", refused.stderr);
+    ctl.run(&["auth", "tokens", "revoke", &id], None)
+        .await
+        .usage_err("--yes");
     assert!(works(s, &victim.token).await, "nothing was revoked");
     assert!(active_ids(s, &admin.token).await.contains(&victim.id));
 
@@ -512,7 +476,7 @@ async fn revoke_asks_then_stops_the_token(s: &Server) {
 
     // The same through TAOS_TOKEN.
     let env = new_token(s, &admin.username, "env", None).await;
-    let out = with_token(s, &env.token)
+    let out = Ctl::with_token(s, &env.token)
         .run(&["auth", "tokens", "revoke", &env.id.to_string(), "--yes"], None)
         .await
         .ok();
@@ -533,7 +497,7 @@ async fn agent_tokens_get_person_required(s: &Server) {
     create_agent(&client, "Worker").await;
     let agent_token = issue_agent_token(&client, "worker").await;
     let admin_id = client.whoami().send().await.value().token_id.expect("id");
-    let agent = with_token(s, &agent_token);
+    let agent = Ctl::with_token(s, &agent_token);
 
     agent
         .run(&["auth", "tokens", "list"], None)
@@ -551,14 +515,14 @@ async fn agent_tokens_get_person_required(s: &Server) {
         .await
         .api_err(1, "person_required");
     assert!(works(s, &admin.token).await, "nothing revoked");
-    let who = agent
+    // An agent's token names no person: there is nobody to default --username to.
+    agent
         .run(
             &["auth", "tokens", "create", "--password-stdin"],
             Some(&format!("{PASSWORD}\n")),
         )
-        .await;
-    assert_eq!(who.code, 2, "an agent's token names no person: {}", who.stderr);
-    assert!(who.stderr.contains("--username"), "{}", who.stderr);
+        .await
+        .usage_err("--username");
 }
 
 e2e!(on_a_terminal_it_asks);
@@ -568,7 +532,7 @@ async fn on_a_terminal_it_asks(s: &Server) {
     let admin = s.setup_admin().await;
     let victim = new_token(s, &admin.username, "old-laptop", None).await;
     let id = victim.id.to_string();
-    let ctl = with_token(s, &admin.token);
+    let ctl = Ctl::with_token(s, &admin.token);
 
     let no = ctl.run_on_tty(&["auth", "tokens", "revoke", &id], "n\n").await;
     assert_eq!(no.code, 1, "{}", no.stdout);

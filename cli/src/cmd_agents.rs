@@ -1,0 +1,325 @@
+//! `taosctl agents …`: the agent registry (list, get, create, update, delete, permissions);
+//! archived agents, export/import and agent tokens have files of their own.
+
+use clap::{ArgAction, Args, Subcommand};
+use taos_client::types::{self, builder};
+
+use crate::cmd_agent_tokens::TokenCommand;
+use crate::cmd_agents_archived::ArchivedCommand;
+use crate::cmd_agents_transfer::{Export, Import};
+use crate::context::{Context, RunCmd};
+use crate::failure::{EXIT_ERROR, Failure, Result};
+use crate::output::{Table, opt, when};
+use crate::paging::Paging;
+use crate::prompt;
+use crate::request;
+
+#[derive(Subcommand, Debug)]
+pub enum AgentsCommand {
+    /// List agents
+    #[command(after_help = "Examples:\n  taosctl agents list\n  taosctl agents list --all --json")]
+    List(List),
+    /// Show one agent
+    #[command(after_help = "Example:\n  taosctl agents get research-bot")]
+    Get(Get),
+    /// Register an agent (safe to retry: it sends an Idempotency-Key)
+    #[command(
+        after_help = "Example:\n  taosctl agents create --name 'Research Bot' --host 192.0.2.10 --emoji 🔬"
+    )]
+    Create(Create),
+    /// Change an agent's settings (only the flags given change; "" clears a text field)
+    #[command(after_help = "Example:\n  taosctl agents update research-bot --color '#ff5a36'")]
+    Update(Update),
+    /// Set what an agent may read (PUT /api/agents/NAME/permissions)
+    #[command(
+        after_help = "Examples:\n  taosctl agents permissions research-bot --can-read-user-memory true\n  taosctl agents permissions research-bot --can-read-user-memory false --json"
+    )]
+    Permissions(Permissions),
+    /// Archive an agent (revokes its token; restore it with `agents archived restore`)
+    #[command(after_help = "Example:\n  taosctl agents delete research-bot --yes")]
+    Delete(Delete),
+    /// Archived agents
+    #[command(subcommand)]
+    Archived(ArchivedCommand),
+    /// Print an agent's export document
+    #[command(
+        after_help = "Examples:\n  taosctl agents export research-bot -o research-bot.json\n  taosctl agents export research-bot > research-bot.json"
+    )]
+    Export(Export),
+    /// Create an agent from an export document (a file, or - for stdin)
+    #[command(after_help = "Example:\n  taosctl agents import research-bot.json")]
+    Import(Import),
+    /// Issue and revoke an agent's API token
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+impl RunCmd for AgentsCommand {
+    async fn run(&self, ctx: &Context) -> Result<()> {
+        match self {
+            AgentsCommand::List(cmd) => cmd.run(ctx).await,
+            AgentsCommand::Get(cmd) => cmd.run(ctx).await,
+            AgentsCommand::Create(cmd) => cmd.run(ctx).await,
+            AgentsCommand::Update(cmd) => cmd.run(ctx).await,
+            AgentsCommand::Permissions(cmd) => cmd.run(ctx).await,
+            AgentsCommand::Delete(cmd) => cmd.run(ctx).await,
+            AgentsCommand::Archived(cmd) => cmd.run(ctx).await,
+            AgentsCommand::Export(cmd) => cmd.run(ctx).await,
+            AgentsCommand::Import(cmd) => cmd.run(ctx).await,
+            AgentsCommand::Token(cmd) => cmd.run(ctx).await,
+        }
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct List {
+    #[command(flatten)]
+    paging: Paging,
+}
+
+impl RunCmd for List {
+    async fn run(&self, ctx: &Context) -> Result<()> {
+        let client = ctx.client()?;
+        let page = pages!(ctx, &self.paging, client.list_agents());
+        let row = |a: &types::Agent| {
+            vec![
+                a.name.clone(),
+                a.display_name.clone(),
+                a.status.to_string(),
+                if a.has_token { "yes".into() } else { "no".into() },
+                opt(&a.host),
+                when(&a.created_at),
+            ]
+        };
+        ctx.out.page(
+            &page,
+            Table {
+                headers: &["NAME", "DISPLAY NAME", "STATUS", "TOKEN", "HOST", "CREATED"],
+                row: &row,
+                empty: Some("No agents yet. Create one with `taosctl agents create --name NAME`."),
+                footnote: None,
+                more: "More agents",
+            },
+        );
+        Ok(())
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct Get {
+    name: String,
+}
+
+impl RunCmd for Get {
+    async fn run(&self, ctx: &Context) -> Result<()> {
+        let client = ctx.client()?;
+        let agent = ctx
+            .send(client.get_agent().name(self.name.as_str()).send())
+            .await?;
+        show(ctx, &agent);
+        Ok(())
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct Create {
+    /// Display name; the agent's name (slug) is derived from it
+    #[arg(long)]
+    name: String,
+    #[arg(long)]
+    host: Option<String>,
+    #[arg(long)]
+    qmd_index: Option<String>,
+    /// Colour as #rrggbb
+    #[arg(long)]
+    color: Option<String>,
+    #[arg(long)]
+    emoji: Option<String>,
+    /// Let the agent read the user's memory
+    #[arg(long)]
+    can_read_user_memory: bool,
+    /// Default scope of the agent's tokens (repeat for several)
+    #[arg(long = "scope", value_name = "PATTERN")]
+    scope: Vec<String>,
+    /// Idempotency key [default: a fresh UUID]
+    #[arg(long)]
+    idempotency_key: Option<String>,
+}
+
+impl RunCmd for Create {
+    async fn run(&self, ctx: &Context) -> Result<()> {
+        let body: types::AgentCreate = request::body(
+            builder::AgentCreate::default()
+                .name(self.name.as_str())
+                .host(request::opt::<types::AgentCreateHost>("--host", &self.host)?)
+                .qmd_index(request::opt::<types::AgentCreateQmdIndex>(
+                    "--qmd-index",
+                    &self.qmd_index,
+                )?)
+                .color(request::opt::<types::Color>("--color", &self.color)?)
+                .emoji(request::opt::<types::AgentCreateEmoji>("--emoji", &self.emoji)?)
+                .can_read_user_memory(self.can_read_user_memory)
+                .scope(request::scope(&self.scope)?),
+        )?;
+        let key = self
+            .idempotency_key
+            .clone()
+            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        let client = ctx.client()?;
+        let agent = ctx
+            .send_retrying(|| {
+                client
+                    .create_agent()
+                    .idempotency_key(key.as_str())
+                    .body(body.clone())
+                    .send()
+            })
+            .await?;
+        if !ctx.out.json {
+            ctx.out.note(format!(
+                "Created agent {} ({}). Issue its token with `taosctl agents token issue {}`.",
+                agent.name, agent.display_name, agent.name
+            ));
+        }
+        show(ctx, &agent);
+        Ok(())
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct Update {
+    name: String,
+    #[arg(long)]
+    host: Option<String>,
+    #[arg(long)]
+    qmd_index: Option<String>,
+    #[arg(long)]
+    color: Option<String>,
+    #[arg(long)]
+    emoji: Option<String>,
+    #[arg(long)]
+    can_read_user_memory: Option<bool>,
+    #[arg(long = "scope", value_name = "PATTERN")]
+    scope: Vec<String>,
+}
+
+impl RunCmd for Update {
+    async fn run(&self, ctx: &Context) -> Result<()> {
+        let body: types::AgentUpdate = request::body(
+            builder::AgentUpdate::default()
+                .host(request::opt::<types::AgentUpdateHost>("--host", &self.host)?)
+                .qmd_index(request::opt::<types::AgentUpdateQmdIndex>(
+                    "--qmd-index",
+                    &self.qmd_index,
+                )?)
+                .color(request::opt::<types::Color>("--color", &self.color)?)
+                .emoji(request::opt::<types::AgentUpdateEmoji>("--emoji", &self.emoji)?)
+                .can_read_user_memory(self.can_read_user_memory)
+                .scope(request::scope(&self.scope)?),
+        )?;
+        let client = ctx.client()?;
+        let agent = ctx
+            .send(client.update_agent().name(self.name.as_str()).body(body).send())
+            .await?;
+        show(ctx, &agent);
+        Ok(())
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct Permissions {
+    name: String,
+    /// Whether the agent may read the user's memory
+    #[arg(long, value_name = "BOOL", action = ArgAction::Set, required = true)]
+    can_read_user_memory: bool,
+}
+
+impl RunCmd for Permissions {
+    async fn run(&self, ctx: &Context) -> Result<()> {
+        let body: types::AgentPermissions = request::body(
+            builder::AgentPermissions::default().can_read_user_memory(self.can_read_user_memory),
+        )?;
+        let client = ctx.client()?;
+        let agent = ctx
+            .send(
+                client
+                    .set_agent_permissions()
+                    .name(self.name.as_str())
+                    .body(body)
+                    .send(),
+            )
+            .await?;
+        show(ctx, &agent);
+        Ok(())
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct Delete {
+    name: String,
+    /// Do not ask for confirmation
+    #[arg(long, short)]
+    yes: bool,
+}
+
+impl RunCmd for Delete {
+    async fn run(&self, ctx: &Context) -> Result<()> {
+        let name = &self.name;
+        if !prompt::confirm(
+            &format!("Archive agent '{name}'? Its token is revoked."),
+            self.yes,
+        )? {
+            return Err(Failure::new(EXIT_ERROR, "cancelled"));
+        }
+        let client = ctx.client()?;
+        let archived = ctx.send(client.delete_agent().name(name.as_str()).send()).await?;
+        ctx.out.show(&archived, |out| {
+            out.line(format!(
+                "archived: {} (restore with `taosctl agents archived restore {}`)",
+                archived.name, archived.id
+            ))
+        });
+        Ok(())
+    }
+}
+
+/// One agent: the API's JSON with `--json`, else its settings and its token's state.
+pub fn show(ctx: &Context, a: &types::Agent) {
+    ctx.out.show(a, |out| {
+        let token = if a.has_token {
+            format!(
+                "active since {} (scope {}; expires {}; last used {})",
+                when(a.issued_at.as_ref().unwrap_or(&a.created_at)),
+                a.token_scope.clone().unwrap_or_default().join(" "),
+                a.token_expires_at
+                    .as_ref()
+                    .map(when)
+                    .unwrap_or_else(|| "never".into()),
+                a.last_used_at
+                    .as_ref()
+                    .map(when)
+                    .unwrap_or_else(|| "never".into()),
+            )
+        } else {
+            "none (issue one with `taosctl agents token issue`)".into()
+        };
+        out.fields(
+            18,
+            &[
+                ("name", a.name.clone()),
+                ("display name", a.display_name.clone()),
+                ("status", a.status.to_string()),
+                ("host", opt(&a.host)),
+                ("qmd index", opt(&a.qmd_index)),
+                ("color", a.color.clone()),
+                ("emoji", opt(&a.emoji)),
+                ("reads user memory", a.can_read_user_memory.to_string()),
+                ("scope", a.scope.join(" ")),
+                ("token", token),
+                ("owner", a.owner.username.clone()),
+                ("created", when(&a.created_at)),
+                ("id", a.id.to_string()),
+            ],
+        );
+    });
+}
