@@ -1,52 +1,10 @@
-//! The router against the contract: the generated operations table equals the spec, every
-//! operation is routed, and nothing but the documented extra routes exists.
+//! The router against the contract, over HTTP: every operation is routed, every path answers
+//! 405 with its `Allow` for the methods it does not have, and nothing but the documented extra
+//! routes exists.
 
 use reqwest::Method;
 use serde_json::{Value, json};
-use taos_conformance::spec::SpecOperation;
 use taos_conformance::*;
-
-#[test]
-fn operations_table_equals_the_contract() {
-    let doc = spec::json();
-    let from_spec = spec::operations(&doc);
-    let table: Vec<SpecOperation> = taos_client::operations::OPERATIONS
-        .iter()
-        .map(|op| SpecOperation {
-            id: op.id.to_string(),
-            method: op.method.to_string(),
-            path: op.path.to_string(),
-            tag: op.tag.to_string(),
-            summary: op.summary.to_string(),
-            scope: op.scope.map(str::to_string),
-            public: op.public,
-            idempotent: op.idempotent,
-        })
-        .collect();
-    assert_eq!(
-        table, from_spec,
-        "OPERATIONS (in document order) differs from openapi/taos.yaml"
-    );
-
-    let tags: Vec<(String, String, String)> = taos_client::operations::TAGS
-        .iter()
-        .map(|t| (t.name.to_string(), t.title.to_string(), t.doc_url.to_string()))
-        .collect();
-    let spec_tags: Vec<(String, String, String)> = doc["tags"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| {
-            let s = |k: &str| t[k].as_str().unwrap_or_default().to_string();
-            (s("name"), s("x-displayName"), s("x-taos-doc"))
-        })
-        .collect();
-    assert_eq!(tags, spec_tags);
-    assert_eq!(
-        taos_client::operations::API_VERSION,
-        doc["info"]["version"].as_str().unwrap()
-    );
-}
 
 e2e!(every_operation_is_routed);
 /// Each operation of the contract, with its path parameters filled in, reaches an operation:
@@ -64,7 +22,7 @@ async fn every_operation_is_routed(s: &Server) {
             let method: Method = op.method.parse().unwrap();
             let mut req = s.request(method.clone(), &path);
             if let Some(admin) = &admin {
-                req = req.bearer_auth(&admin.token);
+                req = req.bearer(&admin.token);
             }
             if op.id == "setupAccount" {
                 // Do not configure the server by accident in the anonymous round.
@@ -72,9 +30,9 @@ async fn every_operation_is_routed(s: &Server) {
             } else if method == Method::POST || method == Method::PUT {
                 req = req.json(&json!({}));
             }
-            let resp = req.send().await.unwrap();
+            let resp = req.send().await;
             let status = resp.status().as_u16();
-            let text = resp.text().await.unwrap();
+            let text = resp.text();
             assert_ne!(
                 status, 405,
                 "{} {path} ({}) answered 405: {text}",
@@ -98,6 +56,54 @@ async fn every_operation_is_routed(s: &Server) {
     }
 }
 
+e2e!(every_path_answers_405_with_its_methods);
+/// Each path of the contract, called with a method it does not have, is 405
+/// `method_not_allowed` with an `Allow` header naming exactly the methods the contract gives it
+/// (HEAD and OPTIONS aside), with and without credentials.
+async fn every_path_answers_405_with_its_methods(s: &Server) {
+    let admin = s.setup_admin().await;
+    let doc = spec::json();
+    let mut checked = 0;
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        let mut want: Vec<String> = item
+            .as_object()
+            .expect("path item")
+            .keys()
+            .map(|m| m.to_ascii_uppercase())
+            .filter(|m| ["GET", "PUT", "POST", "DELETE", "PATCH"].contains(&m.as_str()))
+            .collect();
+        want.sort();
+        let filled = spec::fill_path(path);
+        for method in [
+            Method::GET,
+            Method::PUT,
+            Method::POST,
+            Method::DELETE,
+            Method::PATCH,
+        ] {
+            if want.iter().any(|m| m == method.as_str()) {
+                continue;
+            }
+            for authed in [false, true] {
+                let mut req = s.request(method.clone(), &filled).json(&json!({}));
+                if authed {
+                    req = req.bearer(&admin.token);
+                }
+                let err = req.send().await.expect_error(405, "method_not_allowed");
+                let allow = err
+                    .header("allow")
+                    .unwrap_or_else(|| panic!("{method} {path}: 405 without an Allow header"));
+                let mut got: Vec<String> = allow.split(',').map(|m| m.trim().to_ascii_uppercase()).collect();
+                got.retain(|m| m != "HEAD" && m != "OPTIONS");
+                got.sort();
+                assert_eq!(got, want, "{method} {path}: Allow: {allow}");
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 20, "only {checked} wrong methods tried");
+}
+
 e2e!(only_documented_routes_exist);
 /// Besides the operations, only the contract (`/openapi.json`, `/openapi.yaml`), `/docs/api`,
 /// the agent docs (`/docs/agents/…`, `/llms.txt`, `/llms-full.txt`) and the pages answer;
@@ -114,7 +120,7 @@ async fn only_documented_routes_exist(s: &Server) {
         "/llms.txt",
         "/llms-full.txt",
     ] {
-        let resp = s.get(path).send().await.unwrap();
+        let resp = s.get(path).send().await;
         assert_eq!(resp.status().as_u16(), 200, "{path}");
     }
     for path in [
@@ -149,12 +155,13 @@ async fn only_documented_routes_exist(s: &Server) {
         "/docs/agent",
         "/docs/agents.md",
     ] {
-        let resp = s.get(path).send().await.unwrap();
-        expect_error(resp, 404, "route_not_found").await;
+        s.get(path).send().await.expect_error(404, "route_not_found");
     }
     // Below /docs/agents/ the docs answer for themselves.
-    let resp = s.get("/docs/agents/no-such-page").send().await.unwrap();
-    expect_error(resp, 404, "doc_page_not_found").await;
+    s.get("/docs/agents/no-such-page")
+        .send()
+        .await
+        .expect_error(404, "doc_page_not_found");
 }
 
 #[test]
