@@ -305,7 +305,7 @@ async fn markdown_twins_are_the_files_byte_for_byte(s: &Server) {
         assert_eq!(content_type(resp.headers()), "text/markdown; charset=utf-8");
         let served = resp.bytes();
         assert!(
-            served.as_ref() == page.bytes.as_slice(),
+            served == page.bytes.as_slice(),
             "{} differs from docs/agents/{} (rebuild taosd after editing the docs)",
             page.md_url(),
             page.path
