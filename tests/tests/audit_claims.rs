@@ -1,8 +1,8 @@
 //! What `docs/agents/audit-results.md` claims about the running server, checked on a live
 //! taosd for every operation the contract lists (the page itself is generated from the contract
-//! and pinned by `cargo codegen generate --check`): each operation marked idempotent replays,
-//! each paged one pages, each one needing a bearer refuses a call without one, each scoped one
-//! refuses a token without its scope. A new operation is covered by adding it to the contract;
+//! and pinned by `cargo codegen generate --check`): each paged operation pages, each one
+//! needing a bearer refuses a call without one, each scoped one refuses a token without its
+//! scope (each idempotent one replays: contract_rules.rs). A new operation is covered by adding it to the contract;
 //! one the fixtures here cannot reach fails, naming it.
 
 use std::collections::BTreeSet;
@@ -25,64 +25,6 @@ fn request(s: &Server, op: &SpecOperation) -> Request {
     match &op.body_example {
         Some(example) => req.json(example),
         None => req,
-    }
-}
-
-e2e!(every_idempotent_operation_replays);
-/// Every operation the contract marks idempotent (it takes `Idempotency-Key`), sent twice with
-/// its example body and one key: the first answer is the contract's success, the second the
-/// same status and body again, marked `Idempotent-Replayed: true`.
-async fn every_idempotent_operation_replays(s: &Server) {
-    let admin = s.setup_admin().await;
-    let client = s.client(&admin.token);
-    create_agent(&client, "Dummy Agent").await;
-    let idempotent: Vec<_> = operations().into_iter().filter(|op| op.idempotent).collect();
-    assert!(
-        !idempotent.is_empty(),
-        "the contract marks no operation idempotent"
-    );
-    for op in &idempotent {
-        // The examples may create the same agent: each starts with only the dummy one.
-        for agent in client.list_agents().limit(200).send().await.value().items {
-            if agent.name != "dummy-agent" {
-                client.delete_agent().name(agent.name).send().await.value();
-            }
-        }
-        let key = format!("audit-{}", op.id);
-        let send = || {
-            request(s, op)
-                .bearer(&admin.token)
-                .header("idempotency-key", &key)
-                .send()
-        };
-        let first = send().await;
-        assert_eq!(
-            first.status().as_u16(),
-            op.success,
-            "{} with its contract example: {} (extend this suite's fixtures if it needs more)",
-            op.id,
-            first.text()
-        );
-        assert_eq!(
-            first.header("idempotent-replayed"),
-            None,
-            "{}: a first answer",
-            op.id
-        );
-        let again = send().await;
-        assert_eq!(
-            again.header("idempotent-replayed"),
-            Some("true"),
-            "{}: the retry is not a replay",
-            op.id
-        );
-        assert_eq!(again.status(), first.status(), "{}", op.id);
-        assert_eq!(
-            again.text(),
-            first.text(),
-            "{}: a replay answers the first body",
-            op.id
-        );
     }
 }
 
