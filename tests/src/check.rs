@@ -1,4 +1,5 @@
-//! Assertions on what a caller sees: the canonical error body, its status and headers.
+//! Assertions on what a caller sees: the canonical error body, its status and headers (for
+//! answers of the SDK; raw answers have the same checks on [`crate::Response`]).
 
 use std::fmt::Debug;
 
@@ -60,51 +61,6 @@ pub fn assert_canonical(status: u16, headers: &HeaderMap, body: &Value) {
         "{status} {}: no x-request-id header; headers: {headers:?}",
         body["error"]
     );
-}
-
-/// Reads a raw response that must be the canonical error `slug` with `status`.
-#[track_caller]
-pub fn expect_error(resp: reqwest::Response, status: u16, slug: &str) -> impl Future<Output = ApiError> {
-    let caller = std::panic::Location::caller();
-    async move {
-        let got = resp.status().as_u16();
-        let headers = resp.headers().clone();
-        let text = resp.text().await.unwrap_or_default();
-        let body: Value = serde_json::from_str(&text).unwrap_or_else(|_| {
-            panic!("{caller}: expected {status} {slug}, got {got} with a non-JSON body: {text:?}")
-        });
-        assert_eq!(
-            (got, body["error"].as_str().unwrap_or("<no error member>")),
-            (status, slug),
-            "{caller}: unexpected answer: {body}"
-        );
-        let ct = headers
-            .get(reqwest::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default();
-        assert!(
-            ct.starts_with("application/json"),
-            "{caller}: error {slug} has Content-Type {ct:?}, not application/json"
-        );
-        assert_canonical(got, &headers, &body);
-        ApiError {
-            status: got,
-            headers,
-            body,
-        }
-    }
-}
-
-/// Reads a raw response that must have `status` and a JSON body, and returns the body.
-#[track_caller]
-pub fn json_body(resp: reqwest::Response, status: u16) -> impl Future<Output = Value> {
-    let caller = std::panic::Location::caller();
-    async move {
-        let got = resp.status().as_u16();
-        let text = resp.text().await.unwrap_or_default();
-        assert_eq!(got, status, "{caller}: unexpected status; body: {text}");
-        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{caller}: body is not JSON ({e}): {text:?}"))
-    }
 }
 
 fn describe(e: &Error<types::Error>) -> String {

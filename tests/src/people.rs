@@ -88,8 +88,7 @@ impl Server {
             .json(&json!({ "username": username, "password": password }))
             .send()
             .await
-            .expect("POST /auth/login");
-        assert_eq!(resp.status().as_u16(), 200, "login as {username}");
+            .expect_status(200);
         session_cookie(resp.headers()).expect("login sets the taos_session cookie")
     }
 }

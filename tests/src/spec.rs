@@ -1,5 +1,5 @@
-//! The contract itself, read from `openapi/taos.yaml`, for checks that compare the server (and
-//! the generated tables) against it.
+//! The contract itself, read from `openapi/taos.yaml`, for checks that hold the running server to
+//! what it states.
 
 use std::path::PathBuf;
 
@@ -21,7 +21,7 @@ pub fn json() -> Value {
 }
 
 /// One operation as the contract states it.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct SpecOperation {
     pub id: String,
     pub method: String,
@@ -31,9 +31,16 @@ pub struct SpecOperation {
     pub scope: Option<String>,
     pub public: bool,
     pub idempotent: bool,
+    /// The success status the contract states (its one `2XX` response).
+    pub success: u16,
+    /// Its query parameters, by name.
+    pub query: Vec<String>,
+    /// The example of its JSON request body, if it takes one.
+    pub body_example: Option<Value>,
 }
 
-fn resolve<'a>(doc: &'a Value, v: &'a Value) -> &'a Value {
+/// `v`, or what its `$ref` points at.
+pub fn resolve<'a>(doc: &'a Value, v: &'a Value) -> &'a Value {
     match v.get("$ref").and_then(Value::as_str) {
         Some(r) => {
             let pointer = r.strip_prefix('#').expect("local $ref");
@@ -78,6 +85,21 @@ pub fn operations(doc: &Value) -> Vec<SpecOperation> {
                         .as_str()
                         .is_some_and(|n| n.eq_ignore_ascii_case("idempotency-key"))
             });
+            let query = params
+                .iter()
+                .map(|p| resolve(doc, p))
+                .filter(|p| p["in"] == "query")
+                .filter_map(|p| p["name"].as_str().map(str::to_string))
+                .collect();
+            let success = op["responses"]
+                .as_object()
+                .expect("responses")
+                .keys()
+                .find_map(|code| code.parse().ok().filter(|c: &u16| (200..300).contains(c)))
+                .expect("a success response");
+            let body_example = op
+                .get("requestBody")
+                .map(|b| resolve(doc, b)["content"]["application/json"]["example"].clone());
             out.push(SpecOperation {
                 id: op["operationId"].as_str().expect("operationId").to_string(),
                 method: method.to_ascii_uppercase(),
@@ -87,6 +109,9 @@ pub fn operations(doc: &Value) -> Vec<SpecOperation> {
                 scope: op.get("x-taos-scope").and_then(Value::as_str).map(str::to_string),
                 public: security == 0,
                 idempotent,
+                success,
+                query,
+                body_example,
             });
         }
     }

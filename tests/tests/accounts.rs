@@ -22,10 +22,9 @@ async fn setup_creates_admin_with_user_token(s: &Server) {
         .post("/auth/setup")
         .json(&json!({"username": "ada", "password": PASSWORD, "full_name": "Ada Lovelace"}))
         .send()
-        .await
-        .unwrap();
+        .await;
     assert!(resp.headers().contains_key("x-request-id"));
-    let body = json_body(resp, 201).await;
+    let body = resp.expect_json(201);
     assert_eq!(body["user"]["username"], "ada");
     assert_eq!(body["user"]["full_name"], "Ada Lovelace");
     assert_eq!(body["user"]["admin"], true);
@@ -50,21 +49,17 @@ e2e!(second_setup_is_already_configured);
 /// Setup works once; afterwards it is 409 `already_configured`, also for another name.
 async fn second_setup_is_already_configured(s: &Server) {
     s.setup_admin().await;
-    let again = s
-        .post("/auth/setup")
+    s.post("/auth/setup")
         .json(&json!({"username": "mallory", "password": "another-long-password"}))
         .send()
         .await
-        .unwrap();
-    expect_error(again, 409, "already_configured").await;
+        .expect_error(409, "already_configured");
     // mallory was not created.
-    let login = s
-        .post("/auth/login")
+    s.post("/auth/login")
         .json(&json!({"username": "mallory", "password": "another-long-password"}))
         .send()
         .await
-        .unwrap();
-    expect_error(login, 401, "invalid_credentials").await;
+        .expect_error(401, "invalid_credentials");
 }
 
 e2e!(setup_validates_its_body);
@@ -76,8 +71,11 @@ async fn setup_validates_its_body(s: &Server) {
         json!({"username": "ada", "password": PASSWORD, "admin": false}),
         json!({"password": PASSWORD}),
     ] {
-        let resp = s.post("/auth/setup").json(&body).send().await.unwrap();
-        expect_error(resp, 422, "validation_error").await;
+        s.post("/auth/setup")
+            .json(&body)
+            .send()
+            .await
+            .expect_error(422, "validation_error");
     }
     // Nothing was created by the bad requests.
     let status = s.anon().get_auth_status().send().await.value();
@@ -93,8 +91,7 @@ async fn login_sets_session_cookie(s: &Server) {
         .post("/auth/login")
         .json(&json!({"username": ADMIN, "password": PASSWORD}))
         .send()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(resp.status().as_u16(), 200);
     let header = set_cookie(resp.headers(), "taos_session").expect("Set-Cookie: taos_session=…");
     let attrs = cookie_attrs(&header);
@@ -103,7 +100,7 @@ async fn login_sets_session_cookie(s: &Server) {
     assert!(attrs.contains(&"path=/".to_string()), "{header}");
     let session = session_cookie(resp.headers()).unwrap();
     assert!(session.len() >= 32, "session secret too short: {session:?}");
-    let body: Value = resp.json().await.unwrap();
+    let body: Value = resp.json();
     assert_eq!(body["user"]["username"], ADMIN);
     assert_eq!(body["user"]["id"], admin.id.to_string());
 
@@ -130,10 +127,9 @@ async fn wrong_user_and_wrong_password_look_the_same(s: &Server) {
             .post("/auth/login")
             .json(&json!({"username": user, "password": password}))
             .send()
-            .await
-            .unwrap();
+            .await;
         assert!(set_cookie(resp.headers(), "taos_session").is_none_or(|c| c.starts_with("taos_session=;")));
-        bodies.push(expect_error(resp, 401, "invalid_credentials").await.body);
+        bodies.push(resp.expect_error(401, "invalid_credentials").body);
     }
     assert_eq!(
         bodies[0], bodies[1],
@@ -142,13 +138,14 @@ async fn wrong_user_and_wrong_password_look_the_same(s: &Server) {
 
     let mut bodies = Vec::new();
     for (user, password) in [("nobody", PASSWORD), (ADMIN, "wrong-password-here")] {
-        let resp = s
-            .post("/auth/token")
-            .json(&json!({"username": user, "password": password, "label": "x"}))
-            .send()
-            .await
-            .unwrap();
-        bodies.push(expect_error(resp, 401, "invalid_credentials").await.body);
+        bodies.push(
+            s.post("/auth/token")
+                .json(&json!({"username": user, "password": password, "label": "x"}))
+                .send()
+                .await
+                .expect_error(401, "invalid_credentials")
+                .body,
+        );
     }
     assert_eq!(
         bodies[0], bodies[1],
@@ -163,12 +160,7 @@ async fn logout_ends_the_session(s: &Server) {
     let session = s.login(ADMIN, PASSWORD).await;
     s.session_client(&session).whoami().send().await.value();
 
-    let resp = s
-        .post("/auth/logout")
-        .header("cookie", format!("taos_session={session}"))
-        .send()
-        .await
-        .unwrap();
+    let resp = s.post("/auth/logout").session(&session).send().await;
     assert_eq!(resp.status().as_u16(), 204);
     let header = set_cookie(resp.headers(), "taos_session").expect("logout clears the cookie");
     assert!(
@@ -180,13 +172,8 @@ async fn logout_ends_the_session(s: &Server) {
         "{header}"
     );
 
-    let resp = s
-        .get("/api/auth/whoami")
-        .header("cookie", format!("taos_session={session}"))
-        .send()
-        .await
-        .unwrap();
-    let err = expect_error_in(resp, 401, &["session_expired", "auth_required"]).await;
+    let resp = s.get("/api/auth/whoami").session(&session).send().await;
+    let err = resp.expect_error_in(401, &["session_expired", "auth_required"]);
     assert!(
         err.header("www-authenticate").is_some(),
         "401 without WWW-Authenticate"
@@ -198,7 +185,7 @@ async fn logout_ends_the_session(s: &Server) {
     assert!(status.user.is_none());
 
     // Logging out without a session is fine too.
-    let resp = s.post("/auth/logout").send().await.unwrap();
+    let resp = s.post("/auth/logout").send().await;
     assert_eq!(resp.status().as_u16(), 204);
 }
 
@@ -242,13 +229,12 @@ e2e!(create_user_token_works);
 /// `POST /auth/token` answers 201 with a working token, its label, scope and expiry.
 async fn create_user_token_works(s: &Server) {
     s.setup_admin().await;
-    let resp = s
+    let body = s
         .post("/auth/token")
         .json(&json!({"username": ADMIN, "password": PASSWORD, "label": "laptop-cli"}))
         .send()
         .await
-        .unwrap();
-    let body = json_body(resp, 201).await;
+        .expect_json(201);
     let token = body["token"].as_str().unwrap().to_string();
     assert!(
         token.starts_with(USER_PREFIX) && tokens::is_well_formed(&token),
@@ -308,8 +294,11 @@ async fn create_user_token_works(s: &Server) {
         json!({"username": ADMIN, "password": PASSWORD, "label": "x", "expires_in_days": 0}),
         json!({"username": ADMIN, "password": PASSWORD, "label": "x", "scope": ["Agents.List"]}),
     ] {
-        let resp = s.post("/auth/token").json(&body).send().await.unwrap();
-        expect_error(resp, 422, "validation_error").await;
+        s.post("/auth/token")
+            .json(&body)
+            .send()
+            .await
+            .expect_error(422, "validation_error");
     }
 }
 
@@ -320,13 +309,8 @@ async fn list_user_tokens_never_shows_secrets(s: &Server) {
     let second = s.user_token(ADMIN, PASSWORD, None).await;
     let third = s.user_token(ADMIN, PASSWORD, Some(&["ui.notify"])).await;
 
-    let resp = s
-        .get("/api/auth/tokens")
-        .bearer_auth(&admin.token)
-        .send()
-        .await
-        .unwrap();
-    let text = resp.text().await.unwrap();
+    let resp = s.get("/api/auth/tokens").bearer(&admin.token).send().await;
+    let text = resp.text();
     for secret in [&admin.token, &second, &third] {
         assert!(
             !text.contains(secret.as_str()),
@@ -386,13 +370,12 @@ async fn revoke_user_token(s: &Server) {
     let r = client.revoke_user_token().id(extra.id).send().await.must();
     assert_eq!(r.status().as_u16(), 204);
 
-    let resp = s
+    let err = s
         .get("/api/auth/whoami")
-        .bearer_auth(&extra.token)
+        .bearer(&extra.token)
         .send()
         .await
-        .unwrap();
-    let err = expect_error(resp, 401, "invalid_token").await;
+        .expect_error(401, "invalid_token");
     assert!(
         err.www_authenticate().to_ascii_lowercase().starts_with("bearer"),
         "{}",
@@ -428,13 +411,11 @@ async fn revoke_user_token(s: &Server) {
     let own = list.items[0].id;
     let r = client.revoke_user_token().id(own).send().await.must();
     assert_eq!(r.status().as_u16(), 204);
-    let resp = s
-        .get("/api/auth/whoami")
-        .bearer_auth(&admin.token)
+    s.get("/api/auth/whoami")
+        .bearer(&admin.token)
         .send()
         .await
-        .unwrap();
-    expect_error(resp, 401, "invalid_token").await;
+        .expect_error(401, "invalid_token");
 }
 
 e2e!(whoami_for_every_kind_of_caller);
@@ -470,13 +451,11 @@ async fn whoami_for_every_kind_of_caller(s: &Server) {
         .await
         .must();
     assert_eq!(r.status().as_u16(), 204);
-    let resp = s
-        .get("/api/auth/whoami")
-        .bearer_auth(&created.token)
+    s.get("/api/auth/whoami")
+        .bearer(&created.token)
         .send()
         .await
-        .unwrap();
-    expect_error(resp, 401, "invalid_token").await;
+        .expect_error(401, "invalid_token");
 
     let session = s.login(ADMIN, PASSWORD).await;
     let me = s.session_client(&session).whoami().send().await.value();
@@ -531,20 +510,4 @@ async fn agent_tokens_cannot_manage_personal_tokens(s: &Server) {
         .api_err(403, "person_required");
     // The admin's token still works.
     client.whoami().send().await.value();
-}
-
-/// Like [`expect_error`], accepting any of `slugs`.
-async fn expect_error_in(resp: reqwest::Response, status: u16, slugs: &[&str]) -> ApiError {
-    let got = resp.status().as_u16();
-    let headers = resp.headers().clone();
-    let body: Value = resp.json().await.expect("JSON error body");
-    assert_eq!(got, status, "{body}");
-    let slug = body["error"].as_str().unwrap_or_default();
-    assert!(slugs.contains(&slug), "expected one of {slugs:?}, got {body}");
-    check::assert_canonical(got, &headers, &body);
-    ApiError {
-        status: got,
-        headers,
-        body,
-    }
 }

@@ -12,14 +12,13 @@ async fn issue_returns_a_54_character_agent_token(s: &Server) {
     let admin = s.setup_admin().await;
     let client = s.client(&admin.token);
     let agent = create_agent(&client, "Research Bot").await;
-    let resp = s
+    let body = s
         .post("/api/agents/research-bot/token/issue")
-        .bearer_auth(&admin.token)
+        .bearer(&admin.token)
         .json(&json!({}))
         .send()
         .await
-        .unwrap();
-    let body = json_body(resp, 200).await;
+        .expect_json(200);
     let issued: types::IssuedAgentToken = from_json(body);
     assert!(issued.token.starts_with(AGENT_PREFIX), "{}", issued.token);
     assert_eq!(issued.token.len(), 54, "{}", issued.token);
@@ -43,11 +42,10 @@ async fn issue_returns_a_54_character_agent_token(s: &Server) {
     // The body is optional.
     let resp = s
         .post("/api/agents/research-bot/token/issue")
-        .bearer_auth(&admin.token)
+        .bearer(&admin.token)
         .send()
-        .await
-        .unwrap();
-    let second: types::IssuedAgentToken = from_json(json_body(resp, 200).await);
+        .await;
+    let second: types::IssuedAgentToken = from_json(resp.expect_json(200));
     assert_ne!(second.token, issued.token);
 
     client
@@ -70,8 +68,12 @@ async fn reissue_revokes_the_previous_token(s: &Server) {
     let second = issue_agent_token(&client, "rotating").await;
     assert_ne!(first, second);
 
-    let resp = s.get("/api/agents").bearer_auth(&first).send().await.unwrap();
-    let err = expect_error(resp, 401, "invalid_token").await;
+    let err = s
+        .get("/api/agents")
+        .bearer(&first)
+        .send()
+        .await
+        .expect_error(401, "invalid_token");
     let www = err.www_authenticate();
     assert!(www.to_ascii_lowercase().starts_with("bearer"), "{www}");
     assert!(www.contains("error=\"invalid_token\""), "{www}");
@@ -93,21 +95,18 @@ async fn revoke_is_immediate_and_idempotent(s: &Server) {
     s.client(&token).whoami().send().await.value();
     let resp = s
         .delete("/api/agents/revocable/token")
-        .bearer_auth(&admin.token)
+        .bearer(&admin.token)
         .send()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(resp.status().as_u16(), 204);
     assert!(resp.headers().contains_key("x-request-id"));
-    assert!(resp.bytes().await.unwrap().is_empty(), "204 has no body");
+    assert!(resp.bytes().is_empty(), "204 has no body");
 
-    let resp = s
-        .get("/api/auth/whoami")
-        .bearer_auth(&token)
+    s.get("/api/auth/whoami")
+        .bearer(&token)
         .send()
         .await
-        .unwrap();
-    expect_error(resp, 401, "invalid_token").await;
+        .expect_error(401, "invalid_token");
     let agent = client.get_agent().name("revocable").send().await.value();
     assert!(!agent.has_token);
     assert_eq!(agent.issued_at, None);
@@ -133,13 +132,11 @@ async fn revoke_is_immediate_and_idempotent(s: &Server) {
         .await
         .must();
     assert_eq!(r.status().as_u16(), 204);
-    let resp = s
-        .get("/api/auth/whoami")
-        .bearer_auth(&token)
+    s.get("/api/auth/whoami")
+        .bearer(&token)
         .send()
         .await
-        .unwrap();
-    expect_error(resp, 401, "invalid_token").await;
+        .expect_error(401, "invalid_token");
 }
 
 e2e!(issue_with_a_scope);
@@ -168,14 +165,12 @@ async fn issue_with_a_scope(s: &Server) {
         json!("*"),
         json!([""]),
     ] {
-        let resp = s
-            .post("/api/agents/notifier/token/issue")
-            .bearer_auth(&admin.token)
+        s.post("/api/agents/notifier/token/issue")
+            .bearer(&admin.token)
             .json(&json!({ "scope": scope }))
             .send()
             .await
-            .unwrap();
-        expect_error(resp, 422, "validation_error").await;
+            .expect_error(422, "validation_error");
     }
 }
 
@@ -193,14 +188,12 @@ async fn issue_cannot_exceed_the_caller(s: &Server) {
         json!(["ui.notify"]),
         json!(["agents.read", "notifications.read"]),
     ] {
-        let resp = s
-            .post("/api/agents/target/token/issue")
-            .bearer_auth(&narrow_token)
+        s.post("/api/agents/target/token/issue")
+            .bearer(&narrow_token)
             .json(&json!({ "scope": scope }))
             .send()
             .await
-            .unwrap();
-        expect_error(resp, 403, "scope_exceeds_caller").await;
+            .expect_error(403, "scope_exceeds_caller");
     }
     // The agent's default scope is `*`, beyond `agents.*`: issuing without a scope is refused.
     narrow
@@ -229,14 +222,12 @@ async fn issue_cannot_exceed_the_caller(s: &Server) {
     // That agent token may issue tokens, but only within its own scope.
     create_agent(&wide, "Other").await;
     let bot = s.client(&ok.token);
-    let resp = s
-        .post("/api/agents/other/token/issue")
-        .bearer_auth(&ok.token)
+    s.post("/api/agents/other/token/issue")
+        .bearer(&ok.token)
         .json(&json!({"scope": ["agents.list"]}))
         .send()
         .await
-        .unwrap();
-    expect_error(resp, 403, "scope_exceeds_caller").await;
+        .expect_error(403, "scope_exceeds_caller");
     let sub = issue_agent_token_with(&bot, "other", json!({"scope": ["agents.read"]})).await;
     s.client(&sub.token)
         .get_agent()
@@ -267,14 +258,12 @@ async fn issue_with_an_expiry(s: &Server) {
     s.client(&issued.token).whoami().send().await.value();
 
     for days in [json!(0), json!(3651), json!(-1), json!(1.5), json!("7")] {
-        let resp = s
-            .post("/api/agents/temporary/token/issue")
-            .bearer_auth(&admin.token)
+        s.post("/api/agents/temporary/token/issue")
+            .bearer(&admin.token)
             .json(&json!({ "expires_in_days": days }))
             .send()
             .await
-            .unwrap();
-        expect_error(resp, 422, "validation_error").await;
+            .expect_error(422, "validation_error");
     }
     // The refused requests did not replace the token.
     s.client(&issued.token).whoami().send().await.value();
@@ -301,13 +290,12 @@ async fn expired_token_is_token_expired(s: &Server) {
         "the token's row was not found by its SHA-256 in api_tokens"
     );
 
-    let resp = s
+    let err = s
         .get("/api/agents")
-        .bearer_auth(&issued.token)
+        .bearer(&issued.token)
         .send()
         .await
-        .unwrap();
-    let err = expect_error(resp, 401, "token_expired").await;
+        .expect_error(401, "token_expired");
     let www = err.www_authenticate();
     assert!(www.to_ascii_lowercase().starts_with("bearer"), "{www}");
     assert!(www.contains("error=\"invalid_token\""), "{www}");
@@ -329,13 +317,11 @@ async fn expired_token_is_token_expired(s: &Server) {
         )
         .await;
     assert_eq!(changed, 1);
-    let resp = s
-        .get("/api/auth/whoami")
-        .bearer_auth(&user_token.token)
+    s.get("/api/auth/whoami")
+        .bearer(&user_token.token)
         .send()
         .await
-        .unwrap();
-    expect_error(resp, 401, "token_expired").await;
+        .expect_error(401, "token_expired");
     let status = s.client(&user_token.token).get_auth_status().send().await.value();
     assert!(!status.authenticated);
 

@@ -44,16 +44,8 @@ async fn list_is_paged(s: &Server) {
     let admin = s.setup_admin().await;
     let client = s.client(&admin.token);
 
-    let empty = s
-        .get("/api/agents")
-        .bearer_auth(&admin.token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        json_body(empty, 200).await,
-        json!({"items": [], "next_cursor": null})
-    );
+    let empty = s.get("/api/agents").bearer(&admin.token).send().await;
+    assert_eq!(empty.expect_json(200), json!({"items": [], "next_cursor": null}));
 
     let created = create_many(&client, "Pager", 52).await;
     let first = client.list_agents().send().await.value();
@@ -89,13 +81,12 @@ async fn list_is_paged(s: &Server) {
         "limit=",
         "cursor=not-a-uuid",
     ] {
-        let resp = s
+        let err = s
             .get(&format!("/api/agents?{query}"))
-            .bearer_auth(&admin.token)
+            .bearer(&admin.token)
             .send()
             .await
-            .unwrap();
-        let err = expect_error(resp, 422, "invalid_parameter").await;
+            .expect_error(422, "invalid_parameter");
         let param = query.split('=').next().unwrap();
         assert_eq!(err.body["parameter"], param, "{query}: {}", err.body);
     }
@@ -186,18 +177,17 @@ async fn create_fills_every_field(s: &Server) {
     let client = s.client(&admin.token);
     let resp = s
         .post("/api/agents")
-        .bearer_auth(&admin.token)
+        .bearer(&admin.token)
         .json(&json!({
             "name": "Research Bot", "host": "192.0.2.10", "qmd_index": "research",
             "color": "#3366ff", "emoji": "🔬", "can_read_user_memory": true,
             "scope": ["ui.notify", "agents.read"]
         }))
         .send()
-        .await
-        .unwrap();
+        .await;
     assert!(resp.headers().contains_key("x-request-id"));
     assert!(resp.headers().get("idempotent-replayed").is_none());
-    let body = json_body(resp, 201).await;
+    let body = resp.expect_json(201);
     assert!(body.get("token").is_none());
     let agent: types::Agent = from_json(body);
     assert_eq!(agent.name, "research-bot");
@@ -253,14 +243,12 @@ async fn create_rejects_bad_names(s: &Server) {
         json!("🚀🚀"),
         json!("a".repeat(65)),
     ] {
-        let resp = s
-            .post("/api/agents")
-            .bearer_auth(&admin.token)
+        s.post("/api/agents")
+            .bearer(&admin.token)
             .json(&json!({ "name": name }))
             .send()
             .await
-            .unwrap();
-        expect_error(resp, 400, "invalid_agent_name").await;
+            .expect_error(400, "invalid_agent_name");
     }
     let list = s.client(&admin.token).list_agents().send().await.value();
     assert!(list.items.is_empty(), "a rejected create left an agent behind");
@@ -280,16 +268,8 @@ async fn reserved_slugs_are_suffixed(s: &Server) {
         archived.id
     );
     // The archive list still answers as the archive list.
-    let resp = s
-        .get("/api/agents/archived")
-        .bearer_auth(&admin.token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        json_body(resp, 200).await,
-        json!({"items": [], "next_cursor": null})
-    );
+    let resp = s.get("/api/agents/archived").bearer(&admin.token).send().await;
+    assert_eq!(resp.expect_json(200), json!({"items": [], "next_cursor": null}));
 }
 
 e2e!(get_shows_token_state_but_never_the_token);
@@ -308,11 +288,10 @@ async fn get_shows_token_state_but_never_the_token(s: &Server) {
 
     let resp = s
         .get("/api/agents/token-holder")
-        .bearer_auth(&admin.token)
+        .bearer(&admin.token)
         .send()
-        .await
-        .unwrap();
-    let text = resp.text().await.unwrap();
+        .await;
+    let text = resp.text();
     assert!(!text.contains(&issued.token), "GET leaks the token: {text}");
     assert!(!text.contains("taos_agent_"), "GET shows token material: {text}");
     let got: types::Agent = from_json(serde_json::from_str::<Value>(&text).unwrap());
@@ -360,14 +339,13 @@ async fn get_shows_token_state_but_never_the_token(s: &Server) {
         .api_err(404, "agent_not_found");
     // The 404 is exactly the canonical four members (no extras to parse around).
     for method in [reqwest::Method::GET, reqwest::Method::PUT] {
-        let resp = s
+        let err = s
             .request(method.clone(), "/api/agents/no-such-agent")
-            .bearer_auth(&admin.token)
+            .bearer(&admin.token)
             .json(&json!({}))
             .send()
             .await
-            .unwrap();
-        let err = expect_error(resp, 404, "agent_not_found").await;
+            .expect_error(404, "agent_not_found");
         let keys: Vec<_> = err.body.as_object().unwrap().keys().map(String::as_str).collect();
         assert_eq!(keys.len(), 4, "{method}: {}", err.body);
         assert!(
@@ -455,14 +433,12 @@ async fn update_changes_only_what_is_sent(s: &Server) {
         json!({"display_name": "Renamed"}),
         json!({"color": "red"}),
     ] {
-        let resp = s
-            .put("/api/agents/editable")
-            .bearer_auth(&admin.token)
+        s.put("/api/agents/editable")
+            .bearer(&admin.token)
             .json(&body)
             .send()
             .await
-            .unwrap();
-        expect_error(resp, 422, "validation_error").await;
+            .expect_error(422, "validation_error");
     }
     client
         .update_agent()
@@ -552,14 +528,12 @@ async fn permissions_set_memory_access(s: &Server) {
         json!({"can_read_user_memory": "yes"}),
         json!({"can_read_user_memory": true, "x": 1}),
     ] {
-        let resp = s
-            .put("/api/agents/memory-reader/permissions")
-            .bearer_auth(&admin.token)
+        s.put("/api/agents/memory-reader/permissions")
+            .bearer(&admin.token)
             .json(&body)
             .send()
             .await
-            .unwrap();
-        expect_error(resp, 422, "validation_error").await;
+            .expect_error(422, "validation_error");
     }
     client
         .set_agent_permissions()
@@ -599,8 +573,12 @@ async fn delete_archives_revokes_and_frees_the_slug(s: &Server) {
         .send()
         .await
         .api_err(404, "agent_not_found");
-    let resp = s.get("/api/agents").bearer_auth(&token).send().await.unwrap();
-    let err = expect_error(resp, 401, "invalid_token").await;
+    let err = s
+        .get("/api/agents")
+        .bearer(&token)
+        .send()
+        .await
+        .expect_error(401, "invalid_token");
     assert!(err.www_authenticate().contains("error=\"invalid_token\""));
     assert!(client.list_agents().send().await.value().items.is_empty());
 
@@ -647,13 +625,11 @@ async fn archived_list_is_newest_first_and_paged(s: &Server) {
     assert_eq!(page2.next_cursor, None);
     let ids: Vec<_> = page1.items.iter().chain(&page2.items).map(|a| a.id).collect();
     assert_eq!(ids, archived, "archived agents are listed newest first");
-    let resp = s
-        .get("/api/agents/archived?limit=0")
-        .bearer_auth(&admin.token)
+    s.get("/api/agents/archived?limit=0")
+        .bearer(&admin.token)
         .send()
         .await
-        .unwrap();
-    expect_error(resp, 422, "invalid_parameter").await;
+        .expect_error(422, "invalid_parameter");
 }
 
 e2e!(restore_brings_an_agent_back_without_its_token);
@@ -676,13 +652,11 @@ async fn restore_brings_an_agent_back_without_its_token(s: &Server) {
     assert_eq!(restored.emoji.as_deref(), Some("🔥"));
     assert!(!restored.has_token, "no old token comes back");
     assert_eq!(restored.token_scope, None);
-    let resp = s
-        .get("/api/auth/whoami")
-        .bearer_auth(&token)
+    s.get("/api/auth/whoami")
+        .bearer(&token)
         .send()
         .await
-        .unwrap();
-    expect_error(resp, 401, "invalid_token").await;
+        .expect_error(401, "invalid_token");
     assert!(
         client
             .list_archived_agents()
@@ -779,11 +753,10 @@ async fn export_import_round_trip(s: &Server) {
 
     let resp = s
         .get("/api/agents/research-bot/export")
-        .bearer_auth(&admin.token)
+        .bearer(&admin.token)
         .send()
-        .await
-        .unwrap();
-    let text = resp.text().await.unwrap();
+        .await;
+    let text = resp.text();
     assert!(
         !text.contains(&token) && !text.contains("taos_agent_"),
         "export leaks a token: {text}"
@@ -859,14 +832,12 @@ async fn import_rejects_bad_documents(s: &Server) {
         json!({"version": 1, "agent": {"name": "research-bot", "display_name": "R", "token": "x"}}),
         json!([]),
     ] {
-        let resp = s
-            .post("/api/agents/import")
-            .bearer_auth(&admin.token)
+        s.post("/api/agents/import")
+            .bearer(&admin.token)
             .json(&doc)
             .send()
             .await
-            .unwrap();
-        expect_error(resp, 400, "invalid_export_data").await;
+            .expect_error(400, "invalid_export_data");
     }
     for name in [
         "Research Bot",
@@ -876,26 +847,23 @@ async fn import_rejects_bad_documents(s: &Server) {
         "research--bot",
         &"a".repeat(64),
     ] {
-        let resp = s
-            .post("/api/agents/import")
-            .bearer_auth(&admin.token)
+        s.post("/api/agents/import")
+            .bearer(&admin.token)
             .json(&json!({"version": 1, "agent": {"name": name, "display_name": "Research Bot"}}))
             .send()
             .await
-            .unwrap();
-        expect_error(resp, 400, "invalid_agent_name").await;
+            .expect_error(400, "invalid_agent_name");
     }
     let list = s.client(&admin.token).list_agents().send().await.value();
     assert!(list.items.is_empty(), "a rejected import left an agent behind");
 
     // The minimal valid document works.
-    let resp = s
+    let body = s
         .post("/api/agents/import")
-        .bearer_auth(&admin.token)
+        .bearer(&admin.token)
         .json(&json!({"version": 1, "agent": good_agent}))
         .send()
         .await
-        .unwrap();
-    let body = json_body(resp, 201).await;
+        .expect_json(201);
     assert_eq!(body["name"], "research-bot");
 }

@@ -26,13 +26,12 @@ async fn bearer_keyword_is_case_insensitive(s: &Server) {
     let agent_token = issue_agent_token(&client, "case-test").await;
     for token in [&admin.token, &agent_token] {
         for keyword in ["Bearer", "bearer", "BEARER", "BeArEr"] {
-            let resp = s
+            let body = s
                 .get("/api/agents")
                 .header("authorization", format!("{keyword} {token}"))
                 .send()
                 .await
-                .unwrap();
-            let body = json_body(resp, 200).await;
+                .expect_json(200);
             assert_eq!(body["items"].as_array().map(Vec::len), Some(1), "{keyword}");
         }
     }
@@ -74,8 +73,12 @@ async fn bad_tokens_are_invalid_token(s: &Server) {
     ];
     for (what, token) in cases {
         for path in ["/api/agents", "/api/auth/whoami", "/api/notifications"] {
-            let resp = s.get(path).bearer_auth(&token).send().await.unwrap();
-            let err = expect_error(resp, 401, "invalid_token").await;
+            let err = s
+                .get(path)
+                .bearer(&token)
+                .send()
+                .await
+                .expect_error(401, "invalid_token");
             assert_invalid_token_challenge(&err);
             assert!(
                 !err.body.to_string().contains(&token),
@@ -83,14 +86,12 @@ async fn bad_tokens_are_invalid_token(s: &Server) {
             );
         }
         // Also on an operation with a body: authentication comes first.
-        let resp = s
-            .post("/api/agents")
-            .bearer_auth(&token)
+        s.post("/api/agents")
+            .bearer(&token)
             .json(&json!({"name": "Intruder"}))
             .send()
             .await
-            .unwrap();
-        expect_error(resp, 401, "invalid_token").await;
+            .expect_error(401, "invalid_token");
     }
     // The live token is unaffected, and nothing was created.
     let list = s.client(&live).list_agents().send().await.value();
@@ -104,29 +105,11 @@ async fn bad_tokens_are_invalid_token(s: &Server) {
         "Token abc",
         "bearer\tabc",
     ] {
-        let resp = s
-            .get("/api/agents")
-            .header("authorization", value)
-            .send()
-            .await
-            .unwrap();
+        let resp = s.get("/api/agents").header("authorization", value).send().await;
         let status = resp.status().as_u16();
         assert_eq!(status, 401, "Authorization: {value:?} answered {status}");
-        let err = expect_error_any(resp).await;
+        let err = resp.expect_canonical(401);
         assert!(err.www_authenticate().to_ascii_lowercase().starts_with("bearer"));
-    }
-}
-
-/// Reads a canonical error without fixing its slug.
-async fn expect_error_any(resp: reqwest::Response) -> ApiError {
-    let status = resp.status().as_u16();
-    let headers = resp.headers().clone();
-    let body: serde_json::Value = resp.json().await.expect("a JSON error body");
-    check::assert_canonical(status, &headers, &body);
-    ApiError {
-        status,
-        headers,
-        body,
     }
 }
 
@@ -149,7 +132,7 @@ async fn no_credentials_is_auth_required(s: &Server) {
         if let Some(body) = body {
             req = req.json(&body);
         }
-        let err = expect_error(req.send().await.unwrap(), 401, "auth_required").await;
+        let err = req.send().await.expect_error(401, "auth_required");
         let fix = err.fix();
         assert!(
             fix.contains("Authorization: Bearer"),
@@ -177,8 +160,12 @@ async fn scope_not_covered_is_scope_denied(s: &Server) {
         .await
         .token;
 
-    let resp = s.get("/api/agents").bearer_auth(&token).send().await.unwrap();
-    let err = expect_error(resp, 403, "scope_denied").await;
+    let err = s
+        .get("/api/agents")
+        .bearer(&token)
+        .send()
+        .await
+        .expect_error(403, "scope_denied");
     assert_eq!(err.body["required_scope"], "agents.list");
     assert!(err.detail().contains("agents.list"), "detail: {}", err.detail());
     let www = err.www_authenticate();
@@ -194,13 +181,12 @@ async fn scope_not_covered_is_scope_denied(s: &Server) {
         ("POST", "/api/notifications/read-all", "notifications.update"),
         ("GET", "/api/agents/archived", "agents.list"),
     ] {
-        let resp = s
+        let err = s
             .request(method.parse().unwrap(), path)
-            .bearer_auth(&token)
+            .bearer(&token)
             .send()
             .await
-            .unwrap();
-        let err = expect_error(resp, 403, "scope_denied").await;
+            .expect_error(403, "scope_denied");
         assert_eq!(err.body["required_scope"], scope, "{method} {path}");
     }
     // Nothing happened: the agent and its token are still there.
@@ -326,9 +312,9 @@ e2e!(public_operations_need_no_credentials);
 async fn public_operations_need_no_credentials(s: &Server) {
     let bogus = forge(AGENT_PREFIX);
     for path in ["/api/health", "/api", "/auth/status"] {
-        let resp = s.get(path).send().await.unwrap();
+        let resp = s.get(path).send().await;
         assert_eq!(resp.status().as_u16(), 200, "{path}");
-        let resp = s.get(path).bearer_auth(&bogus).send().await.unwrap();
+        let resp = s.get(path).bearer(&bogus).send().await;
         assert_eq!(resp.status().as_u16(), 200, "{path} with a bad token");
     }
 }

@@ -14,7 +14,7 @@ const N: usize = 64;
 async fn burst(
     s: &Server,
     n: usize,
-    make: impl Fn(&Server, usize) -> reqwest::RequestBuilder,
+    make: impl Fn(&Server, usize) -> Request,
 ) -> Vec<(u16, Option<String>, Value)> {
     let requests: Vec<_> = (0..n).map(|i| make(s, i)).collect();
     let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(n));
@@ -22,15 +22,10 @@ async fn burst(
         let barrier = barrier.clone();
         tokio::spawn(async move {
             barrier.wait().await;
-            let resp = req.send().await.expect("request failed at the connection level");
-            let status = resp.status().as_u16();
-            let replayed = resp
-                .headers()
-                .get("idempotent-replayed")
-                .map(|v| v.to_str().unwrap_or_default().to_string());
-            let text = resp.text().await.unwrap();
-            let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
-            (status, replayed, body)
+            let resp = req.send().await;
+            let replayed = resp.header("idempotent-replayed").map(str::to_string);
+            let body = serde_json::from_slice(resp.bytes()).unwrap_or(Value::String(resp.text()));
+            (resp.status().as_u16(), replayed, body)
         })
     });
     join_all(tasks)
@@ -50,7 +45,7 @@ async fn concurrent_token_issues_leave_one_active_token(s: &Server) {
 
     let answers = burst(s, N, |s, _| {
         s.post("/api/agents/contended/token/issue")
-            .bearer_auth(&admin.token)
+            .bearer(&admin.token)
             .json(&json!({}))
     })
     .await;
@@ -63,8 +58,8 @@ async fn concurrent_token_issues_leave_one_active_token(s: &Server) {
     assert_eq!(unique.len(), N, "two issues returned the same token");
 
     let checks = join_all(issued.iter().map(|t| {
-        let req = s.get("/api/auth/whoami").bearer_auth(&t.token);
-        async move { req.send().await.unwrap().status().as_u16() }
+        let req = s.get("/api/auth/whoami").bearer(&t.token);
+        async move { req.send().await.status().as_u16() }
     }))
     .await;
     let working: Vec<_> = issued
@@ -90,13 +85,11 @@ async fn concurrent_token_issues_leave_one_active_token(s: &Server) {
     );
     // And the invariant is in the data: one more issue still leaves exactly one.
     let last = issue_agent_token(&client, "contended").await;
-    let resp = s
-        .get("/api/auth/whoami")
-        .bearer_auth(&working[0].token)
+    s.get("/api/auth/whoami")
+        .bearer(&working[0].token)
         .send()
         .await
-        .unwrap();
-    expect_error(resp, 401, "invalid_token").await;
+        .expect_error(401, "invalid_token");
     s.client(&last).whoami().send().await.value();
 }
 
@@ -108,7 +101,7 @@ async fn concurrent_creates_with_one_key_make_one_agent(s: &Server) {
     let body = json!({"name": "Only Once", "host": "192.0.2.5"});
     let answers = burst(s, N, |s, _| {
         s.post("/api/agents")
-            .bearer_auth(&admin.token)
+            .bearer(&admin.token)
             .header("idempotency-key", "one-key")
             .json(&body)
     })
@@ -155,19 +148,18 @@ async fn concurrent_creates_with_one_key_make_one_agent(s: &Server) {
     // Afterwards every retry is a replay.
     let resp = s
         .post("/api/agents")
-        .bearer_auth(&admin.token)
+        .bearer(&admin.token)
         .header("idempotency-key", "one-key")
         .json(&body)
         .send()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(
         resp.headers()
             .get("idempotent-replayed")
             .and_then(|v| v.to_str().ok()),
         Some("true")
     );
-    assert_eq!(json_body(resp, 201).await, created);
+    assert_eq!(resp.expect_json(201), created);
 }
 
 e2e!(concurrent_creates_of_one_name_get_distinct_slugs);
@@ -177,7 +169,7 @@ async fn concurrent_creates_of_one_name_get_distinct_slugs(s: &Server) {
     let admin = s.setup_admin().await;
     let answers = burst(s, N, |s, _| {
         s.post("/api/agents")
-            .bearer_auth(&admin.token)
+            .bearer(&admin.token)
             .json(&json!({"name": "Swarm"}))
     })
     .await;
@@ -209,7 +201,7 @@ async fn concurrent_imports_of_one_name_make_one_agent(s: &Server) {
     let admin = s.setup_admin().await;
     let doc = json!({"version": 1, "agent": {"name": "singleton", "display_name": "Singleton"}});
     let answers = burst(s, 32, |s, _| {
-        s.post("/api/agents/import").bearer_auth(&admin.token).json(&doc)
+        s.post("/api/agents/import").bearer(&admin.token).json(&doc)
     })
     .await;
     let ok = answers.iter().filter(|(st, _, _)| *st == 201).count();
@@ -232,10 +224,10 @@ async fn concurrent_revokes_and_issues_keep_one_token_at_most(s: &Server) {
     let answers = burst(s, N, |s, i| {
         if i % 2 == 0 {
             s.post("/api/agents/flapping/token/issue")
-                .bearer_auth(&admin.token)
+                .bearer(&admin.token)
                 .json(&json!({}))
         } else {
-            s.delete("/api/agents/flapping/token").bearer_auth(&admin.token)
+            s.delete("/api/agents/flapping/token").bearer(&admin.token)
         }
     })
     .await;
@@ -250,15 +242,7 @@ async fn concurrent_revokes_and_issues_keep_one_token_at_most(s: &Server) {
     }
     let mut working = 0;
     for t in &tokens {
-        if s.get("/api/auth/whoami")
-            .bearer_auth(t)
-            .send()
-            .await
-            .unwrap()
-            .status()
-            .as_u16()
-            == 200
-        {
+        if s.get("/api/auth/whoami").bearer(t).send().await.status().as_u16() == 200 {
             working += 1;
         }
     }

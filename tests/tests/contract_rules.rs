@@ -10,12 +10,12 @@
 
 use taos_conformance::reqwest::Method;
 use taos_conformance::serde_json::{Value, json};
-use taos_conformance::{Server, e2e, expect_error};
+use taos_conformance::{Server, e2e};
 
 const METHODS: &[&str] = &["GET", "POST", "PUT", "DELETE", "PATCH"];
 
 async fn contract(s: &Server) -> Value {
-    s.get("/openapi.json").send().await.unwrap().json().await.unwrap()
+    s.get("/openapi.json").send().await.expect_json(200)
 }
 
 fn resolve<'a>(doc: &'a Value, v: &'a Value) -> &'a Value {
@@ -72,9 +72,9 @@ async fn every_path_answers_a_wrong_method_with_exactly_its_methods(s: &Server) 
             for authed in [false, true] {
                 let mut req = s.request(method.clone(), &url);
                 if authed {
-                    req = req.bearer_auth(&admin.token);
+                    req = req.bearer(&admin.token);
                 }
-                let err = expect_error(req.send().await.unwrap(), 405, "method_not_allowed").await;
+                let err = req.send().await.expect_error(405, "method_not_allowed");
                 assert_eq!(err.header("allow"), Some(want.as_str()), "{method} {url}");
                 assert!(err.detail().contains(&want), "{method} {url}: {}", err.detail());
                 checked += 1;
@@ -192,18 +192,17 @@ async fn every_bound_of_a_request_body_is_enforced(s: &Server) {
                 let url = fill(&path, "research-bot");
                 let resp = s
                     .request(Method::from_bytes(method.as_bytes()).unwrap(), &url)
-                    .bearer_auth(&admin.token)
+                    .bearer(&admin.token)
                     .json(&body)
                     .send()
-                    .await
-                    .unwrap();
+                    .await;
                 let field = bound.path.join(".");
                 let status = if bound.slug == "validation_error" {
                     422
                 } else {
                     400
                 };
-                let err = expect_error(resp, status, &bound.slug).await;
+                let err = resp.expect_error(status, &bound.slug);
                 assert!(
                     err.detail().contains(&format!("`{field}`")),
                     "{method} {path} with `{field}` {what}: the detail names no field: {}",
@@ -283,21 +282,21 @@ async fn every_idempotent_operation_replays_its_first_answer(s: &Server) {
         let key = format!("contract-rules-{id}");
         let send = |body: Value| {
             s.request(Method::from_bytes(method.as_bytes()).unwrap(), &url)
-                .bearer_auth(&admin.token)
+                .bearer(&admin.token)
                 .header("Idempotency-Key", &key)
                 .json(&body)
                 .send()
         };
-        let first = send(body.clone()).await.unwrap();
+        let first = send(body.clone()).await;
         let status = first.status();
         assert!(status.is_success(), "{id}: its example answered {status}");
         assert!(
             first.headers().get("idempotent-replayed").is_none(),
             "{id}: fresh answer marked replayed"
         );
-        let first_body: Value = first.json().await.unwrap();
+        let first_body: Value = first.json();
 
-        let again = send(body.clone()).await.unwrap();
+        let again = send(body.clone()).await;
         assert_eq!(again.status(), status, "{id}: the retry's status");
         assert_eq!(
             again
@@ -307,12 +306,12 @@ async fn every_idempotent_operation_replays_its_first_answer(s: &Server) {
             Some("true"),
             "{id}: the retry is not marked replayed"
         );
-        let again_body: Value = again.json().await.unwrap();
+        let again_body: Value = again.json();
         assert_eq!(again_body, first_body, "{id}: the retry's body");
 
         let other = altered(&doc, &media["schema"], &body)
             .unwrap_or_else(|| panic!("{id}: no free-text field in the example to alter"));
-        expect_error(send(other).await.unwrap(), 422, "idempotency_key_reused").await;
+        send(other).await.expect_error(422, "idempotency_key_reused");
         checked.push(id);
     }
     assert!(

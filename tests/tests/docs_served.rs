@@ -102,10 +102,10 @@ impl Site {
 }
 
 async fn fetch_ids(s: &Server, path: &str) -> Result<HashSet<String>, String> {
-    let resp = s.get(path).send().await.map_err(|e| e.to_string())?;
+    let resp = s.get(path).try_send().await.map_err(|e| e.to_string())?;
     let status = resp.status();
     let ct = content_type(resp.headers());
-    let body = resp.text().await.map_err(|e| e.to_string())?;
+    let body = resp.text();
     if status != StatusCode::OK {
         return Err(format!("answered {status}: {body}"));
     }
@@ -140,9 +140,9 @@ fn heading_ids(html: &str) -> HashSet<String> {
 fn served_text<'a>(s: &'a Server, path: &'a str) -> impl Future<Output = String> + 'a {
     let caller = std::panic::Location::caller();
     async move {
-        let resp = s.get(path).send().await.expect("request");
+        let resp = s.get(path).send().await;
         let status = resp.status();
-        let body = resp.text().await.expect("body");
+        let body = resp.text();
         assert_eq!(status, StatusCode::OK, "{caller}: GET {path}: {body}");
         body
     }
@@ -183,7 +183,7 @@ async fn every_doc_url_resolves_to_a_served_heading(s: &Server) {
         }
     }
 
-    let index = json_body(s.get("/api").send().await.unwrap(), 200).await;
+    let index = s.get("/api").send().await.expect_json(200);
     let routes = index["routes"].as_array().expect("GET /api routes");
     assert!(!routes.is_empty());
     for route in routes {
@@ -255,7 +255,7 @@ async fn every_link_between_the_pages_resolves(s: &Server) {
                 link.clone()
             } else if link.starts_with('/') {
                 // Another part of the site (`/openapi.json`, `/llms.txt`): it must answer.
-                let status = s.get(&link).send().await.unwrap().status();
+                let status = s.get(&link).send().await.status();
                 if status != StatusCode::OK {
                     problems.push(format!("{at}: answered {status}"));
                 }
@@ -300,21 +300,21 @@ e2e!(markdown_twins_are_the_files_byte_for_byte);
 /// the H1 as its title, links its twin, and reads as HTML.
 async fn markdown_twins_are_the_files_byte_for_byte(s: &Server) {
     for page in docs::files() {
-        let resp = s.get(&page.md_url()).send().await.unwrap();
+        let resp = s.get(&page.md_url()).send().await;
         assert_eq!(resp.status().as_u16(), 200, "{}", page.md_url());
         assert_eq!(content_type(resp.headers()), "text/markdown; charset=utf-8");
-        let served = resp.bytes().await.unwrap();
+        let served = resp.bytes();
         assert!(
-            served.as_ref() == page.bytes.as_slice(),
+            served == page.bytes.as_slice(),
             "{} differs from docs/agents/{} (rebuild taosd after editing the docs)",
             page.md_url(),
             page.path
         );
 
-        let resp = s.get(&page.html_url()).send().await.unwrap();
+        let resp = s.get(&page.html_url()).send().await;
         assert_eq!(resp.status().as_u16(), 200, "{}", page.html_url());
         assert_eq!(content_type(resp.headers()), "text/html; charset=utf-8");
-        let html = resp.text().await.unwrap();
+        let html = resp.text();
         let title = h1_text(&page);
         assert_eq!(
             html::unescape(html::text_in(&html, "<title", "</title>")),
@@ -424,10 +424,10 @@ e2e!(llms_txt_indexes_every_page);
 /// link lists), lists every page in reading order with its title and a description, and every
 /// link in it answers 200; `/llms-full.txt` holds every page, each after a line naming its URL.
 async fn llms_txt_indexes_every_page(s: &Server) {
-    let resp = s.get("/llms.txt").send().await.unwrap();
+    let resp = s.get("/llms.txt").send().await;
     assert_eq!(resp.status().as_u16(), 200);
     assert_eq!(content_type(resp.headers()), "text/plain; charset=utf-8");
-    let txt = resp.text().await.unwrap();
+    let txt = resp.text();
     let lines: Vec<&str> = txt.lines().collect();
     assert_eq!(lines[0], "# taOS agent API");
     assert_eq!(lines[1], "");
@@ -478,15 +478,15 @@ async fn llms_txt_indexes_every_page(s: &Server) {
 
     for (_, list) in &sections {
         for (_, url, _) in list {
-            let status = s.get(url).send().await.unwrap().status();
+            let status = s.get(url).send().await.status();
             assert_eq!(status, StatusCode::OK, "llms.txt link {url}");
         }
     }
 
-    let resp = s.get("/llms-full.txt").send().await.unwrap();
+    let resp = s.get("/llms-full.txt").send().await;
     assert_eq!(resp.status().as_u16(), 200);
     assert_eq!(content_type(resp.headers()), "text/plain; charset=utf-8");
-    let full = resp.text().await.unwrap();
+    let full = resp.text();
     let mut last = 0;
     for page in &pages {
         let block = format!("<!-- {} -->\n{}", page.md_url(), page.text());
@@ -505,12 +505,12 @@ async fn llms_txt_indexes_every_page(s: &Server) {
 e2e!(api_index_links_resolve);
 /// The URLs `GET /api` gives (`docs_url`, `llms_txt_url`, `openapi_url`) answer 200.
 async fn api_index_links_resolve(s: &Server) {
-    let index = json_body(s.get("/api").send().await.unwrap(), 200).await;
+    let index = s.get("/api").send().await.expect_json(200);
     for key in ["docs_url", "llms_txt_url", "openapi_url"] {
         let url = index[key]
             .as_str()
             .unwrap_or_else(|| panic!("GET /api has no {key}"));
-        let resp = s.get(url).send().await.unwrap();
+        let resp = s.get(url).send().await;
         assert_eq!(resp.status().as_u16(), 200, "{key} {url}");
     }
     assert_eq!(index["docs_url"], "/docs/agents/");
@@ -532,10 +532,10 @@ async fn answers_carry_an_etag_and_honour_if_none_match(s: &Server) {
         "/llms.txt",
         "/llms-full.txt",
     ] {
-        let resp = s.get(path).send().await.unwrap();
+        let resp = s.get(path).send().await;
         assert_eq!(resp.status().as_u16(), 200, "{path}");
         let h = resp.headers().clone();
-        let body = resp.bytes().await.unwrap();
+        let body = resp.bytes();
         let etag = h
             .get(header::ETAG)
             .and_then(|v| v.to_str().ok())
@@ -557,7 +557,7 @@ async fn answers_carry_an_etag_and_honour_if_none_match(s: &Server) {
         );
 
         // The same ETag next time (it is the hash of the body, not of the time).
-        let again = s.get(path).send().await.unwrap();
+        let again = s.get(path).send().await;
         assert_eq!(again.headers().get(header::ETAG).unwrap().to_str().unwrap(), etag);
 
         for inm in [
@@ -566,29 +566,23 @@ async fn answers_carry_an_etag_and_honour_if_none_match(s: &Server) {
             format!("\"other\", {etag}"),
             "*".to_string(),
         ] {
-            let resp = s
-                .get(path)
-                .header(header::IF_NONE_MATCH, &inm)
-                .send()
-                .await
-                .unwrap();
+            let resp = s.get(path).header(header::IF_NONE_MATCH, &inm).send().await;
             assert_eq!(resp.status().as_u16(), 304, "{path} with If-None-Match {inm}");
             assert_eq!(resp.headers().get(header::ETAG).unwrap().to_str().unwrap(), etag);
-            assert!(resp.bytes().await.unwrap().is_empty());
+            assert!(resp.bytes().is_empty());
         }
         let resp = s
             .get(path)
             .header(header::IF_NONE_MATCH, "\"stale\"")
             .send()
-            .await
-            .unwrap();
+            .await;
         assert_eq!(resp.status().as_u16(), 200, "{path} with a stale ETag");
-        assert_eq!(resp.bytes().await.unwrap(), body);
+        assert_eq!(resp.bytes(), body);
 
-        let resp = s.request(reqwest::Method::HEAD, path).send().await.unwrap();
+        let resp = s.request(reqwest::Method::HEAD, path).send().await;
         assert_eq!(resp.status().as_u16(), 200, "HEAD {path}");
         assert_eq!(content_type(resp.headers()), content_type(&h), "HEAD {path}");
-        assert!(resp.bytes().await.unwrap().is_empty(), "HEAD {path} has a body");
+        assert!(resp.bytes().is_empty(), "HEAD {path} has a body");
     }
 }
 
@@ -605,7 +599,7 @@ async fn the_bare_directory_redirects_and_writes_are_refused(s: &Server) {
     assert_eq!(resp.headers().get(header::LOCATION).unwrap(), "/docs/agents/");
 
     for path in ["/docs", "/docs/"] {
-        expect_error(s.get(path).send().await.unwrap(), 404, "route_not_found").await;
+        s.get(path).send().await.expect_error(404, "route_not_found");
     }
     for path in [
         "/docs/agents/",
@@ -618,8 +612,11 @@ async fn the_bare_directory_redirects_and_writes_are_refused(s: &Server) {
             reqwest::Method::PUT,
             reqwest::Method::DELETE,
         ] {
-            let resp = s.request(method.clone(), path).send().await.unwrap();
-            let err = expect_error(resp, 405, "method_not_allowed").await;
+            let err = s
+                .request(method.clone(), path)
+                .send()
+                .await
+                .expect_error(405, "method_not_allowed");
             assert_eq!(err.header("allow"), Some("GET, HEAD"), "{method} {path}");
         }
     }

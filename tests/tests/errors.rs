@@ -21,22 +21,23 @@ async fn unknown_routes_are_route_not_found(s: &Server) {
         "/api/ui",
         "/api/notifications/count",
     ] {
-        let err = expect_error(s.get(path).send().await.unwrap(), 404, "route_not_found").await;
+        let err = s.get(path).send().await.expect_error(404, "route_not_found");
         assert!(
             err.fix().contains("/api") || err.fix().contains("openapi"),
             "{path}: {}",
             err.fix()
         );
-        let resp = s.get(path).bearer_auth(&admin.token).send().await.unwrap();
-        expect_error(resp, 404, "route_not_found").await;
-        let resp = s
-            .post(path)
-            .bearer_auth(&admin.token)
+        s.get(path)
+            .bearer(&admin.token)
+            .send()
+            .await
+            .expect_error(404, "route_not_found");
+        s.post(path)
+            .bearer(&admin.token)
             .json(&json!({}))
             .send()
             .await
-            .unwrap();
-        expect_error(resp, 404, "route_not_found").await;
+            .expect_error(404, "route_not_found");
     }
 }
 
@@ -68,9 +69,9 @@ async fn wrong_methods_are_method_not_allowed_with_allow(s: &Server) {
         for authed in [false, true] {
             let mut req = s.request(method.clone(), path);
             if authed {
-                req = req.bearer_auth(&admin.token);
+                req = req.bearer(&admin.token);
             }
-            let err = expect_error(req.send().await.unwrap(), 405, "method_not_allowed").await;
+            let err = req.send().await.expect_error(405, "method_not_allowed");
             let allow = err
                 .header("allow")
                 .unwrap_or_else(|| panic!("{method} {path}: 405 without an Allow header"));
@@ -109,10 +110,10 @@ async fn oversized_bodies_are_payload_too_large(s: &Server) {
             };
             let sent = s
                 .post(path)
-                .bearer_auth(&admin.token)
+                .bearer(&admin.token)
                 .header("content-type", "application/json")
                 .body(body)
-                .send()
+                .try_send()
                 .await;
             match sent {
                 Ok(resp) => {
@@ -125,20 +126,18 @@ async fn oversized_bodies_are_payload_too_large(s: &Server) {
         }
         let resp =
             answered.unwrap_or_else(|| panic!("POST {path} (chunked: {chunked}): no answer in 5 tries"));
-        expect_error(resp, 413, "payload_too_large").await;
+        resp.expect_error(413, "payload_too_large");
     }
 
     assert_eq!(agents_listed(&s.client(&admin.token)).await, 0);
     // Just under the limit is not rejected for its size.
     let fits = json!({"title": "fits", "body": "b".repeat(3000), "pad": "p".repeat(1000 * 1000)});
-    let resp = s
-        .post("/api/ui/notify")
-        .bearer_auth(&admin.token)
+    s.post("/api/ui/notify")
+        .bearer(&admin.token)
         .json(&fits)
         .send()
         .await
-        .unwrap();
-    expect_error(resp, 422, "validation_error").await;
+        .expect_error(422, "validation_error");
 }
 
 e2e!(non_json_bodies_are_unsupported_media_type);
@@ -152,32 +151,28 @@ async fn non_json_bodies_are_unsupported_media_type(s: &Server) {
         Some("application/xml"),
         None,
     ] {
-        let mut req = s.post("/api/agents").bearer_auth(&admin.token).body(body.clone());
+        let mut req = s.post("/api/agents").bearer(&admin.token).body(body.clone());
         if let Some(ct) = ct {
             req = req.header("content-type", ct);
         }
-        expect_error(req.send().await.unwrap(), 415, "unsupported_media_type").await;
+        req.send().await.expect_error(415, "unsupported_media_type");
     }
-    let resp = s
-        .post("/auth/setup")
+    s.post("/auth/setup")
         .header("content-type", "text/plain")
         .body(r#"{"username":"x","password":"long-enough-pw"}"#)
         .send()
         .await
-        .unwrap();
-    expect_error(resp, 415, "unsupported_media_type").await;
+        .expect_error(415, "unsupported_media_type");
     assert_eq!(agents_listed(&s.client(&admin.token)).await, 0);
 
     // JSON with parameters is JSON.
-    let resp = s
-        .post("/api/agents")
-        .bearer_auth(&admin.token)
+    s.post("/api/agents")
+        .bearer(&admin.token)
         .header("content-type", "application/json; charset=utf-8")
         .body(body)
         .send()
         .await
-        .unwrap();
-    json_body(resp, 201).await;
+        .expect_json(201);
 }
 
 e2e!(malformed_json_is_malformed_json);
@@ -196,42 +191,37 @@ async fn malformed_json_is_malformed_json(s: &Server) {
         ("/auth/login", "not json"),
         ("/api/agents/import", "{"),
     ] {
-        let resp = s
-            .post(path)
-            .bearer_auth(&admin.token)
+        s.post(path)
+            .bearer(&admin.token)
             .header("content-type", "application/json")
             .body(body)
             .send()
             .await
-            .unwrap();
-        expect_error(resp, 400, "malformed_json").await;
+            .expect_error(400, "malformed_json");
     }
     // An empty body where one is required: the contract does not pin the slug, but it is a
     // canonical 400/422.
     let resp = s
         .post("/api/agents")
-        .bearer_auth(&admin.token)
+        .bearer(&admin.token)
         .header("content-type", "application/json")
         .send()
-        .await
-        .unwrap();
+        .await;
     let status = resp.status().as_u16();
     let slug = if status == 400 {
         "malformed_json"
     } else {
         "validation_error"
     };
-    expect_error(resp, status, slug).await;
+    resp.expect_error(status, slug);
     // Invalid UTF-8 is malformed, not a crash.
-    let resp = s
-        .post("/api/agents")
-        .bearer_auth(&admin.token)
+    s.post("/api/agents")
+        .bearer(&admin.token)
         .header("content-type", "application/json")
         .body(b"{\"name\": \"\xff\xfe\"}".to_vec())
         .send()
         .await
-        .unwrap();
-    expect_error(resp, 400, "malformed_json").await;
+        .expect_error(400, "malformed_json");
 }
 
 e2e!(schema_violations_are_validation_errors);
@@ -306,14 +296,13 @@ async fn schema_violations_are_validation_errors(s: &Server) {
             "password",
         ),
     ] {
-        let resp = s
+        let err = s
             .request(method.clone(), path)
-            .bearer_auth(&admin.token)
+            .bearer(&admin.token)
             .json(&body)
             .send()
             .await
-            .unwrap();
-        let err = expect_error(resp, 422, "validation_error").await;
+            .expect_error(422, "validation_error");
         assert!(
             err.detail().contains(field),
             "{method} {path} {body}: detail does not name `{field}`: {}",
@@ -322,14 +311,12 @@ async fn schema_violations_are_validation_errors(s: &Server) {
     }
     // Bodies that are JSON but not objects.
     for body in [json!(null), json!([]), json!("name"), json!(42)] {
-        let resp = s
-            .post("/api/agents")
-            .bearer_auth(&admin.token)
+        s.post("/api/agents")
+            .bearer(&admin.token)
             .json(&body)
             .send()
             .await
-            .unwrap();
-        expect_error(resp, 422, "validation_error").await;
+            .expect_error(422, "validation_error");
     }
     assert_eq!(
         client.list_agents().send().await.value().items.len(),
@@ -367,13 +354,12 @@ async fn bad_parameters_are_invalid_parameter(s: &Server) {
         } else {
             Method::GET
         };
-        let resp = s
+        let err = s
             .request(method.clone(), path)
-            .bearer_auth(&admin.token)
+            .bearer(&admin.token)
             .send()
             .await
-            .unwrap();
-        let err = expect_error(resp, 422, "invalid_parameter").await;
+            .expect_error(422, "invalid_parameter");
         assert_eq!(err.body["parameter"], param, "{method} {path}: {}", err.body);
     }
 }
@@ -411,13 +397,12 @@ async fn bad_input_never_causes_a_server_error(s: &Server) {
         for body in &bodies {
             let resp = s
                 .request(method.clone(), path)
-                .bearer_auth(&admin.token)
+                .bearer(&admin.token)
                 .header("content-type", "application/json")
                 .body(body.clone())
                 .send()
-                .await
-                .unwrap();
-            if let Some(failure) = server_error(resp, &format!("{method} {path} with {body:.60}…")).await {
+                .await;
+            if let Some(failure) = server_error(resp, &format!("{method} {path} with {body:.60}…")) {
                 failures.push(failure);
             }
         }
@@ -449,14 +434,12 @@ async fn bad_input_never_causes_a_server_error(s: &Server) {
     ] {
         let resp = s
             .request(method.clone(), path)
-            .bearer_auth(&admin.token)
+            .bearer(&admin.token)
             .header(header, reqwest::header::HeaderValue::from_bytes(value).unwrap())
             .json(&json!({"name": "Header Case"}))
             .send()
-            .await
-            .unwrap();
-        if let Some(failure) = server_error(resp, &format!("{method} {path} with {header}: {value:?}")).await
-        {
+            .await;
+        if let Some(failure) = server_error(resp, &format!("{method} {path} with {header}: {value:?}")) {
             failures.push(failure);
         }
     }
@@ -469,10 +452,10 @@ async fn bad_input_never_causes_a_server_error(s: &Server) {
 }
 
 /// `Some(description)` when `resp` is a 5xx or a non-canonical error.
-async fn server_error(resp: reqwest::Response, what: &str) -> Option<String> {
+fn server_error(resp: Response, what: &str) -> Option<String> {
     let status = resp.status().as_u16();
     let headers = resp.headers().clone();
-    let text = resp.text().await.unwrap();
+    let text = resp.text();
     if status >= 500 {
         return Some(format!("{what} answered {status}: {text}"));
     }
@@ -559,12 +542,11 @@ async fn nul_characters_are_not_a_server_error(s: &Server) {
     for (method, path, body) in cases {
         let resp = s
             .request(method.clone(), path)
-            .bearer_auth(&admin.token)
+            .bearer(&admin.token)
             .json(&body)
             .send()
-            .await
-            .unwrap();
-        if let Some(failure) = server_error(resp, &format!("{method} {path} {body}")).await {
+            .await;
+        if let Some(failure) = server_error(resp, &format!("{method} {path} {body}")) {
             failures.push(failure);
         }
     }
@@ -595,9 +577,9 @@ async fn every_response_has_a_request_id(s: &Server) {
     ] {
         let mut req = s.request(method.clone(), path);
         if authed {
-            req = req.bearer_auth(&admin.token);
+            req = req.bearer(&admin.token);
         }
-        let resp = req.send().await.unwrap();
+        let resp = req.send().await;
         let id = resp
             .headers()
             .get("x-request-id")

@@ -4,20 +4,17 @@
 use serde_json::{Value, json};
 use taos_conformance::*;
 
-async fn create_raw(s: &Server, token: &str, key: &str, body: &Value) -> reqwest::Response {
+async fn create_raw(s: &Server, token: &str, key: &str, body: &Value) -> Response {
     s.post("/api/agents")
-        .bearer_auth(token)
+        .bearer(token)
         .header("idempotency-key", key)
         .json(body)
         .send()
         .await
-        .unwrap()
 }
 
-fn replayed(resp: &reqwest::Response) -> Option<String> {
-    resp.headers()
-        .get("idempotent-replayed")
-        .map(|v| v.to_str().unwrap_or_default().to_string())
+fn replayed(resp: &Response) -> Option<String> {
+    resp.header("idempotent-replayed").map(str::to_string)
 }
 
 e2e!(replay_returns_the_first_answer);
@@ -30,12 +27,12 @@ async fn replay_returns_the_first_answer(s: &Server) {
 
     let first = create_raw(s, &admin.token, &key, &body).await;
     assert_eq!(replayed(&first), None, "a first answer is not a replay");
-    let first_body = json_body(first, 201).await;
+    let first_body = first.expect_json(201);
 
     let second = create_raw(s, &admin.token, &key, &body).await;
     assert_eq!(replayed(&second).as_deref(), Some("true"));
     assert!(second.headers().contains_key("x-request-id"));
-    let second_body = json_body(second, 201).await;
+    let second_body = second.expect_json(201);
     assert_eq!(second_body, first_body, "a replay answers the first body");
 
     // Through the SDK too.
@@ -74,18 +71,18 @@ async fn replay_returns_the_first_answer(s: &Server) {
         .value();
     let after_update = create_raw(s, &admin.token, &key, &body).await;
     assert_eq!(replayed(&after_update).as_deref(), Some("true"));
-    assert_eq!(json_body(after_update, 201).await, first_body);
+    assert_eq!(after_update.expect_json(201), first_body);
     client.delete_agent().name("research-bot").send().await.value();
     let after_delete = create_raw(s, &admin.token, &key, &body).await;
     assert_eq!(replayed(&after_delete).as_deref(), Some("true"));
-    assert_eq!(json_body(after_delete, 201).await, first_body);
+    assert_eq!(after_delete.expect_json(201), first_body);
     assert!(client.list_agents().send().await.value().items.is_empty());
 
     // Without a key, or with other keys, every request creates an agent.
     for key in ["k1", "k2"] {
         let r = create_raw(s, &admin.token, key, &json!({"name": "Twin"})).await;
         assert_eq!(replayed(&r), None);
-        json_body(r, 201).await;
+        r.expect_json(201);
     }
     for _ in 0..2 {
         create_agent(&client, "Twin").await;
@@ -107,14 +104,14 @@ e2e!(same_key_other_body_is_reused);
 async fn same_key_other_body_is_reused(s: &Server) {
     let admin = s.setup_admin().await;
     let first = create_raw(s, &admin.token, "retry-1", &json!({"name": "Alpha"})).await;
-    json_body(first, 201).await;
+    first.expect_json(201);
     for other in [
         json!({"name": "Beta"}),
         json!({"name": "Alpha", "host": "192.0.2.1"}),
     ] {
         let resp = create_raw(s, &admin.token, "retry-1", &other).await;
         assert_eq!(replayed(&resp), None);
-        expect_error(resp, 422, "idempotency_key_reused").await;
+        resp.expect_error(422, "idempotency_key_reused");
     }
     let list = s.client(&admin.token).list_agents().send().await.value();
     assert_eq!(list.items.len(), 1);
@@ -131,28 +128,24 @@ async fn key_format_is_checked(s: &Server) {
     let body = json!({"name": "Keyed"});
     for bad in ["k".repeat(256), "k".repeat(1000), String::new()] {
         let resp = create_raw(s, &admin.token, &bad, &body).await;
-        expect_error(resp, 400, "invalid_idempotency_key").await;
+        resp.expect_error(400, "invalid_idempotency_key");
     }
-    let resp = s
-        .post("/api/agents/import")
-        .bearer_auth(&admin.token)
+    s.post("/api/agents/import")
+        .bearer(&admin.token)
         .header("idempotency-key", "k".repeat(256))
         .json(&json!({"version": 1, "agent": {"name": "keyed", "display_name": "Keyed"}}))
         .send()
         .await
-        .unwrap();
-    expect_error(resp, 400, "invalid_idempotency_key").await;
+        .expect_error(400, "invalid_idempotency_key");
     assert_eq!(agents_listed(&s.client(&admin.token)).await, 0);
 
     let max = "k".repeat(255);
-    json_body(create_raw(s, &admin.token, &max, &body).await, 201).await;
+    create_raw(s, &admin.token, &max, &body).await.expect_json(201);
     let again = create_raw(s, &admin.token, &max, &body).await;
     assert_eq!(replayed(&again).as_deref(), Some("true"));
-    json_body(
-        create_raw(s, &admin.token, "x", &json!({"name": "Short Key"})).await,
-        201,
-    )
-    .await;
+    create_raw(s, &admin.token, "x", &json!({"name": "Short Key"}))
+        .await
+        .expect_json(201);
 }
 
 e2e!(keys_survive_a_restart);
@@ -160,15 +153,17 @@ e2e!(keys_survive_a_restart);
 async fn keys_survive_a_restart(s: &Server) {
     let admin = s.setup_admin().await;
     let body = json!({"name": "Durable"});
-    let first = json_body(create_raw(s, &admin.token, "durable-key", &body).await, 201).await;
+    let first = create_raw(s, &admin.token, "durable-key", &body)
+        .await
+        .expect_json(201);
 
     s.restart().await;
 
     let again = create_raw(s, &admin.token, "durable-key", &body).await;
     assert_eq!(replayed(&again).as_deref(), Some("true"));
-    assert_eq!(json_body(again, 201).await, first);
+    assert_eq!(again.expect_json(201), first);
     let resp = create_raw(s, &admin.token, "durable-key", &json!({"name": "Other"})).await;
-    expect_error(resp, 422, "idempotency_key_reused").await;
+    resp.expect_error(422, "idempotency_key_reused");
     assert_eq!(agents_listed(&s.client(&admin.token)).await, 1);
 }
 
@@ -179,14 +174,16 @@ async fn keys_are_scoped_per_caller_and_operation(s: &Server) {
     let admin = s.setup_admin().await;
     let grace = s.add_user(&admin, "grace").await;
     let body = json!({"name": "Shared Name"});
-    let a = json_body(create_raw(s, &admin.token, "same-key", &body).await, 201).await;
+    let a = create_raw(s, &admin.token, "same-key", &body)
+        .await
+        .expect_json(201);
     let resp = create_raw(s, &grace.token, "same-key", &body).await;
     assert_eq!(
         replayed(&resp),
         None,
         "another user's key must not replay someone else's answer"
     );
-    let b = json_body(resp, 201).await;
+    let b = resp.expect_json(201);
     assert_ne!(a["id"], b["id"]);
     assert_eq!(b["owner"]["username"], "grace");
     assert_eq!(agents_listed(&s.client(&grace.token)).await, 1);
@@ -194,22 +191,21 @@ async fn keys_are_scoped_per_caller_and_operation(s: &Server) {
 
     // Another body under the same key is fine for grace too: keys are hers alone.
     let resp = create_raw(s, &grace.token, "admins-key", &json!({"name": "Whatever"})).await;
-    json_body(resp, 201).await;
+    resp.expect_json(201);
     let resp = create_raw(s, &admin.token, "admins-key", &json!({"name": "Different"})).await;
     assert_eq!(replayed(&resp), None);
-    json_body(resp, 201).await;
+    resp.expect_json(201);
 
     // The same key on import is another operation.
     let resp = s
         .post("/api/agents/import")
-        .bearer_auth(&admin.token)
+        .bearer(&admin.token)
         .header("idempotency-key", "same-key")
         .json(&json!({"version": 1, "agent": {"name": "imported", "display_name": "Imported"}}))
         .send()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(replayed(&resp), None);
-    let imported = json_body(resp, 201).await;
+    let imported = resp.expect_json(201);
     assert_eq!(imported["name"], "imported");
 }
 
@@ -220,27 +216,26 @@ async fn import_is_idempotent(s: &Server) {
     let doc = json!({"version": 1, "agent": {"name": "carried", "display_name": "Carried Over"}});
     let send = |key: &'static str, doc: Value| {
         s.post("/api/agents/import")
-            .bearer_auth(&admin.token)
+            .bearer(&admin.token)
             .header("idempotency-key", key)
             .json(&doc)
             .send()
     };
-    let first = send("import-1", doc.clone()).await.unwrap();
+    let first = send("import-1", doc.clone()).await;
     assert_eq!(replayed(&first), None);
-    let first = json_body(first, 201).await;
-    let second = send("import-1", doc.clone()).await.unwrap();
+    let first = first.expect_json(201);
+    let second = send("import-1", doc.clone()).await;
     assert_eq!(replayed(&second).as_deref(), Some("true"));
-    assert_eq!(json_body(second, 201).await, first);
+    assert_eq!(second.expect_json(201), first);
 
     let other = json!({"version": 1, "agent": {"name": "carried-2", "display_name": "Carried Over"}});
-    expect_error(
-        send("import-1", other).await.unwrap(),
-        422,
-        "idempotency_key_reused",
-    )
-    .await;
+    send("import-1", other)
+        .await
+        .expect_error(422, "idempotency_key_reused");
     // A new key for the same document is a new import: the name is taken.
-    expect_error(send("import-2", doc.clone()).await.unwrap(), 409, "agent_exists").await;
+    send("import-2", doc.clone())
+        .await
+        .expect_error(409, "agent_exists");
 
     // Through the SDK.
     let client = s.client(&admin.token);

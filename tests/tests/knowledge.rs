@@ -106,13 +106,12 @@ async fn search(
 
 /// A raw `GET /api/knowledge/search` with `q` (and more query pairs), for inputs the SDK
 /// would refuse to send.
-async fn search_raw(s: &Server, token: &str, query: &[(&str, &str)]) -> reqwest::Response {
+async fn search_raw(s: &Server, token: &str, query: &[(&str, &str)]) -> Response {
     s.get("/api/knowledge/search")
-        .bearer_auth(token)
+        .bearer(token)
         .query(query)
         .send()
         .await
-        .expect("request")
 }
 
 /// Full items of a source, by source_url.
@@ -157,7 +156,7 @@ fn guides_dir() -> tempfile::TempDir {
 
 async fn use_guides(s: &Server, dir: &Path) {
     // Once taosd has answered a request it is serving, and so handles SIGTERM gracefully.
-    s.get("/api/health").send().await.expect("health");
+    s.get("/api/health").send().await;
     s.set_env("TAOS_GUIDES_DIR", dir.to_str().expect("UTF-8 temp path"));
     s.restart().await;
 }
@@ -212,7 +211,7 @@ async fn docs_are_ingested_as_taos_core(s: &Server) {
         assert_eq!(full.updated_at, k.updated_at);
         assert!(full.created_at <= full.updated_at);
         // The served page the item points at exists.
-        let page = s.get(&docs::html_url(&f.path)).send().await.unwrap();
+        let page = s.get(&docs::html_url(&f.path)).send().await;
         assert_eq!(
             page.status().as_u16(),
             200,
@@ -530,14 +529,7 @@ async fn hits_point_at_the_section_of_their_snippet(s: &Server) {
                 continue;
             };
             let section = h.section.clone().expect("an anchor comes with its section");
-            let html = s
-                .get(page)
-                .send()
-                .await
-                .expect("page")
-                .text()
-                .await
-                .expect("body");
+            let html = s.get(page).send().await.text();
             let tag = format!(" id=\"{id}\"");
             let at = html
                 .find(&tag)
@@ -582,61 +574,59 @@ async fn hostile_queries_never_fail_the_server(s: &Server) {
     ];
     for q in with_words {
         let resp = search_raw(s, t, &[("q", q)]).await;
-        let body = json_body(resp, 200).await;
+        let body = resp.expect_json(200);
         assert_eq!(body["query"], q);
         assert!(body["items"].is_array(), "{q:?}: {body}");
     }
-    let token_hits = json_body(search_raw(s, t, &[("q", "token 🚀")]).await, 200).await;
+    let token_hits = search_raw(s, t, &[("q", "token 🚀")]).await.expect_json(200);
     assert!(
         !token_hits["items"].as_array().unwrap().is_empty(),
         "emoji only separates words"
     );
 
     for q in ["\"", "*", "🚀", "!?.,;:-()[]{}", "…", "\"\"", "   \"  "] {
-        let err = expect_error(search_raw(s, t, &[("q", q)]).await, 400, "invalid_search_query").await;
+        let err = search_raw(s, t, &[("q", q)])
+            .await
+            .expect_error(400, "invalid_search_query");
         assert!(err.detail().contains("no word"), "{q:?}: {}", err.detail());
     }
     for q in ["", " ", "\t\n"] {
-        expect_error(search_raw(s, t, &[("q", q)]).await, 400, "invalid_search_query").await;
+        search_raw(s, t, &[("q", q)])
+            .await
+            .expect_error(400, "invalid_search_query");
     }
-    expect_error(search_raw(s, t, &[]).await, 400, "invalid_search_query").await;
+    search_raw(s, t, &[])
+        .await
+        .expect_error(400, "invalid_search_query");
     let too_long = "a".repeat(501);
-    expect_error(
-        search_raw(s, t, &[("q", too_long.as_str())]).await,
-        400,
-        "invalid_search_query",
-    )
-    .await;
+    search_raw(s, t, &[("q", too_long.as_str())])
+        .await
+        .expect_error(400, "invalid_search_query");
     for limit in ["0", "51", "-1", "ten"] {
-        let err = expect_error(
-            search_raw(s, t, &[("q", "token"), ("limit", limit)]).await,
-            422,
-            "invalid_parameter",
-        )
-        .await;
+        let err = search_raw(s, t, &[("q", "token"), ("limit", limit)])
+            .await
+            .expect_error(422, "invalid_parameter");
         assert_eq!(err.body["parameter"], "limit");
     }
-    let fifty = json_body(search_raw(s, t, &[("q", "the"), ("limit", "50")]).await, 200).await;
+    let fifty = search_raw(s, t, &[("q", "the"), ("limit", "50")])
+        .await
+        .expect_json(200);
     assert!(fifty["items"].as_array().unwrap().len() <= 50);
 
     // Filters are text with no NUL (PostgreSQL could not compare one): refused up front, on
     // the list as on the search.
     for (key, value) in [("category", "agent\0docs"), ("source_id", "\0")] {
-        let err = expect_error(
-            search_raw(s, t, &[("q", "token"), (key, value)]).await,
-            422,
-            "invalid_parameter",
-        )
-        .await;
+        let err = search_raw(s, t, &[("q", "token"), (key, value)])
+            .await
+            .expect_error(422, "invalid_parameter");
         assert_eq!(err.body["parameter"], key);
-        let resp = s
+        let err = s
             .get("/api/knowledge")
-            .bearer_auth(t)
+            .bearer(t)
             .query(&[(key, value)])
             .send()
             .await
-            .unwrap();
-        let err = expect_error(resp, 422, "invalid_parameter").await;
+            .expect_error(422, "invalid_parameter");
         assert_eq!(err.body["parameter"], key);
     }
 }
@@ -657,13 +647,11 @@ async fn unknown_ids_and_missing_scope(s: &Server) {
         .await
         .api_err(404, "knowledge_item_not_found");
     assert!(err.fix().contains("GET /api/knowledge"), "{}", err.fix());
-    let resp = s
-        .get("/api/knowledge/not-a-uuid")
-        .bearer_auth(&admin.token)
+    s.get("/api/knowledge/not-a-uuid")
+        .bearer(&admin.token)
         .send()
         .await
-        .unwrap();
-    expect_error(resp, 422, "invalid_parameter").await;
+        .expect_error(422, "invalid_parameter");
 
     create_agent(&client, "Notifier").await;
     let narrow = issue_agent_token_with(&client, "notifier", json!({"scope": ["ui.notify"]}))
@@ -800,60 +788,45 @@ async fn system_prompt_is_the_docs_in_reading_order(s: &Server) {
 
 // ---------- replicas ----------
 
+e2e!(postgres_only: replicas_ingest_at_once);
 /// Several replicas starting at once on one PostgreSQL all ingest without error and leave
 /// one copy of each document, with the first replica's ids.
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-#[cfg_attr(
-    not(pg_tests),
-    ignore = "TAOS_TEST_DATABASE_URL not set: the PostgreSQL variant did not run"
-)]
-async fn replicas_ingest_at_once() {
+async fn replicas_ingest_at_once(primary: &Server) {
     let guides = guides_dir();
-    let primary = Server::start_postgres().await;
-    primary
-        .run_case(async {
-            use_guides(&primary, guides.path()).await;
-            let admin = primary.setup_admin().await;
-            let before: Value = json_body(
-                primary
-                    .get("/api/knowledge?limit=200")
-                    .bearer_auth(&admin.token)
-                    .send()
-                    .await
-                    .unwrap(),
-                200,
-            )
-            .await;
-            std::fs::write(guides.path().join("notes/new.md"), "# New guide\n").unwrap();
-            let (a, b, c) = tokio::join!(
-                primary.start_replica(),
-                primary.start_replica(),
-                primary.start_replica()
-            );
-            for r in [&a, &b, &c] {
-                assert!(
-                    !r.stderr().contains("ERROR"),
-                    "a replica failed to ingest:\n{}",
-                    r.stderr()
-                );
-            }
-            let after = list_all(&a.client(&admin.token), None, None, 200).await;
-            let before: Vec<types::KnowledgeItemSummary> =
-                serde_json::from_value(before["items"].clone()).unwrap();
-            assert_eq!(
-                after.len(),
-                before.len() + 1,
-                "one copy of each, plus the new guide"
-            );
-            for k in &before {
-                assert!(after.iter().any(|x| x.id == k.id && x.updated_at == k.updated_at));
-            }
-            let keys: HashSet<_> = after.iter().map(|k| (&k.source_id, &k.source_url)).collect();
-            assert_eq!(keys.len(), after.len());
-            for r in [a, b, c] {
-                r.stop().await;
-            }
-        })
-        .await;
-    primary.stop().await;
+    use_guides(primary, guides.path()).await;
+    let admin = primary.setup_admin().await;
+    let before: Value = primary
+        .get("/api/knowledge?limit=200")
+        .bearer(&admin.token)
+        .send()
+        .await
+        .expect_json(200);
+    std::fs::write(guides.path().join("notes/new.md"), "# New guide\n").unwrap();
+    let (a, b, c) = tokio::join!(
+        primary.start_replica(),
+        primary.start_replica(),
+        primary.start_replica()
+    );
+    for r in [&a, &b, &c] {
+        assert!(
+            !r.stderr().contains("ERROR"),
+            "a replica failed to ingest:\n{}",
+            r.stderr()
+        );
+    }
+    let after = list_all(&a.client(&admin.token), None, None, 200).await;
+    let before: Vec<types::KnowledgeItemSummary> = serde_json::from_value(before["items"].clone()).unwrap();
+    assert_eq!(
+        after.len(),
+        before.len() + 1,
+        "one copy of each, plus the new guide"
+    );
+    for k in &before {
+        assert!(after.iter().any(|x| x.id == k.id && x.updated_at == k.updated_at));
+    }
+    let keys: HashSet<_> = after.iter().map(|k| (&k.source_id, &k.source_url)).collect();
+    assert_eq!(keys.len(), after.len());
+    for r in [a, b, c] {
+        r.stop().await;
+    }
 }

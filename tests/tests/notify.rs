@@ -5,17 +5,12 @@ use taos_conformance::people::ADMIN;
 use taos_conformance::types::Priority;
 use taos_conformance::*;
 
-async fn notify_raw(s: &Server, token: &str, body: Value) -> reqwest::Response {
-    s.post("/api/ui/notify")
-        .bearer_auth(token)
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
+async fn notify_raw(s: &Server, token: &str, body: Value) -> Response {
+    s.post("/api/ui/notify").bearer(token).json(&body).send().await
 }
 
 async fn notify(s: &Server, token: &str, body: Value) -> types::NotifyResponse {
-    from_json(json_body(notify_raw(s, token, body).await, 200).await)
+    from_json(notify_raw(s, token, body).await.expect_json(200))
 }
 
 e2e!(agent_notification_lands_in_the_inbox);
@@ -123,7 +118,7 @@ async fn app_origin_cannot_change_the_source(s: &Server) {
     }
     // `source` itself is not a field a caller may send.
     let resp = notify_raw(s, &token, json!({"title": "hi", "source": "agent:other"})).await;
-    expect_error(resp, 422, "validation_error").await;
+    resp.expect_error(422, "validation_error");
 }
 
 e2e!(action_url_must_be_http_or_a_path);
@@ -158,7 +153,7 @@ async fn action_url_must_be_http_or_a_path(s: &Server) {
         "",
     ] {
         let resp = notify_raw(s, &admin.token, json!({"title": "link", "action_url": url})).await;
-        expect_error(resp, 422, "validation_error").await;
+        resp.expect_error(422, "validation_error");
     }
     assert_eq!(client.list_notifications().send().await.value().items.len(), 4);
 }
@@ -175,7 +170,9 @@ async fn notify_validates_lengths_and_priority(s: &Server) {
         json!({"title": 5}),
         json!({"title": "ok", "app_origin": "o".repeat(101)}),
     ] {
-        expect_error(notify_raw(s, &admin.token, body).await, 422, "validation_error").await;
+        notify_raw(s, &admin.token, body)
+            .await
+            .expect_error(422, "validation_error");
     }
     // Lengths count characters, not bytes.
     notify(
@@ -193,7 +190,7 @@ async fn notify_validates_lengths_and_priority(s: &Server) {
 
     for priority in [json!("urgent"), json!("NORMAL"), json!("")] {
         let resp = notify_raw(s, &admin.token, json!({"title": "x", "priority": priority})).await;
-        let err = expect_error(resp, 400, "invalid_priority").await;
+        let err = resp.expect_error(400, "invalid_priority");
         if priority == json!("urgent") {
             assert!(
                 err.detail().contains("urgent"),
@@ -215,12 +212,9 @@ async fn notify_needs_the_ui_notify_scope(s: &Server) {
     let token = issue_agent_token_with(&client, "lister", json!({"scope": ["agents.list"]}))
         .await
         .token;
-    let err = expect_error(
-        notify_raw(s, &token, json!({"title": "hi"})).await,
-        403,
-        "scope_denied",
-    )
-    .await;
+    let err = notify_raw(s, &token, json!({"title": "hi"}))
+        .await
+        .expect_error(403, "scope_denied");
     assert_eq!(err.body["required_scope"], "ui.notify");
     assert!(client.list_notifications().send().await.value().items.is_empty());
 }
@@ -309,20 +303,17 @@ async fn inbox_lists_newest_first_and_marks_read(s: &Server) {
         .await
         .api_err(404, "notification_not_found");
     for query in ["unread_only=maybe", "limit=0", "limit=201", "cursor=x"] {
-        let resp = s
+        let err = s
             .get(&format!("/api/notifications?{query}"))
-            .bearer_auth(&admin.token)
+            .bearer(&admin.token)
             .send()
             .await
-            .unwrap();
-        let err = expect_error(resp, 422, "invalid_parameter").await;
+            .expect_error(422, "invalid_parameter");
         assert_eq!(err.body["parameter"], query.split('=').next().unwrap(), "{query}");
     }
-    let resp = s
-        .post("/api/notifications/not-a-uuid/read")
-        .bearer_auth(&admin.token)
+    s.post("/api/notifications/not-a-uuid/read")
+        .bearer(&admin.token)
         .send()
         .await
-        .unwrap();
-    expect_error(resp, 422, "invalid_parameter").await;
+        .expect_error(422, "invalid_parameter");
 }

@@ -207,14 +207,12 @@ async fn pager_token(s: &Server, person: &Person) -> String {
 }
 
 async fn notify(s: &Server, token: &str, body: Value) -> uuid::Uuid {
-    let resp = s
-        .post("/api/ui/notify")
-        .bearer_auth(token)
+    s.post("/api/ui/notify")
+        .bearer(token)
         .json(&body)
         .send()
         .await
-        .unwrap();
-    json_body(resp, 200).await["notification_id"]
+        .expect_json(200)["notification_id"]
         .as_str()
         .and_then(|id| id.parse().ok())
         .expect("notification_id")
@@ -373,8 +371,7 @@ async fn sign_in_wrong_then_right_then_out(s: &Server) {
         .post("/auth/login")
         .json(&json!({"username": ADMIN, "password": PASSWORD}))
         .send()
-        .await
-        .unwrap();
+        .await;
     let api_cookie = set_cookie(api.headers(), "taos_session").unwrap();
     let attributes = |c: &str| -> Vec<String> {
         c.split(';')
@@ -419,12 +416,7 @@ async fn sign_in_wrong_then_right_then_out(s: &Server) {
             .contains("Max-Age=0")
     );
     assert!(b.session().is_none());
-    let resp = s
-        .get("/api/notifications")
-        .header("cookie", format!("taos_session={session}"))
-        .send()
-        .await
-        .unwrap();
+    let resp = s.get("/api/notifications").session(&session).send().await;
     assert_eq!(resp.status().as_u16(), 401);
     b.cookies.insert("taos_session".into(), session);
     assert_eq!(
@@ -583,13 +575,13 @@ async fn pages_carry_the_security_headers(s: &Server) {
     assert_eq!(bad.status, 400);
     assert_page_headers(&bad);
 
-    let resp = s.put("/login").send().await.unwrap();
+    let resp = s.put("/login").send().await;
     assert_eq!(resp.status().as_u16(), 405);
     assert_eq!(
         resp.headers().get("allow").and_then(|v| v.to_str().ok()),
         Some("GET, HEAD, POST")
     );
-    let resp = s.get("/logout").send().await.unwrap();
+    let resp = s.get("/logout").send().await;
     assert_eq!(resp.status().as_u16(), 405);
     assert_eq!(
         resp.headers().get("allow").and_then(|v| v.to_str().ok()),
@@ -599,8 +591,7 @@ async fn pages_carry_the_security_headers(s: &Server) {
         .post("/notifications")
         .header("cookie", format!("taos_session={}", b.session().unwrap()))
         .send()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(resp.status().as_u16(), 405);
     assert_eq!(
         resp.headers()
@@ -713,13 +704,12 @@ async fn action_urls_link_only_to_the_web_or_this_site(s: &Server) {
         // The API refuses the unsafe ones, so they are written to the database directly.
         let resp = s
             .post("/api/ui/notify")
-            .bearer_auth(&token)
+            .bearer(&token)
             .json(&json!({"title": title, "action_url": url}))
             .send()
-            .await
-            .unwrap();
+            .await;
         let id = if resp.status().as_u16() == 200 {
-            json_body(resp, 200).await["notification_id"]
+            resp.expect_json(200)["notification_id"]
                 .as_str()
                 .unwrap()
                 .to_string()

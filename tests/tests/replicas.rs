@@ -1,26 +1,22 @@
 //! Two taosd replicas on one PostgreSQL database, as behind a load balancer: every invariant
 //! lives in the database, so what one replica does, the other sees at once. PostgreSQL only
-//! (SQLite is one box); ignored, never passed, without `TAOS_TEST_DATABASE_URL`.
+//! (SQLite is one box: `e2e!(postgres_only: …)`); ignored, never passed, without
+//! `TAOS_TEST_DATABASE_URL`.
 
 use taos_conformance::check::ApiResultExt;
 use taos_conformance::serde_json::json;
-use taos_conformance::{Server, create_agent, from_json, issue_agent_token, types};
+use taos_conformance::{Server, create_agent, e2e, from_json, issue_agent_token, types};
 
+e2e!(postgres_only: revocation_is_seen_by_every_replica_at_once);
 /// A token issued on one replica works on the other, and a revoke on either is seen by both
 /// on the very next request (there is no cache to go stale).
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-#[cfg_attr(
-    not(pg_tests),
-    ignore = "TAOS_TEST_DATABASE_URL not set: the PostgreSQL variant did not run"
-)]
-async fn revocation_is_seen_by_every_replica_at_once() {
-    let a = Server::start_postgres().await;
+async fn revocation_is_seen_by_every_replica_at_once(a: &Server) {
     let b = a.start_replica().await;
     let admin = a.setup_admin().await;
     create_agent(&a.client(&admin.token), "Roamer").await;
     let token = issue_agent_token(&b.client(&admin.token), "roamer").await;
 
-    for server in [&a, &b] {
+    for server in [a, &b] {
         let me = server.client(&token).whoami().send().await.value();
         assert_eq!(me.agent_name.as_deref(), Some("roamer"));
     }
@@ -30,7 +26,7 @@ async fn revocation_is_seen_by_every_replica_at_once() {
         .send()
         .await
         .value();
-    for server in [&b, &a] {
+    for server in [&b, a] {
         server
             .client(&token)
             .whoami()
@@ -38,19 +34,12 @@ async fn revocation_is_seen_by_every_replica_at_once() {
             .await
             .api_err(401, "invalid_token");
     }
-    drop(b);
-    a.stop().await;
 }
 
+e2e!(postgres_only: idempotency_keys_are_shared_by_replicas);
 /// An Idempotency-Key claimed on one replica is answered by the other: a retry that lands on
 /// another box replays, and a burst over both creates exactly one agent.
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-#[cfg_attr(
-    not(pg_tests),
-    ignore = "TAOS_TEST_DATABASE_URL not set: the PostgreSQL variant did not run"
-)]
-async fn idempotency_keys_are_shared_by_replicas() {
-    let a = Server::start_postgres().await;
+async fn idempotency_keys_are_shared_by_replicas(a: &Server) {
     let b = a.start_replica().await;
     let admin = a.setup_admin().await;
     let body: types::AgentCreate = from_json(json!({ "name": "Shared Key" }));
@@ -120,18 +109,11 @@ async fn idempotency_keys_are_shared_by_replicas() {
         "one agent per key: {:?}",
         shared.iter().map(|a| &a.name).collect::<Vec<_>>()
     );
-    drop(b);
-    a.stop().await;
 }
 
+e2e!(postgres_only: concurrent_issues_on_both_replicas_leave_one_token);
 /// Token issues racing on both replicas leave exactly one working token.
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-#[cfg_attr(
-    not(pg_tests),
-    ignore = "TAOS_TEST_DATABASE_URL not set: the PostgreSQL variant did not run"
-)]
-async fn concurrent_issues_on_both_replicas_leave_one_token() {
-    let a = Server::start_postgres().await;
+async fn concurrent_issues_on_both_replicas_leave_one_token(a: &Server) {
     let b = a.start_replica().await;
     let admin = a.setup_admin().await;
     create_agent(&a.client(&admin.token), "Contended").await;
@@ -159,6 +141,4 @@ async fn concurrent_issues_on_both_replicas_leave_one_token() {
         "exactly one of {} issued tokens is active",
         tokens.len()
     );
-    drop(b);
-    a.stop().await;
 }

@@ -14,6 +14,9 @@ use tokio::process::{Child, Command};
 
 use crate::db;
 
+mod clients;
+mod log;
+
 /// How long taosd may take to bind and migrate before the start counts as failed.
 const START_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long taosd may take to exit after SIGTERM before it is killed.
@@ -48,6 +51,8 @@ pub struct Server {
     stderr: Arc<Mutex<String>>,
     /// Extra environment for taosd, applied from the next (re)start on; see [`Server::set_env`].
     env: Mutex<Vec<(String, String)>>,
+    /// Failures taosd may log in this case; see [`Server::expect_server_errors`].
+    expected_failures: Mutex<Vec<String>>,
 }
 
 struct Running {
@@ -140,6 +145,7 @@ impl Server {
             running: Mutex::new(running),
             stderr,
             env: Mutex::new(env),
+            expected_failures: Mutex::new(Vec::new()),
         }
     }
 
@@ -159,6 +165,8 @@ impl Server {
             )
             .env_remove("TAOS_DATABASE_URL")
             .env_remove("TAOS_GUIDES_DIR")
+            // The text format: what `log` reads for failures.
+            .env_remove("TAOS_LOG_FORMAT")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -249,57 +257,6 @@ impl Server {
         self.stderr.lock().unwrap().clone()
     }
 
-    /// A plain reqwest client (no credentials, follows redirects) for protocol-level cases.
-    pub fn http(&self) -> &reqwest::Client {
-        &self.http
-    }
-
-    /// A raw request to `path` on this server.
-    pub fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
-        self.http.request(method, self.at(path))
-    }
-
-    pub fn get(&self, path: &str) -> reqwest::RequestBuilder {
-        self.request(reqwest::Method::GET, path)
-    }
-
-    pub fn post(&self, path: &str) -> reqwest::RequestBuilder {
-        self.request(reqwest::Method::POST, path)
-    }
-
-    pub fn put(&self, path: &str) -> reqwest::RequestBuilder {
-        self.request(reqwest::Method::PUT, path)
-    }
-
-    pub fn delete(&self, path: &str) -> reqwest::RequestBuilder {
-        self.request(reqwest::Method::DELETE, path)
-    }
-
-    /// The SDK, sending `token` as `Authorization: Bearer …`.
-    pub fn client(&self, token: &str) -> taos_client::Client {
-        taos_client::client(&self.url(), Some(token)).expect("build taos client")
-    }
-
-    /// The SDK without credentials.
-    pub fn anon(&self) -> taos_client::Client {
-        taos_client::client(&self.url(), None).expect("build taos client")
-    }
-
-    /// The SDK sending the session cookie `taos_session=<session>` instead of a token.
-    pub fn session_client(&self, session: &str) -> taos_client::Client {
-        let mut headers = reqwest::header::HeaderMap::new();
-        headers.insert(
-            reqwest::header::COOKIE,
-            format!("taos_session={session}").parse().expect("cookie header"),
-        );
-        let http = reqwest::Client::builder()
-            .default_headers(headers)
-            .timeout(Duration::from_secs(60))
-            .build()
-            .expect("build reqwest client");
-        taos_client::Client::new_with_client(&self.url(), http)
-    }
-
     /// Runs one case with a time limit; on failure the panic (and taosd's stderr, printed by
     /// drop) tells what happened.
     pub async fn run_case(&self, case: impl Future<Output = ()>) {
@@ -347,6 +304,14 @@ impl Server {
         let env = self.env.lock().unwrap().clone();
         let running = Self::spawn(self.data_dir.path(), &self.backend, &self.stderr, &env).await;
         *self.running.lock().unwrap() = running;
+    }
+
+    fn backend_name(&self) -> &'static str {
+        match self.backend {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres { .. } => "postgres",
+            Backend::Replica { .. } => "postgres replica",
+        }
     }
 
     /// Sets an environment variable for taosd from the next [`Server::restart`] on (e.g.
@@ -403,22 +368,27 @@ impl Drop for Server {
                 }
             }
             let _ = child.start_kill();
+            // Let the reader take the last lines out of the pipe.
+            std::thread::sleep(Duration::from_millis(50));
         }
         let stderr = self.stderr.lock().map(|s| s.clone()).unwrap_or_default();
-        if std::thread::panicking() && !stderr.trim().is_empty() {
+        let panicking = std::thread::panicking();
+        if panicking && !stderr.trim().is_empty() {
             let tail: Vec<&str> = stderr.lines().rev().take(60).collect();
             let tail: Vec<&str> = tail.into_iter().rev().collect();
             eprintln!(
                 "--- taosd ({:?}) stderr, last {} lines ---\n{}",
-                match self.backend {
-                    Backend::Sqlite => "sqlite",
-                    Backend::Postgres { .. } => "postgres",
-                    Backend::Replica { .. } => "postgres replica",
-                },
+                self.backend_name(),
                 tail.len(),
                 tail.join("\n")
             );
         }
+        // Not while unwinding: a second panic would abort the test binary.
+        let failures = if panicking {
+            Vec::new()
+        } else {
+            self.unexpected_server_errors()
+        };
         if let Backend::Postgres { admin_url, name, .. } = &self.backend {
             let (admin_url, name) = (admin_url.clone(), name.clone());
             // Best effort, on a thread of its own: drop may run inside or outside a runtime.
@@ -429,6 +399,15 @@ impl Drop for Server {
                 }
             })
             .join();
+        }
+        if !failures.is_empty() {
+            panic!(
+                "taosd ({}) logged {} failure(s) of its own (a 5xx, an internal error or a panic): \
+                 fix the server, or declare an intended one with Server::expect_server_errors\n{}",
+                self.backend_name(),
+                failures.len(),
+                failures.join("\n")
+            );
         }
     }
 }
