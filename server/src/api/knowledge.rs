@@ -1,7 +1,7 @@
 //! The knowledge operations: HTTP ↔ `domain::knowledge`. The scope check (`knowledge.read`)
 //! is done by `authorize`; knowledge is shared, so there is no owner to filter by.
 
-use taos_api::server as wire;
+use taos_api::server::{self as wire, KnowledgeApi};
 use taos_api::types;
 
 use super::{Api, Res, limit};
@@ -51,62 +51,46 @@ fn hit(SearchHit { item: h, section }: SearchHit) -> types::KnowledgeHit {
     }
 }
 
-pub(super) async fn list(
-    api: &Api,
-    _ctx: Ctx,
-    q: wire::ListKnowledgeItemsQuery,
-) -> Res<wire::ListKnowledgeItemsResponse> {
-    let filter = KnowledgeFilter {
-        category: q.category,
-        source_id: q.source_id,
-    };
-    let page = knowledge::list(&api.state.store, &filter, q.cursor, limit(q.limit)).await?;
-    Ok(wire::ListKnowledgeItemsResponse::Ok(types::KnowledgeItemList {
-        items: page.items.iter().map(summary).collect(),
-        next_cursor: page.next_cursor,
-    }))
-}
+impl KnowledgeApi for Api {
+    async fn list_knowledge_items(
+        &self,
+        _ctx: Ctx,
+        q: wire::ListKnowledgeItemsQuery,
+    ) -> Res<wire::ListKnowledgeItemsResponse> {
+        let filter = KnowledgeFilter {
+            category: q.category,
+            source_id: q.source_id,
+        };
+        let page = knowledge::list(&self.state.store, &filter, q.cursor, limit(q.limit)).await?;
+        Ok(wire::ListKnowledgeItemsResponse::Ok(types::KnowledgeItemList {
+            items: page.items.iter().map(summary).collect(),
+            next_cursor: page.next_cursor,
+        }))
+    }
 
-pub(super) async fn search(
-    api: &Api,
-    _ctx: Ctx,
-    q: wire::SearchKnowledgeQuery,
-) -> Res<wire::SearchKnowledgeResponse> {
-    let filter = KnowledgeFilter {
-        category: q.category,
-        source_id: q.source_id,
-    };
-    // The router has held `limit` to 1..=50 already.
-    let hits = knowledge::search(&api.state.store, &q.q, &filter, limit(q.limit)).await?;
-    Ok(wire::SearchKnowledgeResponse::Ok(types::KnowledgeSearchResults {
-        query: q.q,
-        items: hits.into_iter().map(hit).collect(),
-    }))
-}
+    async fn search_knowledge(
+        &self,
+        _ctx: Ctx,
+        q: wire::SearchKnowledgeQuery,
+    ) -> Res<wire::SearchKnowledgeResponse> {
+        let filter = KnowledgeFilter {
+            category: q.category,
+            source_id: q.source_id,
+        };
+        // The router has held `limit` to 1..=50 already.
+        let hits = knowledge::search(&self.state.store, &q.q, &filter, limit(q.limit)).await?;
+        Ok(wire::SearchKnowledgeResponse::Ok(types::KnowledgeSearchResults {
+            query: q.q,
+            items: hits.into_iter().map(hit).collect(),
+        }))
+    }
 
-pub(super) async fn get(
-    api: &Api,
-    _ctx: Ctx,
-    p: wire::GetKnowledgeItemPath,
-) -> Res<wire::GetKnowledgeItemResponse> {
-    let k = knowledge::get(&api.state.store, p.id).await?;
-    Ok(wire::GetKnowledgeItemResponse::Ok(item(k)))
-}
-
-pub(super) async fn system_prompt(api: &Api, _ctx: Ctx) -> Res<wire::GetSystemPromptResponse> {
-    let p = knowledge::system_prompt(&api.state.store).await?;
-    Ok(wire::GetSystemPromptResponse::Ok(types::SystemPrompt {
-        prompt: p.prompt,
-        fallback: p.fallback,
-        sources: p
-            .sources
-            .into_iter()
-            .map(|s| types::SystemPromptSource {
-                id: s.id,
-                title: s.title,
-                source_id: s.source_id,
-                source_url: s.source_url,
-            })
-            .collect(),
-    }))
+    async fn get_knowledge_item(
+        &self,
+        _ctx: Ctx,
+        p: wire::GetKnowledgeItemPath,
+    ) -> Res<wire::GetKnowledgeItemResponse> {
+        let k = knowledge::get(&self.state.store, p.id).await?;
+        Ok(wire::GetKnowledgeItemResponse::Ok(item(k)))
+    }
 }

@@ -15,8 +15,9 @@ mod responses;
 mod table;
 
 use anyhow::{Result, anyhow};
+use heck::ToUpperCamelCase;
 use proc_macro2::{Literal, TokenStream};
-use quote::quote;
+use quote::{format_ident, quote};
 use serde_json::Value;
 
 use crate::spec::{self, Spec};
@@ -84,12 +85,27 @@ fn allow_header(methods: &[String]) -> String {
 
 pub fn server(spec: &Spec) -> Result<TokenStream> {
     let mut items = Vec::new();
-    let mut methods = Vec::new();
+    // (tag, its trait methods) in the order of the contract's tags.
+    let mut tags: Vec<(String, String, Vec<TokenStream>)> = spec.json["tags"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|t| {
+            let name = t["name"].as_str().unwrap_or_default().to_string();
+            let description = t["description"].as_str().unwrap_or_default().trim().to_string();
+            (name, description, Vec::new())
+        })
+        .collect();
     // (path, its handlers, its methods) in document order.
     let mut routes: Vec<(String, Vec<TokenStream>, Vec<String>)> = Vec::new();
     for op in &ops(spec)? {
         let generated = handler::operation(spec, op)?;
         items.extend(generated.items);
+        let tag = op.value["tags"][0].as_str().unwrap_or_default();
+        let (_, _, methods) = tags
+            .iter_mut()
+            .find(|(name, _, _)| name == tag)
+            .ok_or_else(|| anyhow!("{}: its tag `{tag}` is not among the contract's tags", op.id))?;
         methods.push(generated.method);
         let method = op.method.to_uppercase();
         match routes.iter_mut().find(|(p, _, _)| p == op.path) {
@@ -114,9 +130,27 @@ pub fn server(spec: &Spec) -> Result<TokenStream> {
         )))
     });
 
+    // One trait per tag, so that each tag's operations are implemented in a file of their own.
+    let mut tag_traits = Vec::new();
+    let mut tag_idents = Vec::new();
+    for (name, description, methods) in &tags {
+        if methods.is_empty() {
+            continue;
+        }
+        let ident = format_ident!("{}Api", name.to_upper_camel_case());
+        let doc = format!("The operations tagged `{name}`: {description}");
+        tag_traits.push(quote! {
+            #[doc = #doc]
+            pub trait #ident: ApiBase {
+                #(#methods)*
+            }
+        });
+        tag_idents.push(ident);
+    }
+
     Ok(quote! {
-        //! The server side of the contract: one trait method per operation, and the router that
-        //! checks each request against the contract before calling it.
+        //! The server side of the contract: one trait method per operation (a trait per tag),
+        //! and the router that checks each request against the contract before calling it.
 
         use ::axum::response::IntoResponse;
 
@@ -126,9 +160,16 @@ pub fn server(spec: &Spec) -> Result<TokenStream> {
 
         pub use crate::server_runtime::{Location, Rejection, Work};
 
-        /// The API as a trait: implement every method (there are no defaults, so an operation
-        /// added to the contract does not compile until it is implemented).
-        pub trait Api: Send + Sync + 'static {
+        /// The whole API: [`ApiBase`] and one trait per tag of the contract. Implement every
+        /// method (there are no defaults, so an operation added to the contract does not
+        /// compile until it is implemented).
+        pub trait Api: ApiBase #(+ #tag_idents)* {}
+
+        impl<T: ApiBase #(+ #tag_idents)*> Api for T {}
+
+        /// What every operation shares: who is calling, how refusals are answered, how an
+        /// idempotent operation is run.
+        pub trait ApiBase: Send + Sync + 'static {
             /// Who is calling, as `authorize` established it; handed to every method.
             type Context: Send + 'static;
             /// Any answer that is not the operation's success response: an error, or a
@@ -163,9 +204,9 @@ pub fn server(spec: &Spec) -> Result<TokenStream> {
             /// Answers a request whose method the contract does not have for its path; the
             /// router adds the `Allow` header (`allow`, e.g. `GET, HEAD, POST`).
             fn method_not_allowed(&self, method: &::axum::http::Method, path: &str, allow: &'static str) -> Self::Halt;
-
-            #(#methods)*
         }
+
+        #(#tag_traits)*
 
         #(#items)*
 

@@ -1,0 +1,91 @@
+//! Accounts: first-run setup, signing in and out, user tokens from a password. HTTP ↔ domain for the operations tagged `accounts`.
+
+use taos_api::server::{self as wire, AccountsApi};
+use taos_api::types;
+
+use super::{Api, Res, convert, days, scope};
+use crate::auth::Ctx;
+use crate::domain::accounts;
+use crate::errors::Error;
+
+impl AccountsApi for Api {
+    async fn setup_account(&self, _ctx: Ctx, body: types::SetupRequest) -> Res<wire::SetupAccountResponse> {
+        let (user, token) = accounts::setup(
+            &self.state.store,
+            accounts::NewAccount {
+                username: body.username.to_string(),
+                password: body.password.to_string(),
+                full_name: body.full_name.map(|s| s.to_string()),
+                email: body.email.map(|s| s.to_string()),
+                admin: true,
+            },
+        )
+        .await?;
+        Ok(wire::SetupAccountResponse::Created(types::SetupResponse {
+            user: convert::user(&user),
+            token,
+        }))
+    }
+
+    async fn login(&self, _ctx: Ctx, body: types::LoginRequest) -> Res<wire::LoginResponse> {
+        let (user, secret, session) =
+            accounts::login(&self.state.store, &body.username, &body.password).await?;
+        let max_age = (session.expires_at - chrono::Utc::now()).num_seconds().max(0);
+        Ok(wire::LoginResponse::Ok(
+            types::LoginResponse {
+                user: convert::user(&user),
+            },
+            wire::LoginResponseHeaders {
+                set_cookie: Some(self.session_cookie(&secret, max_age)),
+            },
+        ))
+    }
+
+    async fn logout(&self, ctx: Ctx) -> Res<wire::LogoutResponse> {
+        accounts::logout(&self.state.store, ctx.credentials.session.as_deref()).await?;
+        Ok(wire::LogoutResponse::NoContent(wire::LogoutResponseHeaders {
+            set_cookie: Some(self.session_cookie("", 0)),
+        }))
+    }
+
+    async fn get_auth_status(&self, ctx: Ctx) -> Res<wire::GetAuthStatusResponse> {
+        let configured = self.state.store.count_users().await.map_err(Error::from)? > 0;
+        let user = match ctx.optional_caller(&self.state).await {
+            Some(p) => self.state.store.find_user(p.user_id).await.map_err(Error::from)?,
+            None => None,
+        };
+        Ok(wire::GetAuthStatusResponse::Ok(types::AuthStatus {
+            configured,
+            authenticated: user.is_some(),
+            user: user.as_ref().map(convert::user),
+        }))
+    }
+
+    async fn create_user_token(
+        &self,
+        _ctx: Ctx,
+        body: types::UserTokenCreate,
+    ) -> Res<wire::CreateUserTokenResponse> {
+        let user = accounts::check_password(&self.state.store, &body.username, &body.password).await?;
+        let expires_in_days = days(body.expires_in_days);
+        let scope = scope(body.scope.as_ref());
+        let (token, secret) = accounts::create_personal_token(
+            &self.state.store,
+            &user,
+            accounts::NewPersonalToken {
+                label: body.label.to_string(),
+                scope,
+                expires_in_days,
+            },
+        )
+        .await?;
+        Ok(wire::CreateUserTokenResponse::Created(types::UserTokenCreated {
+            id: token.id,
+            token: secret,
+            label: token.label.unwrap_or_default(),
+            scope: token.scope,
+            created_at: token.created_at,
+            expires_at: token.expires_at,
+        }))
+    }
+}

@@ -1,0 +1,39 @@
+//! Agent tokens: issuing and revoking an agent's one active token. HTTP ↔ domain for the operations tagged `agent-tokens`.
+
+use taos_api::server::{self as wire, AgentTokensApi};
+use taos_api::types;
+
+use super::{Api, Res, days, scope};
+use crate::auth::Ctx;
+use crate::domain::agents;
+
+impl AgentTokensApi for Api {
+    async fn issue_agent_token(
+        &self,
+        ctx: Ctx,
+        path: wire::IssueAgentTokenPath,
+        body: Option<types::TokenIssueRequest>,
+    ) -> Res<wire::IssueAgentTokenResponse> {
+        let body = body.unwrap_or_default();
+        let scope = scope(body.scope.as_ref());
+        let days = days(body.expires_in_days);
+        let (view, token, secret) =
+            agents::issue_token(&self.state.store, ctx.caller()?, &path.name, scope, days).await?;
+        Ok(wire::IssueAgentTokenResponse::Ok(types::IssuedAgentToken {
+            token: secret,
+            agent: view.agent.slug,
+            issued_at: token.created_at,
+            scope: token.scope,
+            expires_at: token.expires_at,
+        }))
+    }
+
+    async fn revoke_agent_token(
+        &self,
+        ctx: Ctx,
+        path: wire::RevokeAgentTokenPath,
+    ) -> Res<wire::RevokeAgentTokenResponse> {
+        agents::revoke_token(&self.state.store, ctx.caller()?, &path.name).await?;
+        Ok(wire::RevokeAgentTokenResponse::NoContent)
+    }
+}
