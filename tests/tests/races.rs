@@ -26,7 +26,10 @@ impl Answer {
     /// Panics unless this is `ok`, or one of the `errors` (status, slug).
     #[track_caller]
     fn expect(&self, what: &str, ok: u16, errors: &[(u16, &str)]) {
-        let fits = self.status == ok || errors.iter().any(|(st, slug)| *st == self.status && *slug == self.slug());
+        let fits = self.status == ok
+            || errors
+                .iter()
+                .any(|(st, slug)| *st == self.status && *slug == self.slug());
         assert!(
             fits,
             "{what}: {} {} is not a documented answer here (expected {ok} or {errors:?})",
@@ -58,7 +61,11 @@ async fn together(requests: Vec<reqwest::RequestBuilder>) -> Vec<Answer> {
             send(req).await
         })
     });
-    join_all(tasks).await.into_iter().map(|r| r.expect("task")).collect()
+    join_all(tasks)
+        .await
+        .into_iter()
+        .map(|r| r.expect("task"))
+        .collect()
 }
 
 /// Rows that break an invariant, counted by a no-op update (the harness runs statements, not
@@ -89,12 +96,20 @@ fn assert_no_internal_error(s: &Server) {
         .lines()
         .filter(|l| l.contains("ERROR") || l.contains("internal_error"))
         .collect();
-    assert!(bad.is_empty(), "taosd logged internal errors:\n{}", bad.join("\n"));
+    assert!(
+        bad.is_empty(),
+        "taosd logged internal errors:\n{}",
+        bad.join("\n")
+    );
 }
 
 async fn archive(s: &Server, token: &str, slug: &str) -> String {
     let archived = json_body(
-        s.delete(&format!("/api/agents/{slug}")).bearer_auth(token).send().await.unwrap(),
+        s.delete(&format!("/api/agents/{slug}"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap(),
         200,
     )
     .await;
@@ -112,7 +127,9 @@ async fn token_issue_racing_delete(s: &Server) {
         let slug = create_agent(&client, &format!("Issue race {round}")).await.name;
         let path = format!("/api/agents/{slug}");
         let answers = together(vec![
-            s.post(&format!("{path}/token/issue")).bearer_auth(&admin.token).json(&json!({})),
+            s.post(&format!("{path}/token/issue"))
+                .bearer_auth(&admin.token)
+                .json(&json!({})),
             s.delete(&path).bearer_auth(&admin.token),
         ])
         .await;
@@ -134,7 +151,10 @@ async fn token_issue_racing_delete(s: &Server) {
             200,
         )
         .await;
-        assert_eq!(restored["has_token"], false, "a token came back with the agent: {restored}");
+        assert_eq!(
+            restored["has_token"], false,
+            "a token came back with the agent: {restored}"
+        );
     }
     assert_consistent(s).await;
     assert_no_internal_error(s);
@@ -159,7 +179,12 @@ async fn restore_racing_restore(s: &Server) {
             a.expect("restoreArchivedAgent", 200, &[(404, "archived_agent_not_found")]);
         }
         let ok: Vec<&Answer> = answers.iter().filter(|a| a.status == 200).collect();
-        assert_eq!(ok.len(), 1, "{} of two concurrent restores succeeded: {answers:?}", ok.len());
+        assert_eq!(
+            ok.len(),
+            1,
+            "{} of two concurrent restores succeeded: {answers:?}",
+            ok.len()
+        );
         assert_eq!(ok[0].body["name"], slug.as_str(), "restored under another slug");
         client.get_agent().name(slug.as_str()).send().await.value();
     }
@@ -179,7 +204,9 @@ async fn update_racing_delete(s: &Server) {
         issue_agent_token(&client, &slug).await;
         let path = format!("/api/agents/{slug}");
         let answers = together(vec![
-            s.put(&path).bearer_auth(&admin.token).json(&json!({"host": "192.0.2.9"})),
+            s.put(&path)
+                .bearer_auth(&admin.token)
+                .json(&json!({"host": "192.0.2.9"})),
             s.put(&format!("{path}/permissions"))
                 .bearer_auth(&admin.token)
                 .json(&json!({"can_read_user_memory": true})),
@@ -197,7 +224,12 @@ async fn update_racing_delete(s: &Server) {
                 assert_eq!(a.body["name"], slug.as_str(), "{}", a.body);
             }
         }
-        client.get_agent().name(slug.as_str()).send().await.api_err(404, "agent_not_found");
+        client
+            .get_agent()
+            .name(slug.as_str())
+            .send()
+            .await
+            .api_err(404, "agent_not_found");
     }
     assert_consistent(s).await;
     assert_no_internal_error(s);
@@ -214,8 +246,10 @@ async fn purge_racing_restore(s: &Server) {
         let slug = create_agent(&client, &format!("Purge race {round}")).await.name;
         let id = archive(s, &admin.token, &slug).await;
         let answers = together(vec![
-            s.delete(&format!("/api/agents/archived/{id}")).bearer_auth(&admin.token),
-            s.post(&format!("/api/agents/archived/{id}/restore")).bearer_auth(&admin.token),
+            s.delete(&format!("/api/agents/archived/{id}"))
+                .bearer_auth(&admin.token),
+            s.post(&format!("/api/agents/archived/{id}/restore"))
+                .bearer_auth(&admin.token),
         ])
         .await;
         let (purge, restore) = (&answers[0], &answers[1]);
@@ -230,12 +264,20 @@ async fn purge_racing_restore(s: &Server) {
             live += 1;
             client.get_agent().name(slug.as_str()).send().await.value();
         } else {
-            client.get_agent().name(slug.as_str()).send().await.api_err(404, "agent_not_found");
+            client
+                .get_agent()
+                .name(slug.as_str())
+                .send()
+                .await
+                .api_err(404, "agent_not_found");
         }
     }
     assert_eq!(agents_listed(&client).await, live);
     let archived = client.list_archived_agents().send().await.value();
-    assert!(archived.items.is_empty(), "purged or restored agents are still archived");
+    assert!(
+        archived.items.is_empty(),
+        "purged or restored agents are still archived"
+    );
     assert_consistent(s).await;
     assert_no_internal_error(s);
 }
@@ -251,8 +293,11 @@ async fn delete_user_racing_their_requests(s: &Server) {
         let own = s.client(&person.token);
         let slug = create_agent(&own, "Mine").await.name;
         let answers = together(vec![
-            s.delete(&format!("/api/users/{}", person.id)).bearer_auth(&admin.token),
-            s.post("/api/agents").bearer_auth(&person.token).json(&json!({"name": "Another"})),
+            s.delete(&format!("/api/users/{}", person.id))
+                .bearer_auth(&admin.token),
+            s.post("/api/agents")
+                .bearer_auth(&person.token)
+                .json(&json!({"name": "Another"})),
             s.post(&format!("/api/agents/{slug}/token/issue"))
                 .bearer_auth(&person.token)
                 .json(&json!({})),
@@ -267,7 +312,12 @@ async fn delete_user_racing_their_requests(s: &Server) {
             let resp = s.get("/api/auth/whoami").bearer_auth(token).send().await.unwrap();
             expect_error(resp, 401, "invalid_token").await;
         }
-        let resp = s.get("/api/auth/whoami").bearer_auth(&person.token).send().await.unwrap();
+        let resp = s
+            .get("/api/auth/whoami")
+            .bearer_auth(&person.token)
+            .send()
+            .await
+            .unwrap();
         expect_error(resp, 401, "invalid_token").await;
     }
     assert_consistent(s).await;

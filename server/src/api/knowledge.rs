@@ -6,8 +6,8 @@ use taos_api::types;
 
 use super::{Api, Res, limit};
 use crate::auth::Ctx;
-use crate::domain::knowledge::{self, SearchHit};
-use crate::store::{KnowledgeFilter, KnowledgeItem, KnowledgeSummary};
+use crate::domain::knowledge::{self, KnowledgeFilter, KnowledgeItem, KnowledgeSummary, SearchHit};
+use crate::domain::taos_agent;
 
 fn summary(k: &KnowledgeSummary) -> types::KnowledgeItemSummary {
     types::KnowledgeItemSummary {
@@ -60,7 +60,7 @@ pub(super) async fn list(
         category: q.category,
         source_id: q.source_id,
     };
-    let page = knowledge::list(&api.state.store, &filter, q.cursor, limit(q.limit)).await?;
+    let page = knowledge::list_knowledge_items(&api.state.store, &filter, q.cursor, limit(q.limit)).await?;
     Ok(wire::ListKnowledgeItemsResponse::Ok(types::KnowledgeItemList {
         items: page.items.iter().map(summary).collect(),
         next_cursor: page.next_cursor,
@@ -77,7 +77,7 @@ pub(super) async fn search(
         source_id: q.source_id,
     };
     // The router has held `limit` to 1..=50 already.
-    let hits = knowledge::search(&api.state.store, &q.q, &filter, limit(q.limit)).await?;
+    let hits = knowledge::search_knowledge(&api.state.store, &q.q, &filter, limit(q.limit)).await?;
     Ok(wire::SearchKnowledgeResponse::Ok(types::KnowledgeSearchResults {
         query: q.q,
         items: hits.into_iter().map(hit).collect(),
@@ -89,12 +89,12 @@ pub(super) async fn get(
     _ctx: Ctx,
     p: wire::GetKnowledgeItemPath,
 ) -> Res<wire::GetKnowledgeItemResponse> {
-    let k = knowledge::get(&api.state.store, p.id).await?;
+    let k = knowledge::get_knowledge_item(&api.state.store, p.id).await?;
     Ok(wire::GetKnowledgeItemResponse::Ok(item(k)))
 }
 
 pub(super) async fn system_prompt(api: &Api, _ctx: Ctx) -> Res<wire::GetSystemPromptResponse> {
-    let p = knowledge::system_prompt(&api.state.store).await?;
+    let p = taos_agent::get_system_prompt(&api.state.store).await?;
     Ok(wire::GetSystemPromptResponse::Ok(types::SystemPrompt {
         prompt: p.prompt,
         fallback: p.fallback,

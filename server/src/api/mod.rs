@@ -18,7 +18,7 @@ pub use halt::{Halt, error_body};
 use idempotent::Answer;
 
 use crate::auth::{self, Ctx};
-use crate::domain::{accounts, agents, notifications};
+use crate::domain::{accounts, agent_tokens, agents, discovery, identity, notifications, notify, users};
 use crate::errors::{self, Error};
 use crate::state::SharedState;
 
@@ -85,7 +85,7 @@ impl wire::Api for Api {
     // ---- discovery ----
 
     async fn get_health(&self, _ctx: Ctx) -> Res<wire::GetHealthResponse> {
-        self.state.store.ping().await.map_err(Error::from)?;
+        discovery::get_health(&self.state.store).await?;
         Ok(wire::GetHealthResponse::Ok(types::Health {
             status: types::HealthStatus::Ok,
             version: env!("CARGO_PKG_VERSION").to_string(),
@@ -122,9 +122,9 @@ impl wire::Api for Api {
     // ---- accounts ----
 
     async fn setup_account(&self, _ctx: Ctx, body: types::SetupRequest) -> Res<wire::SetupAccountResponse> {
-        let (user, token) = accounts::setup(
+        let (user, token) = accounts::setup_account(
             &self.state.store,
-            accounts::NewAccount {
+            users::NewAccount {
                 username: body.username.to_string(),
                 password: body.password.to_string(),
                 full_name: body.full_name.map(|s| s.to_string()),
@@ -161,15 +161,12 @@ impl wire::Api for Api {
     }
 
     async fn get_auth_status(&self, ctx: Ctx) -> Res<wire::GetAuthStatusResponse> {
-        let configured = self.state.store.count_users().await.map_err(Error::from)? > 0;
-        let user = match ctx.optional_caller(&self.state).await {
-            Some(p) => self.state.store.find_user(p.user_id).await.map_err(Error::from)?,
-            None => None,
-        };
+        let caller = ctx.optional_caller(&self.state).await;
+        let status = accounts::get_auth_status(&self.state.store, caller.as_ref()).await?;
         Ok(wire::GetAuthStatusResponse::Ok(types::AuthStatus {
-            configured,
-            authenticated: user.is_some(),
-            user: user.as_ref().map(convert::user),
+            configured: status.configured,
+            authenticated: status.user.is_some(),
+            user: status.user.as_ref().map(convert::user),
         }))
     }
 
@@ -181,10 +178,10 @@ impl wire::Api for Api {
         let user = accounts::check_password(&self.state.store, &body.username, &body.password).await?;
         let expires_in_days = check_days(body.expires_in_days.as_ref())?;
         let scope = check_scope(body.scope.as_ref())?;
-        let (token, secret) = accounts::create_personal_token(
+        let (token, secret) = accounts::create_user_token(
             &self.state.store,
             &user,
-            accounts::NewPersonalToken {
+            accounts::UserTokenSpec {
                 label: body.label.to_string(),
                 scope,
                 expires_in_days,
@@ -210,8 +207,8 @@ impl wire::Api for Api {
         ctx: Ctx,
         q: wire::ListUserTokensQuery,
     ) -> Res<wire::ListUserTokensResponse> {
-        let page = accounts::list_personal_tokens(&self.state.store, ctx.caller()?, q.cursor, limit(q.limit))
-            .await?;
+        let page =
+            identity::list_user_tokens(&self.state.store, ctx.caller()?, q.cursor, limit(q.limit)).await?;
         let (items, next_cursor) = convert::page(page, convert::user_token);
         Ok(wire::ListUserTokensResponse::Ok(types::UserTokenList {
             items,
@@ -224,14 +221,14 @@ impl wire::Api for Api {
         ctx: Ctx,
         path: wire::RevokeUserTokenPath,
     ) -> Res<wire::RevokeUserTokenResponse> {
-        accounts::revoke_personal_token(&self.state.store, ctx.caller()?, path.id).await?;
+        identity::revoke_user_token(&self.state.store, ctx.caller()?, path.id).await?;
         Ok(wire::RevokeUserTokenResponse::NoContent)
     }
 
     // ---- people ----
 
     async fn list_users(&self, ctx: Ctx, q: wire::ListUsersQuery) -> Res<wire::ListUsersResponse> {
-        let page = accounts::list_users(&self.state.store, ctx.caller()?, q.cursor, limit(q.limit)).await?;
+        let page = users::list_users(&self.state.store, ctx.caller()?, q.cursor, limit(q.limit)).await?;
         let (items, next_cursor) = convert::page(page, convert::user);
         Ok(wire::ListUsersResponse::Ok(types::UserList {
             items,
@@ -240,10 +237,10 @@ impl wire::Api for Api {
     }
 
     async fn create_user(&self, ctx: Ctx, body: types::UserCreate) -> Res<wire::CreateUserResponse> {
-        let user = accounts::create_user(
+        let user = users::create_user(
             &self.state.store,
             ctx.caller()?,
-            accounts::NewAccount {
+            users::NewAccount {
                 username: body.username.to_string(),
                 password: body.password.to_string(),
                 full_name: body.full_name.map(|s| s.to_string()),
@@ -256,14 +253,14 @@ impl wire::Api for Api {
     }
 
     async fn delete_user(&self, ctx: Ctx, path: wire::DeleteUserPath) -> Res<wire::DeleteUserResponse> {
-        accounts::delete_user(&self.state.store, ctx.caller()?, path.id).await?;
+        users::delete_user(&self.state.store, ctx.caller()?, path.id).await?;
         Ok(wire::DeleteUserResponse::NoContent)
     }
 
     // ---- agents ----
 
     async fn list_agents(&self, ctx: Ctx, q: wire::ListAgentsQuery) -> Res<wire::ListAgentsResponse> {
-        let page = agents::list(&self.state.store, ctx.caller()?, q.cursor, limit(q.limit)).await?;
+        let page = agents::list_agents(&self.state.store, ctx.caller()?, q.cursor, limit(q.limit)).await?;
         let (items, next_cursor) = convert::page(page, convert::agent);
         Ok(wire::ListAgentsResponse::Ok(types::AgentList {
             items,
@@ -295,7 +292,7 @@ impl wire::Api for Api {
             &body,
             201,
             |state, caller| async move {
-                agents::create(&state.store, &caller, spec)
+                agents::create_agent(&state.store, &caller, spec)
                     .await
                     .map(|v| convert::agent(&v))
             },
@@ -315,7 +312,8 @@ impl wire::Api for Api {
         ctx: Ctx,
         q: wire::ListArchivedAgentsQuery,
     ) -> Res<wire::ListArchivedAgentsResponse> {
-        let page = agents::list_archived(&self.state.store, ctx.caller()?, q.cursor, limit(q.limit)).await?;
+        let page =
+            agents::list_archived_agents(&self.state.store, ctx.caller()?, q.cursor, limit(q.limit)).await?;
         let (items, next_cursor) = convert::page(page, convert::archived);
         Ok(wire::ListArchivedAgentsResponse::Ok(types::ArchivedAgentList {
             items,
@@ -328,7 +326,7 @@ impl wire::Api for Api {
         ctx: Ctx,
         path: wire::RestoreArchivedAgentPath,
     ) -> Res<wire::RestoreArchivedAgentResponse> {
-        let view = agents::restore(&self.state.store, ctx.caller()?, path.id).await?;
+        let view = agents::restore_archived_agent(&self.state.store, ctx.caller()?, path.id).await?;
         Ok(wire::RestoreArchivedAgentResponse::Ok(convert::agent(&view)))
     }
 
@@ -337,7 +335,7 @@ impl wire::Api for Api {
         ctx: Ctx,
         path: wire::PurgeArchivedAgentPath,
     ) -> Res<wire::PurgeArchivedAgentResponse> {
-        agents::purge(&self.state.store, ctx.caller()?, path.id).await?;
+        agents::purge_archived_agent(&self.state.store, ctx.caller()?, path.id).await?;
         Ok(wire::PurgeArchivedAgentResponse::NoContent)
     }
 
@@ -378,7 +376,7 @@ impl wire::Api for Api {
             &body,
             201,
             |state, caller| async move {
-                agents::import(&state.store, &caller, exported)
+                agents::import_agent(&state.store, &caller, exported)
                     .await
                     .map(|v| convert::agent(&v))
             },
@@ -394,7 +392,7 @@ impl wire::Api for Api {
     }
 
     async fn get_agent(&self, ctx: Ctx, path: wire::GetAgentPath) -> Res<wire::GetAgentResponse> {
-        let view = agents::get(&self.state.store, ctx.caller()?, &path.name).await?;
+        let view = agents::get_agent(&self.state.store, ctx.caller()?, &path.name).await?;
         Ok(wire::GetAgentResponse::Ok(convert::agent(&view)))
     }
 
@@ -412,12 +410,12 @@ impl wire::Api for Api {
             can_read_user_memory: body.can_read_user_memory,
             scope: check_scope(body.scope.as_ref())?,
         };
-        let view = agents::update(&self.state.store, ctx.caller()?, &path.name, update).await?;
+        let view = agents::update_agent(&self.state.store, ctx.caller()?, &path.name, update).await?;
         Ok(wire::UpdateAgentResponse::Ok(convert::agent(&view)))
     }
 
     async fn delete_agent(&self, ctx: Ctx, path: wire::DeleteAgentPath) -> Res<wire::DeleteAgentResponse> {
-        let agent = agents::archive(&self.state.store, ctx.caller()?, &path.name).await?;
+        let agent = agents::delete_agent(&self.state.store, ctx.caller()?, &path.name).await?;
         Ok(wire::DeleteAgentResponse::Ok(convert::archived(&agent)))
     }
 
@@ -427,16 +425,18 @@ impl wire::Api for Api {
         path: wire::SetAgentPermissionsPath,
         body: types::AgentPermissions,
     ) -> Res<wire::SetAgentPermissionsResponse> {
-        let update = agents::Update {
-            can_read_user_memory: Some(body.can_read_user_memory),
-            ..Default::default()
-        };
-        let view = agents::update(&self.state.store, ctx.caller()?, &path.name, update).await?;
+        let view = agents::set_agent_permissions(
+            &self.state.store,
+            ctx.caller()?,
+            &path.name,
+            body.can_read_user_memory,
+        )
+        .await?;
         Ok(wire::SetAgentPermissionsResponse::Ok(convert::agent(&view)))
     }
 
     async fn export_agent(&self, ctx: Ctx, path: wire::ExportAgentPath) -> Res<wire::ExportAgentResponse> {
-        let view = agents::get(&self.state.store, ctx.caller()?, &path.name).await?;
+        let view = agents::export_agent(&self.state.store, ctx.caller()?, &path.name).await?;
         let a = &view.agent;
         let doc = serde_json::json!({
             "version": 1,
@@ -469,7 +469,8 @@ impl wire::Api for Api {
         let scope = check_scope(body.scope.as_ref())?;
         let days = check_days(body.expires_in_days.as_ref())?;
         let (view, token, secret) =
-            agents::issue_token(&self.state.store, ctx.caller()?, &path.name, scope, days).await?;
+            agent_tokens::issue_agent_token(&self.state.store, ctx.caller()?, &path.name, scope, days)
+                .await?;
         Ok(wire::IssueAgentTokenResponse::Ok(types::IssuedAgentToken {
             token: secret,
             agent: view.agent.slug,
@@ -484,17 +485,17 @@ impl wire::Api for Api {
         ctx: Ctx,
         path: wire::RevokeAgentTokenPath,
     ) -> Res<wire::RevokeAgentTokenResponse> {
-        agents::revoke_token(&self.state.store, ctx.caller()?, &path.name).await?;
+        agent_tokens::revoke_agent_token(&self.state.store, ctx.caller()?, &path.name).await?;
         Ok(wire::RevokeAgentTokenResponse::NoContent)
     }
 
     // ---- notifications ----
 
     async fn notify_user(&self, ctx: Ctx, body: types::NotifyRequest) -> Res<wire::NotifyUserResponse> {
-        let n = notifications::notify(
+        let n = notify::notify_user(
             &self.state.store,
             ctx.caller()?,
-            notifications::Notify {
+            notify::Notify {
                 title: body.title.to_string(),
                 body: body.body.to_string(),
                 priority: body.priority.unwrap_or(types::Priority::Normal).to_string(),
@@ -514,7 +515,7 @@ impl wire::Api for Api {
         ctx: Ctx,
         q: wire::ListNotificationsQuery,
     ) -> Res<wire::ListNotificationsResponse> {
-        let page = notifications::list(
+        let page = notifications::list_notifications(
             &self.state.store,
             ctx.caller()?,
             q.unread_only,
@@ -534,14 +535,15 @@ impl wire::Api for Api {
         ctx: Ctx,
         path: wire::MarkNotificationReadPath,
     ) -> Res<wire::MarkNotificationReadResponse> {
-        let updated = notifications::mark_read(&self.state.store, ctx.caller()?, path.id).await?;
+        let updated =
+            notifications::mark_notification_read(&self.state.store, ctx.caller()?, path.id).await?;
         Ok(wire::MarkNotificationReadResponse::Ok(types::UpdatedCount {
             updated: updated as i64,
         }))
     }
 
     async fn mark_all_notifications_read(&self, ctx: Ctx) -> Res<wire::MarkAllNotificationsReadResponse> {
-        let updated = notifications::mark_all_read(&self.state.store, ctx.caller()?).await?;
+        let updated = notifications::mark_all_notifications_read(&self.state.store, ctx.caller()?).await?;
         Ok(wire::MarkAllNotificationsReadResponse::Ok(types::UpdatedCount {
             updated: updated as i64,
         }))

@@ -7,14 +7,14 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, FromQueryResult,
-    QueryFilter, QueryOrder, QuerySelect, Set, Statement, Value,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, QueryFilter,
+    QueryOrder, QuerySelect, Set, Statement, Value,
 };
 use uuid::Uuid;
 
 use super::entities::knowledge_items;
-use super::{Store, now, write_txn};
-use crate::domain::tokens::hash;
+use super::{Error, Result, Store, now, write_txn};
+use crate::digest::sha256_hex;
 
 /// Key of the PostgreSQL advisory lock that makes replicas ingesting at the same moment take
 /// turns, source by source.
@@ -139,7 +139,7 @@ impl Store {
         category: &str,
         docs: &[KnowledgeDoc],
         keep: impl Fn(&str) -> bool,
-    ) -> Result<SyncReport, DbErr> {
+    ) -> Result<SyncReport> {
         let postgres = !self.is_sqlite();
         write_txn!(self, |txn| {
             if postgres {
@@ -156,7 +156,7 @@ impl Store {
             let mut report = SyncReport::default();
             let at = now();
             for doc in docs {
-                let content_hash = hash(&doc.content);
+                let content_hash = sha256_hex(&doc.content);
                 match stored.remove(&doc.source_url) {
                     Some(row) if same(&row, category, doc, &content_hash) => report.unchanged += 1,
                     Some(row) => {
@@ -219,7 +219,7 @@ impl Store {
     }
 
     /// Deletes every document of a source; returns how many there were.
-    pub async fn delete_knowledge_source(&self, source_id: &str) -> Result<u64, DbErr> {
+    pub async fn delete_knowledge_source(&self, source_id: &str) -> Result<u64> {
         Ok(knowledge_items::Entity::delete_many()
             .filter(knowledge_items::Column::SourceId.eq(source_id))
             .exec(&self.db)
@@ -228,8 +228,8 @@ impl Store {
     }
 
     /// The sources that have documents and whose id starts with `prefix`, sorted.
-    pub async fn knowledge_sources(&self, prefix: &str) -> Result<Vec<String>, DbErr> {
-        knowledge_items::Entity::find()
+    pub async fn knowledge_sources(&self, prefix: &str) -> Result<Vec<String>> {
+        Ok(knowledge_items::Entity::find()
             .select_only()
             .column(knowledge_items::Column::SourceId)
             .distinct()
@@ -237,16 +237,16 @@ impl Store {
             .order_by_asc(knowledge_items::Column::SourceId)
             .into_tuple::<String>()
             .all(&self.db)
-            .await
+            .await?)
     }
 
     /// Documents oldest first (id ascending), after the cursor.
-    pub async fn list_knowledge(
+    pub async fn list_knowledge_items(
         &self,
         filter: &KnowledgeFilter,
         after: Option<Uuid>,
         limit: u64,
-    ) -> Result<Vec<KnowledgeSummary>, DbErr> {
+    ) -> Result<Vec<KnowledgeSummary>> {
         use knowledge_items::Column as C;
         let mut q = knowledge_items::Entity::find().select_only().columns([
             C::Id,
@@ -267,22 +267,24 @@ impl Store {
         if let Some(after) = after {
             q = q.filter(C::Id.gt(after));
         }
-        q.order_by_asc(C::Id)
+        Ok(q.order_by_asc(C::Id)
             .limit(limit)
             .into_model::<KnowledgeSummary>()
             .all(&self.db)
-            .await
+            .await?)
     }
 
-    pub async fn get_knowledge(&self, id: Uuid) -> Result<Option<KnowledgeItem>, DbErr> {
-        Ok(knowledge_items::Entity::find_by_id(id)
+    /// One document; `NotFound` when there is none with this id.
+    pub async fn get_knowledge_item(&self, id: Uuid) -> Result<KnowledgeItem> {
+        knowledge_items::Entity::find_by_id(id)
             .one(&self.db)
             .await?
-            .map(KnowledgeItem::from))
+            .map(KnowledgeItem::from)
+            .ok_or(Error::NotFound)
     }
 
     /// Every document of a category, content included, by (source_id, source_url).
-    pub async fn knowledge_in_category(&self, category: &str) -> Result<Vec<KnowledgeItem>, DbErr> {
+    pub async fn knowledge_in_category(&self, category: &str) -> Result<Vec<KnowledgeItem>> {
         Ok(knowledge_items::Entity::find()
             .filter(knowledge_items::Column::Category.eq(category))
             .order_by_asc(knowledge_items::Column::SourceId)
@@ -301,7 +303,7 @@ impl Store {
         words: &[String],
         filter: &KnowledgeFilter,
         limit: u64,
-    ) -> Result<Vec<KnowledgeHit>, DbErr> {
+    ) -> Result<Vec<KnowledgeHit>> {
         let backend = self.db.get_database_backend();
         let mut values: Vec<Value> = Vec::new();
         let query = match backend {
@@ -343,9 +345,11 @@ impl Store {
                  ORDER BY score DESC, id"
             ),
         };
-        KnowledgeHit::find_by_statement(Statement::from_sql_and_values(backend, sql, values))
-            .all(&self.db)
-            .await
+        Ok(
+            KnowledgeHit::find_by_statement(Statement::from_sql_and_values(backend, sql, values))
+                .all(&self.db)
+                .await?,
+        )
     }
 }
 
@@ -399,14 +403,14 @@ mod tests {
             source_id: Some("s1".into()),
             ..Default::default()
         };
-        let before = store.list_knowledge(&f, None, 10).await.unwrap();
+        let before = store.list_knowledge_items(&f, None, 10).await.unwrap();
 
         let r = store
             .sync_knowledge_source("s1", "agent-docs", &[a.clone(), b.clone()], |_| false)
             .await
             .unwrap();
         assert_eq!((r.added, r.updated, r.unchanged, r.removed), (0, 0, 2, 0));
-        assert_eq!(store.list_knowledge(&f, None, 10).await.unwrap(), before);
+        assert_eq!(store.list_knowledge_items(&f, None, 10).await.unwrap(), before);
 
         let b2 = doc("b.md", "Beta", "beta text, now about widgets");
         let r = store
@@ -414,7 +418,7 @@ mod tests {
             .await
             .unwrap();
         assert_eq!((r.added, r.updated, r.unchanged, r.removed), (0, 1, 0, 1));
-        let after = store.list_knowledge(&f, None, 10).await.unwrap();
+        let after = store.list_knowledge_items(&f, None, 10).await.unwrap();
         assert_eq!(after.len(), 1);
         assert_eq!(after[0].id, before[1].id, "an updated document keeps its id");
         let hits = store
