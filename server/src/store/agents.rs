@@ -180,7 +180,7 @@ impl Store {
     /// A live agent of the user by slug; `NotFound` when there is none.
     pub async fn get_agent(&self, user_id: Uuid, slug: &str) -> Result<AgentView> {
         match &self.reads {
-            Some(reads) => reads.find_agent(user_id, slug)?.ok_or(Error::NotFound),
+            Some(reads) => reads.get_agent(user_id, slug)?.ok_or(Error::NotFound),
             None => self.get_agent_orm(user_id, slug).await,
         }
     }

@@ -1,4 +1,7 @@
-//! Persistence: sea-orm entities, migrations and every query. The only module that knows SQL.
+//! Persistence: sea-orm entities, migrations and every query. The only module that knows SQL
+//! (and names sea-orm); it imports nothing from the domain. Every pub method answers
+//! [`Result`] (see `error`); the methods of an operation are named for its `operationId`, in
+//! the file named for its tag (`agent_tokens::issue_agent_token`).
 //!
 //! The same code runs on SQLite (the default, one file, no setup) and PostgreSQL (shared by
 //! replicas). Invariants live in the schema (partial unique indexes, a setup marker row, a
@@ -13,6 +16,7 @@ mod error;
 mod idempotency;
 mod identity;
 mod knowledge;
+mod knowledge_sources;
 mod migrations;
 mod notifications;
 mod notify;
@@ -37,9 +41,8 @@ use sea_orm::{
 use sea_orm_migration::MigratorTrait;
 
 pub use error::{DbFailure, Error, Result};
-pub use knowledge::{
-    KnowledgeDoc, KnowledgeFilter, KnowledgeHit, KnowledgeItem, KnowledgeSummary, SyncReport,
-};
+pub use knowledge::{KnowledgeFilter, KnowledgeHit, KnowledgeItem, KnowledgeSummary};
+pub use knowledge_sources::{KnowledgeDoc, SyncReport};
 pub use records::*;
 
 /// Handle to the database; cheap to clone (it wraps the connection pool).

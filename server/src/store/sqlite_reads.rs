@@ -124,7 +124,7 @@ impl SqliteReads {
     }
 
     /// A live agent of the user with its owner's name and active token; see `Store::get_agent`.
-    pub(super) fn find_agent(&self, user_id: Uuid, slug: &str) -> Result<Option<AgentView>, DbErr> {
+    pub(super) fn get_agent(&self, user_id: Uuid, slug: &str) -> Result<Option<AgentView>, DbErr> {
         self.with(|conn| {
             let sql = format!(
                 "SELECT {AGENT_COLS}, u.username, {TOKEN_COLS} FROM agents a \
