@@ -1,5 +1,5 @@
 //! Authentication and authorization of every operation, from the request's headers: the
-//! `Authorization: Bearer` token (agents, people's personal tokens) or the `taos_session`
+//! `Authorization: Bearer` token (agents, people's user tokens) or the `taos_session`
 //! cookie (browsers), then the operation's scope from the contract.
 
 use axum::http::request::Parts;

@@ -192,18 +192,6 @@ impl fmt::Display for Error {
     }
 }
 
-impl From<sea_orm::DbErr> for Error {
-    fn from(e: sea_orm::DbErr) -> Self {
-        match &e {
-            sea_orm::DbErr::ConnectionAcquire(_) | sea_orm::DbErr::Conn(_) => {
-                tracing::error!(error = %e, "database unavailable");
-                Error::new(&SERVICE_UNAVAILABLE, "The database is not answering.")
-            }
-            _ => Error::internal("database error", e),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,6 +9,7 @@ pub mod app;
 pub mod auth;
 pub mod background;
 pub mod config;
+pub mod digest;
 pub mod domain;
 pub mod errors;
 pub mod headings;

@@ -5,14 +5,13 @@ use taos_api::types;
 
 use super::{Api, Res, convert, days, scope};
 use crate::auth::Ctx;
-use crate::domain::accounts;
-use crate::errors::Error;
+use crate::domain::{accounts, users};
 
 impl AccountsApi for Api {
     async fn setup_account(&self, _ctx: Ctx, body: types::SetupRequest) -> Res<wire::SetupAccountResponse> {
-        let (user, token) = accounts::setup(
+        let (user, token) = accounts::setup_account(
             &self.state.store,
-            accounts::NewAccount {
+            users::NewAccount {
                 username: body.username.to_string(),
                 password: body.password.to_string(),
                 full_name: body.full_name.map(|s| s.to_string()),
@@ -49,15 +48,12 @@ impl AccountsApi for Api {
     }
 
     async fn get_auth_status(&self, ctx: Ctx) -> Res<wire::GetAuthStatusResponse> {
-        let configured = self.state.store.count_users().await.map_err(Error::from)? > 0;
-        let user = match ctx.optional_caller(&self.state).await {
-            Some(p) => self.state.store.find_user(p.user_id).await.map_err(Error::from)?,
-            None => None,
-        };
+        let caller = ctx.optional_caller(&self.state).await;
+        let status = accounts::get_auth_status(&self.state.store, caller.as_ref()).await?;
         Ok(wire::GetAuthStatusResponse::Ok(types::AuthStatus {
-            configured,
-            authenticated: user.is_some(),
-            user: user.as_ref().map(convert::user),
+            configured: status.configured,
+            authenticated: status.user.is_some(),
+            user: status.user.as_ref().map(convert::user),
         }))
     }
 
@@ -69,10 +65,10 @@ impl AccountsApi for Api {
         let user = accounts::check_password(&self.state.store, &body.username, &body.password).await?;
         let expires_in_days = days(body.expires_in_days);
         let scope = scope(body.scope.as_ref());
-        let (token, secret) = accounts::create_personal_token(
+        let (token, secret) = accounts::create_user_token(
             &self.state.store,
             &user,
-            accounts::NewPersonalToken {
+            accounts::UserTokenSpec {
                 label: body.label.to_string(),
                 scope,
                 expires_in_days,

@@ -5,7 +5,7 @@ use taos_api::types;
 
 use super::{Api, Res, days, scope};
 use crate::auth::Ctx;
-use crate::domain::agents;
+use crate::domain::agent_tokens;
 
 impl AgentTokensApi for Api {
     async fn issue_agent_token(
@@ -18,7 +18,8 @@ impl AgentTokensApi for Api {
         let scope = scope(body.scope.as_ref());
         let days = days(body.expires_in_days);
         let (view, token, secret) =
-            agents::issue_token(&self.state.store, ctx.caller()?, &path.name, scope, days).await?;
+            agent_tokens::issue_agent_token(&self.state.store, ctx.caller()?, &path.name, scope, days)
+                .await?;
         Ok(wire::IssueAgentTokenResponse::Ok(types::IssuedAgentToken {
             token: secret,
             agent: view.agent.slug,
@@ -33,7 +34,7 @@ impl AgentTokensApi for Api {
         ctx: Ctx,
         path: wire::RevokeAgentTokenPath,
     ) -> Res<wire::RevokeAgentTokenResponse> {
-        agents::revoke_token(&self.state.store, ctx.caller()?, &path.name).await?;
+        agent_tokens::revoke_agent_token(&self.state.store, ctx.caller()?, &path.name).await?;
         Ok(wire::RevokeAgentTokenResponse::NoContent)
     }
 }

@@ -10,7 +10,7 @@ use crate::errors::Error;
 
 impl AgentsApi for Api {
     async fn list_agents(&self, ctx: Ctx, q: wire::ListAgentsQuery) -> Res<wire::ListAgentsResponse> {
-        let page = agents::list(&self.state.store, ctx.caller()?, q.cursor, limit(q.limit)).await?;
+        let page = agents::list_agents(&self.state.store, ctx.caller()?, q.cursor, limit(q.limit)).await?;
         let (items, next_cursor) = convert::page(page, convert::agent);
         Ok(wire::ListAgentsResponse::Ok(types::AgentList {
             items,
@@ -28,7 +28,7 @@ impl AgentsApi for Api {
             can_read_user_memory: body.can_read_user_memory,
             scope: scope(body.scope.as_ref()),
         };
-        let view = agents::create(&self.state.store, ctx.caller()?, spec).await?;
+        let view = agents::create_agent(&self.state.store, ctx.caller()?, spec).await?;
         Ok(wire::CreateAgentResponse::Created(convert::agent(&view)))
     }
 
@@ -37,7 +37,8 @@ impl AgentsApi for Api {
         ctx: Ctx,
         q: wire::ListArchivedAgentsQuery,
     ) -> Res<wire::ListArchivedAgentsResponse> {
-        let page = agents::list_archived(&self.state.store, ctx.caller()?, q.cursor, limit(q.limit)).await?;
+        let page =
+            agents::list_archived_agents(&self.state.store, ctx.caller()?, q.cursor, limit(q.limit)).await?;
         let (items, next_cursor) = convert::page(page, convert::archived);
         Ok(wire::ListArchivedAgentsResponse::Ok(types::ArchivedAgentList {
             items,
@@ -50,7 +51,7 @@ impl AgentsApi for Api {
         ctx: Ctx,
         path: wire::RestoreArchivedAgentPath,
     ) -> Res<wire::RestoreArchivedAgentResponse> {
-        let view = agents::restore(&self.state.store, ctx.caller()?, path.id).await?;
+        let view = agents::restore_archived_agent(&self.state.store, ctx.caller()?, path.id).await?;
         Ok(wire::RestoreArchivedAgentResponse::Ok(convert::agent(&view)))
     }
 
@@ -59,7 +60,7 @@ impl AgentsApi for Api {
         ctx: Ctx,
         path: wire::PurgeArchivedAgentPath,
     ) -> Res<wire::PurgeArchivedAgentResponse> {
-        agents::purge(&self.state.store, ctx.caller()?, path.id).await?;
+        agents::purge_archived_agent(&self.state.store, ctx.caller()?, path.id).await?;
         Ok(wire::PurgeArchivedAgentResponse::NoContent)
     }
 
@@ -78,12 +79,12 @@ impl AgentsApi for Api {
                 scope: scope(a.scope.as_ref()),
             },
         };
-        let view = agents::import(&self.state.store, ctx.caller()?, exported).await?;
+        let view = agents::import_agent(&self.state.store, ctx.caller()?, exported).await?;
         Ok(wire::ImportAgentResponse::Created(convert::agent(&view)))
     }
 
     async fn get_agent(&self, ctx: Ctx, path: wire::GetAgentPath) -> Res<wire::GetAgentResponse> {
-        let view = agents::get(&self.state.store, ctx.caller()?, &path.name).await?;
+        let view = agents::get_agent(&self.state.store, ctx.caller()?, &path.name).await?;
         Ok(wire::GetAgentResponse::Ok(convert::agent(&view)))
     }
 
@@ -101,12 +102,12 @@ impl AgentsApi for Api {
             can_read_user_memory: body.can_read_user_memory,
             scope: scope(body.scope.as_ref()),
         };
-        let view = agents::update(&self.state.store, ctx.caller()?, &path.name, update).await?;
+        let view = agents::update_agent(&self.state.store, ctx.caller()?, &path.name, update).await?;
         Ok(wire::UpdateAgentResponse::Ok(convert::agent(&view)))
     }
 
     async fn delete_agent(&self, ctx: Ctx, path: wire::DeleteAgentPath) -> Res<wire::DeleteAgentResponse> {
-        let agent = agents::archive(&self.state.store, ctx.caller()?, &path.name).await?;
+        let agent = agents::delete_agent(&self.state.store, ctx.caller()?, &path.name).await?;
         Ok(wire::DeleteAgentResponse::Ok(convert::archived(&agent)))
     }
 
@@ -116,16 +117,18 @@ impl AgentsApi for Api {
         path: wire::SetAgentPermissionsPath,
         body: types::AgentPermissions,
     ) -> Res<wire::SetAgentPermissionsResponse> {
-        let update = agents::Update {
-            can_read_user_memory: Some(body.can_read_user_memory),
-            ..Default::default()
-        };
-        let view = agents::update(&self.state.store, ctx.caller()?, &path.name, update).await?;
+        let view = agents::set_agent_permissions(
+            &self.state.store,
+            ctx.caller()?,
+            &path.name,
+            body.can_read_user_memory,
+        )
+        .await?;
         Ok(wire::SetAgentPermissionsResponse::Ok(convert::agent(&view)))
     }
 
     async fn export_agent(&self, ctx: Ctx, path: wire::ExportAgentPath) -> Res<wire::ExportAgentResponse> {
-        let view = agents::get(&self.state.store, ctx.caller()?, &path.name).await?;
+        let view = agents::export_agent(&self.state.store, ctx.caller()?, &path.name).await?;
         let a = &view.agent;
         let doc = serde_json::json!({
             "version": 1,

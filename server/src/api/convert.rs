@@ -2,9 +2,12 @@
 
 use taos_api::types;
 
+use crate::domain::agents::{Agent, AgentView};
+use crate::domain::notifications::Notification;
 use crate::domain::pagination::Page;
 use crate::domain::principal::{Kind, Principal};
-use crate::store::{Agent, AgentView, Notification, Token, User};
+use crate::domain::tokens::Token;
+use crate::domain::users::User;
 
 pub fn user(u: &User) -> types::User {
     types::User {

@@ -6,11 +6,11 @@ use taos_api::types;
 
 use super::{Api, Res};
 use crate::auth::Ctx;
-use crate::errors::Error;
+use crate::domain::discovery;
 
 impl DiscoveryApi for Api {
     async fn get_health(&self, _ctx: Ctx) -> Res<wire::GetHealthResponse> {
-        self.state.store.ping().await.map_err(Error::from)?;
+        discovery::get_health(&self.state.store).await?;
         Ok(wire::GetHealthResponse::Ok(types::Health {
             status: types::HealthStatus::Ok,
             version: env!("CARGO_PKG_VERSION").to_string(),

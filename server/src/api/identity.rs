@@ -5,7 +5,7 @@ use taos_api::types;
 
 use super::{Api, Res, convert, limit};
 use crate::auth::Ctx;
-use crate::domain::accounts;
+use crate::domain::identity;
 
 impl IdentityApi for Api {
     async fn whoami(&self, ctx: Ctx) -> Res<wire::WhoamiResponse> {
@@ -17,8 +17,8 @@ impl IdentityApi for Api {
         ctx: Ctx,
         q: wire::ListUserTokensQuery,
     ) -> Res<wire::ListUserTokensResponse> {
-        let page = accounts::list_personal_tokens(&self.state.store, ctx.caller()?, q.cursor, limit(q.limit))
-            .await?;
+        let page =
+            identity::list_user_tokens(&self.state.store, ctx.caller()?, q.cursor, limit(q.limit)).await?;
         let (items, next_cursor) = convert::page(page, convert::user_token);
         Ok(wire::ListUserTokensResponse::Ok(types::UserTokenList {
             items,
@@ -31,7 +31,7 @@ impl IdentityApi for Api {
         ctx: Ctx,
         path: wire::RevokeUserTokenPath,
     ) -> Res<wire::RevokeUserTokenResponse> {
-        accounts::revoke_personal_token(&self.state.store, ctx.caller()?, path.id).await?;
+        identity::revoke_user_token(&self.state.store, ctx.caller()?, path.id).await?;
         Ok(wire::RevokeUserTokenResponse::NoContent)
     }
 }

@@ -6,8 +6,7 @@ use taos_api::types;
 
 use super::{Api, Res, limit};
 use crate::auth::Ctx;
-use crate::domain::knowledge::{self, SearchHit};
-use crate::store::{KnowledgeFilter, KnowledgeItem, KnowledgeSummary};
+use crate::domain::knowledge::{self, KnowledgeFilter, KnowledgeItem, KnowledgeSummary, SearchHit};
 
 fn summary(k: &KnowledgeSummary) -> types::KnowledgeItemSummary {
     types::KnowledgeItemSummary {
@@ -61,7 +60,8 @@ impl KnowledgeApi for Api {
             category: q.category,
             source_id: q.source_id,
         };
-        let page = knowledge::list(&self.state.store, &filter, q.cursor, limit(q.limit)).await?;
+        let page =
+            knowledge::list_knowledge_items(&self.state.store, &filter, q.cursor, limit(q.limit)).await?;
         Ok(wire::ListKnowledgeItemsResponse::Ok(types::KnowledgeItemList {
             items: page.items.iter().map(summary).collect(),
             next_cursor: page.next_cursor,
@@ -78,7 +78,7 @@ impl KnowledgeApi for Api {
             source_id: q.source_id,
         };
         // The router has held `limit` to 1..=50 already.
-        let hits = knowledge::search(&self.state.store, &q.q, &filter, limit(q.limit)).await?;
+        let hits = knowledge::search_knowledge(&self.state.store, &q.q, &filter, limit(q.limit)).await?;
         Ok(wire::SearchKnowledgeResponse::Ok(types::KnowledgeSearchResults {
             query: q.q,
             items: hits.into_iter().map(hit).collect(),
@@ -90,7 +90,7 @@ impl KnowledgeApi for Api {
         _ctx: Ctx,
         p: wire::GetKnowledgeItemPath,
     ) -> Res<wire::GetKnowledgeItemResponse> {
-        let k = knowledge::get(&self.state.store, p.id).await?;
+        let k = knowledge::get_knowledge_item(&self.state.store, p.id).await?;
         Ok(wire::GetKnowledgeItemResponse::Ok(item(k)))
     }
 }

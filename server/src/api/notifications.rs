@@ -13,7 +13,7 @@ impl NotificationsApi for Api {
         ctx: Ctx,
         q: wire::ListNotificationsQuery,
     ) -> Res<wire::ListNotificationsResponse> {
-        let page = notifications::list(
+        let page = notifications::list_notifications(
             &self.state.store,
             ctx.caller()?,
             q.unread_only,
@@ -33,14 +33,15 @@ impl NotificationsApi for Api {
         ctx: Ctx,
         path: wire::MarkNotificationReadPath,
     ) -> Res<wire::MarkNotificationReadResponse> {
-        let updated = notifications::mark_read(&self.state.store, ctx.caller()?, path.id).await?;
+        let updated =
+            notifications::mark_notification_read(&self.state.store, ctx.caller()?, path.id).await?;
         Ok(wire::MarkNotificationReadResponse::Ok(types::UpdatedCount {
             updated: updated as i64,
         }))
     }
 
     async fn mark_all_notifications_read(&self, ctx: Ctx) -> Res<wire::MarkAllNotificationsReadResponse> {
-        let updated = notifications::mark_all_read(&self.state.store, ctx.caller()?).await?;
+        let updated = notifications::mark_all_notifications_read(&self.state.store, ctx.caller()?).await?;
         Ok(wire::MarkAllNotificationsReadResponse::Ok(types::UpdatedCount {
             updated: updated as i64,
         }))

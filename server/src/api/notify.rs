@@ -5,14 +5,14 @@ use taos_api::types;
 
 use super::{Api, Res};
 use crate::auth::Ctx;
-use crate::domain::notifications;
+use crate::domain::notify;
 
 impl NotifyApi for Api {
     async fn notify_user(&self, ctx: Ctx, body: types::NotifyRequest) -> Res<wire::NotifyUserResponse> {
-        let n = notifications::notify(
+        let n = notify::notify_user(
             &self.state.store,
             ctx.caller()?,
-            notifications::Notify {
+            notify::Notify {
                 title: body.title.to_string(),
                 body: body.body.to_string(),
                 priority: body.priority.unwrap_or(types::Priority::Normal).to_string(),

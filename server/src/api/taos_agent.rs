@@ -6,11 +6,11 @@ use taos_api::types;
 
 use super::{Api, Res};
 use crate::auth::Ctx;
-use crate::domain::knowledge;
+use crate::domain::taos_agent;
 
 impl TaosAgentApi for Api {
     async fn get_system_prompt(&self, _ctx: Ctx) -> Res<wire::GetSystemPromptResponse> {
-        let p = knowledge::system_prompt(&self.state.store).await?;
+        let p = taos_agent::get_system_prompt(&self.state.store).await?;
         Ok(wire::GetSystemPromptResponse::Ok(types::SystemPrompt {
             prompt: p.prompt,
             fallback: p.fallback,

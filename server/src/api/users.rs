@@ -5,11 +5,11 @@ use taos_api::types;
 
 use super::{Api, Res, convert, limit};
 use crate::auth::Ctx;
-use crate::domain::accounts;
+use crate::domain::users;
 
 impl UsersApi for Api {
     async fn list_users(&self, ctx: Ctx, q: wire::ListUsersQuery) -> Res<wire::ListUsersResponse> {
-        let page = accounts::list_users(&self.state.store, ctx.caller()?, q.cursor, limit(q.limit)).await?;
+        let page = users::list_users(&self.state.store, ctx.caller()?, q.cursor, limit(q.limit)).await?;
         let (items, next_cursor) = convert::page(page, convert::user);
         Ok(wire::ListUsersResponse::Ok(types::UserList {
             items,
@@ -18,10 +18,10 @@ impl UsersApi for Api {
     }
 
     async fn create_user(&self, ctx: Ctx, body: types::UserCreate) -> Res<wire::CreateUserResponse> {
-        let user = accounts::create_user(
+        let user = users::create_user(
             &self.state.store,
             ctx.caller()?,
-            accounts::NewAccount {
+            users::NewAccount {
                 username: body.username.to_string(),
                 password: body.password.to_string(),
                 full_name: body.full_name.map(|s| s.to_string()),
@@ -34,7 +34,7 @@ impl UsersApi for Api {
     }
 
     async fn delete_user(&self, ctx: Ctx, path: wire::DeleteUserPath) -> Res<wire::DeleteUserResponse> {
-        accounts::delete_user(&self.state.store, ctx.caller()?, path.id).await?;
+        users::delete_user(&self.state.store, ctx.caller()?, path.id).await?;
         Ok(wire::DeleteUserResponse::NoContent)
     }
 }

@@ -1,13 +1,16 @@
-//! The agent registry: agents belong to a user; an agent token acts for that user.
+//! The `agents` operations: the registry of a user's agents, live (addressed by slug) and
+//! archived (addressed by id). An agent token acts for the agent's user (`agent_tokens`).
 
-use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
 
 use crate::domain::pagination::{self, Page};
 use crate::domain::principal::Principal;
-use crate::domain::{slug, tokens};
+use crate::domain::slug;
+use crate::domain::store_errors::not_found;
 use crate::errors::{self, Error, Result};
-use crate::store::{Agent, AgentChanges, AgentView, NewAgent, Store, Token};
+use crate::store::{self, AgentChanges, NewAgent, Store};
+
+pub use crate::store::{Agent, AgentView};
 
 pub const DEFAULT_COLOR: &str = "#888888";
 
@@ -32,18 +35,52 @@ fn non_empty(s: Option<String>) -> Option<String> {
     s.map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
 }
 
-fn not_found(name: &str) -> Error {
+fn agent_not_found(name: &str) -> Error {
     Error::new(
         &errors::AGENT_NOT_FOUND,
         format!("No agent named '{name}' exists."),
     )
 }
 
-/// The store reports a row that vanished between our read and our write (a concurrent delete)
-/// as `RecordNotFound`; to the caller that is the same 404 as if it had never been there.
-fn or_gone(missing: impl FnOnce() -> Error) -> impl FnOnce(sea_orm::DbErr) -> Error {
+/// The store's `NotFound` for the live agent `name`, also when it was archived between our
+/// read and our write: to the caller the same 404 as if it had never been there.
+pub(super) fn no_live_agent(name: &str) -> impl FnOnce(store::Error) -> Error + '_ {
+    not_found(move || agent_not_found(name))
+}
+
+fn archived_agent_not_found(id: Uuid) -> Error {
+    Error::new(
+        &errors::ARCHIVED_AGENT_NOT_FOUND,
+        format!("No archived agent with id {id} exists."),
+    )
+}
+
+fn slugs_exhausted(base: &str) -> Error {
+    Error::new(
+        &errors::SLUG_COLLISION_UNRESOLVABLE,
+        format!("Every slug from '{base}' to '{base}-1000' is taken."),
+    )
+}
+
+/// The store's answers to making a live agent from slugs starting at `base`: every slug
+/// taken, or the caller's own user removed meanwhile.
+fn making_agent<'a>(caller: &'a Principal, base: &'a str) -> impl FnOnce(store::Error) -> Error + 'a {
     move |e| match e {
-        sea_orm::DbErr::RecordNotFound(_) => missing(),
+        store::Error::Exhausted => slugs_exhausted(base),
+        store::Error::NotFound => caller.removed(),
+        other => other.into(),
+    }
+}
+
+/// The store's answers to making a live agent under exactly `slug`: a live agent has it, or
+/// the caller's own user was removed meanwhile.
+fn importing_agent<'a>(caller: &'a Principal, slug: &'a str) -> impl FnOnce(store::Error) -> Error + 'a {
+    move |e| match e {
+        store::Error::Conflict => Error::new(
+            &errors::AGENT_EXISTS,
+            format!("An agent named '{slug}' already exists."),
+        ),
+        store::Error::NotFound => caller.removed(),
         other => other.into(),
     }
 }
@@ -73,7 +110,7 @@ fn new_agent(caller: &Principal, spec: AgentSpec) -> Result<NewAgent> {
     })
 }
 
-pub async fn create(store: &Store, caller: &Principal, spec: AgentSpec) -> Result<AgentView> {
+pub async fn create_agent(store: &Store, caller: &Principal, spec: AgentSpec) -> Result<AgentView> {
     let display_name = spec.display_name.trim().to_string();
     let Some(base) = slug::slugify(&display_name) else {
         return Err(Error::new(
@@ -82,16 +119,13 @@ pub async fn create(store: &Store, caller: &Principal, spec: AgentSpec) -> Resul
         ));
     };
     let new = new_agent(caller, spec)?;
-    match store.create_agent(new, slug::candidates(&base)).await? {
-        Ok(view) => Ok(view),
-        Err(_) => Err(Error::new(
-            &errors::SLUG_COLLISION_UNRESOLVABLE,
-            format!("Every slug from '{base}' to '{base}-1000' is taken."),
-        )),
-    }
+    store
+        .create_agent(new, slug::candidates(&base))
+        .await
+        .map_err(making_agent(caller, &base))
 }
 
-pub async fn import(store: &Store, caller: &Principal, exported: Exported) -> Result<AgentView> {
+pub async fn import_agent(store: &Store, caller: &Principal, exported: Exported) -> Result<AgentView> {
     if slug::RESERVED.contains(&exported.slug.as_str()) {
         return Err(Error::new(
             &errors::INVALID_AGENT_NAME,
@@ -103,23 +137,26 @@ pub async fn import(store: &Store, caller: &Principal, exported: Exported) -> Re
     }
     let slug = exported.slug.clone();
     let new = new_agent(caller, exported.spec)?;
-    match store.import_agent(new, slug.clone()).await? {
-        Ok(view) => Ok(view),
-        Err(_) => Err(Error::new(
-            &errors::AGENT_EXISTS,
-            format!("An agent named '{slug}' already exists."),
-        )),
-    }
-}
-
-pub async fn get(store: &Store, caller: &Principal, name: &str) -> Result<AgentView> {
     store
-        .find_agent(caller.user_id, name)
-        .await?
-        .ok_or_else(|| not_found(name))
+        .import_agent(new, slug.clone())
+        .await
+        .map_err(importing_agent(caller, &slug))
 }
 
-pub async fn list(
+pub async fn get_agent(store: &Store, caller: &Principal, name: &str) -> Result<AgentView> {
+    store
+        .get_agent(caller.user_id, name)
+        .await
+        .map_err(no_live_agent(name))
+}
+
+/// The agent an export document is made from (the document itself is the contract's type,
+/// built in `api/`).
+pub async fn export_agent(store: &Store, caller: &Principal, name: &str) -> Result<AgentView> {
+    get_agent(store, caller, name).await
+}
+
+pub async fn list_agents(
     store: &Store,
     caller: &Principal,
     after: Option<Uuid>,
@@ -142,8 +179,13 @@ pub struct Update {
     pub scope: Option<Vec<String>>,
 }
 
-pub async fn update(store: &Store, caller: &Principal, name: &str, update: Update) -> Result<AgentView> {
-    let view = get(store, caller, name).await?;
+pub async fn update_agent(
+    store: &Store,
+    caller: &Principal,
+    name: &str,
+    update: Update,
+) -> Result<AgentView> {
+    let view = get_agent(store, caller, name).await?;
     if let Some(scope) = &update.scope {
         caller.require_covers(scope)?;
     }
@@ -160,92 +202,74 @@ pub async fn update(store: &Store, caller: &Principal, name: &str, update: Updat
     store
         .update_agent(view.agent.id, changes)
         .await
-        .map_err(or_gone(|| not_found(name)))
+        .map_err(no_live_agent(name))
+}
+
+/// Sets whether the agent may read its user's memory: an update of that one field.
+pub async fn set_agent_permissions(
+    store: &Store,
+    caller: &Principal,
+    name: &str,
+    can_read_user_memory: bool,
+) -> Result<AgentView> {
+    let update = Update {
+        can_read_user_memory: Some(can_read_user_memory),
+        ..Update::default()
+    };
+    update_agent(store, caller, name, update).await
 }
 
 /// Archives the agent; its token is revoked in the same transaction.
-pub async fn archive(store: &Store, caller: &Principal, name: &str) -> Result<Agent> {
-    let view = get(store, caller, name).await?;
+pub async fn delete_agent(store: &Store, caller: &Principal, name: &str) -> Result<Agent> {
+    let view = get_agent(store, caller, name).await?;
     store
-        .archive_agent(view.agent.id)
+        .delete_agent(view.agent.id)
         .await
-        .map_err(or_gone(|| not_found(name)))
+        .map_err(no_live_agent(name))
 }
 
-fn archived_not_found(id: Uuid) -> Error {
-    Error::new(
-        &errors::ARCHIVED_AGENT_NOT_FOUND,
-        format!("No archived agent with id {id} exists."),
-    )
+/// The store's `NotFound` for the archived agent `id`, also when it was restored or purged
+/// between our read and our write.
+fn no_archived_agent(id: Uuid) -> impl FnOnce(store::Error) -> Error {
+    not_found(move || archived_agent_not_found(id))
 }
 
-pub async fn list_archived(
+/// The store's answers to restoring the archived agent `id` from slugs starting at `slug`.
+fn restoring_agent(id: Uuid, slug: &str) -> impl FnOnce(store::Error) -> Error + '_ {
+    move |e| match e {
+        store::Error::Exhausted => slugs_exhausted(slug),
+        other => no_archived_agent(id)(other),
+    }
+}
+
+pub async fn list_archived_agents(
     store: &Store,
     caller: &Principal,
     after: Option<Uuid>,
     limit: u64,
 ) -> Result<Page<Agent>> {
     let rows = store
-        .list_archived(caller.user_id, after, pagination::fetch_size(limit))
+        .list_archived_agents(caller.user_id, after, pagination::fetch_size(limit))
         .await?;
     Ok(pagination::page(rows, limit, |a| a.id))
 }
 
-pub async fn restore(store: &Store, caller: &Principal, id: Uuid) -> Result<AgentView> {
+/// Brings the archived agent back under its old slug, or the next free one. A concurrent
+/// restore or purge that got there first makes this a 404, like an id that never existed.
+pub async fn restore_archived_agent(store: &Store, caller: &Principal, id: Uuid) -> Result<AgentView> {
     let agent = store
-        .find_archived(caller.user_id, id)
-        .await?
-        .ok_or_else(|| archived_not_found(id))?;
-    match store
-        .restore_agent(caller.user_id, id, slug::candidates(&agent.slug))
-        .await?
-    {
-        Ok(view) => Ok(view),
-        Err(_) => Err(Error::new(
-            &errors::SLUG_COLLISION_UNRESOLVABLE,
-            format!(
-                "Every slug from '{}' to '{}-1000' is taken.",
-                agent.slug, agent.slug
-            ),
-        )),
-    }
+        .find_archived_agent(caller.user_id, id)
+        .await
+        .map_err(no_archived_agent(id))?;
+    store
+        .restore_archived_agent(caller.user_id, id, slug::candidates(&agent.slug))
+        .await
+        .map_err(restoring_agent(id, &agent.slug))
 }
 
-pub async fn purge(store: &Store, caller: &Principal, id: Uuid) -> Result<()> {
-    if store.purge_archived(caller.user_id, id).await? {
-        Ok(())
-    } else {
-        Err(archived_not_found(id))
-    }
-}
-
-/// Issues the agent's token, revoking the previous one in the same transaction.
-pub async fn issue_token(
-    store: &Store,
-    caller: &Principal,
-    name: &str,
-    scope: Option<Vec<String>>,
-    expires_in_days: Option<i64>,
-) -> Result<(AgentView, Token, String)> {
-    let view = get(store, caller, name).await?;
-    let scope = scope.unwrap_or_else(|| view.agent.scope.clone());
-    caller.require_covers(&scope)?;
-    let expires_at: Option<DateTime<Utc>> = expires_in_days.map(|d| Utc::now() + Duration::days(d));
-    let secret = tokens::generate(tokens::TokenKind::Agent);
-    let token = store
-        .issue_agent_token(
-            view.agent.id,
-            caller.user_id,
-            &tokens::hash(&secret),
-            scope,
-            expires_at,
-        )
-        .await?;
-    Ok((view, token, secret))
-}
-
-pub async fn revoke_token(store: &Store, caller: &Principal, name: &str) -> Result<()> {
-    let view = get(store, caller, name).await?;
-    store.revoke_agent_token(view.agent.id).await?;
-    Ok(())
+pub async fn purge_archived_agent(store: &Store, caller: &Principal, id: Uuid) -> Result<()> {
+    store
+        .purge_archived_agent(caller.user_id, id)
+        .await
+        .map_err(no_archived_agent(id))
 }

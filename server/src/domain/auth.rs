@@ -3,10 +3,16 @@
 
 use chrono::{DateTime, Utc};
 
+use crate::digest::sha256_hex;
 use crate::domain::principal::{Kind, Principal};
+use crate::domain::store_errors::not_found;
 use crate::domain::tokens::{self, TokenKind};
 use crate::errors::{self, Error, Result};
 use crate::store::Store;
+
+fn unknown_token() -> Error {
+    Error::new(&errors::INVALID_TOKEN, "The bearer token is unknown or revoked.")
+}
 
 /// `last_used_at` is written at most this often per token.
 pub const TOUCH_INTERVAL: chrono::Duration = chrono::Duration::seconds(60);
@@ -19,19 +25,13 @@ pub async fn bearer(store: &Store, token: &str) -> Result<(Principal, Option<uui
             "The bearer token is malformed (wrong prefix, length or checksum).",
         ));
     };
-    let found = store.find_token(&tokens::hash(token)).await?;
-    let Some(found) = found else {
-        return Err(Error::new(
-            &errors::INVALID_TOKEN,
-            "The bearer token is unknown or revoked.",
-        ));
-    };
+    let found = store
+        .find_token(&sha256_hex(token))
+        .await
+        .map_err(not_found(unknown_token))?;
     let now = Utc::now();
     if found.token.revoked_at.is_some() || found.token.kind != kind {
-        return Err(Error::new(
-            &errors::INVALID_TOKEN,
-            "The bearer token is unknown or revoked.",
-        ));
+        return Err(unknown_token());
     }
     if found.token.expires_at.is_some_and(|e| e <= now) {
         return Err(Error::new(
@@ -77,9 +77,10 @@ pub async fn session(store: &Store, secret: &str) -> Result<Principal> {
             "The session cookie is not valid (signed out or replaced).",
         )
     };
-    let Some((session, user)) = store.find_session(&tokens::hash(secret)).await? else {
-        return Err(invalid());
-    };
+    let (session, user) = store
+        .find_session(&sha256_hex(secret))
+        .await
+        .map_err(not_found(invalid))?;
     let now: DateTime<Utc> = Utc::now();
     if session.expires_at <= now {
         return Err(Error::new(&errors::SESSION_EXPIRED, "The session has expired."));

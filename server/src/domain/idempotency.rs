@@ -4,7 +4,7 @@
 
 use chrono::{Duration, Utc};
 
-use crate::domain::tokens;
+use crate::digest::sha256_hex;
 use crate::errors::{self, Error, Result};
 use crate::store::{IdemOutcome, Store};
 
@@ -22,7 +22,7 @@ pub enum Claim {
 /// The request's fingerprint: the operation and its canonical JSON input.
 pub fn fingerprint(operation: &str, input: &serde_json::Value) -> String {
     // Operation ids contain no newline, so the pair is unambiguous.
-    tokens::hash(&format!("{operation}\n{input}"))
+    sha256_hex(&format!("{operation}\n{input}"))
 }
 
 pub async fn claim(

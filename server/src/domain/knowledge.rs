@@ -1,19 +1,21 @@
 //! The knowledge store's rules: which documents it holds (these docs as source `taos-core`,
-//! installed apps' guides as `app:<slug>`), how they are found, and the helper agent's system
-//! prompt built from them. Knowledge is shared: every caller allowed `knowledge.read` sees it
-//! all.
+//! installed apps' guides as `app:<slug>`) and the `knowledge` operations that find them (the
+//! helper agent's system prompt built from them is `taos_agent`). Knowledge is shared: every
+//! caller allowed `knowledge.read` sees it all.
 
 mod guides;
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 
 use uuid::Uuid;
 
 use crate::domain::pagination::{self, Page};
+use crate::domain::store_errors::not_found;
 use crate::errors::{self, Error, Result};
-use crate::store::{KnowledgeDoc, KnowledgeFilter, KnowledgeHit, KnowledgeItem, KnowledgeSummary, Store};
+use crate::store::{KnowledgeDoc, Store};
 use crate::{agent_docs, headings};
+
+pub use crate::store::{KnowledgeFilter, KnowledgeHit, KnowledgeItem, KnowledgeSummary};
 
 /// The source of the docs embedded in taosd.
 pub const CORE_SOURCE: &str = "taos-core";
@@ -22,7 +24,6 @@ pub const AGENT_DOCS: &str = "agent-docs";
 /// Source ids of apps' guides are this prefix and the app's slug.
 const APP_PREFIX: &str = "app:";
 const SUMMARY_CHARS: usize = 200;
-const BUILTIN_MANUAL: &str = include_str!("builtin_manual.md");
 
 /// The words of a search: runs of letters and digits, as SQLite's `unicode61` tokenizer cuts
 /// text. Everything else (quotes, operators, punctuation, emoji) only separates words, so no
@@ -129,28 +130,38 @@ async fn sync(store: &Store, source_id: &str, docs: &[KnowledgeDoc], keep: impl 
 
 // ---------- reading ----------
 
-pub async fn list(
+pub async fn list_knowledge_items(
     store: &Store,
     filter: &KnowledgeFilter,
     after: Option<Uuid>,
     limit: u64,
 ) -> Result<Page<KnowledgeSummary>> {
     let rows = store
-        .list_knowledge(filter, after, pagination::fetch_size(limit))
+        .list_knowledge_items(filter, after, pagination::fetch_size(limit))
         .await?;
     Ok(pagination::page(rows, limit, |k| k.id))
 }
 
-pub async fn get(store: &Store, id: Uuid) -> Result<KnowledgeItem> {
-    store.get_knowledge(id).await?.ok_or_else(|| {
-        Error::new(
-            &errors::KNOWLEDGE_ITEM_NOT_FOUND,
-            format!("No knowledge item with id {id} exists."),
-        )
-    })
+fn knowledge_item_not_found(id: Uuid) -> Error {
+    Error::new(
+        &errors::KNOWLEDGE_ITEM_NOT_FOUND,
+        format!("No knowledge item with id {id} exists."),
+    )
 }
 
-pub async fn search(store: &Store, q: &str, filter: &KnowledgeFilter, limit: u64) -> Result<Vec<SearchHit>> {
+pub async fn get_knowledge_item(store: &Store, id: Uuid) -> Result<KnowledgeItem> {
+    store
+        .get_knowledge_item(id)
+        .await
+        .map_err(not_found(|| knowledge_item_not_found(id)))
+}
+
+pub async fn search_knowledge(
+    store: &Store,
+    q: &str,
+    filter: &KnowledgeFilter,
+    limit: u64,
+) -> Result<Vec<SearchHit>> {
     let words = search_words(q);
     if words.is_empty() {
         return Err(Error::new(
@@ -208,61 +219,6 @@ fn snippet_offset(snippet: &str, content: &str) -> Option<usize> {
                 .find(&format!("{pre}{word}{post}"))
                 .map(|at| at + pre.len())
         })
-}
-
-/// The helper agent's system prompt and the items it was built from.
-pub struct SystemPrompt {
-    pub prompt: String,
-    /// True when the store had no agent docs and the built-in manual was used.
-    pub fallback: bool,
-    pub sources: Vec<KnowledgeItem>,
-}
-
-/// Every `agent-docs` item, taos-core first in the docs' reading order, then the others by
-/// (source_id, source_url), each as `## <title>` and its content, separated by `---`.
-pub async fn system_prompt(store: &Store) -> Result<SystemPrompt> {
-    let mut items = store.knowledge_in_category(AGENT_DOCS).await?;
-    if items.is_empty() {
-        return Ok(SystemPrompt {
-            prompt: BUILTIN_MANUAL.to_owned(),
-            fallback: true,
-            sources: Vec::new(),
-        });
-    }
-    let reading_order: HashMap<&str, usize> = agent_docs::pages()
-        .iter()
-        .enumerate()
-        .map(|(i, p)| (p.path, i))
-        .collect();
-    items.sort_by_cached_key(|item| {
-        let core = item.source_id == CORE_SOURCE;
-        let rank = if core {
-            reading_order
-                .get(item.source_url.as_str())
-                .copied()
-                .unwrap_or(usize::MAX)
-        } else {
-            0
-        };
-        (!core, rank, item.source_id.clone(), item.source_url.clone())
-    });
-    let prompt = items
-        .iter()
-        .map(|item| {
-            let title = if item.title.trim().is_empty() {
-                &item.source_url
-            } else {
-                &item.title
-            };
-            format!("## {title}\n\n{}", item.content)
-        })
-        .collect::<Vec<_>>()
-        .join("\n\n---\n\n");
-    Ok(SystemPrompt {
-        prompt,
-        fallback: false,
-        sources: items,
-    })
 }
 
 #[cfg(test)]

@@ -1,36 +1,23 @@
-//! Notifications: anyone with `ui.notify` puts one in their user's inbox; the server, not the
-//! caller, says who sent it.
+//! The `notifications` operations: a user's inbox, newest first, and its read marks.
 
 use uuid::Uuid;
 
 use crate::domain::pagination::{self, Page};
 use crate::domain::principal::Principal;
+use crate::domain::store_errors::not_found;
 use crate::errors::{self, Error, Result};
-use crate::store::{NewNotification, Notification, Store};
+use crate::store::Store;
 
-pub struct Notify {
-    pub title: String,
-    pub body: String,
-    pub priority: String,
-    pub app_origin: Option<String>,
-    pub action_url: Option<String>,
+pub use crate::store::Notification;
+
+fn notification_not_found(id: Uuid) -> Error {
+    Error::new(
+        &errors::NOTIFICATION_NOT_FOUND,
+        format!("No notification with id {id} exists."),
+    )
 }
 
-pub async fn notify(store: &Store, caller: &Principal, n: Notify) -> Result<Notification> {
-    Ok(store
-        .create_notification(NewNotification {
-            user_id: caller.user_id,
-            title: n.title,
-            message: n.body,
-            level: n.priority,
-            source: caller.source(),
-            app_origin: n.app_origin.filter(|s| !s.trim().is_empty()),
-            action_url: n.action_url,
-        })
-        .await?)
-}
-
-pub async fn list(
+pub async fn list_notifications(
     store: &Store,
     caller: &Principal,
     unread_only: bool,
@@ -43,18 +30,15 @@ pub async fn list(
     Ok(pagination::page(rows, limit, |n| n.id))
 }
 
-pub async fn mark_read(store: &Store, caller: &Principal, id: Uuid) -> Result<u64> {
+/// 1 if this call marked it read, 0 if it already was.
+pub async fn mark_notification_read(store: &Store, caller: &Principal, id: Uuid) -> Result<u64> {
     store
         .mark_notification_read(caller.user_id, id)
-        .await?
-        .ok_or_else(|| {
-            Error::new(
-                &errors::NOTIFICATION_NOT_FOUND,
-                format!("No notification with id {id} exists."),
-            )
-        })
+        .await
+        .map_err(not_found(|| notification_not_found(id)))
 }
 
-pub async fn mark_all_read(store: &Store, caller: &Principal) -> Result<u64> {
+/// How many of the user's notifications this call marked read.
+pub async fn mark_all_notifications_read(store: &Store, caller: &Principal) -> Result<u64> {
     Ok(store.mark_all_notifications_read(caller.user_id).await?)
 }

@@ -1,4 +1,4 @@
-//! Who is calling: a person (session or personal token) or an agent acting for its person.
+//! Who is calling: a person (session or user token) or an agent acting for its person.
 
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
@@ -32,7 +32,7 @@ pub struct Principal {
 
 impl Principal {
     /// The key idempotency records are scoped to: one person shares keys across sessions and
-    /// personal tokens; each agent has its own.
+    /// user tokens; each agent has its own.
     pub fn idempotency_scope(&self) -> String {
         match &self.agent {
             Some((id, _)) => format!("agent:{id}"),
@@ -52,7 +52,7 @@ impl Principal {
         self.kind != Kind::AgentToken
     }
 
-    /// Managing people and personal tokens is for people, never agents.
+    /// Managing people and user tokens is for people, never agents.
     pub fn require_person(&self) -> Result<(), Error> {
         if self.is_person() {
             Ok(())
@@ -74,6 +74,19 @@ impl Principal {
                 format!("User '{}' is not an admin.", self.username),
             ))
         }
+    }
+
+    /// The caller's own user was removed while their request ran (the store found no live
+    /// owner for what they were making): the answer their next request gets, at once.
+    pub fn removed(&self) -> Error {
+        let what = match self.kind {
+            Kind::Session => &errors::AUTH_REQUIRED,
+            Kind::UserToken | Kind::AgentToken => &errors::INVALID_TOKEN,
+        };
+        Error::new(
+            what,
+            format!("User '{}' was removed while this request ran.", self.username),
+        )
     }
 
     /// A caller can only hand out scopes its own scope covers (the user ceiling).

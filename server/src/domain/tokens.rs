@@ -2,13 +2,15 @@
 //!
 //! A token is `prefix + 37 random base62 + 6 base62 CRC32 of everything before it`. The prefix
 //! tells a reader (and secret scanners) what leaked; the checksum lets us reject typos and
-//! garbage without touching the database. Only the SHA-256 of a token is ever stored.
+//! garbage without touching the database. Only the SHA-256 of a token is ever stored
+//! ([`crate::digest::sha256_hex`]).
 
 use rand::Rng;
 use rand::distr::Alphanumeric;
-use sha2::{Digest, Sha256};
 use taos_api::token_format::RANDOM_LEN;
 pub use taos_api::token_format::{TokenKind, checksum, parse};
+
+pub use crate::store::Token;
 
 const SESSION_SECRET_LEN: usize = 43;
 
@@ -29,17 +31,6 @@ pub fn generate(kind: TokenKind) -> String {
     let sum = checksum(&token);
     token.push_str(&sum);
     token
-}
-
-/// Lowercase hex SHA-256: what the database stores instead of the token.
-pub fn hash(s: &str) -> String {
-    let digest = Sha256::digest(s.as_bytes());
-    let mut out = String::with_capacity(64);
-    for b in digest {
-        out.push(char::from(b"0123456789abcdef"[(b >> 4) as usize]));
-        out.push(char::from(b"0123456789abcdef"[(b & 0xf) as usize]));
-    }
-    out
 }
 
 /// The secret of a session cookie (~256 bits).
@@ -114,20 +105,5 @@ mod tests {
         // CRC32 of "" is 0.
         assert_eq!(checksum(""), "000000");
         assert_eq!(checksum("taos_agent_x").len(), 6);
-    }
-
-    #[test]
-    fn hash_is_stable_lowercase_hex() {
-        let h = hash("taos_agent_abc");
-        assert_eq!(h.len(), 64);
-        assert!(
-            h.bytes()
-                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-        );
-        assert_eq!(h, hash("taos_agent_abc"));
-        assert_eq!(
-            hash("abc"),
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
-        );
     }
 }

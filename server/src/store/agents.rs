@@ -2,45 +2,33 @@
 
 use std::collections::{HashMap, HashSet};
 
-use sea_orm::sea_query::{Expr, LockType};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
     Set,
 };
 use uuid::Uuid;
 
+use super::agent_tokens::revoke_active_agent_token;
 use super::entities::{agents, api_tokens, users};
 use super::records::scope_to_db;
-use super::tokens::revoke_active_agent_token;
-use super::{
-    Agent, AgentChanges, AgentView, Conflict, NewAgent, SlugExhausted, Store, Token, now, write_txn,
-};
+use super::tokens::IN_CHUNK;
+use super::users::live_user_for_update;
+use super::{Agent, AgentChanges, AgentView, Error, NewAgent, Result, Store, Token, now, write_txn};
 
 /// Candidates checked per query while looking for a free slug.
 const SLUG_BATCH: usize = 100;
 
-fn not_found(what: &str, id: Uuid) -> DbErr {
-    DbErr::RecordNotFound(format!("{what} {id}"))
-}
-
-/// The owner's username, read at the start of a transaction that will pick a slug. On
-/// PostgreSQL it also locks the owner row, so two transactions choosing slugs for the same
-/// user take turns instead of both picking the same free slug and one failing on the index
-/// (SQLite's `BEGIN IMMEDIATE` already serialises them). `FOR NO KEY UPDATE` does not block
-/// the key-share locks that foreign-key inserts for this user take.
+/// The owner's username, read at the start of a transaction that will pick a slug. The row
+/// lock taken on PostgreSQL (see `live_user_for_update`) also makes two transactions choosing
+/// slugs for the same user take turns, instead of both picking the same free slug and one
+/// failing on the index. `NotFound` when the owner was removed meanwhile.
 async fn owner_for_slug_choice<C: ConnectionTrait>(
     conn: &C,
     user_id: Uuid,
     postgres: bool,
-) -> Result<String, DbErr> {
-    let mut q = users::Entity::find_by_id(user_id);
-    if postgres {
-        q = q.lock(LockType::NoKeyUpdate);
-    }
-    q.one(conn)
-        .await?
-        .map(|u| u.username)
-        .ok_or_else(|| not_found("user", user_id))
+) -> Result<String> {
+    Ok(live_user_for_update(conn, user_id, postgres).await?.username)
 }
 
 /// The first candidate not used by a live agent of the user, or None if all are.
@@ -48,7 +36,7 @@ async fn first_free_slug<C: ConnectionTrait>(
     conn: &C,
     user_id: Uuid,
     candidates: &[String],
-) -> Result<Option<String>, DbErr> {
+) -> std::result::Result<Option<String>, DbErr> {
     for batch in candidates.chunks(SLUG_BATCH) {
         let taken: HashSet<String> = agents::Entity::find()
             .select_only()
@@ -68,7 +56,7 @@ async fn first_free_slug<C: ConnectionTrait>(
     Ok(None)
 }
 
-async fn insert_agent<C: ConnectionTrait>(conn: &C, new: &NewAgent, slug: &str) -> Result<Agent, DbErr> {
+async fn insert_agent<C: ConnectionTrait>(conn: &C, new: &NewAgent, slug: &str) -> Result<Agent> {
     let at = now();
     agents::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -89,16 +77,17 @@ async fn insert_agent<C: ConnectionTrait>(conn: &C, new: &NewAgent, slug: &str) 
     .insert(conn)
     .await?
     .try_into()
+    .map_err(Error::from)
 }
 
 /// Attaches owners' names and active tokens to agent rows: two queries for any number of rows.
 async fn views<C: ConnectionTrait>(
     conn: &C,
     rows: Vec<(agents::Model, Option<users::Model>)>,
-) -> Result<Vec<AgentView>, DbErr> {
+) -> Result<Vec<AgentView>> {
     let ids: Vec<Uuid> = rows.iter().map(|(a, _)| a.id).collect();
     let mut tokens: HashMap<Uuid, Token> = HashMap::new();
-    for chunk in ids.chunks(500) {
+    for chunk in ids.chunks(IN_CHUNK) {
         for t in api_tokens::Entity::find()
             .filter(api_tokens::Column::AgentId.is_in(chunk.iter().copied()))
             .filter(api_tokens::Column::RevokedAt.is_null())
@@ -113,7 +102,7 @@ async fn views<C: ConnectionTrait>(
     }
     rows.into_iter()
         .map(|(a, owner)| {
-            let owner = owner.ok_or_else(|| not_found("owner of agent", a.id))?;
+            let owner = owner.ok_or(Error::NotFound)?;
             let token = tokens.remove(&a.id);
             Ok(AgentView {
                 agent: a.try_into()?,
@@ -124,23 +113,20 @@ async fn views<C: ConnectionTrait>(
         .collect()
 }
 
-async fn view_by_id<C: ConnectionTrait>(conn: &C, agent_id: Uuid) -> Result<AgentView, DbErr> {
+async fn view_by_id<C: ConnectionTrait>(conn: &C, agent_id: Uuid) -> Result<AgentView> {
     let row = agents::Entity::find_by_id(agent_id)
         .find_also_related(users::Entity)
         .one(conn)
         .await?
-        .ok_or_else(|| not_found("agent", agent_id))?;
-    views(conn, vec![row])
-        .await?
-        .pop()
-        .ok_or_else(|| not_found("agent", agent_id))
+        .ok_or(Error::NotFound)?;
+    views(conn, vec![row]).await?.pop().ok_or(Error::NotFound)
 }
 
 async fn find_archived_model<C: ConnectionTrait>(
     conn: &C,
     user_id: Uuid,
     id: Uuid,
-) -> Result<Option<agents::Model>, DbErr> {
+) -> std::result::Result<Option<agents::Model>, DbErr> {
     agents::Entity::find_by_id(id)
         .filter(agents::Column::UserId.eq(user_id))
         .filter(agents::Column::ArchivedAt.is_not_null())
@@ -150,62 +136,58 @@ async fn find_archived_model<C: ConnectionTrait>(
 
 impl Store {
     /// Creates an agent under the first candidate slug that no live agent of the user has.
-    /// `Ok(Err(SlugExhausted))` when every candidate is taken.
+    /// `Exhausted` when every candidate is taken, `NotFound` when the owner is not a live user.
     pub async fn create_agent(
         &self,
         new: NewAgent,
         candidates: impl Iterator<Item = String>,
-    ) -> Result<Result<AgentView, SlugExhausted>, DbErr> {
+    ) -> Result<AgentView> {
         let candidates: Vec<String> = candidates.collect();
         let postgres = !self.is_sqlite();
         write_txn!(self, |txn| {
             let owner = owner_for_slug_choice(&txn, new.user_id, postgres).await?;
             let Some(slug) = first_free_slug(&txn, new.user_id, &candidates).await? else {
-                return Ok(Err(SlugExhausted));
+                return Err(Error::Exhausted);
             };
             let agent = insert_agent(&txn, &new, &slug).await?;
-            Ok(Ok(AgentView {
+            Ok(AgentView {
                 agent,
                 owner_username: owner,
                 token: None,
-            }))
+            })
         })
     }
 
-    /// Creates an agent under exactly `slug`; `Ok(Err(Conflict))` if a live agent of the user
-    /// has it.
-    pub async fn import_agent(
-        &self,
-        new: NewAgent,
-        slug: String,
-    ) -> Result<Result<AgentView, Conflict>, DbErr> {
+    /// Creates an agent under exactly `slug`; `Conflict` if a live agent of the user has it,
+    /// `NotFound` when the owner is not a live user.
+    pub async fn import_agent(&self, new: NewAgent, slug: String) -> Result<AgentView> {
         let candidates = [slug];
         let postgres = !self.is_sqlite();
         write_txn!(self, |txn| {
             let owner = owner_for_slug_choice(&txn, new.user_id, postgres).await?;
             if first_free_slug(&txn, new.user_id, &candidates).await?.is_none() {
-                return Ok(Err(Conflict));
+                return Err(Error::Conflict);
             }
             let agent = insert_agent(&txn, &new, &candidates[0]).await?;
-            Ok(Ok(AgentView {
+            Ok(AgentView {
                 agent,
                 owner_username: owner,
                 token: None,
-            }))
+            })
         })
     }
 
-    /// A live agent of the user by slug.
-    pub async fn find_agent(&self, user_id: Uuid, slug: &str) -> Result<Option<AgentView>, DbErr> {
+    /// A live agent of the user by slug; `NotFound` when there is none.
+    pub async fn get_agent(&self, user_id: Uuid, slug: &str) -> Result<AgentView> {
         match &self.reads {
-            Some(reads) => reads.find_agent(user_id, slug),
-            None => self.find_agent_orm(user_id, slug).await,
+            Some(reads) => reads.get_agent(user_id, slug)?.ok_or(Error::NotFound),
+            None => self.get_agent_orm(user_id, slug).await,
         }
     }
 
-    /// `find_agent` through sea-orm: the PostgreSQL path, and the reference the inline SQLite
+    /// `get_agent` through sea-orm: the PostgreSQL path, and the reference the inline SQLite
     /// read is tested against.
-    pub(super) async fn find_agent_orm(&self, user_id: Uuid, slug: &str) -> Result<Option<AgentView>, DbErr> {
+    pub(super) async fn get_agent_orm(&self, user_id: Uuid, slug: &str) -> Result<AgentView> {
         let Some(row) = agents::Entity::find()
             .filter(agents::Column::UserId.eq(user_id))
             .filter(agents::Column::Slug.eq(slug))
@@ -214,9 +196,9 @@ impl Store {
             .one(&self.db)
             .await?
         else {
-            return Ok(None);
+            return Err(Error::NotFound);
         };
-        Ok(views(&self.db, vec![row]).await?.pop())
+        views(&self.db, vec![row]).await?.pop().ok_or(Error::NotFound)
     }
 
     /// The user's live agents, id ascending, after the cursor.
@@ -225,7 +207,7 @@ impl Store {
         user_id: Uuid,
         after: Option<Uuid>,
         limit: u64,
-    ) -> Result<Vec<AgentView>, DbErr> {
+    ) -> Result<Vec<AgentView>> {
         let mut q = agents::Entity::find()
             .filter(agents::Column::UserId.eq(user_id))
             .filter(agents::Column::ArchivedAt.is_null());
@@ -242,8 +224,8 @@ impl Store {
     }
 
     /// Applies the given changes to a live agent and bumps `updated_at`.
-    /// `Err(DbErr::RecordNotFound)` when there is no such live agent.
-    pub async fn update_agent(&self, agent_id: Uuid, changes: AgentChanges) -> Result<AgentView, DbErr> {
+    /// `NotFound` when there is no such live agent (archived meanwhile, for instance).
+    pub async fn update_agent(&self, agent_id: Uuid, changes: AgentChanges) -> Result<AgentView> {
         let scope = changes.scope.as_deref().map(scope_to_db).transpose()?;
         write_txn!(self, |txn| {
             let mut q = agents::Entity::update_many().col_expr(agents::Column::UpdatedAt, Expr::value(now()));
@@ -278,15 +260,15 @@ impl Store {
                 .exec(&txn)
                 .await?;
             if done.rows_affected == 0 {
-                return Err(not_found("live agent", agent_id));
+                return Err(Error::NotFound);
             }
             view_by_id(&txn, agent_id).await
         })
     }
 
-    /// Archives a live agent and revokes its token, together.
-    /// `Err(DbErr::RecordNotFound)` when there is no such live agent.
-    pub async fn archive_agent(&self, agent_id: Uuid) -> Result<Agent, DbErr> {
+    /// Archives a live agent and revokes its token, together (`deleteAgent`).
+    /// `NotFound` when there is no such live agent (archived meanwhile, for instance).
+    pub async fn delete_agent(&self, agent_id: Uuid) -> Result<Agent> {
         write_txn!(self, |txn| {
             let at = now();
             let done = agents::Entity::update_many()
@@ -297,64 +279,66 @@ impl Store {
                 .exec(&txn)
                 .await?;
             if done.rows_affected == 0 {
-                return Err(not_found("live agent", agent_id));
+                return Err(Error::NotFound);
             }
             revoke_active_agent_token(&txn, agent_id, at).await?;
-            agents::Entity::find_by_id(agent_id)
+            Ok(agents::Entity::find_by_id(agent_id)
                 .one(&txn)
                 .await?
-                .ok_or_else(|| not_found("agent", agent_id))?
-                .try_into()
+                .ok_or(Error::NotFound)?
+                .try_into()?)
         })
     }
 
     /// The user's archived agents, newest first (id descending), before the cursor.
-    pub async fn list_archived(
+    pub async fn list_archived_agents(
         &self,
         user_id: Uuid,
         after: Option<Uuid>,
         limit: u64,
-    ) -> Result<Vec<Agent>, DbErr> {
+    ) -> Result<Vec<Agent>> {
         let mut q = agents::Entity::find()
             .filter(agents::Column::UserId.eq(user_id))
             .filter(agents::Column::ArchivedAt.is_not_null());
         if let Some(after) = after {
             q = q.filter(agents::Column::Id.lt(after));
         }
-        q.order_by_desc(agents::Column::Id)
+        Ok(q.order_by_desc(agents::Column::Id)
             .limit(limit)
             .all(&self.db)
             .await?
             .into_iter()
             .map(Agent::try_from)
-            .collect()
+            .collect::<std::result::Result<Vec<_>, DbErr>>()?)
     }
 
-    pub async fn find_archived(&self, user_id: Uuid, id: Uuid) -> Result<Option<Agent>, DbErr> {
-        find_archived_model(&self.db, user_id, id)
+    /// An archived agent of the user; `NotFound` when there is none.
+    pub async fn find_archived_agent(&self, user_id: Uuid, id: Uuid) -> Result<Agent> {
+        Ok(find_archived_model(&self.db, user_id, id)
             .await?
-            .map(Agent::try_from)
-            .transpose()
+            .ok_or(Error::NotFound)?
+            .try_into()?)
     }
 
     /// Brings an archived agent back under the first free candidate slug (callers pass
-    /// candidates starting with its old slug). `Err(DbErr::RecordNotFound)` when it is not an
-    /// archived agent of the user (for instance, restored concurrently).
-    pub async fn restore_agent(
+    /// candidates starting with its old slug). `NotFound` when it is not an archived agent of
+    /// a live user (restored or purged concurrently, for instance); `Exhausted` when every
+    /// candidate is taken.
+    pub async fn restore_archived_agent(
         &self,
         user_id: Uuid,
         id: Uuid,
         candidates: impl Iterator<Item = String>,
-    ) -> Result<Result<AgentView, SlugExhausted>, DbErr> {
+    ) -> Result<AgentView> {
         let candidates: Vec<String> = candidates.collect();
         let postgres = !self.is_sqlite();
         write_txn!(self, |txn| {
             owner_for_slug_choice(&txn, user_id, postgres).await?;
             if find_archived_model(&txn, user_id, id).await?.is_none() {
-                return Err(not_found("archived agent", id));
+                return Err(Error::NotFound);
             }
             let Some(slug) = first_free_slug(&txn, user_id, &candidates).await? else {
-                return Ok(Err(SlugExhausted));
+                return Err(Error::Exhausted);
             };
             let done = agents::Entity::update_many()
                 .col_expr(
@@ -370,16 +354,17 @@ impl Store {
             if done.rows_affected == 0 {
                 return Err(super::retry());
             }
-            Ok(Ok(view_by_id(&txn, id).await?))
+            view_by_id(&txn, id).await
         })
     }
 
-    /// Deletes an archived agent and its token rows for good; false if it is not an archived
-    /// agent of the user.
-    pub async fn purge_archived(&self, user_id: Uuid, id: Uuid) -> Result<bool, DbErr> {
+    /// Deletes an archived agent and its token rows for good; `NotFound` if it is not (or no
+    /// longer) an archived agent of the user. A restore that got there first leaves nothing
+    /// deleted: the agent's row is no longer archived, and the whole transaction rolls back.
+    pub async fn purge_archived_agent(&self, user_id: Uuid, id: Uuid) -> Result<()> {
         write_txn!(self, |txn| {
             if find_archived_model(&txn, user_id, id).await?.is_none() {
-                return Ok(false);
+                return Err(Error::NotFound);
             }
             api_tokens::Entity::delete_many()
                 .filter(api_tokens::Column::AgentId.eq(id))
@@ -390,7 +375,10 @@ impl Store {
                 .filter(agents::Column::ArchivedAt.is_not_null())
                 .exec(&txn)
                 .await?;
-            Ok(done.rows_affected > 0)
+            if done.rows_affected == 0 {
+                return Err(Error::NotFound);
+            }
+            Ok(())
         })
     }
 }

@@ -2,11 +2,11 @@
 
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, DbErr, EntityTrait, QueryFilter, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use uuid::Uuid;
 
 use super::entities::idempotency_keys as idem;
-use super::{IdemOutcome, Store, retry, write_txn};
+use super::{IdemOutcome, Result, Store, retry, write_txn};
 
 /// An in-flight claim older than this is presumed to belong to a crashed request (the process
 /// died before completing or releasing it) and may be taken over.
@@ -34,7 +34,7 @@ impl Store {
         fingerprint: &str,
         now: DateTime<Utc>,
         ttl: Duration,
-    ) -> Result<IdemOutcome, DbErr> {
+    ) -> Result<IdemOutcome> {
         write_txn!(self, |txn| {
             let existing = idem::Entity::find()
                 .filter(by_triple(principal, operation, key))
@@ -91,7 +91,7 @@ impl Store {
         key: &str,
         status: u16,
         body: String,
-    ) -> Result<(), DbErr> {
+    ) -> Result<()> {
         idem::Entity::update_many()
             .col_expr(idem::Column::Status, Expr::value(i32::from(status)))
             .col_expr(idem::Column::Body, Expr::value(body))
@@ -102,7 +102,7 @@ impl Store {
     }
 
     /// Forgets the key (after a 5xx, or when the request was never run) so it can be retried.
-    pub async fn idem_release(&self, principal: &str, operation: &str, key: &str) -> Result<(), DbErr> {
+    pub async fn idem_release(&self, principal: &str, operation: &str, key: &str) -> Result<()> {
         idem::Entity::delete_many()
             .filter(by_triple(principal, operation, key))
             .exec(&self.db)
@@ -111,7 +111,7 @@ impl Store {
     }
 
     /// Deletes keys that expired at or before `now`; returns how many.
-    pub async fn idem_purge_expired(&self, now: DateTime<Utc>) -> Result<u64, DbErr> {
+    pub async fn idem_purge_expired(&self, now: DateTime<Utc>) -> Result<u64> {
         Ok(idem::Entity::delete_many()
             .filter(idem::Column::ExpiresAt.lte(now))
             .exec(&self.db)

@@ -1,17 +1,27 @@
-//! Persistence: sea-orm entities, migrations and every query. The only module that knows SQL.
+//! Persistence: sea-orm entities, migrations and every query. The only module that knows SQL
+//! (and names sea-orm); it imports nothing from the domain. Every pub method answers
+//! [`Result`] (see `error`); the methods of an operation are named for its `operationId`, in
+//! the file named for its tag (`agent_tokens::issue_agent_token`).
 //!
 //! The same code runs on SQLite (the default, one file, no setup) and PostgreSQL (shared by
 //! replicas). Invariants live in the schema (partial unique indexes, a setup marker row, a
 //! unique idempotency triple); the code here makes concurrent writers queue or retry rather
 //! than fail.
 
+mod accounts;
+mod agent_tokens;
 mod agents;
 mod entities;
+mod error;
 mod idempotency;
+mod identity;
 mod knowledge;
+mod knowledge_sources;
 mod migrations;
 mod notifications;
+mod notify;
 mod records;
+mod sessions;
 mod sqlite_reads;
 mod tokens;
 mod users;
@@ -30,9 +40,9 @@ use sea_orm::{
 };
 use sea_orm_migration::MigratorTrait;
 
-pub use knowledge::{
-    KnowledgeDoc, KnowledgeFilter, KnowledgeHit, KnowledgeItem, KnowledgeSummary, SyncReport,
-};
+pub use error::{DbFailure, Error, Result};
+pub use knowledge::{KnowledgeFilter, KnowledgeHit, KnowledgeItem, KnowledgeSummary};
+pub use knowledge_sources::{KnowledgeDoc, SyncReport};
 pub use records::*;
 
 /// Handle to the database; cheap to clone (it wraps the connection pool).
@@ -53,7 +63,7 @@ const MIGRATION_LOCK: i64 = 0x7a05_0001;
 
 impl Store {
     /// Connects, tunes the pool for the backend, and applies pending migrations.
-    pub async fn connect(url: &str) -> Result<Store, DbErr> {
+    pub async fn connect(url: &str) -> Result<Store> {
         let mut opts = ConnectOptions::new(url.to_owned());
         // Statement logs would carry token and password hashes; never emit them.
         opts.sqlx_logging(false)
@@ -94,7 +104,7 @@ impl Store {
     /// stored in the file, so this is done once here rather than by every new pool
     /// connection: that per-connection pragma fails with "database is locked" (without
     /// waiting for `busy_timeout`) while another connection is writing.
-    async fn enable_wal(&self) -> Result<(), DbErr> {
+    async fn enable_wal(&self) -> std::result::Result<(), DbErr> {
         const ATTEMPTS: u32 = 50;
         for attempt in 1..=ATTEMPTS {
             let stmt = Statement::from_string(DbBackend::Sqlite, "PRAGMA journal_mode = WAL");
@@ -110,7 +120,7 @@ impl Store {
                     }
                 }
                 Ok(None) => {}
-                Err(e) if attempt < ATTEMPTS && is_retryable(&e) => {}
+                Err(e) if attempt < ATTEMPTS && is_retryable_db(&e) => {}
                 Err(e) => return Err(e),
             }
             pause_before_retry(attempt).await;
@@ -123,7 +133,7 @@ impl Store {
     /// Applies pending migrations in one write transaction, so that replicas starting together
     /// take turns (the advisory lock on PostgreSQL, `BEGIN IMMEDIATE` on SQLite) instead of
     /// racing to create the same tables.
-    async fn migrate(&self) -> Result<(), DbErr> {
+    async fn migrate(&self) -> std::result::Result<(), DbErr> {
         let txn = self.begin_write().await?;
         if !self.is_sqlite() {
             txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({MIGRATION_LOCK})"))
@@ -137,15 +147,16 @@ impl Store {
         self.db.get_database_backend() == DbBackend::Sqlite
     }
 
-    pub async fn ping(&self) -> Result<(), DbErr> {
-        self.db.ping().await
+    /// Whether the database answers (`getHealth`).
+    pub async fn ping(&self) -> Result<()> {
+        Ok(self.db.ping().await?)
     }
 
     /// Starts a transaction that will write. On SQLite it takes the write lock up front
     /// (`BEGIN IMMEDIATE`): a deferred transaction that reads and then writes can fail with
     /// SQLITE_BUSY when another connection wrote in between, whereas waiting for the lock at
     /// BEGIN just queues behind `busy_timeout`.
-    async fn begin_write(&self) -> Result<DatabaseTransaction, DbErr> {
+    async fn begin_write(&self) -> std::result::Result<DatabaseTransaction, DbErr> {
         let sqlite_transaction_mode = self.is_sqlite().then_some(SqliteTransactionMode::Immediate);
         self.db
             .begin_with_options(TransactionOptions {
@@ -156,8 +167,9 @@ impl Store {
     }
 }
 
-/// Runs `$body` (an expression of type `Result<T, DbErr>` that uses `$txn`) in a write
-/// transaction, committing on `Ok`. When the body or the commit fails in a way that a fresh
+/// Runs `$body` (an expression of type `store::Result<T>` that uses `$txn`) in a write
+/// transaction, committing on `Ok`; an `Err` (`NotFound` included) rolls back. When the body
+/// or the commit fails with a database error that a fresh
 /// attempt can fix (a unique violation from a concurrent insert, a serialization failure or
 /// deadlock on PostgreSQL, a busy SQLite, or [`retry`]), the whole transaction is rolled back
 /// and run again after a short random pause. The body must therefore be re-runnable: clone
@@ -168,9 +180,13 @@ macro_rules! write_txn {
         loop {
             attempt += 1;
             let $txn = $store.begin_write().await?;
-            let result = async { $body }.await;
+            let result: $crate::store::Result<_> = async { $body }.await;
             let outcome = match result {
-                Ok(value) => $txn.commit().await.map(|()| value),
+                Ok(value) => $txn
+                    .commit()
+                    .await
+                    .map(|()| value)
+                    .map_err($crate::store::Error::from),
                 Err(e) => {
                     // The error is what matters; a failed rollback also ends the transaction.
                     let _ = $txn.rollback().await;
@@ -190,13 +206,17 @@ pub(crate) use write_txn;
 
 /// The error a transaction body returns to ask [`write_txn!`] for a fresh attempt, when it
 /// notices that a concurrent transaction changed what it just read.
-fn retry() -> DbErr {
-    DbErr::Custom(RETRY_MARKER.to_owned())
+fn retry() -> Error {
+    DbErr::Custom(RETRY_MARKER.to_owned()).into()
 }
 
 const RETRY_MARKER: &str = "store: concurrent change, retry";
 
-fn is_retryable(e: &DbErr) -> bool {
+fn is_retryable(e: &Error) -> bool {
+    e.db_err().is_some_and(is_retryable_db)
+}
+
+fn is_retryable_db(e: &DbErr) -> bool {
     if let DbErr::Custom(m) = e
         && m == RETRY_MARKER
     {

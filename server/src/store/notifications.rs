@@ -1,34 +1,14 @@
-//! Notifications sent to a user (by their agents or the system).
+//! The `notifications` operations: a user's inbox, read and marked read. (Sending one is
+//! `notify`.)
 
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
-    Set,
-};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
 use uuid::Uuid;
 
 use super::entities::notifications;
-use super::{NewNotification, Notification, Store, now};
+use super::{Error, Notification, Result, Store};
 
 impl Store {
-    pub async fn create_notification(&self, new: NewNotification) -> Result<Notification, DbErr> {
-        Ok(notifications::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            user_id: Set(new.user_id),
-            title: Set(new.title),
-            message: Set(new.message),
-            level: Set(new.level),
-            source: Set(new.source),
-            app_origin: Set(new.app_origin),
-            action_url: Set(new.action_url),
-            read: Set(false),
-            created_at: Set(now()),
-        }
-        .insert(&self.db)
-        .await?
-        .into())
-    }
-
     /// The user's notifications, newest first (id descending), before the cursor.
     pub async fn list_notifications(
         &self,
@@ -36,7 +16,7 @@ impl Store {
         unread_only: bool,
         after: Option<Uuid>,
         limit: u64,
-    ) -> Result<Vec<Notification>, DbErr> {
+    ) -> Result<Vec<Notification>> {
         let mut q = notifications::Entity::find().filter(notifications::Column::UserId.eq(user_id));
         if unread_only {
             q = q.filter(notifications::Column::Read.eq(false));
@@ -53,9 +33,9 @@ impl Store {
             .collect())
     }
 
-    /// None when the user has no such notification; Some(1) if this call marked it read,
-    /// Some(0) if it already was.
-    pub async fn mark_notification_read(&self, user_id: Uuid, id: Uuid) -> Result<Option<u64>, DbErr> {
+    /// 1 if this call marked it read, 0 if it already was; `NotFound` when the user has no
+    /// such notification.
+    pub async fn mark_notification_read(&self, user_id: Uuid, id: Uuid) -> Result<u64> {
         let done = notifications::Entity::update_many()
             .col_expr(notifications::Column::Read, Expr::value(true))
             .filter(notifications::Column::Id.eq(id))
@@ -64,18 +44,18 @@ impl Store {
             .exec(&self.db)
             .await?;
         if done.rows_affected > 0 {
-            return Ok(Some(done.rows_affected));
+            return Ok(done.rows_affected);
         }
         let exists = notifications::Entity::find_by_id(id)
             .filter(notifications::Column::UserId.eq(user_id))
             .count(&self.db)
             .await?
             > 0;
-        Ok(exists.then_some(0))
+        if exists { Ok(0) } else { Err(Error::NotFound) }
     }
 
     /// Marks all the user's unread notifications read; returns how many changed.
-    pub async fn mark_all_notifications_read(&self, user_id: Uuid) -> Result<u64, DbErr> {
+    pub async fn mark_all_notifications_read(&self, user_id: Uuid) -> Result<u64> {
         Ok(notifications::Entity::update_many()
             .col_expr(notifications::Column::Read, Expr::value(true))
             .filter(notifications::Column::UserId.eq(user_id))

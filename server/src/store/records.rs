@@ -7,16 +7,9 @@ use chrono::{DateTime, Utc};
 use sea_orm::DbErr;
 use uuid::Uuid;
 
+pub use taos_api::token_format::TokenKind;
+
 use super::entities::{agents, api_tokens, notifications, sessions, users};
-use crate::domain::tokens::TokenKind;
-
-/// The name taken is already used by a live row (username, agent slug).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Conflict;
-
-/// Every slug candidate offered is taken by a live agent of that user.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SlugExhausted;
 
 #[derive(Clone, PartialEq, Eq)]
 pub struct User {
@@ -65,7 +58,7 @@ pub struct Session {
     pub expires_at: DateTime<Utc>,
 }
 
-/// An API token row (agent or personal user token). Revoked and expired rows are kept.
+/// An API token row (agent token or user token). Revoked and expired rows are kept.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Token {
     pub id: Uuid,
@@ -83,7 +76,7 @@ pub struct Token {
     pub last_used_at: Option<DateTime<Utc>>,
 }
 
-/// A personal user token to insert. In `Store::create_first_user` the `user_id` is ignored and
+/// A user token to insert. In `Store::setup_account` the `user_id` is ignored and
 /// replaced by the id of the user created there.
 #[derive(Debug, Clone)]
 pub struct NewUserToken {

@@ -20,8 +20,7 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, Row};
 use sea_orm::DbErr;
 use uuid::Uuid;
 
-use super::records::{Agent, AgentView, Token, TokenPrincipal, User};
-use crate::domain::tokens::TokenKind;
+use super::records::{Agent, AgentView, Token, TokenKind, TokenPrincipal, User};
 
 /// Read connections kept per thread (one per store; a process normally has one store).
 const PER_THREAD: usize = 4;
@@ -124,8 +123,8 @@ impl SqliteReads {
         })
     }
 
-    /// A live agent of the user with its owner's name and active token; see `Store::find_agent`.
-    pub(super) fn find_agent(&self, user_id: Uuid, slug: &str) -> Result<Option<AgentView>, DbErr> {
+    /// A live agent of the user with its owner's name and active token; see `Store::get_agent`.
+    pub(super) fn get_agent(&self, user_id: Uuid, slug: &str) -> Result<Option<AgentView>, DbErr> {
         self.with(|conn| {
             let sql = format!(
                 "SELECT {AGENT_COLS}, u.username, {TOKEN_COLS} FROM agents a \

@@ -17,8 +17,7 @@ use uuid::Uuid;
 
 use super::entities::api_tokens;
 use super::*;
-use crate::domain::slug;
-use crate::domain::tokens::{self, TokenKind};
+use crate::digest::sha256_hex;
 
 // ---------- harness ----------
 
@@ -113,6 +112,40 @@ on_both_backends!(
 
 // ---------- helpers ----------
 
+/// The row a lookup found, `None` for `NotFound`; any other error fails the test.
+#[track_caller]
+fn found<T>(r: Result<T>) -> Option<T> {
+    match r {
+        Ok(v) => Some(v),
+        Err(Error::NotFound) => None,
+        Err(e) => panic!("expected a row or NotFound, got {e}"),
+    }
+}
+
+/// Panics unless `r` is the store error `want` (compared by variant).
+#[track_caller]
+fn assert_err<T: std::fmt::Debug>(r: Result<T>, want: Error) {
+    match r {
+        Err(e) if std::mem::discriminant(&e) == std::mem::discriminant(&want) => {}
+        other => panic!("expected {want}, got {other:?}"),
+    }
+}
+
+/// Slug candidates as the domain offers them: `base`, `base-2`, … `base-1000`.
+fn candidates(base: &str) -> impl Iterator<Item = String> + Send + 'static {
+    let base = base.to_owned();
+    std::iter::once(base.clone()).chain((2..=1000).map(move |n| format!("{base}-{n}")))
+}
+
+/// A display name's slug base: lowercase words joined by `-`.
+fn base_of(name: &str) -> String {
+    name.to_lowercase()
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
 fn new_user(name: &str) -> NewUser {
     NewUser {
         username: name.to_owned(),
@@ -124,7 +157,7 @@ fn new_user(name: &str) -> NewUser {
 }
 
 async fn user(s: &Store, name: &str) -> User {
-    s.create_user(new_user(name)).await.unwrap().unwrap()
+    s.create_user(new_user(name)).await.unwrap()
 }
 
 fn new_agent(user_id: Uuid, display_name: &str) -> NewAgent {
@@ -141,19 +174,17 @@ fn new_agent(user_id: Uuid, display_name: &str) -> NewAgent {
 }
 
 async fn agent(s: &Store, user_id: Uuid, name: &str) -> AgentView {
-    let base = slug::slugify(name).unwrap();
-    s.create_agent(new_agent(user_id, name), slug::candidates(&base))
+    s.create_agent(new_agent(user_id, name), candidates(&base_of(name)))
         .await
-        .unwrap()
         .unwrap()
 }
 
 fn user_token(user_id: Uuid) -> (String, NewUserToken) {
-    let secret = tokens::generate(TokenKind::User);
+    let secret = format!("taos_user_{}", Uuid::new_v4().simple());
     let new = NewUserToken {
         user_id,
         label: Some("laptop".to_owned()),
-        token_hash: tokens::hash(&secret),
+        token_hash: sha256_hex(&secret),
         scope: vec!["*".to_owned()],
         expires_at: None,
     };
@@ -213,14 +244,16 @@ async fn first_user_is_created_once(url: String) {
                 let mut new = new_user(&format!("admin{i}"));
                 new.admin = true;
                 let (_, token) = user_token(Uuid::nil());
-                s.create_first_user(new, token).await
+                s.setup_account(new, token).await
             })
         })
         .collect();
     let mut created = Vec::new();
     for h in handles {
-        if let Some(pair) = h.await.unwrap().unwrap() {
-            created.push(pair);
+        match h.await.unwrap() {
+            Ok(pair) => created.push(pair),
+            Err(Error::Conflict) => {}
+            Err(e) => panic!("a concurrent setup failed: {e}"),
         }
     }
     assert_eq!(created.len(), 1, "exactly one setup wins");
@@ -229,28 +262,20 @@ async fn first_user_is_created_once(url: String) {
     assert_eq!(token.user_id, admin.id);
     assert_eq!(token.kind, TokenKind::User);
     assert_eq!(s.count_users().await.unwrap(), 1);
-    let found = s.find_token(&token.token_hash).await.unwrap().unwrap();
+    let found = s.find_token(&token.token_hash).await.unwrap();
     assert_eq!(&found.user, admin);
     // Setup stays closed even after the admin is gone.
-    assert!(s.delete_user(admin.id).await.unwrap());
+    s.delete_user(admin.id).await.unwrap();
     let (_, token) = user_token(Uuid::nil());
-    assert!(
-        s.create_first_user(new_user("late"), token)
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert_err(s.setup_account(new_user("late"), token).await, Error::Conflict);
 }
 
 async fn users_conflicts_and_deletion(url: String) {
     let s = Store::connect(&url).await.unwrap();
     let alice = user(&s, "alice").await;
-    assert_eq!(s.create_user(new_user("alice")).await.unwrap(), Err(Conflict));
-    assert_eq!(
-        s.find_user_by_username("alice").await.unwrap(),
-        Some(alice.clone())
-    );
-    assert_eq!(s.find_user(alice.id).await.unwrap(), Some(alice.clone()));
+    assert_err(s.create_user(new_user("alice")).await, Error::Conflict);
+    assert_eq!(s.find_user_by_username("alice").await.unwrap(), alice);
+    assert_eq!(s.find_user(alice.id).await.unwrap(), alice);
     assert!(format!("{alice:?}").contains("redacted"));
     assert!(!format!("{alice:?}").contains("argon2"));
 
@@ -265,19 +290,42 @@ async fn users_conflicts_and_deletion(url: String) {
         .await
         .unwrap();
 
-    assert!(s.delete_user(alice.id).await.unwrap());
-    assert!(!s.delete_user(alice.id).await.unwrap(), "already deleted");
-    assert!(!s.delete_user(Uuid::now_v7()).await.unwrap(), "never existed");
-    assert_eq!(s.find_user(alice.id).await.unwrap(), None);
-    assert_eq!(s.find_user_by_username("alice").await.unwrap(), None);
-    assert_eq!(s.find_token(&tok.token_hash).await.unwrap(), None);
-    assert_eq!(s.find_token(&agent_tok.token_hash).await.unwrap(), None);
-    assert_eq!(s.find_session("h-session").await.unwrap(), None);
+    s.delete_user(alice.id).await.unwrap();
+    assert_err(s.delete_user(alice.id).await, Error::NotFound);
+    assert_err(s.delete_user(Uuid::now_v7()).await, Error::NotFound);
+    assert_eq!(found(s.find_user(alice.id).await), None);
+    assert_eq!(found(s.find_user_by_username("alice").await), None);
+    assert_eq!(found(s.find_token(&tok.token_hash).await), None);
+    assert_eq!(found(s.find_token(&agent_tok.token_hash).await), None);
+    assert_eq!(found(s.find_session("h-session").await), None);
     assert_eq!(active_agent_tokens(&s, a.agent.id).await, 0);
-    assert_eq!(s.find_agent(alice.id, "helper").await.unwrap(), None);
+    assert_eq!(found(s.get_agent(alice.id, "helper").await), None);
     assert_eq!(
-        s.find_archived(alice.id, a.agent.id).await.unwrap().map(|a| a.id),
-        Some(a.agent.id)
+        s.find_archived_agent(alice.id, a.agent.id).await.unwrap().id,
+        a.agent.id
+    );
+    // Nothing new can be made for a removed user: the token or cookie would be dead on
+    // arrival, the agent live under nobody.
+    assert_err(s.create_user_token(user_token(alice.id).1).await, Error::NotFound);
+    let in_an_hour = Utc::now() + Duration::hours(1);
+    assert_err(
+        s.create_session(alice.id, "late", in_an_hour).await,
+        Error::NotFound,
+    );
+    assert_err(
+        s.create_agent(new_agent(alice.id, "Late"), candidates("late"))
+            .await,
+        Error::NotFound,
+    );
+    assert_err(
+        s.import_agent(new_agent(alice.id, "Late"), "late".to_owned())
+            .await,
+        Error::NotFound,
+    );
+    assert_err(
+        s.restore_archived_agent(alice.id, a.agent.id, candidates("helper"))
+            .await,
+        Error::NotFound,
     );
 
     // The name is free again for a new person.
@@ -297,16 +345,16 @@ async fn sessions_lifecycle(url: String) {
     s.create_session(u.id, "old", now - Duration::seconds(1))
         .await
         .unwrap();
-    let (found, owner) = s.find_session("live").await.unwrap().unwrap();
-    assert_eq!(found, live);
+    let (session, owner) = s.find_session("live").await.unwrap();
+    assert_eq!(session, live);
     assert_eq!(owner.id, u.id);
     // Expired sessions are still returned; the caller decides.
-    assert!(s.find_session("old").await.unwrap().is_some());
+    assert!(found(s.find_session("old").await).is_some());
     assert_eq!(s.purge_expired_sessions(now).await.unwrap(), 1);
-    assert!(s.find_session("old").await.unwrap().is_none());
+    assert!(found(s.find_session("old").await).is_none());
     s.delete_session("live").await.unwrap();
-    assert!(s.find_session("live").await.unwrap().is_none());
-    assert!(s.find_session("nope").await.unwrap().is_none());
+    assert!(found(s.find_session("live").await).is_none());
+    assert!(found(s.find_session("nope").await).is_none());
 }
 
 async fn find_token_joins_user_and_agent(url: String) {
@@ -314,7 +362,7 @@ async fn find_token_joins_user_and_agent(url: String) {
     let u = user(&s, "carol").await;
     let (_, new) = user_token(u.id);
     let ut = s.create_user_token(new).await.unwrap();
-    let p = s.find_token(&ut.token_hash).await.unwrap().unwrap();
+    let p = s.find_token(&ut.token_hash).await.unwrap();
     assert_eq!(p.token, ut);
     assert_eq!(p.user.id, u.id);
     assert_eq!(p.agent, None);
@@ -332,36 +380,42 @@ async fn find_token_joins_user_and_agent(url: String) {
         )
         .await
         .unwrap();
-    let p = s.find_token("agent-hash").await.unwrap().unwrap();
+    let p = s.find_token("agent-hash").await.unwrap();
     assert_eq!(p.token.kind, TokenKind::Agent);
     assert_eq!(p.token.scope, scope(&["agents.list", "ui.notify"]));
     assert_eq!(p.agent.as_ref().map(|a| a.slug.as_str()), Some("scout"));
     assert_eq!(p.user.username, "carol");
-    assert_eq!(s.find_token("unknown").await.unwrap(), None);
+    assert_eq!(found(s.find_token("unknown").await), None);
 
     // Revoked tokens come back (the caller answers 401 for them), marked revoked.
-    assert!(s.revoke_user_token(u.id, ut.id).await.unwrap());
-    assert!(!s.revoke_user_token(u.id, ut.id).await.unwrap());
-    assert!(
-        !s.revoke_user_token(u.id, at.id).await.unwrap(),
-        "not a user token"
-    );
+    s.revoke_user_token(u.id, ut.id).await.unwrap();
+    assert_err(s.revoke_user_token(u.id, ut.id).await, Error::NotFound);
+    // Not a user token.
+    assert_err(s.revoke_user_token(u.id, at.id).await, Error::NotFound);
     assert!(
         s.find_token(&ut.token_hash)
             .await
-            .unwrap()
             .unwrap()
             .token
             .revoked_at
             .is_some()
     );
-    assert_eq!(s.revoke_agent_token(a.agent.id).await.unwrap(), 1);
-    assert_eq!(s.revoke_agent_token(a.agent.id).await.unwrap(), 0);
+    s.revoke_agent_token(a.agent.id).await.unwrap();
+    assert!(
+        s.find_token("agent-hash")
+            .await
+            .unwrap()
+            .token
+            .revoked_at
+            .is_some()
+    );
+    s.revoke_agent_token(a.agent.id).await.unwrap();
+    assert_eq!(active_agent_tokens(&s, a.agent.id).await, 0);
 
     let when = Utc::now() - Duration::minutes(5);
     s.touch_tokens(&[ut.id, at.id], when).await.unwrap();
     s.touch_tokens(&[], when).await.unwrap();
-    let p = s.find_token("agent-hash").await.unwrap().unwrap();
+    let p = s.find_token("agent-hash").await.unwrap();
     let got = p.token.last_used_at.unwrap();
     assert!((got - when).num_milliseconds().abs() < 1, "{got} vs {when}");
 }
@@ -387,7 +441,7 @@ async fn concurrent_agent_token_issue_leaves_one_active(url: String) {
     }
     assert_eq!(issued.len(), 64);
     assert_eq!(active_agent_tokens(&s, a.agent.id).await, 1);
-    let view = s.find_agent(u.id, "racer").await.unwrap().unwrap();
+    let view = s.get_agent(u.id, "racer").await.unwrap();
     let active = view.token.unwrap();
     assert!(issued.contains(&active.id));
     let total = api_tokens::Entity::find()
@@ -399,11 +453,11 @@ async fn concurrent_agent_token_issue_leaves_one_active(url: String) {
 
     // Issuing for an archived agent, or someone else's, is refused.
     let other = user(&s, "eve").await;
-    let e = s
-        .issue_agent_token(a.agent.id, other.id, "x", scope(&["*"]), None)
-        .await
-        .unwrap_err();
-    assert!(matches!(e, sea_orm::DbErr::RecordNotFound(_)), "{e}");
+    assert_err(
+        s.issue_agent_token(a.agent.id, other.id, "x", scope(&["*"]), None)
+            .await,
+        Error::NotFound,
+    );
 }
 
 async fn partial_unique_index_rejects_second_active_token(url: String) {
@@ -480,28 +534,27 @@ async fn slug_candidates_with_collisions(url: String) {
     assert_eq!(slugs, ["bot", "bot-2", "bot-3", "bot"]);
 
     let two = || ["bot".to_owned(), "bot-2".to_owned()].into_iter();
-    let r = s.create_agent(new_agent(u.id, "Bot"), two()).await.unwrap();
-    assert_eq!(r.map(|_| ()), Err(SlugExhausted));
+    assert_err(
+        s.create_agent(new_agent(u.id, "Bot"), two()).await,
+        Error::Exhausted,
+    );
     // More candidates than one lookup batch, all but the last taken.
     for i in 4..=150 {
         s.import_agent(new_agent(u.id, "Bot"), format!("bot-{i}"))
             .await
-            .unwrap()
             .unwrap();
     }
     let v = agent(&s, u.id, "Bot").await;
     assert_eq!(v.agent.slug, "bot-151");
     assert_eq!(v.owner_username, "grace");
 
-    let imported = s
-        .import_agent(new_agent(u.id, "X"), "bot".to_owned())
-        .await
-        .unwrap();
-    assert_eq!(imported.map(|_| ()), Err(Conflict));
+    assert_err(
+        s.import_agent(new_agent(u.id, "X"), "bot".to_owned()).await,
+        Error::Conflict,
+    );
     let imported = s
         .import_agent(new_agent(u.id, "X"), "exact-name".to_owned())
         .await
-        .unwrap()
         .unwrap();
     assert_eq!(imported.agent.slug, "exact-name");
     assert_eq!(imported.agent.status, "created");
@@ -514,17 +567,14 @@ async fn concurrent_creates_get_distinct_slugs(url: String) {
         .map(|_| {
             let s = s.clone();
             let uid = u.id;
-            tokio::spawn(async move {
-                s.create_agent(new_agent(uid, "Twin"), slug::candidates("twin"))
-                    .await
-            })
+            tokio::spawn(async move { s.create_agent(new_agent(uid, "Twin"), candidates("twin")).await })
         })
         .collect();
     let mut slugs = HashSet::new();
     for h in handles {
-        slugs.insert(h.await.unwrap().unwrap().unwrap().agent.slug);
+        slugs.insert(h.await.unwrap().unwrap().agent.slug);
     }
-    let expected: HashSet<String> = slug::candidates("twin").take(16).collect();
+    let expected: HashSet<String> = candidates("twin").take(16).collect();
     assert_eq!(slugs, expected);
 }
 
@@ -537,63 +587,74 @@ async fn archive_revokes_token_and_frees_slug(url: String) {
         .await
         .unwrap();
 
-    let archived = s.archive_agent(first.agent.id).await.unwrap();
+    let archived = s.delete_agent(first.agent.id).await.unwrap();
     assert!(archived.archived_at.is_some());
     assert!(archived.updated_at >= first.agent.updated_at);
-    let p = s.find_token(&tok.token_hash).await.unwrap().unwrap();
+    let p = s.find_token(&tok.token_hash).await.unwrap();
     assert!(p.token.revoked_at.is_some(), "archiving revokes the token");
-    assert_eq!(s.find_agent(u.id, "bot").await.unwrap(), None);
-    assert!(matches!(
-        s.archive_agent(first.agent.id).await,
-        Err(sea_orm::DbErr::RecordNotFound(_))
-    ));
-    assert!(matches!(
+    assert_eq!(found(s.get_agent(u.id, "bot").await), None);
+    assert_err(s.delete_agent(first.agent.id).await, Error::NotFound);
+    assert_err(
         s.issue_agent_token(first.agent.id, u.id, "again", scope(&["*"]), None)
             .await,
-        Err(sea_orm::DbErr::RecordNotFound(_))
-    ));
+        Error::NotFound,
+    );
 
     // The slug is free for a new agent.
     let second = agent(&s, u.id, "Bot").await;
     assert_eq!(second.agent.slug, "bot");
 
     assert_eq!(
-        s.find_archived(u.id, first.agent.id).await.unwrap().unwrap().slug,
+        s.find_archived_agent(u.id, first.agent.id).await.unwrap().slug,
         "bot"
     );
-    assert_eq!(s.find_archived(u.id, second.agent.id).await.unwrap(), None);
+    assert_eq!(found(s.find_archived_agent(u.id, second.agent.id).await), None);
     let stranger = user(&s, "mallory").await;
-    assert_eq!(s.find_archived(stranger.id, first.agent.id).await.unwrap(), None);
+    assert_eq!(
+        found(s.find_archived_agent(stranger.id, first.agent.id).await),
+        None
+    );
 
     // Restoring re-resolves the slug against the live agents.
     let restored = s
-        .restore_agent(u.id, first.agent.id, slug::candidates("bot"))
+        .restore_archived_agent(u.id, first.agent.id, candidates("bot"))
         .await
-        .unwrap()
         .unwrap();
     assert_eq!(restored.agent.id, first.agent.id);
     assert_eq!(restored.agent.slug, "bot-2");
     assert_eq!(restored.agent.archived_at, None);
     assert_eq!(restored.token, None, "the old token stays revoked");
-    assert!(matches!(
-        s.restore_agent(u.id, first.agent.id, slug::candidates("bot"))
+    assert_err(
+        s.restore_archived_agent(u.id, first.agent.id, candidates("bot"))
             .await,
-        Err(sea_orm::DbErr::RecordNotFound(_))
-    ));
+        Error::NotFound,
+    );
 
     // Restore with every candidate taken.
-    s.archive_agent(first.agent.id).await.unwrap();
+    s.delete_agent(first.agent.id).await.unwrap();
     let only_bot = || std::iter::once("bot".to_owned());
-    let r = s.restore_agent(u.id, first.agent.id, only_bot()).await.unwrap();
-    assert_eq!(r.map(|_| ()), Err(SlugExhausted));
+    assert_err(
+        s.restore_archived_agent(u.id, first.agent.id, only_bot()).await,
+        Error::Exhausted,
+    );
 
     // Purge deletes the row and its tokens; only archived agents of the caller.
-    assert!(!s.purge_archived(stranger.id, first.agent.id).await.unwrap());
-    assert!(!s.purge_archived(u.id, second.agent.id).await.unwrap(), "live");
-    assert!(s.purge_archived(u.id, first.agent.id).await.unwrap());
-    assert!(!s.purge_archived(u.id, first.agent.id).await.unwrap());
-    assert_eq!(s.find_token(&tok.token_hash).await.unwrap(), None);
-    assert_eq!(s.find_archived(u.id, first.agent.id).await.unwrap(), None);
+    assert_err(
+        s.purge_archived_agent(stranger.id, first.agent.id).await,
+        Error::NotFound,
+    );
+    // Live.
+    assert_err(
+        s.purge_archived_agent(u.id, second.agent.id).await,
+        Error::NotFound,
+    );
+    s.purge_archived_agent(u.id, first.agent.id).await.unwrap();
+    assert_err(
+        s.purge_archived_agent(u.id, first.agent.id).await,
+        Error::NotFound,
+    );
+    assert_eq!(found(s.find_token(&tok.token_hash).await), None);
+    assert_eq!(found(s.find_archived_agent(u.id, first.agent.id).await), None);
 }
 
 async fn update_agent_applies_only_given_fields(url: String) {
@@ -602,11 +663,7 @@ async fn update_agent_applies_only_given_fields(url: String) {
     let mut new = new_agent(u.id, "Painter");
     new.host = Some("box-1".to_owned());
     new.emoji = Some("🎨".to_owned());
-    let base = s
-        .create_agent(new, slug::candidates("painter"))
-        .await
-        .unwrap()
-        .unwrap();
+    let base = s.create_agent(new, candidates("painter")).await.unwrap();
     s.issue_agent_token(base.agent.id, u.id, "painter-token", scope(&["*"]), None)
         .await
         .unwrap();
@@ -636,10 +693,7 @@ async fn update_agent_applies_only_given_fields(url: String) {
     assert!(v.agent.updated_at >= base.agent.updated_at);
     assert_eq!(v.owner_username, "ken");
     assert_eq!(v.token.map(|t| t.token_hash).as_deref(), Some("painter-token"));
-    assert_eq!(
-        s.find_agent(u.id, "painter").await.unwrap().unwrap().agent,
-        v.agent
-    );
+    assert_eq!(s.get_agent(u.id, "painter").await.unwrap().agent, v.agent);
 
     let v = s
         .update_agent(
@@ -656,11 +710,11 @@ async fn update_agent_applies_only_given_fields(url: String) {
     assert_eq!(v.agent.display_name, "Painter Two");
     assert_eq!(v.agent.color, "#ff0000");
 
-    s.archive_agent(base.agent.id).await.unwrap();
-    assert!(matches!(
+    s.delete_agent(base.agent.id).await.unwrap();
+    assert_err(
         s.update_agent(base.agent.id, AgentChanges::default()).await,
-        Err(sea_orm::DbErr::RecordNotFound(_))
-    ));
+        Error::NotFound,
+    );
 }
 
 async fn pagination_cursors(url: String) {
@@ -693,12 +747,12 @@ async fn pagination_cursors(url: String) {
 
     // Archived: newest first, cursor means "older than".
     for id in &created[..5] {
-        s.archive_agent(*id).await.unwrap();
+        s.delete_agent(*id).await.unwrap();
     }
     let mut seen = Vec::new();
     let mut after = None;
     loop {
-        let page = s.list_archived(u.id, after, 2).await.unwrap();
+        let page = s.list_archived_agents(u.id, after, 2).await.unwrap();
         seen.extend(page.iter().map(|a| a.id));
         if page.len() < 2 {
             break;
@@ -719,7 +773,7 @@ async fn pagination_cursors(url: String) {
     s.delete_user(more[1]).await.unwrap();
     assert!(s.list_users(Some(more[0]), 2).await.unwrap().is_empty());
 
-    // Personal tokens: ascending, unrevoked only.
+    // User tokens: ascending, unrevoked only.
     let mut toks = Vec::new();
     for _ in 0..4 {
         toks.push(s.create_user_token(user_token(u.id).1).await.unwrap().id);
@@ -750,14 +804,9 @@ async fn notifications_read_state(url: String) {
     let other = user(&s, "ned").await;
     let mut ids = Vec::new();
     for i in 0..5 {
-        ids.push(
-            s.create_notification(note(u.id, &format!("n{i}")))
-                .await
-                .unwrap()
-                .id,
-        );
+        ids.push(s.notify_user(note(u.id, &format!("n{i}"))).await.unwrap().id);
     }
-    let foreign = s.create_notification(note(other.id, "theirs")).await.unwrap();
+    let foreign = s.notify_user(note(other.id, "theirs")).await.unwrap();
     assert!(!foreign.read);
     assert_eq!(foreign.action_url.as_deref(), Some("https://example.com"));
 
@@ -769,12 +818,12 @@ async fn notifications_read_state(url: String) {
     let page = s.list_notifications(u.id, false, Some(ids[2]), 3).await.unwrap();
     assert_eq!(page.iter().map(|n| n.id).collect::<Vec<_>>(), [ids[1], ids[0]]);
 
-    assert_eq!(s.mark_notification_read(u.id, ids[3]).await.unwrap(), Some(1));
-    assert_eq!(s.mark_notification_read(u.id, ids[3]).await.unwrap(), Some(0));
-    assert_eq!(s.mark_notification_read(u.id, foreign.id).await.unwrap(), None);
-    assert_eq!(
-        s.mark_notification_read(u.id, Uuid::now_v7()).await.unwrap(),
-        None
+    assert_eq!(s.mark_notification_read(u.id, ids[3]).await.unwrap(), 1);
+    assert_eq!(s.mark_notification_read(u.id, ids[3]).await.unwrap(), 0);
+    assert_err(s.mark_notification_read(u.id, foreign.id).await, Error::NotFound);
+    assert_err(
+        s.mark_notification_read(u.id, Uuid::now_v7()).await,
+        Error::NotFound,
     );
     let unread = s.list_notifications(u.id, true, None, 10).await.unwrap();
     assert_eq!(
@@ -932,8 +981,8 @@ async fn inline_sqlite_reads_match_sea_orm() {
     let same_token = |hash: &'static str| {
         let s = s.clone();
         async move {
-            let inline = s.find_token(hash).await.unwrap();
-            let orm = s.find_token_orm(hash).await.unwrap();
+            let inline = found(s.find_token(hash).await);
+            let orm = found(s.find_token_orm(hash).await);
             assert_eq!(inline, orm, "find_token({hash})");
             inline
         }
@@ -950,9 +999,9 @@ async fn inline_sqlite_reads_match_sea_orm() {
     let same_agent = |slug: &'static str| {
         let s = s.clone();
         async move {
-            let inline = s.find_agent(u.id, slug).await.unwrap();
-            let orm = s.find_agent_orm(u.id, slug).await.unwrap();
-            assert_eq!(inline, orm, "find_agent({slug})");
+            let inline = found(s.get_agent(u.id, slug).await);
+            let orm = found(s.get_agent_orm(u.id, slug).await);
+            assert_eq!(inline, orm, "get_agent({slug})");
             inline
         }
     };
@@ -976,7 +1025,7 @@ async fn inline_sqlite_reads_match_sea_orm() {
     .unwrap();
     assert!(same_agent("fast-reader").await.is_some());
 
-    s.archive_agent(a.agent.id).await.unwrap();
+    s.delete_agent(a.agent.id).await.unwrap();
     assert!(
         same_token("agent-hash")
             .await
@@ -988,7 +1037,7 @@ async fn inline_sqlite_reads_match_sea_orm() {
     let (_, mut new) = user_token(other.id);
     new.token_hash = "frank-hash".into();
     s.create_user_token(new).await.unwrap();
-    assert!(s.delete_user(other.id).await.unwrap());
+    s.delete_user(other.id).await.unwrap();
     assert!(
         same_token("frank-hash").await.is_none(),
         "a deleted user's token finds nobody"

@@ -100,7 +100,7 @@ struct Body {
 impl Body {
     fn new(content_type: &'static str, text: String) -> Self {
         // A quoted prefix of a hex digest: always a valid header value.
-        let tag = format!("\"{}\"", &crate::domain::tokens::hash(&text)[..32]);
+        let tag = format!("\"{}\"", &crate::digest::sha256_hex(&text)[..32]);
         let etag = HeaderValue::from_str(&tag).unwrap_or(HeaderValue::from_static("\"\""));
         Body {
             content_type,

@@ -250,10 +250,11 @@ async fn inbox(
             Err(_) => return views::bad_request(),
         },
     };
-    let page = match notifications::list(&state.store, &principal, false, cursor, PAGE_SIZE).await {
-        Ok(page) => page,
-        Err(e) => return failure(&e),
-    };
+    let page =
+        match notifications::list_notifications(&state.store, &principal, false, cursor, PAGE_SIZE).await {
+            Ok(page) => page,
+            Err(e) => return failure(&e),
+        };
     let view = NotificationsPage {
         username: principal.username.clone(),
         csrf: guard::csrf_token(&secret),
@@ -273,7 +274,7 @@ async fn mark_all_read(
         Ok(p) => p,
         Err(out) => return out,
     };
-    match notifications::mark_all_read(&state.store, &principal).await {
+    match notifications::mark_all_notifications_read(&state.store, &principal).await {
         Ok(_) => see_other("/notifications"),
         Err(e) => failure(&e),
     }
@@ -300,7 +301,7 @@ async fn mark_read(
         Some(cursor) => format!("/notifications?cursor={cursor}"),
         None => "/notifications".to_string(),
     };
-    match notifications::mark_read(&state.store, &principal, id).await {
+    match notifications::mark_notification_read(&state.store, &principal, id).await {
         Ok(_) => see_other(&back),
         Err(e) if is(&e, &errors::NOTIFICATION_NOT_FOUND) => views::not_found(),
         Err(e) => failure(&e),

@@ -5,7 +5,7 @@ use axum::http::{HeaderMap, header};
 use subtle::ConstantTimeEq;
 
 use crate::auth::{self, SESSION_COOKIE};
-use crate::domain::tokens;
+use crate::digest::sha256_hex;
 
 /// The sign-in form's own CSRF cookie (there is no session yet to bind a token to).
 const LOGIN_CSRF_COOKIE: &str = "taos_login_csrf";
@@ -13,7 +13,7 @@ const LOGIN_CSRF_COOKIE: &str = "taos_login_csrf";
 /// The form token for a cookie secret. A page shows it; only someone who can read the page
 /// (the same origin) learns it, and SHA-256 does not give the secret back.
 pub fn csrf_token(secret: &str) -> String {
-    tokens::hash(&format!("taos-pages-csrf-v1\n{secret}"))
+    sha256_hex(&format!("taos-pages-csrf-v1\n{secret}"))
 }
 
 /// Whether `presented` is the form token for `secret`, compared in constant time.
@@ -79,7 +79,7 @@ mod tests {
         assert!(!csrf_ok("abd", &t));
         assert!(!csrf_ok("abc", ""));
         assert!(!csrf_ok("abc", &t[..63]));
-        assert_ne!(t, tokens::hash("abc"), "the token is not the stored session hash");
+        assert_ne!(t, sha256_hex("abc"), "the token is not the stored session hash");
     }
 
     #[test]

@@ -5,7 +5,7 @@ use askama::Template;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-use crate::store::Notification;
+use crate::domain::notifications::Notification;
 
 use super::links;
 

@@ -1,0 +1,28 @@
+//! The `notify` operation: anyone with `ui.notify` puts a notification in their user's inbox;
+//! the server, not the caller, says who sent it.
+
+use crate::domain::principal::Principal;
+use crate::errors::Result;
+use crate::store::{NewNotification, Notification, Store};
+
+pub struct Notify {
+    pub title: String,
+    pub body: String,
+    pub priority: String,
+    pub app_origin: Option<String>,
+    pub action_url: Option<String>,
+}
+
+pub async fn notify_user(store: &Store, caller: &Principal, n: Notify) -> Result<Notification> {
+    Ok(store
+        .notify_user(NewNotification {
+            user_id: caller.user_id,
+            title: n.title,
+            message: n.body,
+            level: n.priority,
+            source: caller.source(),
+            app_origin: n.app_origin.filter(|s| !s.trim().is_empty()),
+            action_url: n.action_url,
+        })
+        .await?)
+}
