@@ -14,7 +14,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
-use crate::api::{Api, Halt};
+use crate::api::Api;
 use crate::config::Config;
 use crate::errors::{self, Error};
 use crate::state::AppState;
@@ -36,10 +36,10 @@ pub fn router(state: Arc<AppState>) -> Result<Router> {
         .fallback(route_not_found)
         .layer(axum::middleware::from_fn(explain_bare_errors))
         .layer(CatchPanicLayer::custom(|_| {
-            Halt::Error(Error::new(
+            Error::new(
                 &errors::INTERNAL_ERROR,
                 "The server failed to handle this request.",
-            ))
+            )
             .into_response()
         }))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<Body>| {
@@ -61,11 +61,11 @@ async fn openapi_yaml() -> impl IntoResponse {
     )
 }
 
-async fn route_not_found(method: Method, uri: axum::http::Uri) -> Halt {
-    Halt::Error(Error::new(
+async fn route_not_found(method: Method, uri: axum::http::Uri) -> Error {
+    Error::new(
         &errors::ROUTE_NOT_FOUND,
         format!("There is no route {method} {}.", uri.path()),
-    ))
+    )
 }
 
 /// The contract's paths answer a wrong method themselves (the generated router), and so do
@@ -86,7 +86,7 @@ async fn explain_bare_errors(req: Request<Body>, next: axum::middleware::Next) -
         .map(|v| v.split(',').map(str::trim).collect::<Vec<_>>().join(", "))
         .unwrap_or_default();
     let detail = format!("{path} takes {takes}.");
-    let mut out = Halt::Error(Error::new(&errors::METHOD_NOT_ALLOWED, detail)).into_response();
+    let mut out = Error::new(&errors::METHOD_NOT_ALLOWED, detail).into_response();
     if let Ok(v) = HeaderValue::from_str(&takes) {
         out.headers_mut().insert(header::ALLOW, v);
     }

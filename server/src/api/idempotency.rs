@@ -7,7 +7,6 @@ use axum::response::{IntoResponse, Response};
 use taos_api::operations::Operation;
 use taos_api::server::Work;
 
-use super::halt::Halt;
 use crate::auth::Ctx;
 use crate::domain::idempotency::{self, Claim};
 use crate::errors::Error;
@@ -29,11 +28,11 @@ pub async fn run(
     };
     let scope = match ctx.caller() {
         Ok(caller) => caller.idempotency_scope(),
-        Err(e) => return Halt::from(e).into_response(),
+        Err(e) => return e.into_response(),
     };
     let fingerprint = idempotency::fingerprint(op.id, &request);
     match idempotency::claim(&state.store, &scope, op.id, &key, &fingerprint).await {
-        Err(e) => Halt::from(e).into_response(),
+        Err(e) => e.into_response(),
         Ok(Claim::Replay { status, body }) => replay(status, body),
         Ok(Claim::Run) => {
             let state = state.clone();
@@ -64,6 +63,6 @@ fn replay(status: u16, body: String) -> Response {
 async fn spawn(work: impl Future<Output = Response> + Send + 'static) -> Response {
     match tokio::spawn(work).await {
         Ok(response) => response,
-        Err(e) => Halt::from(Error::internal("request task", e)).into_response(),
+        Err(e) => Error::internal("request task", e).into_response(),
     }
 }

@@ -15,7 +15,6 @@ mod taos_agent;
 mod users;
 
 mod convert;
-mod halt;
 mod idempotency;
 mod rejection;
 
@@ -28,7 +27,6 @@ use taos_api::operations::Operation;
 use taos_api::server::{self as wire, Rejection, Work};
 use taos_api::types;
 
-pub use halt::{Halt, error_body};
 
 use crate::auth::{self, Ctx};
 use crate::errors::{self, Error};
@@ -48,7 +46,7 @@ impl Api {
     }
 }
 
-type Res<T> = Result<T, Halt>;
+type Res<T> = Result<T, Error>;
 
 fn limit(l: i64) -> u64 {
     u64::try_from(l).unwrap_or(1)
@@ -68,14 +66,14 @@ fn days(d: Option<types::ExpiresInDays>) -> Option<i64> {
 
 impl wire::ApiBase for Api {
     type Context = Ctx;
-    type Halt = Halt;
+    type Halt = Error;
 
     async fn authorize(&self, op: &'static Operation, parts: &Parts) -> Res<Ctx> {
         Ok(auth::authorize(&self.state, op, parts).await?)
     }
 
-    fn reject(&self, _op: &'static Operation, r: Rejection) -> Halt {
-        Halt::Error(rejection::to_error(r))
+    fn reject(&self, _op: &'static Operation, r: Rejection) -> Error {
+        rejection::to_error(r)
     }
 
     async fn idempotent(
@@ -89,10 +87,10 @@ impl wire::ApiBase for Api {
         idempotency::run(&self.state, op, ctx, key, request, work).await
     }
 
-    fn method_not_allowed(&self, _method: &Method, path: &str, allow: &'static str) -> Halt {
-        Halt::Error(Error::new(
+    fn method_not_allowed(&self, _method: &Method, path: &str, allow: &'static str) -> Error {
+        Error::new(
             &errors::METHOD_NOT_ALLOWED,
             format!("{path} takes {allow}."),
-        ))
+        )
     }
 }

@@ -47,7 +47,7 @@ pub fn to_error(r: Rejection) -> Error {
         } => {
             let kind = hinted(hint, &errors::INVALID_PARAMETER);
             let mut e = Error::new(kind, format!("{}.", capitalize(&message)));
-            if *kind == errors::INVALID_PARAMETER {
+            if e.is(&errors::INVALID_PARAMETER) {
                 e = e.with("parameter", name).with("location", location.as_str());
             }
             e

@@ -3,8 +3,8 @@
 
 use uuid::Uuid;
 
-/// Default and largest page sizes (the contract says the same).
-pub const DEFAULT_LIMIT: u64 = 50;
+/// The largest page (the contract's `maximum`, which the router enforces; kept as a ceiling so
+/// no caller inside the server can ask for an unbounded fetch).
 pub const MAX_LIMIT: u64 = 200;
 
 pub struct Page<T> {

@@ -14,7 +14,6 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{MethodRouter, get};
 
 use crate::agent_docs;
-use crate::api::Halt;
 use crate::errors::{self, Error};
 use crate::web::{html_page, llms};
 
@@ -49,10 +48,10 @@ pub fn routes() -> Router {
 /// only knows the contract's paths).
 fn only_get(route: MethodRouter) -> MethodRouter {
     route.fallback(|| async {
-        let mut response = Halt::Error(Error::new(
+        let mut response = Error::new(
             &errors::METHOD_NOT_ALLOWED,
             "The docs are read-only: use GET or HEAD.",
-        ))
+        )
         .into_response();
         response
             .headers_mut()
@@ -66,13 +65,13 @@ async fn page(headers: HeaderMap, path: Result<Path<String>, PathRejection>) -> 
     let path = path.map(|Path(p)| p).unwrap_or_default();
     match clean(&path) {
         Some(p) if SITE.contains_key(p) => serve(&headers, p),
-        _ => Halt::Error(Error::new(
+        _ => Error::new(
             &errors::DOC_PAGE_NOT_FOUND,
             format!(
                 "There is no page /docs/agents/{} in the agent docs.",
                 path.escape_debug()
             ),
-        ))
+        )
         .into_response(),
     }
 }
@@ -132,10 +131,10 @@ static SITE: LazyLock<HashMap<&'static str, Body>> = LazyLock::new(|| {
 
 fn serve(headers: &HeaderMap, key: &str) -> Response {
     let Some(body) = SITE.get(key) else {
-        return Halt::Error(Error::new(
+        return Error::new(
             &errors::DOC_PAGE_NOT_FOUND,
             format!("There is no page {key} in the agent docs."),
-        ))
+        )
         .into_response();
     };
     let common = [

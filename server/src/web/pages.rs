@@ -148,7 +148,7 @@ async fn login_submit(
             set_cookie(&mut out, &guard::login_csrf_cookie("", 0, state.secure_cookies));
             out
         }
-        Err(e) if is(&e, &errors::INVALID_CREDENTIALS) => login_page(
+        Err(e) if e.is(&errors::INVALID_CREDENTIALS) => login_page(
             &state,
             &headers,
             StatusCode::UNAUTHORIZED,
@@ -303,7 +303,7 @@ async fn mark_read(
     };
     match notifications::mark_notification_read(&state.store, &principal, id).await {
         Ok(_) => see_other(&back),
-        Err(e) if is(&e, &errors::NOTIFICATION_NOT_FOUND) => views::not_found(),
+        Err(e) if e.is(&errors::NOTIFICATION_NOT_FOUND) => views::not_found(),
         Err(e) => failure(&e),
     }
 }
@@ -344,7 +344,7 @@ async fn signed_in(state: &SharedState, headers: &HeaderMap) -> Result<Option<(P
     };
     match auth::session(&state.store, &secret).await {
         Ok(principal) => Ok(Some((principal, secret))),
-        Err(e) if is(&e, &errors::AUTH_REQUIRED) || is(&e, &errors::SESSION_EXPIRED) => Ok(None),
+        Err(e) if e.is(&errors::AUTH_REQUIRED) || e.is(&errors::SESSION_EXPIRED) => Ok(None),
         Err(e) => Err(e),
     }
 }
@@ -356,10 +356,6 @@ fn to_login(state: &SharedState, headers: &HeaderMap) -> Response {
         set_cookie(&mut out, &session_set_cookie("", 0, state.secure_cookies));
     }
     out
-}
-
-fn is(e: &Error, kind: &'static errors::Kind) -> bool {
-    std::ptr::eq(e.kind, kind)
 }
 
 /// A failure of the store (already logged where it happened) as a page with its status.

@@ -1,22 +1,11 @@
-//! Every answer that is not an operation's success response: the catalog's errors in the
-//! canonical body.
+//! An error as an HTTP answer: its status, the canonical body, and the headers some errors
+//! carry (RFC 6750 challenges, `Retry-After`).
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
-use crate::errors::{self, Error};
-
-#[derive(Debug)]
-pub enum Halt {
-    Error(Error),
-}
-
-impl From<Error> for Halt {
-    fn from(e: Error) -> Self {
-        Halt::Error(e)
-    }
-}
+use super::{Error, catalog as errors};
 
 /// The canonical body: `{error, detail, fix, doc_url}` plus the error's extra members.
 pub fn error_body(e: &Error) -> Value {
@@ -35,7 +24,7 @@ pub fn error_body(e: &Error) -> Value {
 /// credentials were sent at all.
 fn challenge(e: &Error) -> Option<String> {
     let quote = |s: &str| s.replace(['"', '\\'], "'");
-    if *e.kind == errors::SCOPE_DENIED {
+    if e.is(&errors::SCOPE_DENIED) {
         let scope = e
             .extra
             .iter()
@@ -51,7 +40,7 @@ fn challenge(e: &Error) -> Option<String> {
     if e.kind.status != 401 {
         return None;
     }
-    if *e.kind == errors::AUTH_REQUIRED || *e.kind == errors::INVALID_CREDENTIALS {
+    if e.is(&errors::AUTH_REQUIRED) || e.is(&errors::INVALID_CREDENTIALS) {
         return Some("Bearer realm=\"taos\"".into());
     }
     Some(format!(
@@ -60,23 +49,20 @@ fn challenge(e: &Error) -> Option<String> {
     ))
 }
 
-impl IntoResponse for Halt {
+impl IntoResponse for Error {
     fn into_response(self) -> Response {
-        match self {
-            Halt::Error(e) => {
-                let status = StatusCode::from_u16(e.kind.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-                let mut response = (status, axum::Json(error_body(&e))).into_response();
-                let headers = response.headers_mut();
-                if let Some(c) = challenge(&e).and_then(|c| HeaderValue::from_str(&c).ok()) {
-                    headers.insert(header::WWW_AUTHENTICATE, c);
-                }
-                if let Some((_, secs)) = e.extra.iter().find(|(k, _)| *k == "retry_after")
-                    && let Ok(v) = HeaderValue::from_str(secs)
-                {
-                    headers.insert(header::RETRY_AFTER, v);
-                }
-                response
-            }
+        let e = self;
+        let status = StatusCode::from_u16(e.kind.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let mut response = (status, axum::Json(error_body(&e))).into_response();
+        let headers = response.headers_mut();
+        if let Some(c) = challenge(&e).and_then(|c| HeaderValue::from_str(&c).ok()) {
+            headers.insert(header::WWW_AUTHENTICATE, c);
         }
+        if let Some((_, secs)) = e.extra.iter().find(|(k, _)| *k == "retry_after")
+            && let Ok(v) = HeaderValue::from_str(secs)
+        {
+            headers.insert(header::RETRY_AFTER, v);
+        }
+        response
     }
 }
