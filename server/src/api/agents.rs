@@ -128,11 +128,11 @@ impl AgentsApi for Api {
     }
 
     async fn export_agent(&self, ctx: Ctx, path: wire::ExportAgentPath) -> Res<wire::ExportAgentResponse> {
-        let view = agents::export_agent(&self.state.store, ctx.caller()?, &path.name).await?;
-        let a = &view.agent;
+        let export = agents::export_agent(&self.state.store, ctx.caller()?, &path.name).await?;
+        let a = &export.agent;
         let doc = serde_json::json!({
-            "version": 1,
-            "exported_at": chrono::Utc::now(),
+            "version": export.version,
+            "exported_at": export.exported_at,
             "agent": {
                 "name": a.slug,
                 "display_name": a.display_name,

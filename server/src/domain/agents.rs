@@ -152,8 +152,23 @@ pub async fn get_agent(store: &Store, caller: &Principal, name: &str) -> Result<
 
 /// The agent an export document is made from (the document itself is the contract's type,
 /// built in `api/`).
-pub async fn export_agent(store: &Store, caller: &Principal, name: &str) -> Result<AgentView> {
-    get_agent(store, caller, name).await
+/// The one version of the export document there is (`importAgent` takes only this one).
+pub const EXPORT_VERSION: u32 = 1;
+
+/// An agent's settings as a document `import_agent` can recreate it from (no token, no id).
+pub struct Export {
+    pub version: u32,
+    pub exported_at: chrono::DateTime<chrono::Utc>,
+    pub agent: Agent,
+}
+
+pub async fn export_agent(store: &Store, caller: &Principal, name: &str) -> Result<Export> {
+    let view = get_agent(store, caller, name).await?;
+    Ok(Export {
+        version: EXPORT_VERSION,
+        exported_at: chrono::Utc::now(),
+        agent: view.agent,
+    })
 }
 
 pub async fn list_agents(
