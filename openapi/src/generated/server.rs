@@ -20,8 +20,7 @@ impl<
 pub trait ApiBase: Send + Sync + 'static {
     /// Who is calling, as `authorize` established it; handed to every method.
     type Context: Send + 'static;
-    /// Any answer that is not the operation's success response: an error, or a
-    /// stored answer replayed.
+    /// Any answer that is not the operation's success response (an error).
     type Halt: ::axum::response::IntoResponse + Send + 'static;
     /// Runs first for every operation: authenticate the caller and check
     /// `op.scope`.
@@ -485,7 +484,7 @@ built-in manual and `sources` is empty (`fallback: true`).*/
         Output = Result<GetSystemPromptResponse, Self::Halt>,
     > + Send;
 }
-///The success responses of `getHealth`; errors go through `Api::Halt`.
+///The success responses of `getHealth`; errors go through `ApiBase::Halt`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum GetHealthResponse {
     Ok(types::Health),
@@ -514,7 +513,7 @@ async fn handle_get_health<A: Api>(
         Err(halt) => halt.into_response(),
     }
 }
-///The success responses of `getApiIndex`; errors go through `Api::Halt`.
+///The success responses of `getApiIndex`; errors go through `ApiBase::Halt`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum GetApiIndexResponse {
     Ok(types::ApiIndex),
@@ -547,7 +546,7 @@ static HINTS_SETUP_ACCOUNT: &[(&[&str], &str)] = &[];
 static NULLABLE_SETUP_ACCOUNT: &[&[&str]] = &[];
 static OBJECTS_SETUP_ACCOUNT: &[&[&str]] = &[&[] as &[&str]];
 static LIMITS_SETUP_ACCOUNT: &[(&[&str], rt::Limits)] = &[];
-///The success responses of `setupAccount`; errors go through `Api::Halt`.
+///The success responses of `setupAccount`; errors go through `ApiBase::Halt`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SetupAccountResponse {
     Created(types::SetupResponse),
@@ -612,7 +611,7 @@ impl LoginResponseHeaders {
         }
     }
 }
-///The success responses of `login`; errors go through `Api::Halt`.
+///The success responses of `login`; errors go through `ApiBase::Halt`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum LoginResponse {
     Ok(types::LoginResponse, LoginResponseHeaders),
@@ -676,7 +675,7 @@ impl LogoutResponseHeaders {
         }
     }
 }
-///The success responses of `logout`; errors go through `Api::Halt`.
+///The success responses of `logout`; errors go through `ApiBase::Halt`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum LogoutResponse {
     NoContent(LogoutResponseHeaders),
@@ -707,7 +706,7 @@ async fn handle_logout<A: Api>(
         Err(halt) => halt.into_response(),
     }
 }
-///The success responses of `getAuthStatus`; errors go through `Api::Halt`.
+///The success responses of `getAuthStatus`; errors go through `ApiBase::Halt`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum GetAuthStatusResponse {
     Ok(types::AuthStatus),
@@ -759,7 +758,7 @@ static LIMITS_CREATE_USER_TOKEN: &[(&[&str], rt::Limits)] = &[
         },
     ),
 ];
-///The success responses of `createUserToken`; errors go through `Api::Halt`.
+///The success responses of `createUserToken`; errors go through `ApiBase::Halt`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum CreateUserTokenResponse {
     Created(types::UserTokenCreated),
@@ -805,7 +804,7 @@ async fn handle_create_user_token<A: Api>(
         Err(halt) => halt.into_response(),
     }
 }
-///The success responses of `whoami`; errors go through `Api::Halt`.
+///The success responses of `whoami`; errors go through `ApiBase::Halt`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum WhoamiResponse {
     Ok(types::Whoami),
@@ -858,7 +857,7 @@ impl ListUserTokensQuery {
         })
     }
 }
-///The success responses of `listUserTokens`; errors go through `Api::Halt`.
+///The success responses of `listUserTokens`; errors go through `ApiBase::Halt`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ListUserTokensResponse {
     Ok(types::UserTokenList),
@@ -913,7 +912,7 @@ impl RevokeUserTokenPath {
         })
     }
 }
-///The success responses of `revokeUserToken`; errors go through `Api::Halt`.
+///The success responses of `revokeUserToken`; errors go through `ApiBase::Halt`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum RevokeUserTokenResponse {
     NoContent,
@@ -972,7 +971,7 @@ impl ListUsersQuery {
         })
     }
 }
-///The success responses of `listUsers`; errors go through `Api::Halt`.
+///The success responses of `listUsers`; errors go through `ApiBase::Halt`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ListUsersResponse {
     Ok(types::UserList),
@@ -1013,7 +1012,7 @@ static HINTS_CREATE_USER: &[(&[&str], &str)] = &[];
 static NULLABLE_CREATE_USER: &[&[&str]] = &[];
 static OBJECTS_CREATE_USER: &[&[&str]] = &[&[] as &[&str]];
 static LIMITS_CREATE_USER: &[(&[&str], rt::Limits)] = &[];
-///The success responses of `createUser`; errors go through `Api::Halt`.
+///The success responses of `createUser`; errors go through `ApiBase::Halt`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum CreateUserResponse {
     Created(types::User),
@@ -1077,7 +1076,7 @@ impl DeleteUserPath {
         })
     }
 }
-///The success responses of `deleteUser`; errors go through `Api::Halt`.
+///The success responses of `deleteUser`; errors go through `ApiBase::Halt`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum DeleteUserResponse {
     NoContent,
@@ -1136,7 +1135,7 @@ impl ListAgentsQuery {
         })
     }
 }
-///The success responses of `listAgents`; errors go through `Api::Halt`.
+///The success responses of `listAgents`; errors go through `ApiBase::Halt`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ListAgentsResponse {
     Ok(types::AgentList),
@@ -1189,7 +1188,7 @@ static LIMITS_CREATE_AGENT: &[(&[&str], rt::Limits)] = &[
         },
     ),
 ];
-///The success responses of `createAgent`; errors go through `Api::Halt`.
+///The success responses of `createAgent`; errors go through `ApiBase::Halt`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum CreateAgentResponse {
     Created(types::Agent),
@@ -1287,7 +1286,7 @@ impl ListArchivedAgentsQuery {
         })
     }
 }
-///The success responses of `listArchivedAgents`; errors go through `Api::Halt`.
+///The success responses of `listArchivedAgents`; errors go through `ApiBase::Halt`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ListArchivedAgentsResponse {
     Ok(types::ArchivedAgentList),
@@ -1342,7 +1341,7 @@ impl RestoreArchivedAgentPath {
         })
     }
 }
-///The success responses of `restoreArchivedAgent`; errors go through `Api::Halt`.
+///The success responses of `restoreArchivedAgent`; errors go through `ApiBase::Halt`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum RestoreArchivedAgentResponse {
     Ok(types::Agent),
@@ -1397,7 +1396,7 @@ impl PurgeArchivedAgentPath {
         })
     }
 }
-///The success responses of `purgeArchivedAgent`; errors go through `Api::Halt`.
+///The success responses of `purgeArchivedAgent`; errors go through `ApiBase::Halt`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum PurgeArchivedAgentResponse {
     NoContent,
@@ -1464,7 +1463,7 @@ static LIMITS_IMPORT_AGENT: &[(&[&str], rt::Limits)] = &[
         },
     ),
 ];
-///The success responses of `importAgent`; errors go through `Api::Halt`.
+///The success responses of `importAgent`; errors go through `ApiBase::Halt`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ImportAgentResponse {
     Created(types::Agent),
@@ -1571,7 +1570,7 @@ impl GetAgentPath {
         })
     }
 }
-///The success responses of `getAgent`; errors go through `Api::Halt`.
+///The success responses of `getAgent`; errors go through `ApiBase::Halt`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum GetAgentResponse {
     Ok(types::Agent),
@@ -1658,7 +1657,7 @@ static LIMITS_UPDATE_AGENT: &[(&[&str], rt::Limits)] = &[
         },
     ),
 ];
-///The success responses of `updateAgent`; errors go through `Api::Halt`.
+///The success responses of `updateAgent`; errors go through `ApiBase::Halt`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum UpdateAgentResponse {
     Ok(types::Agent),
@@ -1748,7 +1747,7 @@ impl DeleteAgentPath {
         })
     }
 }
-///The success responses of `deleteAgent`; errors go through `Api::Halt`.
+///The success responses of `deleteAgent`; errors go through `ApiBase::Halt`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum DeleteAgentResponse {
     Ok(types::ArchivedAgent),
@@ -1825,7 +1824,7 @@ static HINTS_SET_AGENT_PERMISSIONS: &[(&[&str], &str)] = &[];
 static NULLABLE_SET_AGENT_PERMISSIONS: &[&[&str]] = &[];
 static OBJECTS_SET_AGENT_PERMISSIONS: &[&[&str]] = &[&[] as &[&str]];
 static LIMITS_SET_AGENT_PERMISSIONS: &[(&[&str], rt::Limits)] = &[];
-///The success responses of `setAgentPermissions`; errors go through `Api::Halt`.
+///The success responses of `setAgentPermissions`; errors go through `ApiBase::Halt`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SetAgentPermissionsResponse {
     Ok(types::Agent),
@@ -1915,7 +1914,7 @@ impl ExportAgentPath {
         })
     }
 }
-///The success responses of `exportAgent`; errors go through `Api::Halt`.
+///The success responses of `exportAgent`; errors go through `ApiBase::Halt`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ExportAgentResponse {
     Ok(types::AgentExport),
@@ -2011,7 +2010,7 @@ static LIMITS_ISSUE_AGENT_TOKEN: &[(&[&str], rt::Limits)] = &[
         },
     ),
 ];
-///The success responses of `issueAgentToken`; errors go through `Api::Halt`.
+///The success responses of `issueAgentToken`; errors go through `ApiBase::Halt`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum IssueAgentTokenResponse {
     Ok(types::IssuedAgentToken),
@@ -2101,7 +2100,7 @@ impl RevokeAgentTokenPath {
         })
     }
 }
-///The success responses of `revokeAgentToken`; errors go through `Api::Halt`.
+///The success responses of `revokeAgentToken`; errors go through `ApiBase::Halt`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum RevokeAgentTokenResponse {
     NoContent,
@@ -2142,7 +2141,7 @@ static HINTS_NOTIFY_USER: &[(&[&str], &str)] = &[
 static NULLABLE_NOTIFY_USER: &[&[&str]] = &[];
 static OBJECTS_NOTIFY_USER: &[&[&str]] = &[&[] as &[&str]];
 static LIMITS_NOTIFY_USER: &[(&[&str], rt::Limits)] = &[];
-///The success responses of `notifyUser`; errors go through `Api::Halt`.
+///The success responses of `notifyUser`; errors go through `ApiBase::Halt`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum NotifyUserResponse {
     Ok(types::NotifyResponse),
@@ -2221,7 +2220,7 @@ impl ListNotificationsQuery {
         })
     }
 }
-///The success responses of `listNotifications`; errors go through `Api::Halt`.
+///The success responses of `listNotifications`; errors go through `ApiBase::Halt`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ListNotificationsResponse {
     Ok(types::NotificationList),
@@ -2281,7 +2280,7 @@ impl MarkNotificationReadPath {
         })
     }
 }
-///The success responses of `markNotificationRead`; errors go through `Api::Halt`.
+///The success responses of `markNotificationRead`; errors go through `ApiBase::Halt`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum MarkNotificationReadResponse {
     Ok(types::UpdatedCount),
@@ -2318,7 +2317,7 @@ async fn handle_mark_notification_read<A: Api>(
         Err(halt) => halt.into_response(),
     }
 }
-///The success responses of `markAllNotificationsRead`; errors go through `Api::Halt`.
+///The success responses of `markAllNotificationsRead`; errors go through `ApiBase::Halt`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum MarkAllNotificationsReadResponse {
     Ok(types::UpdatedCount),
@@ -2408,7 +2407,7 @@ impl ListKnowledgeItemsQuery {
         })
     }
 }
-///The success responses of `listKnowledgeItems`; errors go through `Api::Halt`.
+///The success responses of `listKnowledgeItems`; errors go through `ApiBase::Halt`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ListKnowledgeItemsResponse {
     Ok(types::KnowledgeItemList),
@@ -2531,7 +2530,7 @@ impl SearchKnowledgeQuery {
         })
     }
 }
-///The success responses of `searchKnowledge`; errors go through `Api::Halt`.
+///The success responses of `searchKnowledge`; errors go through `ApiBase::Halt`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SearchKnowledgeResponse {
     Ok(types::KnowledgeSearchResults),
@@ -2591,7 +2590,7 @@ impl GetKnowledgeItemPath {
         })
     }
 }
-///The success responses of `getKnowledgeItem`; errors go through `Api::Halt`.
+///The success responses of `getKnowledgeItem`; errors go through `ApiBase::Halt`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum GetKnowledgeItemResponse {
     Ok(types::KnowledgeItem),
@@ -2628,7 +2627,7 @@ async fn handle_get_knowledge_item<A: Api>(
         Err(halt) => halt.into_response(),
     }
 }
-///The success responses of `getSystemPrompt`; errors go through `Api::Halt`.
+///The success responses of `getSystemPrompt`; errors go through `ApiBase::Halt`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum GetSystemPromptResponse {
     Ok(types::SystemPrompt),

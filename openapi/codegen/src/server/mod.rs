@@ -172,8 +172,7 @@ pub fn server(spec: &Spec) -> Result<TokenStream> {
         pub trait ApiBase: Send + Sync + 'static {
             /// Who is calling, as `authorize` established it; handed to every method.
             type Context: Send + 'static;
-            /// Any answer that is not the operation's success response: an error, or a
-            /// stored answer replayed.
+            /// Any answer that is not the operation's success response (an error).
             type Halt: ::axum::response::IntoResponse + Send + 'static;
 
             /// Runs first for every operation: authenticate the caller and check

@@ -133,7 +133,7 @@ pub(super) fn response_type(
         }
     }
     let rdoc = format!(
-        "The success responses of `{}`; errors go through `Api::Halt`.",
+        "The success responses of `{}`; errors go through `ApiBase::Halt`.",
         op.id
     );
     items.push(quote! {
