@@ -27,7 +27,6 @@ use taos_api::operations::Operation;
 use taos_api::server::{self as wire, Rejection, Work};
 use taos_api::types;
 
-
 use crate::auth::{self, Ctx};
 use crate::errors::{self, Error};
 use crate::state::SharedState;
@@ -69,7 +68,7 @@ impl wire::ApiBase for Api {
     type Halt = Error;
 
     async fn authorize(&self, op: &'static Operation, parts: &Parts) -> Res<Ctx> {
-        Ok(auth::authorize(&self.state, op, parts).await?)
+        auth::authorize(&self.state, op, parts).await
     }
 
     fn reject(&self, _op: &'static Operation, r: Rejection) -> Error {
@@ -88,9 +87,6 @@ impl wire::ApiBase for Api {
     }
 
     fn method_not_allowed(&self, _method: &Method, path: &str, allow: &'static str) -> Error {
-        Error::new(
-            &errors::METHOD_NOT_ALLOWED,
-            format!("{path} takes {allow}."),
-        )
+        Error::new(&errors::METHOD_NOT_ALLOWED, format!("{path} takes {allow}."))
     }
 }
