@@ -1,8 +1,9 @@
 //! What the store's answers mean to a caller: the one place a `store::Error` becomes a catalog
 //! error. Each domain function maps the `NotFound`, `Conflict` or `Exhausted` it expects to its
 //! own catalog entry, through one small helper per concept (built on [`not_found`] and
-//! [`conflict`] here, or [`optional`] where none is an answer); whatever is left goes through `From`, where a database failure
-//! is a 500 (logged) or a 503, and an unmapped `NotFound`/`Conflict`/`Exhausted` is a bug.
+//! [`conflict`] here, or [`optional`] where none is an answer); whatever is left goes through
+//! `From`, where a database failure is a 500 (logged) or a 503, and an unmapped
+//! `NotFound`/`Conflict`/`Exhausted` is a bug.
 
 use crate::errors::{self, Error, Result};
 use crate::store;
