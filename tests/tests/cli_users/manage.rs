@@ -1,30 +1,11 @@
-//! `taosctl users list|create|delete` and `taosctl agents permissions` end to end: the real
-//! binary against a real taosd (SQLite and PostgreSQL), each run with its own empty config
-//! directory; every effect is checked through the API, not through taosctl's own word.
+//! `users create|list|delete`: adding, listing and removing people, admins only, the terminal prompts.
 
 use serde_json::json;
 use taos_conformance::people::PASSWORD;
 use taos_conformance::taosctl::Terminal as Ctl;
 use taos_conformance::*;
 
-/// The people of the server, through the API (`GET /api/users`, one page of 200).
-async fn users(s: &Server, admin: &Person) -> types::UserList {
-    s.client(&admin.token)
-        .list_users()
-        .limit(std::num::NonZeroU64::new(200).expect("200"))
-        .send()
-        .await
-        .value()
-}
-
-async fn usernames(s: &Server, admin: &Person) -> Vec<String> {
-    users(s, admin)
-        .await
-        .items
-        .into_iter()
-        .map(|u| u.username)
-        .collect()
-}
+use super::users;
 
 /// Whether `username` can get a token with `password` (`POST /auth/token`).
 async fn can_sign_in(s: &Server, username: &str, password: &str) -> bool {
@@ -38,18 +19,13 @@ async fn can_sign_in(s: &Server, username: &str, password: &str) -> bool {
     }
 }
 
-sqlite_e2e!(every_new_command_has_an_example);
-async fn every_new_command_has_an_example(s: &Server) {
-    let ctl = Ctl::new(s);
-    ctl.assert_examples(&[
-        &["users", "list"],
-        &["users", "create"],
-        &["users", "delete"],
-        &["agents", "permissions"],
-    ])
-    .await;
-    let top = ctl.run(&["--help"], None).await.ok();
-    assert!(top.stdout.contains("users"), "{}", top.stdout);
+async fn usernames(s: &Server, admin: &Person) -> Vec<String> {
+    users(s, admin)
+        .await
+        .items
+        .into_iter()
+        .map(|u| u.username)
+        .collect()
 }
 
 e2e!(create_list_and_delete_people);
@@ -314,116 +290,4 @@ async fn on_a_terminal_it_asks(s: &Server) {
     assert_eq!(yes.code, 0, "{}", yes.stdout);
     assert!(yes.stdout.contains("user removed: 'grace'"), "{}", yes.stdout);
     assert_eq!(usernames(s, &admin).await, ["admin"]);
-}
-
-e2e!(agents_permissions_sets_memory_access);
-/// `agents permissions NAME --can-read-user-memory true|false` changes exactly that setting
-/// (`PUT /api/agents/{name}/permissions`), shows the agent (or the API's JSON), and reports
-/// unknown agents, missing scope and bad values.
-async fn agents_permissions_sets_memory_access(s: &Server) {
-    let admin = s.setup_admin().await;
-    let client = s.client(&admin.token);
-    let before = create_agent(&client, "Research Bot").await;
-    assert!(!before.can_read_user_memory);
-    let ctl = Ctl::with_token(s, &admin.token);
-
-    let shown = ctl
-        .run(
-            &[
-                "agents",
-                "permissions",
-                "research-bot",
-                "--can-read-user-memory",
-                "true",
-            ],
-            None,
-        )
-        .await
-        .ok();
-    assert!(
-        shown
-            .stdout
-            .lines()
-            .any(|l| l.starts_with("reads user memory") && l.ends_with("true")),
-        "{}",
-        shown.stdout
-    );
-    let now = client.get_agent().name("research-bot").send().await.value();
-    assert!(now.can_read_user_memory);
-    assert_eq!(
-        (&now.color, &now.scope, &now.host),
-        (&before.color, &before.scope, &before.host),
-        "nothing else changes"
-    );
-
-    let printed = ctl
-        .run(
-            &[
-                "agents",
-                "permissions",
-                "research-bot",
-                "--can-read-user-memory",
-                "false",
-                "--json",
-            ],
-            None,
-        )
-        .await
-        .ok()
-        .json();
-    let now = client.get_agent().name("research-bot").send().await.value();
-    assert!(!now.can_read_user_memory);
-    assert_eq!(
-        printed,
-        serde_json::to_value(&now).expect("to JSON"),
-        "the API's Agent"
-    );
-
-    ctl.run(&["agents", "permissions", "research-bot"], None)
-        .await
-        .usage_err("--can-read-user-memory");
-    ctl.run(
-        &[
-            "agents",
-            "permissions",
-            "research-bot",
-            "--can-read-user-memory",
-            "maybe",
-        ],
-        None,
-    )
-    .await
-    .usage_err("maybe");
-    ctl.run(
-        &[
-            "agents",
-            "permissions",
-            "nobody",
-            "--can-read-user-memory",
-            "true",
-        ],
-        None,
-    )
-    .await
-    .api_err(1, "agent_not_found");
-
-    // A token without agents.update: 403 scope_denied, and the agent is unchanged.
-    let reader = issue_agent_token_with(&client, "research-bot", json!({"scope": ["agents.read"]}))
-        .await
-        .token;
-    Ctl::with_token(s, &reader)
-        .run(
-            &[
-                "agents",
-                "permissions",
-                "research-bot",
-                "--can-read-user-memory",
-                "true",
-            ],
-            None,
-        )
-        .await
-        .api_err(1, "scope_denied");
-    let after = client.get_agent().name("research-bot").send().await.value();
-    assert!(!after.can_read_user_memory);
 }
