@@ -203,15 +203,15 @@ impl Store {
     }
 }
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::store::KnowledgeDoc;
 
-    fn words(ws: &[&str]) -> Vec<String> {
+    pub(in crate::store) fn words(ws: &[&str]) -> Vec<String> {
         ws.iter().map(|w| w.to_string()).collect()
     }
 
-    fn doc(path: &str, title: &str, content: &str) -> KnowledgeDoc {
+    pub(in crate::store) fn doc(path: &str, title: &str, content: &str) -> KnowledgeDoc {
         KnowledgeDoc {
             source_url: path.into(),
             title: title.into(),

@@ -158,20 +158,8 @@ impl Store {
 mod tests {
     use super::*;
     use crate::store::KnowledgeFilter;
+    use crate::store::knowledge::tests::{doc, words};
 
-    fn words(ws: &[&str]) -> Vec<String> {
-        ws.iter().map(|w| w.to_string()).collect()
-    }
-
-    fn doc(path: &str, title: &str, content: &str) -> KnowledgeDoc {
-        KnowledgeDoc {
-            source_url: path.into(),
-            title: title.into(),
-            summary: content.chars().take(200).collect(),
-            content: content.into(),
-            doc_url: None,
-        }
-    }
 
     async fn store() -> (tempfile::TempDir, Store) {
         let dir = tempfile::tempdir().unwrap();
