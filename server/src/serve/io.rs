@@ -165,8 +165,9 @@ pub fn answer(status: u16, error: &Error) -> Vec<u8> {
         .and_then(|s| s.canonical_reason())
         .unwrap_or("Error");
     format!(
-        "HTTP/1.1 {status} {reason}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-        body.len()
+        "HTTP/1.1 {status} {reason}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nx-request-id: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len(),
+        uuid::Uuid::new_v4()
     )
     .into_bytes()
 }

@@ -195,11 +195,7 @@ async fn answer_over_cap(stream: TcpStream, header_timeout: Duration) {
             "The server is serving as many connections as it may; this one is closed.",
         )
         .with("retry_after", "1");
-        let mut response = error.into_response();
-        response
-            .headers_mut()
-            .insert(header::CONNECTION, HeaderValue::from_static("close"));
-        Ok::<_, Infallible>(response)
+        Ok::<_, Infallible>(closing(error.into_response(), None))
     });
     let mut http = hyper::server::conn::http1::Builder::new();
     http.keep_alive(false).max_header_size(MAX_HEAD_BYTES);
@@ -231,7 +227,10 @@ impl hyper::service::Service<Request<Incoming>> for AppService {
                 &errors::URI_TOO_LONG,
                 format!("The path and query are {uri_len} bytes; at most {MAX_URI_BYTES} are answered."),
             );
-            return Box::pin(std::future::ready(answered(error.into_response())));
+            let id = req.headers().get(REQUEST_ID).cloned();
+            let mut response = error.into_response();
+            set_request_id(&mut response, id);
+            return Box::pin(std::future::ready(answered(response)));
         }
         let timed_out = Arc::new(AtomicBool::new(false));
         let deadline = tokio::time::Instant::now() + self.body_timeout;
@@ -247,11 +246,30 @@ impl hyper::service::Service<Request<Incoming>> for AppService {
                 &errors::REQUEST_TIMEOUT,
                 "The request body did not arrive in full in time; it was dropped.",
             );
-            let mut response = error.into_response();
-            response
-                .headers_mut()
-                .insert(header::CONNECTION, HeaderValue::from_static("close"));
-            answered(response)
+            let id = response.headers().get(REQUEST_ID).cloned();
+            answered(closing(error.into_response(), id))
         })
     }
+}
+
+const REQUEST_ID: &str = "x-request-id";
+
+/// An answer given outside the router's layers, with the `x-request-id` every answer has
+/// (the request's when known).
+fn set_request_id(response: &mut axum::response::Response, id: Option<HeaderValue>) {
+    let id = id
+        .filter(|v| v.len() <= 200)
+        .or_else(|| HeaderValue::from_str(&uuid::Uuid::new_v4().to_string()).ok());
+    if let Some(id) = id {
+        response.headers_mut().insert(REQUEST_ID, id);
+    }
+}
+
+/// `response` (see [`set_request_id`]), closing the connection after it.
+fn closing(mut response: axum::response::Response, id: Option<HeaderValue>) -> axum::response::Response {
+    set_request_id(&mut response, id);
+    response
+        .headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    response
 }
