@@ -44,7 +44,10 @@ pub fn router(state: Arc<AppState>, hosts: AllowedHosts) -> Result<Router> {
             )
             .into_response()
         }))
-        .layer(axum::middleware::from_fn_with_state(Arc::new(hosts), host_check::check))
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::new(hosts),
+            host_check::check,
+        ))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<Body>| {
             let id = req
                 .headers()

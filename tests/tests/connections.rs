@@ -35,19 +35,34 @@ struct Answer {
 
 impl Answer {
     fn json(&self) -> Value {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|e| panic!("{} answered a body that is not JSON ({e}): {:?}", self.status, self.head))
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
+            panic!(
+                "{} answered a body that is not JSON ({e}): {:?}",
+                self.status, self.head
+            )
+        })
     }
 
     /// The canonical error `slug` with `status`, with an `x-request-id` like every answer.
     #[track_caller]
     fn expect_error(&self, status: u16, slug: &str) -> Value {
         let body = self.json();
-        assert_eq!((self.status, body["error"].as_str()), (status, Some(slug)), "{body}");
+        assert_eq!(
+            (self.status, body["error"].as_str()),
+            (status, Some(slug)),
+            "{body}"
+        );
         for key in ["detail", "fix", "doc_url"] {
-            assert!(body[key].as_str().is_some_and(|v| !v.is_empty()), "no {key}: {body}");
+            assert!(
+                body[key].as_str().is_some_and(|v| !v.is_empty()),
+                "no {key}: {body}"
+            );
         }
-        assert!(self.head.contains("content-type: application/json"), "{}", self.head);
+        assert!(
+            self.head.contains("content-type: application/json"),
+            "{}",
+            self.head
+        );
         assert!(self.head.contains("\r\nx-request-id: "), "{}", self.head);
         body
     }
@@ -73,7 +88,11 @@ async fn read_answer(stream: &mut TcpStream, within: Duration) -> Answer {
                 }
             }
             let n = stream.read(&mut chunk).await.expect("read the answer");
-            assert!(n > 0, "the connection closed before a whole answer: {:?}", String::from_utf8_lossy(&buf));
+            assert!(
+                n > 0,
+                "the connection closed before a whole answer: {:?}",
+                String::from_utf8_lossy(&buf)
+            );
             buf.extend_from_slice(&chunk[..n]);
         }
     };
@@ -109,7 +128,10 @@ async fn an_idle_connection_is_closed_after_the_idle_timeout(s: &Server) {
     assert_eq!(read_answer(&mut c, Duration::from_secs(10)).await.status, 200);
     let closed = closed_after(&mut c, Duration::from_secs(8)).await;
     let closed = closed.expect("an idle connection is closed after TAOS_IDLE_TIMEOUT");
-    assert!(closed >= Duration::from_millis(2500), "closed too early: {closed:?}");
+    assert!(
+        closed >= Duration::from_millis(2500),
+        "closed too early: {closed:?}"
+    );
 }
 
 e2e!(a_head_never_finished_is_closed_after_the_header_timeout);
@@ -129,7 +151,10 @@ async fn a_head_never_finished_is_closed_after_the_header_timeout(s: &Server) {
     slow.push(connect(s).await);
     for c in &mut slow {
         let closed = closed_after(c, Duration::from_secs(6)).await;
-        assert!(closed.is_some(), "a head never finished must be closed after TAOS_HEADER_TIMEOUT");
+        assert!(
+            closed.is_some(),
+            "a head never finished must be closed after TAOS_HEADER_TIMEOUT"
+        );
     }
     s.get("/api/health").send().await.expect_status(200);
 }
@@ -161,7 +186,11 @@ async fn a_half_sent_body_is_dropped_after_the_body_timeout(s: &Server) {
             "the connection of a late body is closed"
         );
     }
-    assert!(started.elapsed() < Duration::from_secs(8), "took {:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(8),
+        "took {:?}",
+        started.elapsed()
+    );
     // Nothing was created from the half bodies: setup is still open.
     s.setup_admin().await;
 }
@@ -203,7 +232,11 @@ async fn more_connections_than_the_cap_are_answered_503_until_some_close(s: &Ser
         if answer.status == 200 {
             break;
         }
-        assert!(Instant::now() < deadline, "still {} after connections closed", answer.status);
+        assert!(
+            Instant::now() < deadline,
+            "still {} after connections closed",
+            answer.status
+        );
         taos_conformance::tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }

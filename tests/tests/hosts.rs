@@ -13,7 +13,8 @@ e2e!(a_rebinding_host_is_refused_everywhere);
 /// not run, and on the API, the docs and the pages; the fix names `TAOS_ALLOWED_HOSTS`.
 async fn a_rebinding_host_is_refused_everywhere(s: &Server) {
     let evil = format!("evil.example:{}", port(s));
-    let setup = serde_json::json!({"username": "mallory", "password": "correct horse battery", "full_name": "M"});
+    let setup =
+        serde_json::json!({"username": "mallory", "password": "correct horse battery", "full_name": "M"});
     let refused = s
         .post("/auth/setup")
         .header("host", &evil)
@@ -22,7 +23,14 @@ async fn a_rebinding_host_is_refused_everywhere(s: &Server) {
         .await
         .expect_error(421, "host_not_allowed");
     assert!(refused.fix().contains("TAOS_ALLOWED_HOSTS"), "{}", refused.fix());
-    for path in ["/api/health", "/api", "/openapi.json", "/docs/agents/", "/llms.txt", "/login"] {
+    for path in [
+        "/api/health",
+        "/api",
+        "/openapi.json",
+        "/docs/agents/",
+        "/llms.txt",
+        "/login",
+    ] {
         for host in [evil.as_str(), "evil.example", "127.0.0.1.evil.example"] {
             s.get(path)
                 .header("host", host)
@@ -49,7 +57,11 @@ async fn localhost_and_ip_addresses_are_answered(s: &Server) {
         "127.0.0.1".to_string(),
         "192.168.1.20:8080".to_string(),
     ] {
-        s.get("/api/health").header("host", &host).send().await.expect_status(200);
+        s.get("/api/health")
+            .header("host", &host)
+            .send()
+            .await
+            .expect_status(200);
     }
     // What every client of the suite sends: the URL taosd printed.
     s.get("/api/health").send().await.expect_status(200);
@@ -61,7 +73,11 @@ async fn allowed_hosts_let_a_proxy_name_in(s: &Server) {
     s.set_env("TAOS_ALLOWED_HOSTS", "taos.example.com, proxy.internal:8443");
     s.restart().await;
     for host in ["taos.example.com", "TAOS.example.com:443", "proxy.internal:8443"] {
-        s.get("/api/health").header("host", host).send().await.expect_status(200);
+        s.get("/api/health")
+            .header("host", host)
+            .send()
+            .await
+            .expect_status(200);
     }
     for host in ["proxy.internal:8444", "proxy.internal", "evil.example"] {
         s.get("/api/health")
@@ -72,5 +88,9 @@ async fn allowed_hosts_let_a_proxy_name_in(s: &Server) {
     }
     s.set_env("TAOS_ALLOWED_HOSTS", "*");
     s.restart().await;
-    s.get("/api/health").header("host", "evil.example").send().await.expect_status(200);
+    s.get("/api/health")
+        .header("host", "evil.example")
+        .send()
+        .await
+        .expect_status(200);
 }

@@ -85,7 +85,12 @@ pub struct TimedIo {
 
 impl TimedIo {
     /// A connection just accepted: its first request's head is due within `header_timeout`.
-    pub fn new(stream: TcpStream, state: Arc<ConnState>, header_timeout: Duration, idle_timeout: Duration) -> Self {
+    pub fn new(
+        stream: TcpStream,
+        state: Arc<ConnState>,
+        header_timeout: Duration,
+        idle_timeout: Duration,
+    ) -> Self {
         TimedIo {
             stream,
             state,
@@ -173,7 +178,11 @@ pub fn answer(status: u16, error: &Error) -> Vec<u8> {
 }
 
 impl AsyncRead for TimedIo {
-    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
         let this = &mut *self;
         match this.state.phase.load(Ordering::Acquire) {
             BUSY => {
@@ -296,10 +305,14 @@ mod tests {
 
     #[test]
     fn answers_are_whole_and_canonical() {
-        let text = String::from_utf8(answer(503, &Error::new(&errors::TOO_MANY_CONNECTIONS, "busy"))).unwrap();
+        let text =
+            String::from_utf8(answer(503, &Error::new(&errors::TOO_MANY_CONNECTIONS, "busy"))).unwrap();
         let (head, body) = text.split_once("\r\n\r\n").unwrap();
         assert!(head.starts_with("HTTP/1.1 503 Service Unavailable\r\n"), "{head}");
-        assert!(head.contains(&format!("content-length: {}", body.len())), "{head}");
+        assert!(
+            head.contains(&format!("content-length: {}", body.len())),
+            "{head}"
+        );
         let body: serde_json::Value = serde_json::from_str(body).unwrap();
         assert_eq!(body["error"], "too_many_connections");
     }

@@ -101,7 +101,11 @@ fn raise_open_files_limit() -> Option<u64> {
                 rlim_max: limit.rlim_max,
             };
             if libc::setrlimit(libc::RLIMIT_NOFILE, &raised) == 0 {
-                tracing::debug!(from = limit.rlim_cur, to = raised.rlim_cur, "open-files limit raised");
+                tracing::debug!(
+                    from = limit.rlim_cur,
+                    to = raised.rlim_cur,
+                    "open-files limit raised"
+                );
                 return Some(raised.rlim_cur);
             }
         }
@@ -220,7 +224,8 @@ impl hyper::service::Service<Request<Incoming>> for AppService {
     fn call(&self, req: Request<Incoming>) -> Self::Future {
         self.state.request_started();
         let state = self.state.clone();
-        let answered = move |response: axum::response::Response| Ok(response.map(|b| AnswerBody::new(b, state)));
+        let answered =
+            move |response: axum::response::Response| Ok(response.map(|b| AnswerBody::new(b, state)));
         let uri_len = req.uri().path_and_query().map_or(0, |p| p.as_str().len());
         if uri_len > MAX_URI_BYTES {
             let error = Error::new(
