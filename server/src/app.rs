@@ -17,11 +17,13 @@ use tower_http::trace::TraceLayer;
 use crate::api::Api;
 use crate::config::Config;
 use crate::errors::{self, Error};
+use crate::host_check::{self, AllowedHosts};
 use crate::state::AppState;
-use crate::{background, store};
+use crate::{background, serve, store};
 
-/// The whole application for a connected store.
-pub fn router(state: Arc<AppState>) -> Result<Router> {
+/// The whole application for a connected store, answering the `hosts` it may (see
+/// [`host_check`]).
+pub fn router(state: Arc<AppState>, hosts: AllowedHosts) -> Result<Router> {
     let spec: serde_json::Value =
         yaml_serde::from_str(taos_api::OPENAPI_YAML).context("the embedded contract is not valid YAML")?;
     let swagger =
@@ -42,6 +44,10 @@ pub fn router(state: Arc<AppState>) -> Result<Router> {
             )
             .into_response()
         }))
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::new(hosts),
+            host_check::check,
+        ))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<Body>| {
             let id = req
                 .headers()
@@ -110,7 +116,8 @@ pub async fn serve(config: Config) -> Result<()> {
         toucher,
         secure_cookies: config.secure_cookies,
     });
-    let app = router(state)?;
+    let app = router(state, AllowedHosts::new(&config.allowed_hosts))?;
+    let limits = serve::Limits::from_config(&config);
 
     let listener = tokio::net::TcpListener::bind(config.bind)
         .await
@@ -121,9 +128,7 @@ pub async fn serve(config: Config) -> Result<()> {
     let shutdown = shutdown_signal()?;
     tracing::info!(%addr, data_dir = %data_dir.display(), database = %redact(&url), "taosd ready");
     println!("taosd listening on http://{addr}");
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await?;
+    serve::run(listener, app, limits, shutdown).await;
     tracing::info!("taosd stopped");
     Ok(())
 }
@@ -159,7 +164,7 @@ fn shutdown_signal() -> Result<impl std::future::Future<Output = ()>> {
     Ok(async move {
         tokio::select! { _ = interrupt.recv() => {}, _ = terminate.recv() => {} }
         tracing::info!("shutting down");
-        // In-flight requests get a moment to finish; axum stops accepting at once.
+        // In-flight requests get a moment to finish; `serve::run` stops accepting at once.
         tokio::spawn(async {
             tokio::time::sleep(Duration::from_secs(10)).await;
             tracing::warn!("shutdown took too long; exiting");

@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::Parser;
 
@@ -49,6 +50,56 @@ pub struct Config {
     /// `app:<slug>` at startup; an app whose subdirectory is gone has its guides removed.
     #[arg(long, env = "TAOS_GUIDES_DIR", value_name = "DIRS")]
     pub guides_dir: Option<String>,
+
+    /// How long a client may take to send a request's line and headers (a new connection:
+    /// from connecting; a kept-alive one: from the first byte of its next request), e.g.
+    /// `10s`, `500ms`. A connection that is late is closed without an answer.
+    #[arg(long, env = "TAOS_HEADER_TIMEOUT", default_value = "10s", value_parser = parse_duration, value_name = "DURATION")]
+    pub header_timeout: Duration,
+
+    /// How long a client may take to send a whole request body, counted from the end of its
+    /// headers. A late body is dropped and answered `408 request_timeout`.
+    #[arg(long, env = "TAOS_BODY_TIMEOUT", default_value = "30s", value_parser = parse_duration, value_name = "DURATION")]
+    pub body_timeout: Duration,
+
+    /// How long a kept-alive connection may wait for its next request before it is closed.
+    #[arg(long, env = "TAOS_IDLE_TIMEOUT", default_value = "60s", value_parser = parse_duration, value_name = "DURATION")]
+    pub idle_timeout: Duration,
+
+    /// Most connections served at once. taosd raises its open-files limit to the hard limit
+    /// at start and lowers this to keep headroom under it; a connection beyond it is answered
+    /// `503 too_many_connections` with `Retry-After` and closed.
+    #[arg(long, env = "TAOS_MAX_CONNECTIONS", default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..), value_name = "N")]
+    pub max_connections: u32,
+
+    /// Extra `Host` names taosd answers to, comma-separated (`name` for any port, `name:port`
+    /// for one), e.g. the name of a proxy in front of it; `*` answers any Host. Without it
+    /// taosd answers only `localhost` and IP addresses, which a web page cannot DNS-rebind.
+    #[arg(long, env = "TAOS_ALLOWED_HOSTS", value_delimiter = ',', value_name = "HOSTS")]
+    pub allowed_hosts: Vec<String>,
+}
+
+/// `10s`, `500ms`, `2m` or a bare number of seconds (`1.5`).
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let (number, unit) = match text.find(|c: char| c.is_ascii_alphabetic()) {
+        Some(i) => text.split_at(i),
+        None => (text, "s"),
+    };
+    let value: f64 = number
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{text}` is not a duration such as `10s`, `500ms` or `2m`"))?;
+    let seconds = match unit {
+        "ms" => value / 1000.0,
+        "s" => value,
+        "m" => value * 60.0,
+        _ => return Err(format!("`{unit}` is not a unit; use `ms`, `s` or `m`")),
+    };
+    if !(seconds.is_finite() && seconds > 0.0 && seconds < 86_400.0) {
+        return Err(format!("`{text}` must be more than 0 and less than a day"));
+    }
+    Ok(Duration::from_secs_f64(seconds))
 }
 
 impl Config {
@@ -87,5 +138,22 @@ mod tests {
     fn guides_dirs_split_like_path() {
         let c = Config::parse_from(["taosd", "--guides-dir", "/a:/b/c::"]);
         assert_eq!(c.guides_dirs(), vec![PathBuf::from("/a"), PathBuf::from("/b/c")]);
+    }
+
+    #[test]
+    fn durations_take_a_unit_or_seconds() {
+        assert_eq!(parse_duration("10s"), Ok(Duration::from_secs(10)));
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_duration("1.5"), Ok(Duration::from_millis(1500)));
+        for bad in ["", "0", "-1s", "5h", "fast", "inf"] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn allowed_hosts_are_comma_separated() {
+        let c = Config::parse_from(["taosd", "--allowed-hosts", "taos.example,proxy:8080"]);
+        assert_eq!(c.allowed_hosts, ["taos.example", "proxy:8080"]);
     }
 }

@@ -13,6 +13,8 @@ pub mod digest;
 pub mod domain;
 pub mod errors;
 pub mod headings;
+pub mod host_check;
+pub mod serve;
 pub mod state;
 pub mod store;
 pub mod web;

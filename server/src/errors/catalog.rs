@@ -128,6 +128,21 @@ catalog! {
     DOC_PAGE_NOT_FOUND = ("doc_page_not_found", 404,
         "Check the page path: `/llms.txt` and `/docs/agents/` list every page of the agent docs.",
         "/docs/agents/README#pages");
+    MALFORMED_REQUEST = ("malformed_request", 400,
+        "Send a valid HTTP/1.1 request: a request line `METHOD /path HTTP/1.1`, then `Name: value` headers, each line ending in CRLF.",
+        "/docs/agents/concepts/errors#connections-and-hosts");
+    URI_TOO_LONG = ("uri_too_long", 414,
+        "Keep the path and query under 8 KiB; send large inputs in a JSON body instead.",
+        "/docs/agents/concepts/errors#connections-and-hosts");
+    HEADERS_TOO_LARGE = ("headers_too_large", 431,
+        "Keep the request line and headers under 64 KiB in all, and send at most 100 headers.",
+        "/docs/agents/concepts/errors#connections-and-hosts");
+    REQUEST_TIMEOUT = ("request_timeout", 408,
+        "Send the whole body promptly after the headers: taosd waits `TAOS_BODY_TIMEOUT` (30 s by default) for it. Retry on a fresh connection.",
+        "/docs/agents/concepts/errors#connections-and-hosts");
+    HOST_NOT_ALLOWED = ("host_not_allowed", 421,
+        "Call taosd by `localhost` or an IP address (e.g. `http://127.0.0.1:6969`). To reach it by another name (a proxy, a DNS name), its operator adds the name to `TAOS_ALLOWED_HOSTS` (comma-separated; `*` allows any).",
+        "/docs/agents/concepts/errors#connections-and-hosts");
 
     // --- the server itself ---
     INTERNAL_ERROR = ("internal_error", 500,
@@ -136,4 +151,7 @@ catalog! {
     SERVICE_UNAVAILABLE = ("service_unavailable", 503,
         "The server cannot reach its database right now. Retry in a few seconds.",
         "/docs/agents/concepts/errors#server-errors");
+    TOO_MANY_CONNECTIONS = ("too_many_connections", 503,
+        "The server has as many connections open as it serves at once. Retry after `Retry-After` seconds, and close connections you keep open but do not use.",
+        "/docs/agents/concepts/errors#connections-and-hosts");
 }

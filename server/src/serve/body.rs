@@ -1,0 +1,109 @@
+//! The bodies of a served request: the request's, which must arrive within the body timeout
+//! (else reading it fails, the handler drops what it buffered, and the answer becomes
+//! `408 request_timeout`), and the answer's, whose end tells the connection it is idle.
+
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll};
+
+use axum::body::Body;
+use bytes::Bytes;
+use http_body::{Frame, SizeHint};
+use hyper::body::Incoming;
+use tokio::time::{Instant, Sleep};
+
+use super::io::ConnState;
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// A request body with a deadline for its last byte.
+pub struct TimedBody {
+    inner: Incoming,
+    deadline: Instant,
+    /// Made on the first wait only: most bodies are already there.
+    timer: Option<Pin<Box<Sleep>>>,
+    timed_out: Arc<AtomicBool>,
+}
+
+impl TimedBody {
+    /// `inner`, due by `deadline`; `timed_out` is set when it was not.
+    pub fn new(inner: Incoming, deadline: Instant, timed_out: Arc<AtomicBool>) -> Self {
+        TimedBody {
+            inner,
+            deadline,
+            timer: None,
+            timed_out,
+        }
+    }
+}
+
+impl http_body::Body for TimedBody {
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        let this = self.get_mut();
+        if let Poll::Ready(frame) = Pin::new(&mut this.inner).poll_frame(cx) {
+            return Poll::Ready(frame.map(|f| f.map_err(Into::into)));
+        }
+        let deadline = this.deadline;
+        let timer = this
+            .timer
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
+        if timer.as_mut().poll(cx).is_pending() {
+            return Poll::Pending;
+        }
+        this.timed_out.store(true, Ordering::Release);
+        Poll::Ready(Some(Err("the request body did not arrive in time".into())))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+/// An answer's body that marks its connection idle when it is done (dropped by hyper).
+pub struct AnswerBody {
+    inner: Body,
+    state: Arc<ConnState>,
+}
+
+impl AnswerBody {
+    pub fn new(inner: Body, state: Arc<ConnState>) -> Self {
+        AnswerBody { inner, state }
+    }
+}
+
+impl Drop for AnswerBody {
+    fn drop(&mut self) {
+        self.state.request_answered();
+    }
+}
+
+impl http_body::Body for AnswerBody {
+    type Data = Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, axum::Error>>> {
+        Pin::new(&mut self.inner).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
