@@ -2,7 +2,7 @@
 # Run every test of the project: the README's "run every test" command, and what `.ci/run` runs.
 #
 #   tests/run-all.sh              every step, in order
-#   tests/run-all.sh STEP...      only the named steps: static speclint docs cargo smoke schemathesis
+#   tests/run-all.sh STEP...      only the named steps: static speclint docs cargo smoke schemathesis sdk
 #
 # Steps:
 #   static        cargo fmt --check, clippy -D warnings, codegen generate --check / lint / compat
@@ -17,6 +17,10 @@
 #                 the tasks through taosctl; prints the JSON report
 #   schemathesis  schemathesis --checks all (+ stateful, via the OpenAPI links) against a
 #                 running debug taosd, with a `*` user token
+#   sdk           a Python SDK (openapi-python-client) and a TypeScript one (openapi-typescript +
+#                 openapi-fetch, type-checked with `tsc --strict`), both generated at their
+#                 default settings from a running debug taosd's /openapi.json into a temp dir,
+#                 each driving tests/sdk/{python/flow.py,typescript/flow.ts} against a fresh taosd
 #
 # Works on a fresh machine: the pinned external tools are installed into the gitignored
 # `.tools/` directory (a Python venv and an npm prefix) on first use and reused afterwards.
@@ -33,6 +37,11 @@ SCHEMATHESIS_VERSION=4.32.5
 OSV_VERSION=0.9.0
 SPECTRAL_VERSION=6.16.3
 REDOCLY_VERSION=2.77.0
+# The sdk step's generators, pinned with everything they pull in: tests/sdk/python/requirements.txt
+# (openapi-python-client 0.29.1) and tests/sdk/typescript/package-lock.json (openapi-typescript
+# 7.13.0, openapi-fetch 0.17.0, typescript 5.9.3: openapi-typescript 7 wants TypeScript 5).
+SDK_PY_REQUIREMENTS=$ROOT/tests/sdk/python/requirements.txt
+SDK_TS_DIR=$ROOT/tests/sdk/typescript
 
 # Redocly: no telemetry, no update notice. Spectral and npm: no network beyond the registry.
 export REDOCLY_TELEMETRY=off
@@ -48,7 +57,7 @@ ST_MAX_EXAMPLES="${ST_MAX_EXAMPLES:-100}"
 # recursion depth mismatch" errors with 2), and the run is short anyway.
 ST_WORKERS="${ST_WORKERS:-1}"
 
-ALL_STEPS=(static speclint docs cargo smoke schemathesis)
+ALL_STEPS=(static speclint docs cargo smoke schemathesis sdk)
 
 banner() {
     printf '\n==================== %s ====================\n' "$*"
@@ -104,6 +113,39 @@ ensure_node_tools() {
     # among them); that is what we want.
     npm install --prefix "$prefix" --no-fund --no-audit --loglevel=error \
         "@stoplight/spectral-cli@$SPECTRAL_VERSION" "@redocly/cli@$REDOCLY_VERSION"
+}
+
+# The sdk step's generators: a venv with tests/sdk/python/requirements.txt (.tools/sdk-venv) and
+# tests/sdk/typescript's locked node modules (`npm ci` in .tools/sdk-ts). Each is reinstalled
+# when its pin file differs from the copy kept beside the install.
+ensure_sdk_tools() {
+    local venv=$TOOLS/sdk-venv ts=$TOOLS/sdk-ts
+    if [[ -x $venv/bin/openapi-python-client ]] && cmp -s "$SDK_PY_REQUIREMENTS" "$venv/requirements.txt"; then
+        note "sdk python tools present (tests/sdk/python/requirements.txt)"
+    else
+        note "installing the sdk python tools into .tools/sdk-venv (tests/sdk/python/requirements.txt)"
+        mkdir -p "$TOOLS"
+        rm -rf "$venv"
+        python3 -m venv "$venv"
+        "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
+        "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$SDK_PY_REQUIREMENTS"
+        cp "$SDK_PY_REQUIREMENTS" "$venv/requirements.txt"
+    fi
+    if [[ -x $ts/node_modules/.bin/openapi-typescript && -x $ts/node_modules/.bin/tsc ]] &&
+        cmp -s "$SDK_TS_DIR/package.json" "$ts/package.json" &&
+        cmp -s "$SDK_TS_DIR/package-lock.json" "$ts/package-lock.json"; then
+        note "sdk node tools present (tests/sdk/typescript/package-lock.json)"
+    else
+        note "installing the sdk node tools into .tools/sdk-ts (npm ci, tests/sdk/typescript/package-lock.json)"
+        rm -rf "$ts"
+        mkdir -p "$ts"
+        cp "$SDK_TS_DIR/package.json" "$SDK_TS_DIR/package-lock.json" "$ts/"
+        (cd "$ts" && npm ci --no-audit --no-fund --loglevel=error)
+    fi
+    note "sdk tools: openapi-python-client $("$venv/bin/python" -c 'from importlib.metadata import version; print(version("openapi-python-client"))')," \
+        "openapi-typescript $(node -p "require('$ts/node_modules/openapi-typescript/package.json').version")," \
+        "openapi-fetch $(node -p "require('$ts/node_modules/openapi-fetch/package.json').version")," \
+        "typescript $(node -p "require('$ts/node_modules/typescript/package.json').version")"
 }
 
 # Debian's chromium and tests/browser's pinned playwright-core (package-lock.json), for the
@@ -474,6 +516,60 @@ EOF
         cp "$report" target/smoke-report.json
     fi
     end_taosd_step "$rc"
+}
+
+# The Python SDK, generated at default settings from the served /openapi.json of a fresh debug
+# taosd (into its scratch dir), drives tests/sdk/python/flow.py against that taosd. (Called in an
+# `||` list, where `set -e` does not apply: every command is chained with `&&`.)
+sdk_python() {
+    start_taosd sdk-py || { end_taosd_step 1; return 1; }
+    local url=$TAOSD_URL rc=0
+    (
+        mkdir "$SCRATCH/python" && cd "$SCRATCH/python" &&
+            # ruff (a default post-generation hook) is in the venv; a warning fails generation.
+            PATH="$TOOLS/sdk-venv/bin:$PATH" openapi-python-client generate \
+                --url "$url/openapi.json" --fail-on-warning &&
+            note "python sdk: package ta_os_agent_api_client, $(find . -name '*.py' | wc -l) files" &&
+            PYTHONDONTWRITEBYTECODE=1 PYTHONPATH="$SCRATCH/python/ta-os-agent-api-client" \
+                "$TOOLS/sdk-venv/bin/python" "$ROOT/tests/sdk/python/flow.py" "$url"
+    ) || rc=$?
+    end_taosd_step "$rc"
+}
+
+# The TypeScript SDK (openapi-typescript's schema.d.ts, called through openapi-fetch), generated
+# at default settings from a fresh debug taosd's /openapi.json; tests/sdk/typescript/flow.ts is
+# type-checked against it with `tsc --strict` and run with node against that taosd. (Chained
+# with `&&` like sdk_python.)
+sdk_typescript() {
+    start_taosd sdk-ts || { end_taosd_step 1; return 1; }
+    local url=$TAOSD_URL rc=0 dir=$SCRATCH/typescript bin=$TOOLS/sdk-ts/node_modules/.bin
+    (
+        mkdir "$dir" &&
+            cp "$SDK_TS_DIR/flow.ts" "$SDK_TS_DIR/tsconfig.json" "$SDK_TS_DIR/package.json" "$dir/" &&
+            ln -s "$TOOLS/sdk-ts/node_modules" "$dir/node_modules" &&
+            cd "$dir" &&
+            "$bin/openapi-typescript" "$url/openapi.json" --output schema.d.ts &&
+            echo "+ tsc --strict -p tsconfig.json" &&
+            "$bin/tsc" --strict -p tsconfig.json &&
+            node out/flow.js "$url"
+    ) || rc=$?
+    end_taosd_step "$rc"
+}
+
+step_sdk() {
+    banner "sdk: Python and TypeScript SDKs generated at default settings, driven against taosd"
+    ensure_sdk_tools
+    # The whole workspace, as the cargo step builds it.
+    cargo build --workspace
+    local failed=()
+    echo "--- python (openapi-python-client) ---"
+    sdk_python || failed+=(python)
+    echo "--- typescript (openapi-typescript + openapi-fetch, tsc --strict) ---"
+    sdk_typescript || failed+=(typescript)
+    if ((${#failed[@]} > 0)); then
+        echo "run-all: FAILED: the ${failed[*]} sdk flow(s)" >&2
+        return 1
+    fi
 }
 
 # ---------------------------------------------------------------------------------------------

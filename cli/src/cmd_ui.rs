@@ -45,8 +45,8 @@ impl From<Priority> for types::Priority {
 pub struct Notify {
     #[arg(long)]
     title: String,
-    #[arg(long, default_value = "")]
-    body: String,
+    #[arg(long)]
+    body: Option<String>,
     #[arg(long, value_enum)]
     priority: Option<Priority>,
     #[arg(long)]
@@ -61,7 +61,7 @@ impl RunCmd for Notify {
         let body: types::NotifyRequest = request::body(
             builder::NotifyRequest::default()
                 .title(self.title.as_str())
-                .body(self.body.as_str())
+                .body(request::opt::<types::NotifyRequestBody>("--body", &self.body)?)
                 .priority(self.priority.map(types::Priority::from))
                 .app_origin(request::opt::<types::NotifyRequestAppOrigin>(
                     "--app-origin",

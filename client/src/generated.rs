@@ -926,7 +926,7 @@ How to use it well:
 - `GET /api` lists the API's areas with their docs; agent docs live under `/docs/agents/`.
 
 
-Version: 1.1.0*/
+Version: 1.2.0*/
 pub struct Client {
     pub(crate) baseurl: String,
     pub(crate) client: reqwest::Client,
@@ -962,7 +962,7 @@ impl Client {
 }
 impl ClientInfo<()> for Client {
     fn api_version() -> &'static str {
-        "1.1.0"
+        "1.2.0"
     }
     fn baseurl(&self) -> &str {
         self.baseurl.as_str()

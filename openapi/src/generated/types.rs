@@ -48,8 +48,9 @@ impl Agent {
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct AgentCreate {
-    #[serde(default)]
-    pub can_read_user_memory: bool,
+    ///Whether the agent may read the user's memory; `false` when omitted.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub can_read_user_memory: ::std::option::Option<bool>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub color: ::std::option::Option<Color>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -329,8 +330,9 @@ impl AgentExport {
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct AgentExportData {
-    #[serde(default)]
-    pub can_read_user_memory: bool,
+    ///Whether the agent may read the user's memory; `false` when omitted.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub can_read_user_memory: ::std::option::Option<bool>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub color: ::std::option::Option<Color>,
     pub display_name: AgentExportDataDisplayName,
@@ -2010,9 +2012,9 @@ pub struct NotifyRequest {
     ///The app the notification is about; shown beside the source.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub app_origin: ::std::option::Option<NotifyRequestAppOrigin>,
-    ///Plain text.
-    #[serde(default = "defaults::notify_request_body")]
-    pub body: NotifyRequestBody,
+    ///Plain text; empty when omitted.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub body: ::std::option::Option<NotifyRequestBody>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub priority: ::std::option::Option<Priority>,
     pub title: NotifyRequestTitle,
@@ -2148,7 +2150,7 @@ impl<'de> ::serde::Deserialize<'de> for NotifyRequestAppOrigin {
             })
     }
 }
-///Plain text.
+///Plain text; empty when omitted.
 #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 #[serde(transparent)]
 pub struct NotifyRequestBody(::std::string::String);
@@ -2161,11 +2163,6 @@ impl ::std::ops::Deref for NotifyRequestBody {
 impl ::std::convert::From<NotifyRequestBody> for ::std::string::String {
     fn from(value: NotifyRequestBody) -> Self {
         value.0
-    }
-}
-impl ::std::default::Default for NotifyRequestBody {
-    fn default() -> Self {
-        NotifyRequestBody("".to_string())
     }
 }
 impl ::std::str::FromStr for NotifyRequestBody {
@@ -3140,8 +3137,9 @@ impl User {
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct UserCreate {
-    #[serde(default)]
-    pub admin: bool,
+    ///Whether the user is an admin; `false` when omitted.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub admin: ::std::option::Option<bool>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub email: ::std::option::Option<UserCreateEmail>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -3963,7 +3961,10 @@ pub mod builder {
     }
     #[derive(Clone, Debug)]
     pub struct AgentCreate {
-        can_read_user_memory: ::std::result::Result<bool, ::std::string::String>,
+        can_read_user_memory: ::std::result::Result<
+            ::std::option::Option<bool>,
+            ::std::string::String,
+        >,
         color: ::std::result::Result<
             ::std::option::Option<super::Color>,
             ::std::string::String,
@@ -4002,7 +4003,7 @@ pub mod builder {
     impl AgentCreate {
         pub fn can_read_user_memory<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<bool>,
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
             T::Error: ::std::fmt::Display,
         {
             self.can_read_user_memory = value
@@ -4187,7 +4188,10 @@ pub mod builder {
     }
     #[derive(Clone, Debug)]
     pub struct AgentExportData {
-        can_read_user_memory: ::std::result::Result<bool, ::std::string::String>,
+        can_read_user_memory: ::std::result::Result<
+            ::std::option::Option<bool>,
+            ::std::string::String,
+        >,
         color: ::std::result::Result<
             ::std::option::Option<super::Color>,
             ::std::string::String,
@@ -4231,7 +4235,7 @@ pub mod builder {
     impl AgentExportData {
         pub fn can_read_user_memory<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<bool>,
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
             T::Error: ::std::fmt::Display,
         {
             self.can_read_user_memory = value
@@ -6443,7 +6447,10 @@ pub mod builder {
             ::std::option::Option<super::NotifyRequestAppOrigin>,
             ::std::string::String,
         >,
-        body: ::std::result::Result<super::NotifyRequestBody, ::std::string::String>,
+        body: ::std::result::Result<
+            ::std::option::Option<super::NotifyRequestBody>,
+            ::std::string::String,
+        >,
         priority: ::std::result::Result<
             ::std::option::Option<super::Priority>,
             ::std::string::String,
@@ -6455,7 +6462,7 @@ pub mod builder {
             Self {
                 action_url: Ok(Default::default()),
                 app_origin: Ok(Default::default()),
-                body: Ok(super::defaults::notify_request_body()),
+                body: Ok(Default::default()),
                 priority: Ok(Default::default()),
                 title: Err("no value supplied for title".to_string()),
             }
@@ -6492,7 +6499,7 @@ pub mod builder {
         }
         pub fn body<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<super::NotifyRequestBody>,
+            T: ::std::convert::TryInto<::std::option::Option<super::NotifyRequestBody>>,
             T::Error: ::std::fmt::Display,
         {
             self.body = value
@@ -7144,7 +7151,7 @@ pub mod builder {
     }
     #[derive(Clone, Debug)]
     pub struct UserCreate {
-        admin: ::std::result::Result<bool, ::std::string::String>,
+        admin: ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
         email: ::std::result::Result<
             ::std::option::Option<super::UserCreateEmail>,
             ::std::string::String,
@@ -7170,7 +7177,7 @@ pub mod builder {
     impl UserCreate {
         pub fn admin<T>(mut self, value: T) -> Self
         where
-            T: ::std::convert::TryInto<bool>,
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
             T::Error: ::std::fmt::Display,
         {
             self.admin = value
@@ -7911,12 +7918,6 @@ pub mod builder {
                 username: Ok(value.username),
             }
         }
-    }
-}
-/// Generation of default values for serde.
-pub mod defaults {
-    pub(super) fn notify_request_body() -> super::NotifyRequestBody {
-        super::NotifyRequestBody("".to_string())
     }
 }
 /// Error types.

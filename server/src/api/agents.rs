@@ -25,7 +25,7 @@ impl AgentsApi for Api {
             qmd_index: body.qmd_index.as_ref().map(|s| s.to_string()),
             color: body.color.as_ref().map(|s| s.to_string()),
             emoji: body.emoji.as_ref().map(|s| s.to_string()),
-            can_read_user_memory: body.can_read_user_memory,
+            can_read_user_memory: body.can_read_user_memory.unwrap_or(false),
             scope: scope(body.scope.as_ref()),
         };
         let view = agents::create_agent(&self.state.store, ctx.caller()?, spec).await?;
@@ -75,7 +75,7 @@ impl AgentsApi for Api {
                 qmd_index: a.qmd_index.as_ref().map(|s| s.to_string()),
                 color: a.color.as_ref().map(|s| s.to_string()),
                 emoji: a.emoji.as_ref().map(|s| s.to_string()),
-                can_read_user_memory: a.can_read_user_memory,
+                can_read_user_memory: a.can_read_user_memory.unwrap_or(false),
                 scope: scope(a.scope.as_ref()),
             },
         };

@@ -14,7 +14,7 @@ impl NotifyApi for Api {
             ctx.caller()?,
             notify::Notify {
                 title: body.title.to_string(),
-                body: body.body.to_string(),
+                body: body.body.map(|s| s.to_string()).unwrap_or_default(),
                 priority: body.priority.unwrap_or(types::Priority::Normal).to_string(),
                 app_origin: body.app_origin.map(|s| s.to_string()),
                 action_url: body.action_url.map(|s| s.to_string()),

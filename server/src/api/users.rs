@@ -26,7 +26,7 @@ impl UsersApi for Api {
                 password: body.password.to_string(),
                 full_name: body.full_name.map(|s| s.to_string()),
                 email: body.email.map(|s| s.to_string()),
-                admin: body.admin,
+                admin: body.admin.unwrap_or(false),
             },
         )
         .await?;
