@@ -247,7 +247,6 @@ mod tests {
         assert!(!same_origin(&headers(&[("origin", "http://127.0.0.1:8080")])));
     }
 
-
     #[test]
     fn bearer_keyword_in_any_case() {
         assert_eq!(bearer_token("Bearer abc"), Some("abc"));
