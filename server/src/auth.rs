@@ -2,8 +2,11 @@
 //! `Authorization: Bearer` token (agents, people's user tokens) or the `taos_session`
 //! cookie (browsers), then the operation's scope from the contract.
 
+use std::net::{IpAddr, SocketAddr};
+
+use axum::extract::ConnectInfo;
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, header};
+use axum::http::{Extensions, HeaderMap, Method, header};
 use taos_api::operations::Operation;
 
 use crate::domain::principal::Principal;
@@ -61,6 +64,8 @@ impl Credentials {
 pub struct Ctx {
     pub principal: Option<Principal>,
     pub credentials: Credentials,
+    /// The peer's address, when the server was started with it (sign-in limits use it).
+    pub client: Option<IpAddr>,
 }
 
 impl Ctx {
@@ -79,6 +84,29 @@ impl Ctx {
             None => self.credentials.resolve(state).await.ok().flatten(),
         }
     }
+}
+
+/// Whether an unsafe request may have come from this site's own pages (the `/login` and inbox
+/// forms, and the JSON API when signed in with the cookie). Browsers send `Sec-Fetch-Site`
+/// on form posts, and a sibling subdomain (`same-site`) is no more trusted than any other site.
+/// `Origin`, when it names an origin, must be this one; it is `null` on our own posts because
+/// the pages say `Referrer-Policy: no-referrer`, so `null` tells nothing. A request with neither
+/// (an old browser, a script) still needs the CSRF token.
+pub fn same_origin(headers: &HeaderMap) -> bool {
+    if let Some(site) = headers.get("sec-fetch-site")
+        && !matches!(site.to_str(), Ok("same-origin" | "none"))
+    {
+        return false;
+    }
+    let origin = match headers.get(header::ORIGIN).map(|o| o.to_str()) {
+        None | Some(Ok("null")) => return true,
+        Some(Ok(origin)) => origin,
+        Some(Err(_)) => return false,
+    };
+    let Some(Ok(host)) = headers.get(header::HOST).map(|h| h.to_str()) else {
+        return false;
+    };
+    origin == format!("http://{host}") || origin == format!("https://{host}")
 }
 
 /// The token of an `Authorization: Bearer <token>` value (the keyword in any case).
@@ -109,14 +137,46 @@ pub fn session_set_cookie(value: &str, max_age: i64, secure: bool) -> String {
     format!("{SESSION_COOKIE}={value}; Max-Age={max_age}; Path=/; HttpOnly; SameSite=Lax{secure}")
 }
 
+/// The address of the peer that sent the request, if the connection recorded one
+/// (`ConnectInfo<SocketAddr>`).
+pub fn client_address(extensions: &Extensions) -> Option<IpAddr> {
+    extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(addr)| addr.ip())
+}
+
+/// A browser sends the session cookie with a request another site started, as long as that
+/// site is the same *site* (another port, a sibling subdomain): a request signed in with the
+/// cookie that changes something must come from our own origin. A bearer token is sent only
+/// by whoever holds it, so bearer requests are not checked.
+fn check_cookie_origin(credentials: &Credentials, parts: &Parts) -> Result<()> {
+    let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
+    if safe || credentials.authorization.is_some() || credentials.session.is_none() {
+        return Ok(());
+    }
+    if same_origin(&parts.headers) {
+        return Ok(());
+    }
+    Err(Error::new(
+        &errors::CROSS_ORIGIN_REQUEST,
+        format!(
+            "A {} signed in with the session cookie came from another origin.",
+            parts.method
+        ),
+    ))
+}
+
 /// Runs before every operation: who is calling, and may they do this? Public operations do
 /// no database work here.
 pub async fn authorize(state: &AppState, op: &'static Operation, parts: &Parts) -> Result<Ctx> {
     let credentials = Credentials::from_parts(parts);
+    check_cookie_origin(&credentials, parts)?;
+    let client = client_address(&parts.extensions);
     if op.public {
         return Ok(Ctx {
             principal: None,
             credentials,
+            client,
         });
     }
     let Some(principal) = credentials.resolve(state).await? else {
@@ -137,12 +197,55 @@ pub async fn authorize(state: &AppState, op: &'static Operation, parts: &Parts) 
     Ok(Ctx {
         principal: Some(principal),
         credentials,
+        client,
     })
 }
 
 #[cfg(test)]
 mod tests {
-    use super::bearer_token;
+    use super::{bearer_token, same_origin};
+    use axum::http::{HeaderMap, HeaderValue};
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.append(*k, HeaderValue::from_static(v));
+        }
+        h
+    }
+
+    #[test]
+    fn cross_site_posts_are_refused() {
+        let host = ("host", "127.0.0.1:8080");
+        assert!(same_origin(&headers(&[host])));
+        assert!(same_origin(&headers(&[
+            host,
+            ("origin", "http://127.0.0.1:8080")
+        ])));
+        assert!(same_origin(&headers(&[host, ("sec-fetch-site", "same-origin")])));
+        assert!(!same_origin(&headers(&[
+            host,
+            ("origin", "https://evil.example")
+        ])));
+        // What Chromium sends from a page with `Referrer-Policy: no-referrer`.
+        let own_post = [host, ("origin", "null"), ("sec-fetch-site", "same-origin")];
+        assert!(same_origin(&headers(&own_post)));
+        let framed = [host, ("origin", "null"), ("sec-fetch-site", "cross-site")];
+        assert!(!same_origin(&headers(&framed)));
+        let both = [
+            host,
+            ("origin", "https://evil.example"),
+            ("sec-fetch-site", "same-origin"),
+        ];
+        assert!(!same_origin(&headers(&both)));
+        assert!(!same_origin(&headers(&[
+            host,
+            ("origin", "http://127.0.0.1:8081")
+        ])));
+        assert!(!same_origin(&headers(&[host, ("sec-fetch-site", "cross-site")])));
+        assert!(!same_origin(&headers(&[host, ("sec-fetch-site", "same-site")])));
+        assert!(!same_origin(&headers(&[("origin", "http://127.0.0.1:8080")])));
+    }
 
     #[test]
     fn bearer_keyword_in_any_case() {

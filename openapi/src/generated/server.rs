@@ -95,7 +95,10 @@ go on at once. The password needs at least 8 characters.*/
 
 For browsers and people. Sets the `taos_session` cookie (HttpOnly, SameSite=Lax) on
 success. A wrong username and a wrong password give the same 401 `invalid_credentials`.
-Scripts and CLIs should prefer `POST /auth/token`, which returns a bearer token.*/
+After repeated failures for a username or from an address, attempts answer 429
+`too_many_attempts` with `Retry-After` until the back-off has passed (shared with
+`POST /auth/token`). Scripts and CLIs should prefer `POST /auth/token`, which returns
+a bearer token.*/
     fn login(
         &self,
         ctx: Self::Context,
@@ -126,7 +129,8 @@ it is valid.*/
 For CLIs and scripts used by a person. Returns a new `taos_user_…` bearer token, shown
 only this once; it acts as the user, limited to `scope` (default `["*"]`). It never
 expires unless `expires_in_days` is given. Wrong username or password → 401
-`invalid_credentials`.*/
+`invalid_credentials`; after repeated failures → 429 `too_many_attempts` with
+`Retry-After` (shared with `POST /auth/login`).*/
     fn create_user_token(
         &self,
         ctx: Self::Context,

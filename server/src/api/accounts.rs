@@ -26,9 +26,9 @@ impl AccountsApi for Api {
         }))
     }
 
-    async fn login(&self, _ctx: Ctx, body: types::LoginRequest) -> Res<wire::LoginResponse> {
+    async fn login(&self, ctx: Ctx, body: types::LoginRequest) -> Res<wire::LoginResponse> {
         let (user, secret, session) =
-            accounts::login(&self.state.store, &body.username, &body.password).await?;
+            accounts::login(&self.state.store, &body.username, &body.password, ctx.client).await?;
         let max_age = (session.expires_at - chrono::Utc::now()).num_seconds().max(0);
         Ok(wire::LoginResponse::Ok(
             types::LoginResponse {
@@ -59,10 +59,11 @@ impl AccountsApi for Api {
 
     async fn create_user_token(
         &self,
-        _ctx: Ctx,
+        ctx: Ctx,
         body: types::UserTokenCreate,
     ) -> Res<wire::CreateUserTokenResponse> {
-        let user = accounts::check_password(&self.state.store, &body.username, &body.password).await?;
+        let user =
+            accounts::check_password(&self.state.store, &body.username, &body.password, ctx.client).await?;
         let expires_in_days = days(body.expires_in_days);
         let scope = scope(body.scope.as_ref());
         let (token, secret) = accounts::create_user_token(

@@ -1,6 +1,8 @@
 //! The `accounts` operations: first-run setup, signing in and out, the sign-in status, and a
 //! user token for a person who proves who they are with their password.
 
+use std::net::IpAddr;
+
 use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
 
@@ -8,7 +10,7 @@ use crate::digest::sha256_hex;
 use crate::domain::principal::Principal;
 use crate::domain::store_errors::{conflict, not_found, optional};
 use crate::domain::users::{NewAccount, User, new_user};
-use crate::domain::{passwords, tokens};
+use crate::domain::{login_limits, passwords, tokens};
 use crate::errors::{self, Error, Result};
 use crate::store::{NewUserToken, Store, Token};
 
@@ -51,32 +53,44 @@ pub async fn setup_account(store: &Store, account: NewAccount) -> Result<(User, 
 }
 
 /// Checks a username and password; a wrong username and a wrong password look the same,
-/// in the answer and in the time taken.
-pub async fn check_password(store: &Store, username: &str, password: &str) -> Result<User> {
-    let user = optional(store.find_user_by_username(username).await)?;
-    let password = password.to_owned();
-    let verified = match user {
-        Some(user) => {
-            let hash = user.password_hash.clone();
-            let ok = tokio::task::spawn_blocking(move || passwords::verify(&password, &hash))
-                .await
-                .map_err(|e| Error::internal("password check task", e))?;
-            ok.then_some(user)
-        }
-        None => {
-            tokio::task::spawn_blocking(move || passwords::verify_dummy(&password))
-                .await
-                .map_err(|e| Error::internal("password check task", e))?;
-            None
-        }
+/// in the answer and in the time taken. Guessing is slowed per username and per `client`
+/// address ([`login_limits`]), and the hashing itself is bounded ([`passwords::check`]).
+pub async fn check_password(
+    store: &Store,
+    username: &str,
+    password: &str,
+    client: Option<IpAddr>,
+) -> Result<User> {
+    let attempt = login_limits::limiter().begin(username, client)?;
+    let checked = async {
+        let user = optional(store.find_user_by_username(username).await)?;
+        let hash = user.as_ref().map(|u| u.password_hash.clone());
+        let ok = passwords::check(password.to_owned(), hash).await?;
+        Ok::<_, Error>(user.filter(|_| ok))
     };
-    verified.ok_or_else(invalid_credentials)
+    match checked.await {
+        Ok(Some(user)) => {
+            attempt.succeeded();
+            Ok(user)
+        }
+        // Charged: a wrong username or password.
+        Ok(None) => Err(invalid_credentials()),
+        Err(e) => {
+            attempt.not_checked();
+            Err(e)
+        }
+    }
 }
 
 /// Signs in: a new session; returns the user and the cookie secret. A person removed while
 /// signing in gets the same answer as one who never existed.
-pub async fn login(store: &Store, username: &str, password: &str) -> Result<(User, String, Session)> {
-    let user = check_password(store, username, password).await?;
+pub async fn login(
+    store: &Store,
+    username: &str,
+    password: &str,
+    client: Option<IpAddr>,
+) -> Result<(User, String, Session)> {
+    let user = check_password(store, username, password, client).await?;
     let secret = tokens::generate_session_secret();
     let session = store
         .create_session(user.id, &sha256_hex(&secret), Utc::now() + SESSION_TTL)

@@ -11,6 +11,7 @@ pub mod discovery;
 pub mod idempotency;
 pub mod identity;
 pub mod knowledge;
+pub mod login_limits;
 pub mod notifications;
 pub mod notify;
 pub mod pagination;

@@ -1,6 +1,12 @@
 //! Password hashing: argon2id with the argon2 crate's default parameters, PHC strings.
 //!
-//! Deliberately slow (tens of milliseconds); callers run these in `spawn_blocking`.
+//! Deliberately slow (tens of milliseconds) and big (19 MiB of working memory per hash), so
+//! checks that anyone can start (sign-in, `POST /auth/token`) go through [`check`]: a few at a
+//! time, on the blocking pool, with a bounded queue (see [`bounded`]).
+
+mod bounded;
+
+pub use bounded::check;
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
@@ -13,6 +19,7 @@ const DUMMY_HASH: &str =
 
 /// A PHC string (`$argon2id$v=19$m=…`) with a fresh random salt.
 pub fn hash(password: &str) -> String {
+    bounded::keep_big_blocks_mapped();
     let mut salt = [0u8; 16];
     rand::rng().fill_bytes(&mut salt);
     // Neither can fail: 16 bytes is a valid salt, and argon2's only other limit is a password
@@ -26,6 +33,7 @@ pub fn hash(password: &str) -> String {
 
 /// Whether `password` matches `phc`; false for a wrong password and for a malformed hash.
 pub fn verify(password: &str, phc: &str) -> bool {
+    bounded::keep_big_blocks_mapped();
     match PasswordHash::new(phc) {
         Ok(parsed) => Argon2::default()
             .verify_password(password.as_bytes(), &parsed)

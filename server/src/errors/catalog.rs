@@ -39,6 +39,12 @@ catalog! {
     PERSON_REQUIRED = ("person_required", 403,
         "This operation is for people, not agents: sign in (`POST /auth/login`) or use a personal user token (`POST /auth/token`).",
         "/docs/agents/concepts/permissions#admin-operations");
+    TOO_MANY_ATTEMPTS = ("too_many_attempts", 429,
+        "Too many failed sign-ins for this username or from this address. Wait the seconds in `Retry-After` before trying again; each further failure doubles the wait.",
+        "/docs/agents/getting-started#sign-in-limits");
+    CROSS_ORIGIN_REQUEST = ("cross_origin_request", 403,
+        "A request signed in with the session cookie must come from taOS's own pages (the same origin). Programs should send `Authorization: Bearer <token>` instead of the cookie.",
+        "/docs/agents/getting-started#cookies-and-other-sites");
     ALREADY_CONFIGURED = ("already_configured", 409,
         "The first user already exists. Sign in with `POST /auth/login`, or get a token with `POST /auth/token`.",
         "/docs/agents/getting-started#get-a-token");
@@ -154,4 +160,7 @@ catalog! {
     TOO_MANY_CONNECTIONS = ("too_many_connections", 503,
         "The server has as many connections open as it serves at once. Retry after `Retry-After` seconds, and close connections you keep open but do not use.",
         "/docs/agents/concepts/errors#connections-and-hosts");
+    PASSWORD_CHECKS_BUSY = ("password_checks_busy", 503,
+        "The server is checking too many passwords at once. Retry after the seconds in `Retry-After`.",
+        "/docs/agents/concepts/errors#server-errors");
 }

@@ -13,14 +13,14 @@ mod views;
 use axum::Router;
 use axum::extract::rejection::{FormRejection, PathRejection, QueryRejection};
 use axum::extract::{Form, Path, Query, State};
-use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use axum::http::{Extensions, HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 use tower_http::set_header::SetResponseHeaderLayer;
 use uuid::Uuid;
 
-use crate::auth::session_set_cookie;
+use crate::auth::{client_address, session_set_cookie};
 use crate::domain::principal::Principal;
 use crate::domain::{accounts, auth, notifications, tokens};
 use crate::errors::{self, Error};
@@ -116,6 +116,7 @@ async fn login_form(
 async fn login_submit(
     State(state): State<SharedState>,
     headers: HeaderMap,
+    extensions: Extensions,
     form: Result<Form<LoginForm>, FormRejection>,
 ) -> Response {
     if !guard::same_origin(&headers) {
@@ -137,7 +138,8 @@ async fn login_submit(
             Some(message),
         );
     }
-    match accounts::login(&state.store, &form.username, &form.password).await {
+    let client = client_address(&extensions);
+    match accounts::login(&state.store, &form.username, &form.password, client).await {
         Ok((_, secret, session)) => {
             let max_age = (session.expires_at - chrono::Utc::now()).num_seconds().max(0);
             let mut out = see_other(&next);
@@ -156,6 +158,21 @@ async fn login_submit(
             next,
             Some("The username or password is wrong."),
         ),
+        Err(e) if e.is(&errors::TOO_MANY_ATTEMPTS) || e.is(&errors::PASSWORD_CHECKS_BUSY) => {
+            let retry_after = e.extra.iter().find(|(k, _)| *k == "retry_after");
+            let secs = retry_after.map_or("1", |(_, v)| v.as_str());
+            let message = if e.is(&errors::TOO_MANY_ATTEMPTS) {
+                format!("Too many failed sign-ins. Please wait {secs} seconds and try again.")
+            } else {
+                format!("The server is busy. Please wait {secs} seconds and try again.")
+            };
+            let status = StatusCode::from_u16(e.kind.status).unwrap_or(StatusCode::TOO_MANY_REQUESTS);
+            let mut out = login_page(&state, &headers, status, form.username, next, Some(&message));
+            if let Ok(v) = HeaderValue::from_str(secs) {
+                out.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+            out
+        }
         Err(e) => failure(&e),
     }
 }

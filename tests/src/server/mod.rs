@@ -121,6 +121,12 @@ impl Server {
         format!("{}{}", self.url(), path)
     }
 
+    /// The process id of the running taosd (`None` once stopped), e.g. to read
+    /// `/proc/<pid>/status`.
+    pub fn pid(&self) -> Option<u32> {
+        self.running.lock().unwrap().child.as_ref().and_then(Child::id)
+    }
+
     pub fn backend(&self) -> &Backend {
         &self.backend
     }

@@ -1,7 +1,7 @@
 //! What keeps another site from acting through a signed-in browser: the CSRF token every form
 //! carries, the `Origin` / `Sec-Fetch-Site` check on every POST, and the cookies involved.
 
-use axum::http::{HeaderMap, header};
+use axum::http::HeaderMap;
 use subtle::ConstantTimeEq;
 
 use crate::auth::{self, SESSION_COOKIE};
@@ -21,27 +21,8 @@ pub fn csrf_ok(secret: &str, presented: &str) -> bool {
     csrf_token(secret).as_bytes().ct_eq(presented.as_bytes()).into()
 }
 
-/// Whether a POST may have come from this site's own pages. Browsers send `Sec-Fetch-Site`
-/// on form posts, and a sibling subdomain (`same-site`) is no more trusted than any other site.
-/// `Origin`, when it names an origin, must be this one; it is `null` on our own posts because
-/// the pages say `Referrer-Policy: no-referrer`, so `null` tells nothing. A request with neither
-/// (an old browser, a script) still needs the CSRF token.
-pub fn same_origin(headers: &HeaderMap) -> bool {
-    if let Some(site) = headers.get("sec-fetch-site")
-        && !matches!(site.to_str(), Ok("same-origin" | "none"))
-    {
-        return false;
-    }
-    let origin = match headers.get(header::ORIGIN).map(|o| o.to_str()) {
-        None | Some(Ok("null")) => return true,
-        Some(Ok(origin)) => origin,
-        Some(Err(_)) => return false,
-    };
-    let Some(Ok(host)) = headers.get(header::HOST).map(|h| h.to_str()) else {
-        return false;
-    };
-    origin == format!("http://{host}") || origin == format!("https://{host}")
-}
+/// The origin check every POST passes, shared with the JSON API's cookie requests.
+pub use crate::auth::same_origin;
 
 pub fn session_secret(headers: &HeaderMap) -> Option<String> {
     auth::cookie(headers, SESSION_COOKIE)
@@ -80,39 +61,6 @@ mod tests {
         assert!(!csrf_ok("abc", ""));
         assert!(!csrf_ok("abc", &t[..63]));
         assert_ne!(t, sha256_hex("abc"), "the token is not the stored session hash");
-    }
-
-    #[test]
-    fn cross_site_posts_are_refused() {
-        let host = ("host", "127.0.0.1:8080");
-        assert!(same_origin(&headers(&[host])));
-        assert!(same_origin(&headers(&[
-            host,
-            ("origin", "http://127.0.0.1:8080")
-        ])));
-        assert!(same_origin(&headers(&[host, ("sec-fetch-site", "same-origin")])));
-        assert!(!same_origin(&headers(&[
-            host,
-            ("origin", "https://evil.example")
-        ])));
-        // What Chromium sends from a page with `Referrer-Policy: no-referrer`.
-        let own_post = [host, ("origin", "null"), ("sec-fetch-site", "same-origin")];
-        assert!(same_origin(&headers(&own_post)));
-        let framed = [host, ("origin", "null"), ("sec-fetch-site", "cross-site")];
-        assert!(!same_origin(&headers(&framed)));
-        let both = [
-            host,
-            ("origin", "https://evil.example"),
-            ("sec-fetch-site", "same-origin"),
-        ];
-        assert!(!same_origin(&headers(&both)));
-        assert!(!same_origin(&headers(&[
-            host,
-            ("origin", "http://127.0.0.1:8081")
-        ])));
-        assert!(!same_origin(&headers(&[host, ("sec-fetch-site", "cross-site")])));
-        assert!(!same_origin(&headers(&[host, ("sec-fetch-site", "same-site")])));
-        assert!(!same_origin(&headers(&[("origin", "http://127.0.0.1:8080")])));
     }
 
     #[test]
