@@ -217,7 +217,7 @@ step_docs() {
     ensure_python_tools
     "$TOOLS/venv/bin/python" - <<'EOF'
 """Checks docs/agents/ against the code and the contract:
-- every `doc_url` in server/src/errors.rs and every `x-taos-doc` / example `doc_url` in
+- every `doc_url` in server/src/errors/catalog.rs and every `x-taos-doc` / example `doc_url` in
   openapi/taos.yaml names an existing page and, after `#`, one of its headings;
 - every error slug of the catalog is in concepts/errors.md, every `x-taos-scope` slug in
   concepts/permissions.md;
@@ -256,14 +256,14 @@ def resolve(url, where):
     elif frag and frag not in headings(path):
         problems.append(f"{where}: {url}: no heading #{frag} in {path}")
 
-errors_rs = (root / "server/src/errors.rs").read_text()
+errors_rs = (root / "server/src/errors/catalog.rs").read_text()
 catalog = re.findall(r'\("([a-z_]+)", (\d{3}),\s*"(?:[^"\\]|\\.)*",\s*"(/docs/agents/[^"]*)"\);', errors_rs)
 entries = len(re.findall(r'^\s*[A-Z_]+ = \("', errors_rs, re.M))
 if not catalog or len(catalog) != entries:
-    problems.append(f"parsed {len(catalog)} of {entries} catalog entries in server/src/errors.rs")
+    problems.append(f"parsed {len(catalog)} of {entries} catalog entries in server/src/errors/catalog.rs")
 errors_md = (docs / "concepts/errors.md").read_text()
 for slug, status, url in catalog:
-    resolve(url, f"errors.rs {slug}")
+    resolve(url, f"errors/catalog.rs {slug}")
     if not re.search(rf"^\| `{slug}` \| {status} \|", errors_md, re.M):
         problems.append(f"concepts/errors.md: no catalog row `{slug}` | {status}")
 

@@ -160,7 +160,6 @@ mod tests {
     use crate::store::KnowledgeFilter;
     use crate::store::knowledge::tests::{doc, words};
 
-
     async fn store() -> (tempfile::TempDir, Store) {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}/taos.db", dir.path().display());

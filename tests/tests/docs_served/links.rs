@@ -89,7 +89,7 @@ async fn every_doc_url_resolves_to_a_served_heading(s: &Server) {
     assert!(taos_server::errors::ALL.len() > 20, "the catalog looks empty");
     for kind in taos_server::errors::ALL {
         if let Err(e) = site.resolve(s, kind.doc_url).await {
-            problems.push(format!("errors.rs {}: {e}", kind.slug));
+            problems.push(format!("errors catalog {}: {e}", kind.slug));
         }
     }
 
