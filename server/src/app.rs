@@ -223,7 +223,11 @@ pub(crate) fn redact(url: &str) -> String {
         let pairs: Vec<(String, String)> = parsed
             .query_pairs()
             .map(|(name, value)| {
-                let value = if secret(&name) { HIDDEN.into() } else { value.into_owned() };
+                let value = if secret(&name) {
+                    HIDDEN.into()
+                } else {
+                    value.into_owned()
+                };
                 (name.into_owned(), value)
             })
             .collect();
@@ -268,7 +272,10 @@ mod tests {
         );
         // An `@` in the password, unescaped: everything up to the last one is user info.
         assert_eq!(redact("postgres://u:se@cret@h/db"), "postgres://u:***@h/db");
-        assert_eq!(redact("postgres://u:secret@[::1/db"), "postgres:*** (not a valid URL)");
+        assert_eq!(
+            redact("postgres://u:secret@[::1/db"),
+            "postgres:*** (not a valid URL)"
+        );
         assert_eq!(redact("sqlite::memory:"), "sqlite::memory:");
     }
 
@@ -278,7 +285,15 @@ mod tests {
         assert!(ok(b"0b6f3c2e-8d4a-4f7e-9a51-2c7d9e0f1a23"));
         assert!(ok(b"Root:1.67_a"));
         assert!(ok("x".repeat(128).as_bytes()));
-        for bad in [&b""[..], b"a b", b"a\tb", b"a\"b", b"a=b", b"caf\xc3\xa9", "x".repeat(129).as_bytes()] {
+        for bad in [
+            &b""[..],
+            b"a b",
+            b"a\tb",
+            b"a\"b",
+            b"a=b",
+            b"caf\xc3\xa9",
+            "x".repeat(129).as_bytes(),
+        ] {
             assert!(!ok(bad), "{bad:?}");
         }
     }

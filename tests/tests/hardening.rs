@@ -18,7 +18,10 @@ async fn no_colour_codes_when_stderr_is_not_a_terminal(s: &Server) {
     restart_logging(s, "info").await;
     s.get("/api/no-such-route").send().await.expect_status(404);
     let log = s.stderr();
-    assert!(log.contains("taosd ready"), "the info lines were not logged:\n{log}");
+    assert!(
+        log.contains("taosd ready"),
+        "the info lines were not logged:\n{log}"
+    );
     assert!(!log.contains('\u{1b}'), "escape codes in a piped log:\n{log:?}");
 }
 
@@ -41,7 +44,11 @@ e2e!(request_ids_are_kept_only_when_short_and_plain);
 /// The log quotes the id.
 async fn request_ids_are_kept_only_when_short_and_plain(s: &Server) {
     let max = "a".repeat(128);
-    for good in ["0b6f3c2e-8d4a-4f7e-9a51-2c7d9e0f1a23", "trace:1.2_x-Y", max.as_str()] {
+    for good in [
+        "0b6f3c2e-8d4a-4f7e-9a51-2c7d9e0f1a23",
+        "trace:1.2_x-Y",
+        max.as_str(),
+    ] {
         assert_eq!(request_id_for(s, good.as_bytes()).await, good);
     }
     let too_long = "a".repeat(129);
@@ -123,7 +130,10 @@ async fn database_passwords_stay_out_of_the_log(s: &Server) {
     };
     let (scheme, rest) = url.split_once("://").expect("a URL");
     let (user, host_and_db) = rest.split_once('@').expect("user@host in the test URL");
-    let in_userinfo = format!("{scheme}://{}:secret@{host_and_db}", user.split(':').next().unwrap_or(user));
+    let in_userinfo = format!(
+        "{scheme}://{}:secret@{host_and_db}",
+        user.split(':').next().unwrap_or(user)
+    );
     let in_query = format!("{url}?sslmode=prefer&password=secret");
     for with_password in [in_userinfo, in_query] {
         s.set_env("TAOS_DATABASE_URL", &with_password);
@@ -132,6 +142,12 @@ async fn database_passwords_stay_out_of_the_log(s: &Server) {
     }
     s.setup_admin().await;
     let log = s.stderr();
-    assert!(log.contains("***"), "taosd did not log its (redacted) database URL:\n{log}");
-    assert!(!log.contains("secret"), "a database password reached the log:\n{log}");
+    assert!(
+        log.contains("***"),
+        "taosd did not log its (redacted) database URL:\n{log}"
+    );
+    assert!(
+        !log.contains("secret"),
+        "a database password reached the log:\n{log}"
+    );
 }

@@ -17,7 +17,10 @@ fn taosd() -> PathBuf {
         return PathBuf::from(bin);
     }
     let exe = std::env::current_exe().expect("current_exe");
-    let profile = exe.parent().and_then(Path::parent).expect("<target>/<profile>/deps/<test>");
+    let profile = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("<target>/<profile>/deps/<test>");
     profile.join("taosd")
 }
 
@@ -43,7 +46,9 @@ impl Taosd {
         if let Some(url) = database_url {
             cmd.env("TAOS_DATABASE_URL", url);
         }
-        let mut child = cmd.spawn().expect("start taosd (cargo build -p taos-server first)");
+        let mut child = cmd
+            .spawn()
+            .expect("start taosd (cargo build -p taos-server first)");
         let stdout = Arc::new(Mutex::new(Vec::new()));
         let stderr = Arc::new(Mutex::new(String::new()));
         let (out, err) = (stdout.clone(), stderr.clone());
@@ -61,7 +66,11 @@ impl Taosd {
                 err.push('\n');
             }
         });
-        Taosd { child, stdout, stderr }
+        Taosd {
+            child,
+            stdout,
+            stderr,
+        }
     }
 
     fn stderr(&self) -> String {
@@ -140,10 +149,14 @@ async fn database_files_are_private_in_an_open_data_dir() {
             assert_eq!(answer.status().as_u16(), 201);
         }
         for f in &files {
-            assert_eq!(mode(f), 0o600, "run {run}: {} is not private", f.display());
+            let m = mode(f);
+            assert_eq!(m, 0o600, "run {run}: {} has mode {m:o}, not 600", f.display());
         }
         let status = taosd.stop().await;
-        assert!(status.is_some_and(|s| s.success()), "taosd did not stop cleanly: {status:?}");
+        assert!(
+            status.is_some_and(|s| s.success()),
+            "taosd did not stop cleanly: {status:?}"
+        );
         assert_eq!(mode(&files[0]), 0o600);
         // As an older taosd (or a restored backup) may have left it.
         std::fs::set_permissions(&files[0], std::fs::Permissions::from_mode(0o644)).unwrap();
@@ -180,11 +193,20 @@ async fn an_unreachable_database_is_reported_and_retried() {
         .await;
     assert!(said, "no word about the database within 5 s:\n{}", taosd.stderr());
     tokio::time::sleep(Duration::from_secs(2)).await;
-    assert!(taosd.child.try_wait().unwrap().is_none(), "taosd gave up:\n{}", taosd.stderr());
-    assert!(taosd.stdout.lock().unwrap().is_empty(), "it listens without a database");
+    assert!(
+        taosd.child.try_wait().unwrap().is_none(),
+        "taosd gave up:\n{}",
+        taosd.stderr()
+    );
+    assert!(
+        taosd.stdout.lock().unwrap().is_empty(),
+        "it listens without a database"
+    );
 
     // The database comes up on that port (a relay to the real server).
-    let relay = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.expect("rebind the port");
+    let relay = tokio::net::TcpListener::bind(("127.0.0.1", port))
+        .await
+        .expect("rebind the port");
     let real_host = real_host.to_string();
     let relaying = tokio::spawn(async move {
         while let Ok((mut inbound, _)) = relay.accept().await {
@@ -198,12 +220,17 @@ async fn an_unreachable_database_is_reported_and_retried() {
     });
     let served = taosd.url(Duration::from_secs(40)).await;
     let served = served.unwrap_or_else(|| panic!("taosd never started serving:\n{}", taosd.stderr()));
-    let health = reqwest::get(format!("{served}/api/health")).await.expect("health");
+    let health = reqwest::get(format!("{served}/api/health"))
+        .await
+        .expect("health");
     assert_eq!(health.status().as_u16(), 200);
     let log = taosd.stderr();
     let status = taosd.stop().await;
     relaying.abort();
-    assert!(status.is_some_and(|s| s.success()), "taosd did not stop cleanly: {status:?}");
+    assert!(
+        status.is_some_and(|s| s.success()),
+        "taosd did not stop cleanly: {status:?}"
+    );
     assert!(!log.contains("secret"), "the password reached the log:\n{log}");
     assert!(log.contains(":***@127.0.0.1"), "the URL is not named:\n{log}");
 }

@@ -252,7 +252,10 @@ mod tests {
     #[test]
     fn header_values_are_visible_ascii() {
         let ok = parts(b"0b6f3c2e-8d4a a~!");
-        assert_eq!(header(&ok, "Idempotency-Key").ok().flatten(), Some("0b6f3c2e-8d4a a~!"));
+        assert_eq!(
+            header(&ok, "Idempotency-Key").ok().flatten(),
+            Some("0b6f3c2e-8d4a a~!")
+        );
         assert!(header(&ok, "X-Other").is_ok_and(|v| v.is_none()));
         for bad in [&b"a\tb"[..], b"caf\xc3\xa9", b"\tlead"] {
             assert!(header(&parts(bad), "Idempotency-Key").is_err(), "{bad:?}");
