@@ -51,13 +51,44 @@ pub fn router(state: Arc<AppState>, hosts: AllowedHosts) -> Result<Router> {
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<Body>| {
             let id = req
                 .headers()
-                .get("x-request-id")
+                .get(X_REQUEST_ID)
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or("-");
-            tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+            // Quoted (Debug), so no id can pass for another field of the line.
+            tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = ?id)
         }))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
-        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid)))
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        .layer(axum::middleware::from_fn(drop_unacceptable_request_id)))
+}
+
+const X_REQUEST_ID: &str = "x-request-id";
+const MAX_REQUEST_ID: usize = 128;
+
+/// Whether a client's `x-request-id` may be kept: 1 to [`MAX_REQUEST_ID`] characters of
+/// `A-Z a-z 0-9 . _ : -` (what UUIDs, ULIDs and tracing ids use).
+fn acceptable_request_id(value: &[u8]) -> bool {
+    (1..=MAX_REQUEST_ID).contains(&value.len())
+        && value
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'-'))
+}
+
+/// Removes an `x-request-id` that is not [acceptable](acceptable_request_id) (or sent more
+/// than once), so the request gets a fresh one: the id is logged and echoed, and spaces,
+/// quotes, control characters or a page of text in it could forge or bloat log lines.
+async fn drop_unacceptable_request_id(mut req: Request<Body>, next: axum::middleware::Next) -> Response {
+    let ids = req.headers().get_all(X_REQUEST_ID);
+    let mut sent = ids.iter();
+    let keep = match (sent.next(), sent.next()) {
+        (None, _) => true,
+        (Some(id), None) => acceptable_request_id(id.as_bytes()),
+        (Some(_), Some(_)) => false,
+    };
+    if !keep {
+        req.headers_mut().remove(X_REQUEST_ID);
+    }
+    next.run(req).await
 }
 
 async fn openapi_yaml() -> impl IntoResponse {
@@ -105,9 +136,14 @@ pub async fn serve(config: Config) -> Result<()> {
     let data_dir = config.data_dir();
     create_private_dir(&data_dir)?;
     let url = config.database_url();
-    let store = store::Store::connect(&url)
-        .await
-        .with_context(|| format!("cannot open the database ({})", redact(&url)))?;
+    // Registered before anything waits: a SIGTERM while the database is still out of reach
+    // stops taosd cleanly, and one right after the address is printed (whoever started taosd
+    // may stop it as soon as it reads that line) does not kill it without a clean stop.
+    let mut shutdown = Box::pin(shutdown_signal()?);
+    let store = tokio::select! {
+        store = connect(&url) => store?,
+        () = &mut shutdown => return Ok(()),
+    };
     // Before listening, so the first request already finds this binary's docs.
     crate::domain::knowledge::ingest(&store, &config.guides_dirs()).await;
     let toucher = background::start(store.clone());
@@ -123,9 +159,6 @@ pub async fn serve(config: Config) -> Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", config.bind))?;
     let addr = listener.local_addr()?;
-    // Registered before the address is printed: whoever starts taosd may stop it as soon as it
-    // reads that line, and a SIGTERM before registration would kill it without a clean stop.
-    let shutdown = shutdown_signal()?;
     tracing::info!(%addr, data_dir = %data_dir.display(), database = %redact(&url), "taosd ready");
     println!("taosd listening on http://{addr}");
     serve::run(listener, app, limits, shutdown).await;
@@ -142,18 +175,65 @@ fn create_private_dir(dir: &std::path::Path) -> Result<()> {
         .with_context(|| format!("cannot create the data directory {}", dir.display()))
 }
 
-/// A database URL without its password, for logs.
-fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(s), Some(at)) if at > s => {
-            let creds = &url[s + 3..at];
-            match creds.split_once(':') {
-                Some((user, _)) => format!("{}{user}:***{}", &url[..s + 3], &url[at..]),
-                None => url.to_string(),
+/// Opens the store. A PostgreSQL server that cannot be reached is said so at once, with the
+/// reason, and tried again with growing pauses until it answers (taosd may start before its
+/// database, e.g. in a compose file or at boot); any other failure ends taosd.
+async fn connect(url: &str) -> Result<store::Store> {
+    let mut pause = Duration::from_secs(1);
+    let mut failed = false;
+    loop {
+        match store::Store::connect(url).await {
+            Ok(store) => {
+                if failed {
+                    tracing::warn!(database = %redact(url), "reached the database; starting");
+                }
+                return Ok(store);
             }
+            Err(store::Error::Unavailable(reason)) if !url.starts_with("sqlite:") => {
+                failed = true;
+                tracing::warn!(
+                    "cannot reach the database at {}: {reason}; retrying in {}s",
+                    redact(url),
+                    pause.as_secs()
+                );
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(MAX_CONNECT_PAUSE);
+            }
+            Err(e) => return Err(e).with_context(|| format!("cannot open the database ({})", redact(url))),
         }
-        _ => url.to_string(),
     }
+}
+
+const MAX_CONNECT_PAUSE: Duration = Duration::from_secs(30);
+
+/// A database URL without its passwords (the one after `user:` and any query parameter whose
+/// name contains `password`), for logs.
+pub(crate) fn redact(url: &str) -> String {
+    const HIDDEN: &str = "***";
+    let Ok(mut parsed) = url::Url::parse(url) else {
+        // Not a URL the drivers take either; show only its scheme, in case it holds a secret.
+        let scheme = url.split_once(':').map_or("", |(scheme, _)| scheme);
+        return format!("{scheme}:{HIDDEN} (not a valid URL)");
+    };
+    if parsed.password().is_some() {
+        let _ = parsed.set_password(Some(HIDDEN));
+    }
+    let secret = |name: &str| name.to_ascii_lowercase().contains("password");
+    if parsed.query_pairs().any(|(name, _)| secret(&name)) {
+        let pairs: Vec<(String, String)> = parsed
+            .query_pairs()
+            .map(|(name, value)| {
+                let value = if secret(&name) {
+                    HIDDEN.into()
+                } else {
+                    value.into_owned()
+                };
+                (name.into_owned(), value)
+            })
+            .collect();
+        parsed.query_pairs_mut().clear().extend_pairs(pairs);
+    }
+    parsed.to_string()
 }
 
 /// A future that resolves on SIGINT or SIGTERM; the handlers are installed when this returns.
@@ -182,5 +262,39 @@ mod tests {
         assert_eq!(redact("postgres://u:secret@h/db"), "postgres://u:***@h/db");
         assert_eq!(redact("postgres://u@h/db"), "postgres://u@h/db");
         assert_eq!(redact("sqlite:///x/taos.db"), "sqlite:///x/taos.db");
+        assert_eq!(
+            redact("postgres://u@h:5432/db?password=secret&sslmode=require"),
+            "postgres://u@h:5432/db?password=***&sslmode=require"
+        );
+        assert_eq!(
+            redact("postgres://u:secret@h/db?PassWord=secret&sslpassword=secret"),
+            "postgres://u:***@h/db?PassWord=***&sslpassword=***"
+        );
+        // An `@` in the password, unescaped: everything up to the last one is user info.
+        assert_eq!(redact("postgres://u:se@cret@h/db"), "postgres://u:***@h/db");
+        assert_eq!(
+            redact("postgres://u:secret@[::1/db"),
+            "postgres:*** (not a valid URL)"
+        );
+        assert_eq!(redact("sqlite::memory:"), "sqlite::memory:");
+    }
+
+    #[test]
+    fn request_ids_are_short_and_plain() {
+        use super::acceptable_request_id as ok;
+        assert!(ok(b"0b6f3c2e-8d4a-4f7e-9a51-2c7d9e0f1a23"));
+        assert!(ok(b"Root:1.67_a"));
+        assert!(ok("x".repeat(128).as_bytes()));
+        for bad in [
+            &b""[..],
+            b"a b",
+            b"a\tb",
+            b"a\"b",
+            b"a=b",
+            b"caf\xc3\xa9",
+            "x".repeat(129).as_bytes(),
+        ] {
+            assert!(!ok(bad), "{bad:?}");
+        }
     }
 }

@@ -29,7 +29,9 @@ pub struct Config {
     pub data_dir: Option<PathBuf>,
 
     /// Database URL: `sqlite://PATH` or `postgres://USER@HOST/DB` (PostgreSQL lets several
-    /// taosd replicas share one state) [default: sqlite://<data dir>/taos.db].
+    /// taosd replicas share one state) [default: sqlite://<data dir>/taos.db]. A SQLite file is
+    /// created with mode 0600. While a PostgreSQL server cannot be reached, taosd says so on
+    /// stderr and tries again, with growing pauses up to 30 s, until it answers.
     #[arg(long, env = "TAOS_DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<String>,
 
@@ -37,7 +39,8 @@ pub struct Config {
     #[arg(long, env = "TAOS_LOG", default_value = "info")]
     pub log: String,
 
-    /// Log format: `text` for people, `json` for log collectors.
+    /// Log format: `text` for people (coloured only on a terminal, and not with `NO_COLOR`
+    /// set), `json` for log collectors.
     #[arg(long, env = "TAOS_LOG_FORMAT", default_value = "text", value_parser = ["text", "json"])]
     pub log_format: String,
 

@@ -75,14 +75,18 @@ impl RawParams {
     }
 }
 
-/// A header's value, which must be visible ASCII.
+/// A header's value, which must be visible ASCII (space to `~`). `HeaderValue::to_str` also
+/// lets a TAB through, which no parameter of the contract means to take.
 pub fn header<'a>(parts: &'a Parts, name: &str) -> Result<Option<&'a str>, Rejection> {
-    match parts.headers.get(name) {
-        None => Ok(None),
-        Some(v) => v.to_str().map(Some).map_err(|_| Rejection::InvalidParameter {
+    let Some(value) = parts.headers.get(name) else {
+        return Ok(None);
+    };
+    match value.to_str() {
+        Ok(text) if text.bytes().all(|b| (b' '..=b'~').contains(&b)) => Ok(Some(text)),
+        _ => Err(Rejection::InvalidParameter {
             name: name.to_string(),
             location: Location::Header,
-            message: format!("header `{name}` must be visible ASCII"),
+            message: format!("header `{name}` must be visible ASCII (no TAB or other control character)"),
             hint: None,
         }),
     }
@@ -229,5 +233,32 @@ pub fn boolean(
             format!("`{name}` must be `true` or `false`, got `{other}`"),
             hint,
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::{HeaderValue, Request};
+
+    use super::header;
+
+    fn parts(value: &'static [u8]) -> axum::http::request::Parts {
+        let mut req = Request::new(());
+        let value = HeaderValue::from_bytes(value).expect("a header value http accepts");
+        req.headers_mut().insert("idempotency-key", value);
+        req.into_parts().0
+    }
+
+    #[test]
+    fn header_values_are_visible_ascii() {
+        let ok = parts(b"0b6f3c2e-8d4a a~!");
+        assert_eq!(
+            header(&ok, "Idempotency-Key").ok().flatten(),
+            Some("0b6f3c2e-8d4a a~!")
+        );
+        assert!(header(&ok, "X-Other").is_ok_and(|v| v.is_none()));
+        for bad in [&b"a\tb"[..], b"caf\xc3\xa9", b"\tlead"] {
+            assert!(header(&parts(bad), "Idempotency-Key").is_err(), "{bad:?}");
+        }
     }
 }

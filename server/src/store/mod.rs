@@ -20,6 +20,7 @@ mod knowledge_sources;
 mod migrations;
 mod notifications;
 mod notify;
+mod open;
 mod records;
 mod sessions;
 mod sqlite_reads;
@@ -62,8 +63,21 @@ const WRITE_ATTEMPTS: u32 = 12;
 const MIGRATION_LOCK: i64 = 0x7a05_0001;
 
 impl Store {
-    /// Connects, tunes the pool for the backend, and applies pending migrations.
+    /// Connects, tunes the pool for the backend, and applies pending migrations. A PostgreSQL
+    /// server that cannot be reached is [`Error::Unavailable`] within a few seconds, with the
+    /// reason; connecting again later may succeed.
     pub async fn connect(url: &str) -> Result<Store> {
+        let file = sqlite_reads::file_of(url);
+        if let Some(path) = &file {
+            open::make_sqlite_file_private(path).map_err(|e| {
+                Error::Db(DbFailure(DbErr::Conn(RuntimeErr::Internal(format!(
+                    "cannot create {} with mode 0600: {e}",
+                    path.display()
+                )))))
+            })?;
+        } else if !url.starts_with("sqlite:") {
+            open::probe_postgres(url).await?;
+        }
         let mut opts = ConnectOptions::new(url.to_owned());
         // Statement logs would carry token and password hashes; never emit them.
         opts.sqlx_logging(false)
@@ -90,8 +104,7 @@ impl Store {
             opts.max_connections(POSTGRES_POOL);
         }
         let db = Database::connect(opts).await?;
-        let reads =
-            sqlite_reads::file_of(url).map(|path| std::sync::Arc::new(sqlite_reads::SqliteReads::new(path)));
+        let reads = file.map(|path| std::sync::Arc::new(sqlite_reads::SqliteReads::new(path)));
         let store = Store { db, reads };
         if store.is_sqlite() && !in_memory {
             store.enable_wal().await?;
