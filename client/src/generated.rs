@@ -1612,13 +1612,18 @@ words (no query syntax; every word must appear, in any form the stemmer relates:
 Each hit carries a `snippet` around the matched words; read the whole item with
 `GET /api/knowledge/{id}` or open its `doc_url`.
 
+A search is bounded: a repeated word counts once; more than 16 different words (or
+more than 500 characters) → 400 `invalid_search_query`; the database works on one
+search for at most 1 s, and only a few searches run at once (one that waits more than
+2 s for its turn, or runs out of time, → 503 `search_busy` with `Retry-After`).
+
 
 Sends a `GET` request to `/api/knowledge/search`
 
 Arguments:
 - `category`: Only items of this category, e.g. `agent-docs`.
 - `limit`: How many hits at most, 1 to 50 (default 10).
-- `q`: The words to look for, 1 to 500 characters.
+- `q`: The words to look for, 1 to 500 characters and at most 16 different words (a repeated word counts once, in any case); beyond either, 400 `invalid_search_query`.
 - `source_id`: Only items from this source, e.g. `taos-core` or `app:notes`.
 ```ignore
 let response = client.search_knowledge()

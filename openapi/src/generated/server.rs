@@ -451,7 +451,12 @@ Full-text search over the items' titles and content, best match first. `q` is pl
 words (no query syntax; every word must appear, in any form the stemmer relates:
 `tokens` finds `token`). `category` and `source_id` narrow the search before ranking.
 Each hit carries a `snippet` around the matched words; read the whole item with
-`GET /api/knowledge/{id}` or open its `doc_url`.*/
+`GET /api/knowledge/{id}` or open its `doc_url`.
+
+A search is bounded: a repeated word counts once; more than 16 different words (or
+more than 500 characters) → 400 `invalid_search_query`; the database works on one
+search for at most 1 s, and only a few searches run at once (one that waits more than
+2 s for its turn, or runs out of time, → 503 `search_busy` with `Retry-After`).*/
     fn search_knowledge(
         &self,
         ctx: Self::Context,

@@ -4,6 +4,7 @@
 //! caller allowed `knowledge.read` sees it all.
 
 mod guides;
+mod limits;
 
 use std::path::PathBuf;
 
@@ -169,8 +170,26 @@ pub async fn search_knowledge(
             "`q` has no word to search for: it holds only spaces, punctuation or symbols.",
         ));
     }
-    let hits = store.search_knowledge(&words, filter, limit).await?;
-    Ok(hits.into_iter().map(in_its_section).collect())
+    let words = limits::distinct_words(words)?;
+    let permit = limits::admit().await?;
+    // The search runs to its end (its deadline at most) even when the caller hangs up, and
+    // holds its place until then: the place stands for the database work, not the request.
+    let (store, filter) = (store.clone(), filter.clone());
+    let searched = tokio::spawn(async move {
+        let _place = permit;
+        store
+            .search_knowledge(&words, &filter, limit, limits::DEADLINE)
+            .await
+    })
+    .await
+    .map_err(|e| Error::internal("search task", e))??;
+    match searched {
+        Some(hits) => Ok(hits.into_iter().map(in_its_section).collect()),
+        None => {
+            tracing::warn!(query = ?q, "a search stopped at its deadline");
+            Err(limits::out_of_time())
+        }
+    }
 }
 
 /// A search hit, placed in the section of its document that the snippet comes from.

@@ -96,8 +96,11 @@ catalog! {
         "List items with `GET /api/knowledge` (or `taosctl knowledge list`), or search with `GET /api/knowledge/search?q=…`, to find a valid id.",
         "/docs/agents/recipes/searching-the-docs#read-one-item");
     INVALID_SEARCH_QUERY = ("invalid_search_query", 400,
-        "Pass `q` with 1 to 500 characters of plain words, e.g. `GET /api/knowledge/search?q=issue+token`.",
+        "Pass `q` with 1 to 500 characters of plain words, at most 16 different ones, e.g. `GET /api/knowledge/search?q=issue+token`.",
         "/docs/agents/recipes/searching-the-docs#search-the-docs");
+    SEARCH_BUSY = ("search_busy", 503,
+        "Retry after the seconds in `Retry-After`. Only a few searches run at once, each for at most a second; fewer and rarer words search faster.",
+        "/docs/agents/recipes/searching-the-docs#search-limits");
     // --- idempotency ---
     IDEMPOTENCY_KEY_REUSED = ("idempotency_key_reused", 422,
         "This Idempotency-Key was used with a different request. Use a new key (a fresh UUID) for a new request.",

@@ -2,11 +2,12 @@
 //! read, and searched through the database's own full-text engine (FTS5 on SQLite, `tsvector`
 //! on PostgreSQL; see `migrations::m0002`). Where they come from: `knowledge_sources`.
 
+mod deadline;
+
+use std::time::Duration;
+
 use chrono::{DateTime, Utc};
-use sea_orm::{
-    ColumnTrait, DbBackend, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect, Statement,
-    Value,
-};
+use sea_orm::{ColumnTrait, DbBackend, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect};
 use uuid::Uuid;
 
 use super::entities::knowledge_items;
@@ -148,28 +149,31 @@ impl Store {
 
     /// The documents containing every one of `words` (in any form the stemmer relates), best
     /// first; the filter applies before ranking and `limit`. `words` must not be empty.
+    /// `None` when the database worked on it longer than `deadline` and was stopped (an
+    /// interrupt on SQLite, `statement_timeout` on PostgreSQL), so a costly search cannot hold
+    /// its connection for long. Run it to its end: the SQLite deadline is taken off the
+    /// connection afterwards.
     pub async fn search_knowledge(
         &self,
         words: &[String],
         filter: &KnowledgeFilter,
         limit: u64,
-    ) -> Result<Vec<KnowledgeHit>> {
+        deadline: Duration,
+    ) -> Result<Option<Vec<KnowledgeHit>>> {
         let backend = self.db.get_database_backend();
-        let mut values: Vec<Value> = Vec::new();
-        let query = match backend {
+        let mut texts = vec![match backend {
             DbBackend::Sqlite => fts5_query(words),
             _ => words.join(" "),
-        };
-        values.push(query.into());
+        }];
         let mut conditions = String::new();
         for (column, value) in [("category", &filter.category), ("source_id", &filter.source_id)] {
             if let Some(v) = value {
-                values.push(v.clone().into());
-                conditions.push_str(&format!(" AND k.{column} = ${}", values.len()));
+                texts.push(v.clone());
+                conditions.push_str(&format!(" AND k.{column} = ${}", texts.len()));
             }
         }
-        values.push(i64::try_from(limit).unwrap_or(i64::MAX).into());
-        let limit_param = values.len();
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let limit_param = texts.len() + 1;
         let sql = match backend {
             // bm25 is lower-is-better, and weighs a title match ten times a content match.
             DbBackend::Sqlite => format!(
@@ -195,17 +199,18 @@ impl Store {
                  ORDER BY score DESC, id"
             ),
         };
-        Ok(
-            KnowledgeHit::find_by_statement(Statement::from_sql_and_values(backend, sql, values))
-                .all(&self.db)
-                .await?,
-        )
+        match backend {
+            DbBackend::Sqlite => self.search_sqlite(sql, texts, limit, deadline).await,
+            _ => self.search_postgres(sql, texts, limit, deadline).await,
+        }
     }
 }
 #[cfg(test)]
 pub(super) mod tests {
     use super::*;
     use crate::store::KnowledgeDoc;
+
+    pub(in crate::store) const DEADLINE: Duration = Duration::from_secs(5);
 
     pub(in crate::store) fn words(ws: &[&str]) -> Vec<String> {
         ws.iter().map(|w| w.to_string()).collect()
@@ -261,14 +266,15 @@ pub(super) mod tests {
             "x\"y",
         ] {
             store
-                .search_knowledge(&words(&[w]), &any, 10)
+                .search_knowledge(&words(&[w]), &any, 10, DEADLINE)
                 .await
                 .unwrap_or_else(|e| panic!("{w:?}: {e}"));
         }
         let hits = store
-            .search_knowledge(&words(&["or", "not"]), &any, 10)
+            .search_knowledge(&words(&["or", "not"]), &any, 10, DEADLINE)
             .await
-            .unwrap();
+            .unwrap()
+            .expect("in time");
         assert_eq!(hits.len(), 1);
         assert!(hits[0].snippet.contains("[OR]"), "{}", hits[0].snippet);
     }

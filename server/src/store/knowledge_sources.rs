@@ -158,7 +158,7 @@ impl Store {
 mod tests {
     use super::*;
     use crate::store::KnowledgeFilter;
-    use crate::store::knowledge::tests::{doc, words};
+    use crate::store::knowledge::tests::{DEADLINE, doc, words};
 
     async fn store() -> (tempfile::TempDir, Store) {
         let dir = tempfile::tempdir().unwrap();
@@ -204,14 +204,16 @@ mod tests {
         assert_eq!(after.len(), 1);
         assert_eq!(after[0].id, before[1].id, "an updated document keeps its id");
         let hits = store
-            .search_knowledge(&words(&["widgets"]), &KnowledgeFilter::default(), 10)
+            .search_knowledge(&words(&["widgets"]), &KnowledgeFilter::default(), 10, DEADLINE)
             .await
-            .unwrap();
+            .unwrap()
+            .expect("in time");
         assert_eq!(hits.len(), 1, "the index follows updates");
         let hits = store
-            .search_knowledge(&words(&["alpha"]), &KnowledgeFilter::default(), 10)
+            .search_knowledge(&words(&["alpha"]), &KnowledgeFilter::default(), 10, DEADLINE)
             .await
-            .unwrap();
+            .unwrap()
+            .expect("in time");
         assert_eq!(hits.len(), 1, "s1's alpha is gone from the index, s2's stays");
         assert_eq!(hits[0].source_id, "s2");
 
