@@ -1235,7 +1235,7 @@ pub struct Error {
     ///On `scope_denied`: the scope the operation needs.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub required_scope: ::std::option::Option<::std::string::String>,
-    ///On `idempotency_key_in_use`, `too_many_attempts` and `password_checks_busy`: seconds to wait before retrying (also the `Retry-After` header).
+    ///On `idempotency_key_in_use`, `too_many_attempts`, `password_checks_busy` and `search_busy`: seconds to wait before retrying (also the `Retry-After` header).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub retry_after: ::std::option::Option<::std::string::String>,
 }
