@@ -25,13 +25,23 @@ async fn a_default_agent_notifies_and_reads_the_docs_and_nothing_more(s: &Server
     let issued = issue_agent_token_with(&operator, &agent.name, json!({})).await;
     assert_eq!(issued.scope, preset(), "the token's default scope is the agent's");
     assert_eq!(
-        operator.get_agent().name(agent.name.as_str()).send().await.value().token_scope,
+        operator
+            .get_agent()
+            .name(agent.name.as_str())
+            .send()
+            .await
+            .value()
+            .token_scope,
         Some(preset())
     );
 
     let bot = s.client(&issued.token);
     let me = bot.whoami().send().await.value();
-    assert_eq!(me.agent_name.as_deref(), Some("plain-bot"), "whoami needs no scope");
+    assert_eq!(
+        me.agent_name.as_deref(),
+        Some("plain-bot"),
+        "whoami needs no scope"
+    );
     assert_eq!(me.scope, preset());
     let sent = bot
         .notify_user()
@@ -63,7 +73,12 @@ async fn a_default_agent_notifies_and_reads_the_docs_and_nothing_more(s: &Server
         (format!("/api/agents/{}", sibling.name), "agents.read"),
         ("/api/agents".to_string(), "agents.list"),
     ] {
-        let denied = s.get(&path).bearer(&issued.token).send().await.expect_error(403, "scope_denied");
+        let denied = s
+            .get(&path)
+            .bearer(&issued.token)
+            .send()
+            .await
+            .expect_error(403, "scope_denied");
         assert_eq!(denied.body["required_scope"], slug);
     }
     s.put(&format!("/api/agents/{}", sibling.name))
@@ -80,7 +95,11 @@ async fn a_default_agent_notifies_and_reads_the_docs_and_nothing_more(s: &Server
 
     // Nothing of the sibling changed, and no agent was made.
     let me = s.client(&sibling_token).whoami().send().await.value();
-    assert_eq!(me.agent_name.as_deref(), Some("sibling-bot"), "the sibling's token still works");
+    assert_eq!(
+        me.agent_name.as_deref(),
+        Some("sibling-bot"),
+        "the sibling's token still works"
+    );
     let names: Vec<String> = operator
         .list_agents()
         .send()
@@ -116,13 +135,20 @@ async fn an_operator_grants_more_only_when_asked(s: &Server) {
     let updated = operator
         .update_agent()
         .name(plain.name.as_str())
-        .body(from_json::<types::AgentUpdate>(json!({"scope": ["agents.*", "ui.notify"]})))
+        .body(from_json::<types::AgentUpdate>(
+            json!({"scope": ["agents.*", "ui.notify"]}),
+        ))
         .send()
         .await
         .value();
-    assert_eq!(updated.scope, vec!["agents.*".to_string(), "ui.notify".to_string()]);
     assert_eq!(
-        issue_agent_token_with(&operator, &plain.name, json!({})).await.scope,
+        updated.scope,
+        vec!["agents.*".to_string(), "ui.notify".to_string()]
+    );
+    assert_eq!(
+        issue_agent_token_with(&operator, &plain.name, json!({}))
+            .await
+            .scope,
         vec!["agents.*".to_string(), "ui.notify".to_string()]
     );
 

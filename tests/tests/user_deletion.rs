@@ -53,7 +53,11 @@ async fn together(requests: Vec<(&'static str, Request)>) -> Vec<Answer> {
             Answer { what, status, body }
         })
     });
-    join_all(tasks).await.into_iter().map(|r| r.expect("task")).collect()
+    join_all(tasks)
+        .await
+        .into_iter()
+        .map(|r| r.expect("task"))
+        .collect()
 }
 
 /// Rows that outlive a removal, counted by no-op updates (the harness runs statements): live
@@ -62,7 +66,9 @@ async fn assert_nothing_outlives_the_removal(s: &Server) {
     let removed = "SELECT id FROM users WHERE deleted_at IS NOT NULL";
     let live_agents = s
         .sql_execute(
-            &format!("UPDATE agents SET status = status WHERE archived_at IS NULL AND user_id IN ({removed})"),
+            &format!(
+                "UPDATE agents SET status = status WHERE archived_at IS NULL AND user_id IN ({removed})"
+            ),
             &[],
         )
         .await;
@@ -84,7 +90,10 @@ async fn assert_nothing_outlives_the_removal(s: &Server) {
             &[],
         )
         .await;
-    assert_eq!(late_notes, 0, "notifications of removed users made after the removal");
+    assert_eq!(
+        late_notes, 0,
+        "notifications of removed users made after the removal"
+    );
 }
 
 e2e!(delete_user_racing_every_write_of_theirs);
@@ -112,7 +121,9 @@ async fn delete_user_racing_every_write_of_theirs(s: &Server) {
             .expect("a token has an id");
         let mine = create_agent(&own, "Mine").await.name;
         let other = create_agent(&own, "Other").await.name;
-        let agent_token = issue_agent_token_with(&own, &mine, json!({"scope": ["*"]})).await.token;
+        let agent_token = issue_agent_token_with(&own, &mine, json!({"scope": ["*"]}))
+            .await
+            .token;
         let note = s
             .post("/api/ui/notify")
             .bearer(&person.token)
@@ -125,7 +136,8 @@ async fn delete_user_racing_every_write_of_theirs(s: &Server) {
         let mut requests = vec![
             (
                 "deleteUser",
-                s.delete(&format!("/api/users/{}", person.id)).bearer(&admin.token),
+                s.delete(&format!("/api/users/{}", person.id))
+                    .bearer(&admin.token),
             ),
             (
                 "updateAgent",
@@ -147,11 +159,13 @@ async fn delete_user_racing_every_write_of_theirs(s: &Server) {
             ),
             (
                 "revokeAgentToken",
-                s.delete(&format!("/api/agents/{other}/token")).bearer(&person.token),
+                s.delete(&format!("/api/agents/{other}/token"))
+                    .bearer(&person.token),
             ),
             (
                 "markNotificationRead",
-                s.post(&format!("/api/notifications/{note_id}/read")).bearer(&person.token),
+                s.post(&format!("/api/notifications/{note_id}/read"))
+                    .bearer(&person.token),
             ),
             (
                 "markAllNotificationsRead",
@@ -159,7 +173,8 @@ async fn delete_user_racing_every_write_of_theirs(s: &Server) {
             ),
             (
                 "revokeUserToken",
-                s.delete(&format!("/api/auth/tokens/{spare_id}")).bearer(&person.token),
+                s.delete(&format!("/api/auth/tokens/{spare_id}"))
+                    .bearer(&person.token),
             ),
         ];
         for i in 0..NOTIFIES {
@@ -178,7 +193,9 @@ async fn delete_user_racing_every_write_of_theirs(s: &Server) {
         answers[0].expect(204, &[]);
         for a in &answers[1..] {
             match a.what {
-                "updateAgent" | "setAgentPermissions" | "issueAgentToken" => a.expect(200, &[revoked, archived]),
+                "updateAgent" | "setAgentPermissions" | "issueAgentToken" => {
+                    a.expect(200, &[revoked, archived])
+                }
                 "revokeAgentToken" => a.expect(204, &[revoked, archived]),
                 "revokeUserToken" => a.expect(204, &[revoked]),
                 _ => a.expect(200, &[revoked]),
@@ -206,5 +223,9 @@ async fn delete_user_racing_every_write_of_theirs(s: &Server) {
         .lines()
         .filter(|l| l.contains("ERROR") || l.contains("internal_error"))
         .collect();
-    assert!(bad.is_empty(), "taosd logged internal errors:\n{}", bad.join("\n"));
+    assert!(
+        bad.is_empty(),
+        "taosd logged internal errors:\n{}",
+        bad.join("\n")
+    );
 }

@@ -5,8 +5,8 @@ use uuid::Uuid;
 
 use crate::domain::pagination::{self, Page};
 use crate::domain::principal::Principal;
-use crate::domain::{scopes, slug};
 use crate::domain::store_errors::{not_found, user_gone};
+use crate::domain::{scopes, slug};
 use crate::errors::{self, Error, Result};
 use crate::store::{self, AgentChanges, NewAgent, Store};
 
@@ -264,7 +264,11 @@ fn no_archived_agent(id: Uuid) -> impl FnOnce(store::Error) -> Error {
 }
 
 /// The store's answers to restoring the archived agent `id` from slugs starting at `slug`.
-fn restoring_agent<'a>(caller: &'a Principal, id: Uuid, slug: &'a str) -> impl FnOnce(store::Error) -> Error + 'a {
+fn restoring_agent<'a>(
+    caller: &'a Principal,
+    id: Uuid,
+    slug: &'a str,
+) -> impl FnOnce(store::Error) -> Error + 'a {
     move |e| match e {
         store::Error::Exhausted => slugs_exhausted(slug),
         store::Error::UserGone => caller.removed(),

@@ -125,7 +125,8 @@ pub(super) async fn users_conflicts_and_deletion(url: String) {
     );
 
     assert_err(
-        s.update_agent(a.agent.id, alice.id, AgentChanges::default()).await,
+        s.update_agent(a.agent.id, alice.id, AgentChanges::default())
+            .await,
         Error::UserGone,
     );
     assert_err(
@@ -136,7 +137,10 @@ pub(super) async fn users_conflicts_and_deletion(url: String) {
     assert_err(s.revoke_agent_token(a.agent.id, alice.id).await, Error::UserGone);
     assert_err(s.revoke_user_token(alice.id, tok.id).await, Error::UserGone);
     assert_err(s.notify_user(late_note(alice.id)).await, Error::UserGone);
-    assert_err(s.mark_notification_read(alice.id, Uuid::now_v7()).await, Error::UserGone);
+    assert_err(
+        s.mark_notification_read(alice.id, Uuid::now_v7()).await,
+        Error::UserGone,
+    );
     assert_err(s.mark_all_notifications_read(alice.id).await, Error::UserGone);
 
     // The name is free again for a new person.
