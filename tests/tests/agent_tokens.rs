@@ -63,9 +63,13 @@ async fn reissue_revokes_the_previous_token(s: &Server) {
     let admin = s.setup_admin().await;
     let client = s.client(&admin.token);
     create_agent(&client, "Rotating").await;
-    let first = issue_agent_token(&client, "rotating").await;
+    let first = issue_agent_token_with(&client, "rotating", json!({"scope": ["*"]}))
+        .await
+        .token;
     s.client(&first).whoami().send().await.value();
-    let second = issue_agent_token(&client, "rotating").await;
+    let second = issue_agent_token_with(&client, "rotating", json!({"scope": ["*"]}))
+        .await
+        .token;
     assert_ne!(first, second);
 
     let err = s
@@ -123,7 +127,9 @@ async fn revoke_is_immediate_and_idempotent(s: &Server) {
         .api_err(404, "agent_not_found");
 
     // An agent may revoke its own token.
-    let token = issue_agent_token(&client, "revocable").await;
+    let token = issue_agent_token_with(&client, "revocable", json!({"scope": ["*"]}))
+        .await
+        .token;
     let r = s
         .client(&token)
         .revoke_agent_token()
@@ -195,7 +201,8 @@ async fn issue_cannot_exceed_the_caller(s: &Server) {
             .await
             .expect_error(403, "scope_exceeds_caller");
     }
-    // The agent's default scope is `*`, beyond `agents.*`: issuing without a scope is refused.
+    // The agent's default scope is the agent preset (`ui.notify`, `knowledge.read`), beyond
+    // `agents.*`: issuing without a scope is refused.
     narrow
         .issue_agent_token()
         .name("target")

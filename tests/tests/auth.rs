@@ -23,7 +23,9 @@ async fn bearer_keyword_is_case_insensitive(s: &Server) {
     let admin = s.setup_admin().await;
     let client = s.client(&admin.token);
     create_agent(&client, "Case Test").await;
-    let agent_token = issue_agent_token(&client, "case-test").await;
+    let agent_token = issue_agent_token_with(&client, "case-test", json!({"scope": ["*"]}))
+        .await
+        .token;
     for token in [&admin.token, &agent_token] {
         for keyword in ["Bearer", "bearer", "BEARER", "BeArEr"] {
             let body = s
@@ -46,7 +48,9 @@ async fn bad_tokens_are_invalid_token(s: &Server) {
     create_agent(&client, "Target").await;
     let revoked = issue_agent_token(&client, "target").await;
     client.revoke_agent_token().name("target").send().await.must();
-    let live = issue_agent_token(&client, "target").await;
+    let live = issue_agent_token_with(&client, "target", json!({"scope": ["*"]}))
+        .await
+        .token;
     let revoked_user = s
         .anon()
         .create_user_token()

@@ -18,7 +18,12 @@ async fn contract(s: &Server) -> Value {
     s.get("/openapi.json").send().await.expect_json(200)
 }
 
+/// `v`, or what its `$ref` points at; a described reference (`allOf` of one `$ref`, the
+/// OpenAPI 3.0 way to give a `$ref` a description) is read as that reference.
 fn resolve<'a>(doc: &'a Value, v: &'a Value) -> &'a Value {
+    if let Some([only]) = v.get("allOf").and_then(Value::as_array).map(Vec::as_slice) {
+        return resolve(doc, only);
+    }
     match v.get("$ref").and_then(Value::as_str) {
         Some(r) => doc
             .pointer(r.trim_start_matches('#'))

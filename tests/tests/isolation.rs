@@ -11,7 +11,9 @@ async fn users_never_see_each_others_objects(s: &Server) {
     let bob = s.add_user(&admin, "bob").await;
     let a = s.client(&admin.token);
     let secret = create_agent(&a, "Secret Agent").await;
-    let a_token = issue_agent_token(&a, "secret-agent").await;
+    let a_token = issue_agent_token_with(&a, "secret-agent", json!({"scope": ["*"]}))
+        .await
+        .token;
     create_agent(&a, "Archived One").await;
     let archived = a.delete_agent().name("archived-one").send().await.value();
     let note = a
@@ -25,7 +27,9 @@ async fn users_never_see_each_others_objects(s: &Server) {
     // Bob as a person, and as one of his agents with scope `*`.
     let b = s.client(&bob.token);
     create_agent(&b, "Bobs Bot").await;
-    let bob_agent_token = issue_agent_token(&b, "bobs-bot").await;
+    let bob_agent_token = issue_agent_token_with(&b, "bobs-bot", json!({"scope": ["*"]}))
+        .await
+        .token;
     for (who, token) in [("bob", &bob.token), ("bob's agent", &bob_agent_token)] {
         let c = s.client(token);
         let list = c.list_agents().send().await.value();

@@ -134,7 +134,9 @@ async fn agent_tokens_cannot_manage_people(s: &Server) {
     let admin = s.setup_admin().await;
     let client = s.client(&admin.token);
     let agent = create_agent(&client, "Ops Bot").await;
-    let token = issue_agent_token(&client, &agent.name).await;
+    let token = issue_agent_token_with(&client, &agent.name, json!({"scope": ["*"]}))
+        .await
+        .token;
     let bot = s.client(&token);
     assert_eq!(bot.whoami().send().await.value().scope, vec!["*".to_string()]);
     bot.list_users().send().await.api_err(403, "person_required");

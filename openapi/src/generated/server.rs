@@ -231,8 +231,10 @@ Creates an agent from a display `name`; its `name` in paths (the slug) is derive
 it: lowercase, other characters become `-`, at most 63 characters, and `-2`, `-3`, … is
 added when the slug is taken. A name with no letter or digit → 400
 `invalid_agent_name`. `scope` is the default scope of the agent's tokens and may not
-exceed the caller's own (403 `scope_exceeds_caller`); left out, it is the caller's own
-scope (`["*"]` for people). Send an `Idempotency-Key` so a
+exceed the caller's own (403 `scope_exceeds_caller`); left out, it is the agent preset
+`["ui.notify", "knowledge.read"]` (notify its user, read the docs; `whoami` needs no
+scope), less any of it the caller does not hold. Ask for more (up to `["*"]`) only
+when the agent needs it. Send an `Idempotency-Key` so a
 retry cannot create a second agent. Creating an agent does not issue its token: call
 `POST /api/agents/{name}/token/issue` next.*/
     fn create_agent(
@@ -357,7 +359,8 @@ pub trait AgentTokensApi: ApiBase {
 Returns a new `taos_agent_…` token, shown only this once: hand it to the agent (for
 example as `TAOS_TOKEN`). Any earlier token of this agent stops working in the same
 step; an agent has at most one active token. `scope` defaults to the agent's `scope`
-and may not exceed the caller's own (403 `scope_exceeds_caller`). The token never
+(the agent preset `["ui.notify", "knowledge.read"]` unless it was created or updated
+with another) and may not exceed the caller's own (403 `scope_exceeds_caller`). The token never
 expires unless `expires_in_days` is given. The body is optional (an SDK generated from this
 document may ask for `{}`).*/
     fn issue_agent_token(

@@ -62,6 +62,10 @@ pub struct AgentCreate {
     pub name: AgentCreateName,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub qmd_index: ::std::option::Option<AgentCreateQmdIndex>,
+    /**The default scope of the agent's tokens, within the caller's own. Left out: the
+agent preset `["ui.notify", "knowledge.read"]` (less any of it the caller does not
+hold); ask for more only when the agent needs it.
+*/
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub scope: ::std::option::Option<Scope>,
 }
@@ -3036,6 +3040,9 @@ impl SystemPromptSource {
 pub struct TokenIssueRequest {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub expires_in_days: ::std::option::Option<ExpiresInDays>,
+    /**The token's scope, within the caller's own. Left out: the agent's `scope`, which is
+the agent preset `["ui.notify", "knowledge.read"]` unless it was set otherwise.
+*/
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub scope: ::std::option::Option<Scope>,
 }

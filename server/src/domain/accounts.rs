@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use crate::digest::sha256_hex;
 use crate::domain::principal::Principal;
-use crate::domain::store_errors::{conflict, not_found, optional};
+use crate::domain::store_errors::{conflict, optional, user_gone};
 use crate::domain::users::{NewAccount, User, new_user};
 use crate::domain::{login_limits, passwords, tokens};
 use crate::errors::{self, Error, Result};
@@ -95,7 +95,7 @@ pub async fn login(
     let session = store
         .create_session(user.id, &sha256_hex(&secret), Utc::now() + SESSION_TTL)
         .await
-        .map_err(not_found(invalid_credentials))?;
+        .map_err(user_gone(invalid_credentials, Error::from))?;
     Ok((user, secret, session))
 }
 
@@ -146,6 +146,6 @@ pub async fn create_user_token(store: &Store, user: &User, req: UserTokenSpec) -
             expires_at: expiry(req.expires_in_days),
         })
         .await
-        .map_err(not_found(invalid_credentials))?;
+        .map_err(user_gone(invalid_credentials, Error::from))?;
     Ok((token, secret))
 }

@@ -5,8 +5,9 @@ use chrono::{DateTime, Duration, Utc};
 use crate::digest::sha256_hex;
 use crate::domain::agents::{AgentView, get_agent, no_live_agent};
 use crate::domain::principal::Principal;
+use crate::domain::store_errors::user_gone;
 use crate::domain::tokens::{self, Token};
-use crate::errors::Result;
+use crate::errors::{Error, Result};
 use crate::store::Store;
 
 /// Issues the agent's token, revoking the previous one in the same transaction. An agent
@@ -33,13 +34,15 @@ pub async fn issue_agent_token(
             expires_at,
         )
         .await
-        .map_err(no_live_agent(name))?;
+        .map_err(user_gone(|| caller.removed(), no_live_agent(name)))?;
     Ok((view, token, secret))
 }
 
 /// Revokes the agent's active token; an agent without one answers the same.
 pub async fn revoke_agent_token(store: &Store, caller: &Principal, name: &str) -> Result<()> {
     let view = get_agent(store, caller, name).await?;
-    store.revoke_agent_token(view.agent.id).await?;
-    Ok(())
+    store
+        .revoke_agent_token(view.agent.id, caller.user_id)
+        .await
+        .map_err(user_gone(|| caller.removed(), Error::from))
 }

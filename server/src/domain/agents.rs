@@ -5,8 +5,8 @@ use uuid::Uuid;
 
 use crate::domain::pagination::{self, Page};
 use crate::domain::principal::Principal;
-use crate::domain::slug;
-use crate::domain::store_errors::not_found;
+use crate::domain::store_errors::{not_found, user_gone};
+use crate::domain::{scopes, slug};
 use crate::errors::{self, Error, Result};
 use crate::store::{self, AgentChanges, NewAgent, Store};
 
@@ -67,7 +67,7 @@ fn slugs_exhausted(base: &str) -> Error {
 fn making_agent<'a>(caller: &'a Principal, base: &'a str) -> impl FnOnce(store::Error) -> Error + 'a {
     move |e| match e {
         store::Error::Exhausted => slugs_exhausted(base),
-        store::Error::NotFound => caller.removed(),
+        store::Error::UserGone => caller.removed(),
         other => other.into(),
     }
 }
@@ -80,19 +80,33 @@ fn importing_agent<'a>(caller: &'a Principal, slug: &'a str) -> impl FnOnce(stor
             &errors::AGENT_EXISTS,
             format!("An agent named '{slug}' already exists."),
         ),
-        store::Error::NotFound => caller.removed(),
+        store::Error::UserGone => caller.removed(),
         other => other.into(),
     }
 }
 
-/// The agent's default token scope: as asked (within the caller's own), else the caller's.
+/// The scope an agent gets when nobody asks for more: send its user notifications
+/// (`ui.notify`) and read the docs (`knowledge.read`). Reading itself needs no scope
+/// (`GET /api/auth/whoami`); `agents.read` is left out on purpose, since it reads every agent
+/// of the user, and so is everything that manages agents or mints tokens. The contract's
+/// `AgentCreate.scope` / `TokenIssueRequest.scope` and `docs/agents/concepts/permissions.md`
+/// name this list.
+pub const AGENT_PRESET: &[&str] = &["ui.notify", "knowledge.read"];
+
+/// The agent's default token scope: as asked (within the caller's own), else the
+/// [`AGENT_PRESET`] less whatever of it the caller does not hold itself (a caller never hands
+/// out more than it has, and leaving `scope` out must not fail).
 fn agent_scope(caller: &Principal, requested: Option<Vec<String>>) -> Result<Vec<String>> {
     match requested {
         Some(scope) => {
             caller.require_covers(&scope)?;
             Ok(scope)
         }
-        None => Ok(caller.scope.clone()),
+        None => Ok(AGENT_PRESET
+            .iter()
+            .map(|s| s.to_string())
+            .filter(|s| scopes::covers(&caller.scope, std::slice::from_ref(s)))
+            .collect()),
     }
 }
 
@@ -215,9 +229,9 @@ pub async fn update_agent(
         ..AgentChanges::default()
     };
     store
-        .update_agent(view.agent.id, changes)
+        .update_agent(view.agent.id, caller.user_id, changes)
         .await
-        .map_err(no_live_agent(name))
+        .map_err(user_gone(|| caller.removed(), no_live_agent(name)))
 }
 
 /// Sets whether the agent may read its user's memory: an update of that one field.
@@ -250,9 +264,14 @@ fn no_archived_agent(id: Uuid) -> impl FnOnce(store::Error) -> Error {
 }
 
 /// The store's answers to restoring the archived agent `id` from slugs starting at `slug`.
-fn restoring_agent(id: Uuid, slug: &str) -> impl FnOnce(store::Error) -> Error + '_ {
+fn restoring_agent<'a>(
+    caller: &'a Principal,
+    id: Uuid,
+    slug: &'a str,
+) -> impl FnOnce(store::Error) -> Error + 'a {
     move |e| match e {
         store::Error::Exhausted => slugs_exhausted(slug),
+        store::Error::UserGone => caller.removed(),
         other => no_archived_agent(id)(other),
     }
 }
@@ -279,7 +298,7 @@ pub async fn restore_archived_agent(store: &Store, caller: &Principal, id: Uuid)
     store
         .restore_archived_agent(caller.user_id, id, slug::candidates(&agent.slug))
         .await
-        .map_err(restoring_agent(id, &agent.slug))
+        .map_err(restoring_agent(caller, id, &agent.slug))
 }
 
 pub async fn purge_archived_agent(store: &Store, caller: &Principal, id: Uuid) -> Result<()> {

@@ -5,7 +5,7 @@ use uuid::Uuid;
 
 use crate::domain::pagination::{self, Page};
 use crate::domain::principal::Principal;
-use crate::domain::store_errors::not_found;
+use crate::domain::store_errors::{not_found, user_gone};
 use crate::errors::{self, Error, Result};
 use crate::store::{Store, Token};
 
@@ -34,5 +34,8 @@ pub async fn revoke_user_token(store: &Store, caller: &Principal, id: Uuid) -> R
     store
         .revoke_user_token(caller.user_id, id)
         .await
-        .map_err(not_found(|| user_token_not_found(id)))
+        .map_err(user_gone(
+            || caller.removed(),
+            not_found(|| user_token_not_found(id)),
+        ))
 }

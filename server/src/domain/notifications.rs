@@ -4,7 +4,7 @@ use uuid::Uuid;
 
 use crate::domain::pagination::{self, Page};
 use crate::domain::principal::Principal;
-use crate::domain::store_errors::not_found;
+use crate::domain::store_errors::{not_found, user_gone};
 use crate::errors::{self, Error, Result};
 use crate::store::Store;
 
@@ -35,10 +35,16 @@ pub async fn mark_notification_read(store: &Store, caller: &Principal, id: Uuid)
     store
         .mark_notification_read(caller.user_id, id)
         .await
-        .map_err(not_found(|| notification_not_found(id)))
+        .map_err(user_gone(
+            || caller.removed(),
+            not_found(|| notification_not_found(id)),
+        ))
 }
 
 /// How many of the user's notifications this call marked read.
 pub async fn mark_all_notifications_read(store: &Store, caller: &Principal) -> Result<u64> {
-    Ok(store.mark_all_notifications_read(caller.user_id).await?)
+    store
+        .mark_all_notifications_read(caller.user_id)
+        .await
+        .map_err(user_gone(|| caller.removed(), Error::from))
 }

@@ -2,7 +2,8 @@
 //! the server, not the caller, says who sent it.
 
 use crate::domain::principal::Principal;
-use crate::errors::Result;
+use crate::domain::store_errors::user_gone;
+use crate::errors::{Error, Result};
 use crate::store::{NewNotification, Notification, Store};
 
 pub struct Notify {
@@ -13,8 +14,10 @@ pub struct Notify {
     pub action_url: Option<String>,
 }
 
+/// A caller whose user was removed while this ran gets the answer its next request would
+/// get, and nothing is delivered.
 pub async fn notify_user(store: &Store, caller: &Principal, n: Notify) -> Result<Notification> {
-    Ok(store
+    store
         .notify_user(NewNotification {
             user_id: caller.user_id,
             title: n.title,
@@ -24,5 +27,6 @@ pub async fn notify_user(store: &Store, caller: &Principal, n: Notify) -> Result
             app_origin: n.app_origin.filter(|s| !s.trim().is_empty()),
             action_url: n.action_url,
         })
-        .await?)
+        .await
+        .map_err(user_gone(|| caller.removed(), Error::from))
 }

@@ -16,7 +16,10 @@ impl From<store::Error> for Error {
                 Error::new(&errors::SERVICE_UNAVAILABLE, "The database is not answering.")
             }
             store::Error::Db(cause) => Error::internal("database error", cause),
-            unmapped @ (store::Error::NotFound | store::Error::Conflict | store::Error::Exhausted) => {
+            unmapped @ (store::Error::NotFound
+            | store::Error::Conflict
+            | store::Error::Exhausted
+            | store::Error::UserGone) => {
                 Error::internal("a store answer its operation does not map (a bug)", unmapped)
             }
         }
@@ -39,6 +42,18 @@ pub(crate) fn conflict(taken: impl FnOnce() -> Error) -> impl FnOnce(store::Erro
     }
 }
 
+/// The store's `UserGone` (the user the write acted for was removed meanwhile) as `gone()`;
+/// any other answer as `rest` says.
+pub(crate) fn user_gone(
+    gone: impl FnOnce() -> Error,
+    rest: impl FnOnce(store::Error) -> Error,
+) -> impl FnOnce(store::Error) -> Error {
+    move |e| match e {
+        store::Error::UserGone => gone(),
+        other => rest(other),
+    }
+}
+
 /// For a lookup whose "no such row" is an answer, not an error: `NotFound` as `None`.
 pub(crate) fn optional<T>(found: store::Result<T>) -> Result<Option<T>> {
     match found {
@@ -58,6 +73,7 @@ mod tests {
             store::Error::NotFound,
             store::Error::Conflict,
             store::Error::Exhausted,
+            store::Error::UserGone,
         ] {
             assert_eq!(Error::from(unmapped).kind, &errors::INTERNAL_ERROR);
         }

@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 use super::entities::{agents, api_tokens};
 use super::records::scope_to_db;
+use super::users::live_user;
 use super::{Error, Result, Store, Token, TokenKind, now, write_txn};
 
 /// Revokes the agent's active token, if any, at `at`; returns how many were revoked (0 or 1).
@@ -34,7 +35,9 @@ impl Store {
     /// (SQLite) make the calls queue instead of failing, and a unique violation that slips
     /// through anyway is retried by `write_txn!`. The same lock orders an issue and a
     /// concurrent archive: whichever is second sees the other's work.
-    /// `NotFound` when the agent is not (or no longer) a live agent of `user_id`.
+    /// `NotFound` when the agent is not (or no longer) a live agent of `user_id`, `UserGone`
+    /// when the user was removed. The user's row is locked before the agent's, the order
+    /// [`Store::delete_user`] takes them in.
     pub async fn issue_agent_token(
         &self,
         agent_id: Uuid,
@@ -46,6 +49,7 @@ impl Store {
         let scope = scope_to_db(&scope)?;
         let postgres = !self.is_sqlite();
         write_txn!(self, |txn| {
+            live_user(&txn, user_id, postgres).await?;
             let mut q = agents::Entity::find_by_id(agent_id)
                 .filter(agents::Column::UserId.eq(user_id))
                 .filter(agents::Column::ArchivedAt.is_null());
@@ -77,9 +81,13 @@ impl Store {
     }
 
     /// Revokes the agent's active token, if it has one (no token is not an error: the
-    /// operation's answer is the same).
-    pub async fn revoke_agent_token(&self, agent_id: Uuid) -> Result<()> {
-        revoke_active_agent_token(&self.db, agent_id, now()).await?;
-        Ok(())
+    /// operation's answer is the same); `UserGone` when its user `user_id` was removed.
+    pub async fn revoke_agent_token(&self, agent_id: Uuid, user_id: Uuid) -> Result<()> {
+        let postgres = !self.is_sqlite();
+        write_txn!(self, |txn| {
+            live_user(&txn, user_id, postgres).await?;
+            revoke_active_agent_token(&txn, agent_id, now()).await?;
+            Ok(())
+        })
     }
 }

@@ -13,7 +13,7 @@ use super::agent_tokens::revoke_active_agent_token;
 use super::entities::{agents, api_tokens, users};
 use super::records::scope_to_db;
 use super::tokens::IN_CHUNK;
-use super::users::live_user_for_update;
+use super::users::{live_user, live_user_for_update};
 use super::{Agent, AgentChanges, AgentView, Error, NewAgent, Result, Store, Token, now, write_txn};
 
 /// Candidates checked per query while looking for a free slug.
@@ -223,11 +223,19 @@ impl Store {
         views(&self.db, rows).await
     }
 
-    /// Applies the given changes to a live agent and bumps `updated_at`.
-    /// `NotFound` when there is no such live agent (archived meanwhile, for instance).
-    pub async fn update_agent(&self, agent_id: Uuid, changes: AgentChanges) -> Result<AgentView> {
+    /// Applies the given changes to a live agent of `user_id` and bumps `updated_at`.
+    /// `NotFound` when there is no such live agent (archived meanwhile, for instance),
+    /// `UserGone` when the user was removed.
+    pub async fn update_agent(
+        &self,
+        agent_id: Uuid,
+        user_id: Uuid,
+        changes: AgentChanges,
+    ) -> Result<AgentView> {
         let scope = changes.scope.as_deref().map(scope_to_db).transpose()?;
+        let postgres = !self.is_sqlite();
         write_txn!(self, |txn| {
+            live_user(&txn, user_id, postgres).await?;
             let mut q = agents::Entity::update_many().col_expr(agents::Column::UpdatedAt, Expr::value(now()));
             let c = &changes;
             if let Some(v) = &c.display_name {
@@ -256,6 +264,7 @@ impl Store {
             }
             let done = q
                 .filter(agents::Column::Id.eq(agent_id))
+                .filter(agents::Column::UserId.eq(user_id))
                 .filter(agents::Column::ArchivedAt.is_null())
                 .exec(&txn)
                 .await?;

@@ -20,6 +20,9 @@ pub enum Error {
     Conflict,
     /// Every slug candidate offered is taken by a live agent of that user.
     Exhausted,
+    /// The user a write acts for is not (or no longer) live: removed before the write's
+    /// transaction could commit, so nothing was written.
+    UserGone,
     /// The database cannot be reached (no connection from the pool, a broken connection).
     Unavailable(DbFailure),
     /// The database failed otherwise.
@@ -68,6 +71,7 @@ impl fmt::Display for Error {
             Error::NotFound => f.write_str("no such row"),
             Error::Conflict => f.write_str("the name is taken"),
             Error::Exhausted => f.write_str("every slug candidate is taken"),
+            Error::UserGone => f.write_str("the user is not live"),
             Error::Unavailable(e) => write!(f, "database unavailable: {e}"),
             Error::Db(e) => write!(f, "database error: {e}"),
         }

@@ -6,7 +6,8 @@ use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
 use uuid::Uuid;
 
 use super::entities::notifications;
-use super::{Error, Notification, Result, Store};
+use super::users::live_user;
+use super::{Error, Notification, Result, Store, write_txn};
 
 impl Store {
     /// The user's notifications, newest first (id descending), before the cursor.
@@ -34,34 +35,43 @@ impl Store {
     }
 
     /// 1 if this call marked it read, 0 if it already was; `NotFound` when the user has no
-    /// such notification.
+    /// such notification, `UserGone` when the user was removed.
     pub async fn mark_notification_read(&self, user_id: Uuid, id: Uuid) -> Result<u64> {
-        let done = notifications::Entity::update_many()
-            .col_expr(notifications::Column::Read, Expr::value(true))
-            .filter(notifications::Column::Id.eq(id))
-            .filter(notifications::Column::UserId.eq(user_id))
-            .filter(notifications::Column::Read.eq(false))
-            .exec(&self.db)
-            .await?;
-        if done.rows_affected > 0 {
-            return Ok(done.rows_affected);
-        }
-        let exists = notifications::Entity::find_by_id(id)
-            .filter(notifications::Column::UserId.eq(user_id))
-            .count(&self.db)
-            .await?
-            > 0;
-        if exists { Ok(0) } else { Err(Error::NotFound) }
+        let postgres = !self.is_sqlite();
+        write_txn!(self, |txn| {
+            live_user(&txn, user_id, postgres).await?;
+            let done = notifications::Entity::update_many()
+                .col_expr(notifications::Column::Read, Expr::value(true))
+                .filter(notifications::Column::Id.eq(id))
+                .filter(notifications::Column::UserId.eq(user_id))
+                .filter(notifications::Column::Read.eq(false))
+                .exec(&txn)
+                .await?;
+            if done.rows_affected > 0 {
+                return Ok(done.rows_affected);
+            }
+            let exists = notifications::Entity::find_by_id(id)
+                .filter(notifications::Column::UserId.eq(user_id))
+                .count(&txn)
+                .await?
+                > 0;
+            if exists { Ok(0) } else { Err(Error::NotFound) }
+        })
     }
 
-    /// Marks all the user's unread notifications read; returns how many changed.
+    /// Marks all the user's unread notifications read; returns how many changed. `UserGone`
+    /// when the user was removed.
     pub async fn mark_all_notifications_read(&self, user_id: Uuid) -> Result<u64> {
-        Ok(notifications::Entity::update_many()
-            .col_expr(notifications::Column::Read, Expr::value(true))
-            .filter(notifications::Column::UserId.eq(user_id))
-            .filter(notifications::Column::Read.eq(false))
-            .exec(&self.db)
-            .await?
-            .rows_affected)
+        let postgres = !self.is_sqlite();
+        write_txn!(self, |txn| {
+            live_user(&txn, user_id, postgres).await?;
+            Ok(notifications::Entity::update_many()
+                .col_expr(notifications::Column::Read, Expr::value(true))
+                .filter(notifications::Column::UserId.eq(user_id))
+                .filter(notifications::Column::Read.eq(false))
+                .exec(&txn)
+                .await?
+                .rows_affected)
+        })
     }
 }

@@ -36,21 +36,42 @@ async fn live_user_by_name<C: ConnectionTrait>(
 }
 
 /// A live user, read at the start of a transaction that writes something of theirs (an agent,
-/// a token, a session). On PostgreSQL it also locks the row, so the write and a concurrent
+/// a token, a session) and must not interleave with other such writes for the user (choosing
+/// a slug). On PostgreSQL it also locks the row, so the write and a concurrent
 /// [`Store::delete_user`] take turns: whichever is second sees the other's work (SQLite's
 /// `BEGIN IMMEDIATE` already serialises them). `FOR NO KEY UPDATE` does not block the
-/// key-share locks that foreign-key inserts for this user take. `NotFound` when the user is
+/// key-share locks that foreign-key inserts for this user take. `UserGone` when the user is
 /// not live.
 pub(super) async fn live_user_for_update<C: ConnectionTrait>(
     conn: &C,
     user_id: Uuid,
     postgres: bool,
 ) -> Result<users::Model> {
+    live_user_locked(conn, user_id, postgres.then_some(LockType::NoKeyUpdate)).await
+}
+
+/// The check every other write acting for a user makes first, in its transaction (a
+/// notification, a read mark, an agent's settings or token, a personal token's revocation):
+/// the user is live, and stays so until the write commits. On PostgreSQL `FOR SHARE`
+/// conflicts with the row lock [`Store::delete_user`]'s update of `deleted_at` takes (so the
+/// two take turns, as above), but not with itself: writes of one user still run side by side.
+/// (`FOR KEY SHARE` would not do: a non-key update does not wait for it.) `UserGone` when the
+/// user is not live.
+pub(super) async fn live_user<C: ConnectionTrait>(conn: &C, user_id: Uuid, postgres: bool) -> Result<()> {
+    live_user_locked(conn, user_id, postgres.then_some(LockType::Share)).await?;
+    Ok(())
+}
+
+async fn live_user_locked<C: ConnectionTrait>(
+    conn: &C,
+    user_id: Uuid,
+    lock: Option<LockType>,
+) -> Result<users::Model> {
     let mut q = users::Entity::find_by_id(user_id).filter(users::Column::DeletedAt.is_null());
-    if postgres {
-        q = q.lock(LockType::NoKeyUpdate);
+    if let Some(lock) = lock {
+        q = q.lock(lock);
     }
-    q.one(conn).await?.ok_or(Error::NotFound)
+    q.one(conn).await?.ok_or(Error::UserGone)
 }
 
 impl Store {
@@ -107,11 +128,21 @@ impl Store {
 
     /// Soft-deletes a user and, in the same transaction, cuts off everything acting for them:
     /// live agents archived, tokens revoked, sessions deleted. `NotFound` when no such live
-    /// user. The agents are archived before the tokens are revoked: on PostgreSQL that
+    /// user. Every write acting for the user checks, in its own transaction, that the user is
+    /// live (`live_user`, `live_user_for_update`): one that began first commits before this
+    /// update of `deleted_at` proceeds, and what it made is cut off below; one that began
+    /// after finds the user gone and writes nothing. The agents are archived before the tokens are revoked: on PostgreSQL that
     /// statement waits for a token issue holding an agent's row, so the revoke that follows
     /// sees the token it issued.
     pub async fn delete_user(&self, id: Uuid) -> Result<()> {
+        let postgres = !self.is_sqlite();
         write_txn!(self, |txn| {
+            // Waits for the user's writes under way (they hold the row in share), so that
+            // `deleted_at` is later than anything they committed.
+            match live_user_for_update(&txn, id, postgres).await {
+                Err(Error::UserGone) => return Err(Error::NotFound),
+                other => other?,
+            };
             let at = now();
             let done = users::Entity::update_many()
                 .col_expr(users::Column::DeletedAt, Expr::value(at))

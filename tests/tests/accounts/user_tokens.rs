@@ -205,7 +205,9 @@ async fn agent_tokens_cannot_manage_personal_tokens(s: &Server) {
     let admin = s.setup_admin().await;
     let client = s.client(&admin.token);
     let agent = create_agent(&client, "Helper").await;
-    let token = issue_agent_token(&client, &agent.name).await;
+    let token = issue_agent_token_with(&client, &agent.name, json!({"scope": ["*"]}))
+        .await
+        .token;
     let agent_client = s.client(&token);
     agent_client
         .list_user_tokens()

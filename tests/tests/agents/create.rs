@@ -95,7 +95,11 @@ async fn create_fills_every_field(s: &Server) {
         "default color {:?}",
         minimal.color
     );
-    assert!(!minimal.scope.is_empty());
+    assert_eq!(
+        minimal.scope,
+        vec!["ui.notify".to_string(), "knowledge.read".to_string()],
+        "the agent preset, not the caller's `*`"
+    );
 }
 
 e2e!(create_rejects_bad_names);

@@ -128,7 +128,9 @@ async fn agent_tokens_get_person_required(s: &Server) {
     let admin = s.setup_admin().await;
     let client = s.client(&admin.token);
     create_agent(&client, "Worker").await;
-    let agent_token = issue_agent_token(&client, "worker").await;
+    let agent_token = issue_agent_token_with(&client, "worker", json!({"scope": ["*"]}))
+        .await
+        .token;
     let admin_id = client.whoami().send().await.value().token_id.expect("id");
     let agent = Ctl::with_token(s, &agent_token);
 

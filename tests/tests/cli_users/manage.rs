@@ -207,7 +207,9 @@ async fn only_admins_and_only_people(s: &Server) {
     let pw = format!("{PASSWORD}\n");
     let client = s.client(&admin.token);
     create_agent(&client, "Worker").await;
-    let agent_token = issue_agent_token(&client, "worker").await;
+    let agent_token = issue_agent_token_with(&client, "worker", json!({"scope": ["*"]}))
+        .await
+        .token;
 
     let as_bob = Ctl::with_token(s, &bob.token);
     as_bob

@@ -155,6 +155,7 @@ pub(super) async fn update_agent_applies_only_given_fields(url: String) {
     let v = s
         .update_agent(
             base.agent.id,
+            u.id,
             AgentChanges {
                 color: Some("#ff0000".to_owned()),
                 emoji: Some(None),
@@ -182,6 +183,7 @@ pub(super) async fn update_agent_applies_only_given_fields(url: String) {
     let v = s
         .update_agent(
             base.agent.id,
+            u.id,
             AgentChanges {
                 host: Some(None),
                 display_name: Some("Painter Two".to_owned()),
@@ -196,7 +198,7 @@ pub(super) async fn update_agent_applies_only_given_fields(url: String) {
 
     s.delete_agent(base.agent.id).await.unwrap();
     assert_err(
-        s.update_agent(base.agent.id, AgentChanges::default()).await,
+        s.update_agent(base.agent.id, u.id, AgentChanges::default()).await,
         Error::NotFound,
     );
 }

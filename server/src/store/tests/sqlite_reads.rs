@@ -50,6 +50,7 @@ async fn inline_sqlite_reads_match_sea_orm() {
     assert!(same_agent("fast-reader").await.is_some_and(|v| v.token.is_some()));
     s.update_agent(
         a.agent.id,
+        u.id,
         AgentChanges {
             emoji: Some(Some("🔬".into())),
             ..Default::default()

@@ -45,7 +45,7 @@ pub(super) async fn find_token_joins_user_and_agent(url: String) {
             .revoked_at
             .is_some()
     );
-    s.revoke_agent_token(a.agent.id).await.unwrap();
+    s.revoke_agent_token(a.agent.id, u.id).await.unwrap();
     assert!(
         s.find_token("agent-hash")
             .await
@@ -54,7 +54,7 @@ pub(super) async fn find_token_joins_user_and_agent(url: String) {
             .revoked_at
             .is_some()
     );
-    s.revoke_agent_token(a.agent.id).await.unwrap();
+    s.revoke_agent_token(a.agent.id, u.id).await.unwrap();
     assert_eq!(active_agent_tokens(&s, a.agent.id).await, 0);
 
     let when = Utc::now() - Duration::minutes(5);

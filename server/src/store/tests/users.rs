@@ -100,29 +100,48 @@ pub(super) async fn users_conflicts_and_deletion(url: String) {
         s.find_archived_agent(alice.id, a.agent.id).await.unwrap().id,
         a.agent.id
     );
-    // Nothing new can be made for a removed user: the token or cookie would be dead on
-    // arrival, the agent live under nobody.
-    assert_err(s.create_user_token(user_token(alice.id).1).await, Error::NotFound);
+    // Nothing new can be made for a removed user, and nothing of theirs changed: the token
+    // or cookie would be dead on arrival, the agent live under nobody.
+    assert_err(s.create_user_token(user_token(alice.id).1).await, Error::UserGone);
     let in_an_hour = Utc::now() + Duration::hours(1);
     assert_err(
         s.create_session(alice.id, "late", in_an_hour).await,
-        Error::NotFound,
+        Error::UserGone,
     );
     assert_err(
         s.create_agent(new_agent(alice.id, "Late"), candidates("late"))
             .await,
-        Error::NotFound,
+        Error::UserGone,
     );
     assert_err(
         s.import_agent(new_agent(alice.id, "Late"), "late".to_owned())
             .await,
-        Error::NotFound,
+        Error::UserGone,
     );
     assert_err(
         s.restore_archived_agent(alice.id, a.agent.id, candidates("helper"))
             .await,
-        Error::NotFound,
+        Error::UserGone,
     );
+
+    assert_err(
+        s.update_agent(a.agent.id, alice.id, AgentChanges::default())
+            .await,
+        Error::UserGone,
+    );
+    assert_err(
+        s.issue_agent_token(a.agent.id, alice.id, "late", scope(&["*"]), None)
+            .await,
+        Error::UserGone,
+    );
+    assert_err(s.revoke_agent_token(a.agent.id, alice.id).await, Error::UserGone);
+    assert_err(s.revoke_user_token(alice.id, tok.id).await, Error::UserGone);
+    assert_err(s.notify_user(late_note(alice.id)).await, Error::UserGone);
+    assert_err(
+        s.mark_notification_read(alice.id, Uuid::now_v7()).await,
+        Error::UserGone,
+    );
+    assert_err(s.mark_all_notifications_read(alice.id).await, Error::UserGone);
 
     // The name is free again for a new person.
     let alice2 = user(&s, "alice").await;
@@ -151,4 +170,16 @@ pub(super) async fn sessions_lifecycle(url: String) {
     s.delete_session("live").await.unwrap();
     assert!(found(s.find_session("live").await).is_none());
     assert!(found(s.find_session("nope").await).is_none());
+}
+
+fn late_note(user_id: Uuid) -> NewNotification {
+    NewNotification {
+        user_id,
+        title: "late".to_owned(),
+        message: String::new(),
+        level: "normal".to_owned(),
+        source: "agent:helper".to_owned(),
+        app_origin: None,
+        action_url: None,
+    }
 }
