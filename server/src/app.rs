@@ -122,8 +122,7 @@ async fn explain_bare_errors(req: Request<Body>, next: axum::middleware::Next) -
         .and_then(|v| v.to_str().ok())
         .map(|v| v.split(',').map(str::trim).collect::<Vec<_>>().join(", "))
         .unwrap_or_default();
-    let detail = format!("{path} takes {takes}.");
-    let mut out = Error::new(&errors::METHOD_NOT_ALLOWED, detail).into_response();
+    let mut out = Error::method_not_allowed(&path, &takes).into_response();
     if let Ok(v) = HeaderValue::from_str(&takes) {
         out.headers_mut().insert(header::ALLOW, v);
     }

@@ -28,7 +28,7 @@ use taos_api::server::{self as wire, Rejection, Work};
 use taos_api::types;
 
 use crate::auth::{self, Ctx};
-use crate::errors::{self, Error};
+use crate::errors::Error;
 use crate::state::SharedState;
 
 pub struct Api {
@@ -87,6 +87,6 @@ impl wire::ApiBase for Api {
     }
 
     fn method_not_allowed(&self, _method: &Method, path: &str, allow: &'static str) -> Error {
-        Error::new(&errors::METHOD_NOT_ALLOWED, format!("{path} takes {allow}."))
+        Error::method_not_allowed(path, allow)
     }
 }

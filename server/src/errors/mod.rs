@@ -49,6 +49,11 @@ impl Error {
         self
     }
 
+    /// 405 for `path`, which takes the methods in `allow` (the `Allow` header's value).
+    pub fn method_not_allowed(path: &str, allow: &str) -> Self {
+        Error::new(&METHOD_NOT_ALLOWED, format!("{path} takes {allow}."))
+    }
+
     /// Whether this error is of `kind`.
     pub fn is(&self, kind: &Kind) -> bool {
         self.kind == kind
