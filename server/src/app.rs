@@ -150,6 +150,7 @@ pub async fn serve(config: Config) -> Result<()> {
         store,
         toucher,
         secure_cookies: config.secure_cookies,
+        idempotency_takeover: config.idempotency_takeover,
     });
     let app = router(state, AllowedHosts::new(&config.allowed_hosts))?;
     let limits = serve::Limits::from_config(&config);

@@ -80,6 +80,13 @@ pub struct Config {
     /// taosd answers only `localhost` and IP addresses, which a web page cannot DNS-rebind.
     #[arg(long, env = "TAOS_ALLOWED_HOSTS", value_delimiter = ',', value_name = "HOSTS")]
     pub allowed_hosts: Vec<String>,
+
+    /// How long a request with an `Idempotency-Key` may go unanswered before a retry with the
+    /// same key presumes it died with its process and runs it afresh. Nothing it did is kept
+    /// (its work and its answer commit together), so a shorter window only costs a request
+    /// that really runs longer its answer: `409 idempotency_key_in_use` for it.
+    #[arg(long, env = "TAOS_IDEMPOTENCY_TAKEOVER", default_value = "60s", value_parser = parse_duration, value_name = "DURATION")]
+    pub idempotency_takeover: Duration,
 }
 
 /// `10s`, `500ms`, `2m` or a bare number of seconds (`1.5`).

@@ -11,6 +11,8 @@ pub struct AppState {
     pub toucher: Toucher,
     /// Whether cookies get the `Secure` attribute (set when served over https).
     pub secure_cookies: bool,
+    /// When an unanswered `Idempotency-Key` request is presumed dead (`TAOS_IDEMPOTENCY_TAKEOVER`).
+    pub idempotency_takeover: std::time::Duration,
 }
 
 pub type SharedState = Arc<AppState>;

@@ -13,8 +13,8 @@ use crate::errors::Error;
 use crate::state::SharedState;
 
 /// Runs `work` at most once per (caller, operation, key) and answers retries with the first
-/// answer. The work runs in a task of its own, so a client hanging up mid-request cannot leave
-/// the key claimed but unanswered.
+/// answer, which commits together with what the work wrote. The work runs in a task of its
+/// own, so a client hanging up mid-request cannot leave the key claimed but unanswered.
 pub async fn run(
     state: &SharedState,
     op: &'static Operation,
@@ -31,19 +31,23 @@ pub async fn run(
         Err(e) => return e.into_response(),
     };
     let fingerprint = idempotency::fingerprint(op.id, &request);
-    match idempotency::claim(&state.store, &scope, op.id, &key, &fingerprint).await {
+    let takeover = state.idempotency_takeover;
+    match idempotency::claim(&state.store, &scope, op.id, &key, &fingerprint, takeover).await {
         Err(e) => e.into_response(),
         Ok(Claim::Replay { status, body }) => replay(status, body),
-        Ok(Claim::Run) => {
+        Ok(Claim::Run(ticket)) => {
             let state = state.clone();
             spawn(async move {
-                let response = work(ctx).await;
+                let (response, done) = idempotency::run(&state.store, ticket, work(ctx)).await;
                 let (parts, body) = response.into_parts();
                 // Answers are small JSON documents the server rendered itself.
                 let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap_or_default();
                 let text = String::from_utf8_lossy(&bytes).into_owned();
-                idempotency::finish(&state.store, &scope, op.id, &key, parts.status.as_u16(), text).await;
-                Response::from_parts(parts, Body::from(bytes))
+                // The answer goes out only once it is stored with what the work wrote.
+                match idempotency::finish(&state.store, done, parts.status.as_u16(), text).await {
+                    Ok(()) => Response::from_parts(parts, Body::from(bytes)),
+                    Err(e) => e.into_response(),
+                }
             })
             .await
         }

@@ -1,16 +1,12 @@
 //! Idempotency keys (Stripe / IETF draft semantics): claim, complete, release, expire.
 
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use uuid::Uuid;
 
 use super::entities::idempotency_keys as idem;
+use super::sealed::IdemClaim;
 use super::{IdemOutcome, Result, Store, retry, write_txn};
-
-/// An in-flight claim older than this is presumed to belong to a crashed request (the process
-/// died before completing or releasing it) and may be taken over.
-const ABANDONED_AFTER: Duration = Duration::seconds(60);
 
 fn by_triple(principal: &str, operation: &str, key: &str) -> sea_orm::Condition {
     sea_orm::Condition::all()
@@ -19,13 +15,24 @@ fn by_triple(principal: &str, operation: &str, key: &str) -> sea_orm::Condition 
         .add(idem::Column::Key.eq(key))
 }
 
+/// How long keys live.
+#[derive(Clone, Copy, Debug)]
+pub struct IdemPolicy {
+    /// How long an answer is kept.
+    pub ttl: Duration,
+    /// How long a claim may go unanswered before a retry may take it over.
+    pub takeover: Duration,
+}
+
 impl Store {
     /// Claims `(principal, operation, key)` for a request with this fingerprint.
     ///
     /// The claim is the insert into the unique triple index, so exactly one of any number of
     /// concurrent callers (on any replica) gets `Reserved`. A row past `expires_at`, or an
-    /// in-flight row older than a minute, is deleted and the claim made afresh; the delete is
-    /// conditional on the row still being what we read, so two callers cannot both take over.
+    /// in-flight row older than `policy.takeover` (presumed to belong to a request whose process
+    /// died), is deleted and the claim made afresh; the delete is conditional on the row still
+    /// being what we read, so two callers cannot both take over. A request taken over cannot
+    /// commit afterwards: its answer is fenced by the row id (see `sealed`).
     pub async fn idem_reserve(
         &self,
         principal: &str,
@@ -33,7 +40,7 @@ impl Store {
         key: &str,
         fingerprint: &str,
         now: DateTime<Utc>,
-        ttl: Duration,
+        policy: IdemPolicy,
     ) -> Result<IdemOutcome> {
         write_txn!(self, |txn| {
             let existing = idem::Entity::find()
@@ -42,7 +49,7 @@ impl Store {
                 .await?;
             if let Some(row) = existing {
                 let expired = row.expires_at <= now;
-                let abandoned = row.status.is_none() && row.created_at + ABANDONED_AFTER <= now;
+                let abandoned = row.status.is_none() && row.created_at + policy.takeover <= now;
                 if !expired && !abandoned {
                     return Ok(match (row.status, row.body) {
                         (None, _) => IdemOutcome::InFlight {
@@ -66,8 +73,9 @@ impl Store {
             }
             // On PostgreSQL a concurrent claimer fails here with a unique violation; its retry
             // then reads our row and answers InFlight.
+            let row = Uuid::now_v7();
             idem::ActiveModel {
-                id: Set(Uuid::now_v7()),
+                id: Set(row),
                 principal: Set(principal.to_owned()),
                 operation: Set(operation.to_owned()),
                 key: Set(key.to_owned()),
@@ -75,39 +83,12 @@ impl Store {
                 status: Set(None),
                 body: Set(None),
                 created_at: Set(now),
-                expires_at: Set(now + ttl),
+                expires_at: Set(now + policy.ttl),
             }
             .insert(&txn)
             .await?;
-            Ok(IdemOutcome::Reserved)
+            Ok(IdemOutcome::Reserved(IdemClaim { row }))
         })
-    }
-
-    /// Stores the first answer so that retries replay it.
-    pub async fn idem_complete(
-        &self,
-        principal: &str,
-        operation: &str,
-        key: &str,
-        status: u16,
-        body: String,
-    ) -> Result<()> {
-        idem::Entity::update_many()
-            .col_expr(idem::Column::Status, Expr::value(i32::from(status)))
-            .col_expr(idem::Column::Body, Expr::value(body))
-            .filter(by_triple(principal, operation, key))
-            .exec(&self.db)
-            .await?;
-        Ok(())
-    }
-
-    /// Forgets the key (after a 5xx, or when the request was never run) so it can be retried.
-    pub async fn idem_release(&self, principal: &str, operation: &str, key: &str) -> Result<()> {
-        idem::Entity::delete_many()
-            .filter(by_triple(principal, operation, key))
-            .exec(&self.db)
-            .await?;
-        Ok(())
     }
 
     /// Deletes keys that expired at or before `now`; returns how many.

@@ -22,6 +22,7 @@ mod notifications;
 mod notify;
 mod open;
 mod records;
+mod sealed;
 mod sessions;
 mod sqlite_reads;
 mod tokens;
@@ -42,9 +43,11 @@ use sea_orm::{
 use sea_orm_migration::MigratorTrait;
 
 pub use error::{DbFailure, Error, Result};
+pub use idempotency::IdemPolicy;
 pub use knowledge::{KnowledgeFilter, KnowledgeHit, KnowledgeItem, KnowledgeSummary};
 pub use knowledge_sources::{KnowledgeDoc, SyncReport};
 pub use records::*;
+pub use sealed::{IdemClaim, Sealed};
 
 /// Handle to the database; cheap to clone (it wraps the connection pool).
 #[derive(Clone, Debug)]
@@ -181,7 +184,9 @@ impl Store {
 }
 
 /// Runs `$body` (an expression of type `store::Result<T>` that uses `$txn`) in a write
-/// transaction, committing on `Ok`; an `Err` (`NotFound` included) rolls back. When the body
+/// transaction, committing on `Ok`; an `Err` (`NotFound` included) rolls back. Within sealed
+/// work (see `sealed`) the transaction is a savepoint of the work's one parked transaction, and
+/// its commit only releases the savepoint. When the body
 /// or the commit fails with a database error that a fresh
 /// attempt can fix (a unique violation from a concurrent insert, a serialization failure or
 /// deadlock on PostgreSQL, a busy SQLite, or [`retry`]), the whole transaction is rolled back
@@ -192,7 +197,7 @@ macro_rules! write_txn {
         let mut attempt = 0u32;
         loop {
             attempt += 1;
-            let $txn = $store.begin_write().await?;
+            let $txn = $store.begin_write_txn().await?;
             let result: $crate::store::Result<_> = async { $body }.await;
             let outcome = match result {
                 Ok(value) => $txn

@@ -10,6 +10,7 @@ use uuid::Uuid;
 pub use taos_api::token_format::TokenKind;
 
 use super::entities::{agents, api_tokens, notifications, sessions, users};
+use super::sealed::IdemClaim;
 
 #[derive(Clone, PartialEq, Eq)]
 pub struct User {
@@ -177,8 +178,9 @@ pub struct NewNotification {
 /// Result of claiming an idempotency key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum IdemOutcome {
-    /// The caller owns the key now: run the request, then `idem_complete` or `idem_release`.
-    Reserved,
+    /// The caller owns the key now: run the request in `Store::sealed`, then `idem_complete`
+    /// or `idem_release`.
+    Reserved(IdemClaim),
     /// Another request with this key is still running.
     InFlight { fingerprint: String },
     /// A request with this key finished; replay its answer (if the fingerprint matches).

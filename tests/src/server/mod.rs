@@ -189,6 +189,18 @@ impl Server {
         *self.running.lock().unwrap() = running;
     }
 
+    /// Kills taosd with SIGKILL (no shutdown of any kind: what a power cut or the OOM killer
+    /// leaves behind) and starts it again on the same data dir / database (a new port).
+    pub async fn crash_and_restart(&self) {
+        let child = self.running.lock().unwrap().child.take();
+        if let Some(mut child) = child {
+            child.kill().await.expect("SIGKILL taosd");
+        }
+        let env = self.env.lock().unwrap().clone();
+        let running = Self::spawn(self.data_dir.path(), &self.backend, &self.stderr, &env).await;
+        *self.running.lock().unwrap() = running;
+    }
+
     fn backend_name(&self) -> &'static str {
         match self.backend {
             Backend::Sqlite => "sqlite",

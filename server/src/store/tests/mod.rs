@@ -116,6 +116,8 @@ on_both_backends!(
     notifications::notifications_read_state,
     idempotency::concurrent_idem_reserve_has_one_winner,
     idempotency::idem_lifecycle,
+    idempotency::sealed_work_commits_with_its_answer,
+    idempotency::a_taken_over_claim_cannot_commit,
 );
 
 // ---------- helpers ----------
