@@ -11,6 +11,7 @@ use axum::http::{HeaderValue, Method, Request, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::classify::ServerErrorsFailureClass;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
@@ -56,10 +57,27 @@ pub fn router(state: Arc<AppState>, hosts: AllowedHosts) -> Result<Router> {
                 .unwrap_or("-");
             // Quoted (Debug), so no id can pass for another field of the line.
             tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = ?id)
-        }))
+        })
+        .on_failure(log_failure))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
         .layer(axum::middleware::from_fn(drop_unacceptable_request_id)))
+}
+
+/// A 5xx is a failure of the server, logged as an error, except a 503: taosd answers it by
+/// design when it sheds load (`too_many_connections`, `search_busy`, `password_checks_busy`),
+/// and the one 503 that is a fault, the database not answering, is logged where it is seen.
+fn log_failure(class: ServerErrorsFailureClass, latency: Duration, _span: &tracing::Span) {
+    let ms = latency.as_millis();
+    match class {
+        ServerErrorsFailureClass::StatusCode(StatusCode::SERVICE_UNAVAILABLE) => {
+            tracing::warn!(latency_ms = ms, "503 Service Unavailable: shedding load");
+        }
+        ServerErrorsFailureClass::StatusCode(status) => {
+            tracing::error!(latency_ms = ms, %status, "response failed");
+        }
+        ServerErrorsFailureClass::Error(error) => tracing::error!(latency_ms = ms, %error, "response failed"),
+    }
 }
 
 const X_REQUEST_ID: &str = "x-request-id";

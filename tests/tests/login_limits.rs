@@ -88,8 +88,8 @@ async fn a_burst_of_wrong_logins_keeps_memory_bounded(s: &Server) {
         async move { login(s, &username, "wrong password").await }
     });
     let answers = join_all(burst).await;
-    // The answers beyond the queue are 503s by design; taosd logs every 5xx.
-    s.expect_server_errors("503 Service Unavailable");
+    // The answers beyond the queue are 503s by design: taosd logs them as warnings, not errors
+    // (the harness fails the case on an error line).
     let (mut refused, mut busy) = (0, 0);
     for resp in answers {
         if resp.status().as_u16() == 503 {
