@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use crate::background::Toucher;
+use crate::runtime::Runtimes;
 use crate::store::Store;
 
 pub struct AppState {
@@ -11,6 +12,8 @@ pub struct AppState {
     pub toucher: Toucher,
     /// Whether cookies get the `Secure` attribute (set when served over https).
     pub secure_cookies: bool,
+    /// Where agents run (not wired to the API yet); stopped when taosd stops.
+    pub runtimes: Arc<Runtimes>,
 }
 
 pub type SharedState = Arc<AppState>;

@@ -72,6 +72,9 @@ impl Default for LogLimits {
     }
 }
 
+/// Most secrets masked per agent.
+pub const MAX_SECRETS: usize = 64;
+
 /// Most lines one query answers.
 pub const MAX_QUERY_LINES: usize = 10_000;
 
@@ -152,6 +155,9 @@ struct Inner {
     next_seq: u64,
     files: LogFiles,
     ring: Ring,
+    /// Secrets in the order they were added (oldest first)…
+    added: Vec<String>,
+    /// …and longest first, as they are masked.
     secrets: Vec<String>,
 }
 
@@ -170,24 +176,29 @@ impl AgentLog {
                 next_seq,
                 files,
                 ring: Ring::new(limits.ring_lines, limits.ring_bytes, next_seq),
+                added: Vec::new(),
                 secrets: Vec::new(),
             }),
             followers: broadcast::channel(limits.follow_buffer.max(1)).0,
         })
     }
 
-    /// Values redacted from every line stored from now on (an agent's token, its other
-    /// credentials). Shorter than 4 characters are ignored: masking those would garble
-    /// every line and protect nothing.
-    pub fn set_secrets(&self, secrets: impl IntoIterator<Item = String>) {
-        let mut secrets: Vec<String> = secrets
-            .into_iter()
-            .filter(|s| s.len() >= redact::MIN_SECRET)
-            .collect();
+    /// Adds values to redact from every line stored from now on (an agent's token, its
+    /// other credentials). Secrets are kept when a token is re-issued, so an old one is
+    /// masked too; the most recent [`MAX_SECRETS`] count. Values shorter than 4 characters
+    /// are ignored: masking those would garble every line and protect nothing.
+    pub fn add_secrets(&self, secrets: impl IntoIterator<Item = String>) {
+        let mut inner = lock(&self.inner);
+        for secret in secrets.into_iter().filter(|s| s.len() >= redact::MIN_SECRET) {
+            inner.added.retain(|s| *s != secret);
+            inner.added.push(secret);
+        }
+        let excess = inner.added.len().saturating_sub(MAX_SECRETS);
+        inner.added.drain(..excess);
+        let mut masks = inner.added.clone();
         // Longest first, so a secret containing another is masked whole.
-        secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
-        secrets.dedup();
-        lock(&self.inner).secrets = secrets;
+        masks.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        inner.secrets = masks;
     }
 
     /// Stores one line (without its newline). `truncated`: the reader already cut it.

@@ -151,7 +151,11 @@ fn the_agents_secrets_never_reach_the_files() {
     let dir = tempfile::tempdir().unwrap();
     let log = AgentLog::open(dir.path(), small()).unwrap();
     let token = "taos_agent_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789abcXYZ12";
-    log.set_secrets([token.to_string(), "ab".to_string()]);
+    let old_token = "taos_agent_0ld0ld0ld0ld0ld0ld0ld0ld0ld0ld0ld0ld0ld0ld0ld0ld";
+    log.add_secrets([old_token.to_string(), "ab".to_string()]);
+    // Re-issued: the new token is added, the old one stays masked.
+    log.add_secrets([token.to_string()]);
+    log.append(Stream::Stdout, format!("old {old_token}").as_bytes(), false);
     log.append(Stream::Stdout, format!("my token is {token}").as_bytes(), false);
     log.append(
         Stream::Stderr,
@@ -163,12 +167,21 @@ fn the_agents_secrets_never_reach_the_files() {
     let stored = std::fs::read_to_string(dir.path().join("agent.ndjson")).unwrap();
     assert!(!stored.contains(token), "{stored}");
     let lines = log.query(&LogQuery::default());
-    assert_eq!(lines[0].line, "my token is [REDACTED]");
-    assert_eq!(lines[1].line, "Authorization: Bearer [REDACTED]");
+    assert_eq!(lines[0].line, "old [REDACTED]");
+    assert_eq!(lines[1].line, "my token is [REDACTED]");
+    assert_eq!(lines[2].line, "Authorization: Bearer [REDACTED]");
     assert_eq!(
-        lines[2].line, "abc",
+        lines[3].line, "abc",
         "values too short to be secrets are not masked"
     );
+    // Bounded: the oldest secrets give way.
+    log.add_secrets((0..MAX_SECRETS - 1).map(|i| format!("secret-{i:04}")));
+    log.append(Stream::Stdout, format!("{token} {old_token}").as_bytes(), false);
+    let last = log.query(&LogQuery {
+        tail: Some(1),
+        ..Default::default()
+    });
+    assert_eq!(last[0].line, format!("[REDACTED] {old_token}"));
 }
 
 #[tokio::test]

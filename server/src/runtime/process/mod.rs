@@ -114,6 +114,10 @@ impl ProcessRuntime {
     /// Probes cgroups once (and sweeps what a dead taosd left in them).
     pub fn new(config: ProcessConfig, logs: Arc<Logs>, events: Events) -> Self {
         let cgroups = if config.cgroups { Cgroups::probe() } else { None };
+        let described = cgroups
+            .as_ref()
+            .map_or_else(|| "none writable".to_string(), |c| c.describe());
+        tracing::info!(cgroups = %described, "process runtime ready");
         Self {
             inner: Arc::new(Inner {
                 config,

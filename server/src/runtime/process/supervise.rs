@@ -31,7 +31,7 @@ pub(super) async fn launch(inner: &Arc<Inner>, inst: &Arc<Instance>) -> Result<(
         .logs
         .agent(spec.agent_id)
         .map_err(|e| Error::failed(format!("cannot open the agent's log: {e}")))?;
-    log.set_secrets(spec.env.secret_values());
+    log.add_secrets(spec.env.secret_values());
     let cgroup = match &inner.cgroups {
         Some(cgroups) => {
             let mut resources = spec.resources;
@@ -117,8 +117,9 @@ async fn supervise(
     for reader in readers {
         let _ = tokio::time::timeout(READERS_WAIT, reader).await;
     }
-    if let Some(cg) = &group.cgroup {
-        cg.remove();
+    if let Some(cg) = group.cgroup.clone() {
+        // rmdir may have to wait a moment for the kernel to release the emptied cgroup.
+        let _ = tokio::task::spawn_blocking(move || cg.remove()).await;
     }
     finish(&inner, &inst, exit);
     let _ = over.send(true);

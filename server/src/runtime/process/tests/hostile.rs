@@ -46,6 +46,12 @@ async fn a_stdout_flood_is_bounded_in_memory_and_on_disk() {
     }
     f.rt.stop(id, Duration::from_secs(2)).await.unwrap();
     let grown = rss_peak.saturating_sub(rss_before);
+    eprintln!(
+        "flood: {} lines, RSS before {} MB, peak {} MB",
+        log.next_seq(),
+        rss_before >> 20,
+        rss_peak >> 20
+    );
     assert!(grown < 40 * 1024 * 1024, "taosd grew by {} MB", grown >> 20);
     assert!(log.ring_bytes() <= limits.ring_bytes);
     let dir = f.dir.path().join(id.to_string()).join("logs");
@@ -72,7 +78,11 @@ async fn a_fork_bomb_is_held_by_the_pids_limit() {
     }
     assert!(f.rt.capabilities().limits.pids);
     // Bounded (2^10 shells), in case the limit failed: it must not take the machine down.
-    let mut spec = sh("b() { if [ $1 -gt 0 ]; then b $(($1-1)) & b $(($1-1)); fi; sleep 3; }; b 10");
+    // Each shell forks two more, then becomes a `sleep` (exec: no fork, so a failed fork
+    // only ends the shell that tried); the leader forks once and does the same.
+    let mut spec = sh(
+        "b() { if [ $1 -gt 0 ]; then b $(($1-1)) & b $(($1-1)) & fi; exec sleep 3; }; b 10 & exec sleep 5",
+    );
     spec.resources = Resources {
         pids: Some(16),
         ..Resources::default()

@@ -15,8 +15,12 @@ use std::time::Duration;
 
 use uuid::Uuid;
 
+use self::mounts::{mounts, own_dir};
+
 use crate::runtime::LimitsApplied;
 use crate::runtime::spec::Resources;
+
+mod mounts;
 
 const PREFIX: &str = "taos-";
 const CPU_PERIOD_US: u64 = 100_000;
@@ -42,62 +46,6 @@ pub struct Cgroups {
 #[derive(Debug)]
 pub struct AgentCgroup {
     dirs: Vec<(PathBuf, Hierarchy)>,
-}
-
-struct Mount {
-    point: PathBuf,
-    root: String,
-    v2: bool,
-    options: Vec<String>,
-}
-
-fn mounts() -> Vec<Mount> {
-    let text = fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
-    text.lines()
-        .filter_map(|line| {
-            let (left, right) = line.split_once(" - ")?;
-            let left: Vec<&str> = left.split(' ').collect();
-            let mut right = right.split(' ');
-            let fstype = right.next()?;
-            let options = right
-                .nth(1)
-                .unwrap_or("")
-                .split(',')
-                .map(str::to_string)
-                .collect();
-            let v2 = match fstype {
-                "cgroup2" => true,
-                "cgroup" => false,
-                _ => return None,
-            };
-            Some(Mount {
-                point: PathBuf::from(left.get(4)?),
-                root: left.get(3)?.to_string(),
-                v2,
-                options,
-            })
-        })
-        .collect()
-}
-
-/// taosd's own cgroup path in the hierarchy mounted as `m`.
-fn own_dir(m: &Mount, cgroups: &str) -> Option<PathBuf> {
-    let path = cgroups.lines().find_map(|line| {
-        let mut parts = line.splitn(3, ':');
-        let (_id, ctrls, path) = (parts.next()?, parts.next()?, parts.next()?);
-        let wanted = if m.v2 {
-            ctrls.is_empty()
-        } else {
-            ctrls.split(',').any(|c| m.options.iter().any(|o| o == c))
-        };
-        wanted.then_some(path)
-    })?;
-    let inside = path.strip_prefix(m.root.as_str()).unwrap_or(path);
-    Some(m.point.join(inside.trim_start_matches('/')))
-}
-
-fn write(path: &Path, value: &str) -> io::Result<()> {
-    fs::write(path, value)
 }
 
 static INSTANCES: AtomicU32 = AtomicU32::new(0);
@@ -147,7 +95,7 @@ impl Cgroups {
                     ("pids", &mut h.pids),
                 ] {
                     *flag = delegated.split_whitespace().any(|c| c == ctl)
-                        && write(&h.base.join("cgroup.subtree_control"), &format!("+{ctl}")).is_ok();
+                        && fs::write(h.base.join("cgroup.subtree_control"), format!("+{ctl}")).is_ok();
                 }
             }
             found.push(h);
@@ -156,6 +104,30 @@ impl Cgroups {
             return None;
         }
         Some(Self { hierarchies: found })
+    }
+
+    /// Which hierarchy gives what, for the start-up log.
+    pub fn describe(&self) -> String {
+        let parts: Vec<String> = self
+            .hierarchies
+            .iter()
+            .map(|h| {
+                let features = [
+                    ("freezer", h.freeze),
+                    ("memory", h.memory),
+                    ("cpu", h.cpu),
+                    ("pids", h.pids),
+                ];
+                let on: Vec<&str> = features.iter().filter(|(_, on)| *on).map(|(n, _)| *n).collect();
+                format!(
+                    "{} {} ({})",
+                    if h.v2 { "v2" } else { "v1" },
+                    h.base.display(),
+                    on.join(", ")
+                )
+            })
+            .collect();
+        parts.join("; ")
     }
 
     pub fn freezer(&self) -> bool {
@@ -202,24 +174,24 @@ fn limit(dir: &Path, h: &Hierarchy, r: &Resources) -> io::Result<()> {
     if let (true, Some(mb)) = (h.memory, r.memory_mb) {
         let bytes = (mb.max(0) as u64) << 20;
         if h.v2 {
-            write(&dir.join("memory.max"), &bytes.to_string())?;
-            let _ = write(&dir.join("memory.swap.max"), "0");
+            fs::write(dir.join("memory.max"), bytes.to_string())?;
+            let _ = fs::write(dir.join("memory.swap.max"), "0");
         } else {
-            write(&dir.join("memory.limit_in_bytes"), &bytes.to_string())?;
-            let _ = write(&dir.join("memory.memsw.limit_in_bytes"), &bytes.to_string());
+            fs::write(dir.join("memory.limit_in_bytes"), bytes.to_string())?;
+            let _ = fs::write(dir.join("memory.memsw.limit_in_bytes"), bytes.to_string());
         }
     }
     if let (true, Some(cpus)) = (h.cpu, r.cpus) {
         let quota = ((cpus * CPU_PERIOD_US as f64) as u64).max(1000);
         if h.v2 {
-            write(&dir.join("cpu.max"), &format!("{quota} {CPU_PERIOD_US}"))?;
+            fs::write(dir.join("cpu.max"), format!("{quota} {CPU_PERIOD_US}"))?;
         } else {
-            write(&dir.join("cpu.cfs_period_us"), &CPU_PERIOD_US.to_string())?;
-            write(&dir.join("cpu.cfs_quota_us"), &quota.to_string())?;
+            fs::write(dir.join("cpu.cfs_period_us"), CPU_PERIOD_US.to_string())?;
+            fs::write(dir.join("cpu.cfs_quota_us"), quota.to_string())?;
         }
     }
     if let (true, Some(pids)) = (h.pids, r.pids) {
-        write(&dir.join("pids.max"), &pids.to_string())?;
+        fs::write(dir.join("pids.max"), pids.to_string())?;
     }
     Ok(())
 }
@@ -269,7 +241,7 @@ impl AgentCgroup {
                 if frozen { "FROZEN" } else { "THAWED" },
             )
         };
-        write(&dir.join(file), value)?;
+        fs::write(dir.join(file), value)?;
         let check = if h.v2 { "cgroup.events" } else { "freezer.state" };
         for _ in 0..200 {
             if fs::read_to_string(dir.join(check)).is_ok_and(|s| s.lines().any(|l| l.trim() == done)) {
@@ -283,7 +255,7 @@ impl AgentCgroup {
     /// SIGKILL to every process in the cgroup, escapees of the process group included.
     pub fn kill_all(&self) {
         if let Some((dir, _)) = self.dirs.iter().find(|(_, h)| h.v2)
-            && write(&dir.join("cgroup.kill"), "1").is_ok()
+            && fs::write(dir.join("cgroup.kill"), "1").is_ok()
         {
             return;
         }
@@ -295,7 +267,7 @@ impl AgentCgroup {
                 return;
             }
             if let Some(d) = freezer {
-                let _ = write(&d.join("freezer.state"), "FROZEN");
+                let _ = fs::write(d.join("freezer.state"), "FROZEN");
             }
             for pid in pids {
                 let _ = nix::sys::signal::kill(
@@ -304,7 +276,7 @@ impl AgentCgroup {
                 );
             }
             if let Some(d) = freezer {
-                let _ = write(&d.join("freezer.state"), "THAWED");
+                let _ = fs::write(d.join("freezer.state"), "THAWED");
             }
         }
     }
