@@ -20,7 +20,7 @@ use crate::config::Config;
 use crate::errors::{self, Error};
 use crate::host_check::{self, AllowedHosts};
 use crate::state::AppState;
-use crate::{background, serve, store};
+use crate::{background, runtime, serve, store};
 
 /// The whole application for a connected store, answering the `hosts` it may (see
 /// [`host_check`]).
@@ -164,11 +164,13 @@ pub async fn serve(config: Config) -> Result<()> {
     // Before listening, so the first request already finds this binary's docs.
     crate::domain::knowledge::ingest(&store, &config.guides_dirs()).await;
     let toucher = background::start(store.clone());
+    let runtimes = Arc::new(runtimes(&data_dir));
     let state = Arc::new(AppState {
         store,
         toucher,
         secure_cookies: config.secure_cookies,
         idempotency_takeover: config.idempotency_takeover,
+        runtimes: runtimes.clone(),
     });
     let app = router(state, AllowedHosts::new(&config.allowed_hosts))?;
     let limits = serve::Limits::from_config(&config);
@@ -180,8 +182,30 @@ pub async fn serve(config: Config) -> Result<()> {
     tracing::info!(%addr, data_dir = %data_dir.display(), database = %redact(&url), "taosd ready");
     println!("taosd listening on http://{addr}");
     serve::run(listener, app, limits, shutdown).await;
+    // Agents on the process runtime would not outlive taosd anyway: stop them cleanly.
+    runtimes.shutdown(AGENT_STOP_GRACE).await;
     tracing::info!("taosd stopped");
     Ok(())
+}
+
+/// How long each agent gets to stop when taosd does (well inside the shutdown deadline).
+const AGENT_STOP_GRACE: Duration = Duration::from_secs(5);
+
+/// The runtimes: the process backend, with agents' directories and logs under
+/// `<data dir>/agents/`.
+fn runtimes(data_dir: &std::path::Path) -> runtime::Runtimes {
+    let agents = data_dir.join("agents");
+    let logs = Arc::new(runtime::logs::Logs::new(
+        &agents,
+        runtime::logs::LogLimits::default(),
+    ));
+    let events = runtime::Events::new();
+    let process = runtime::process::ProcessRuntime::new(
+        runtime::process::ProcessConfig::new(&agents),
+        logs.clone(),
+        events.clone(),
+    );
+    runtime::Runtimes::new(runtime::RuntimeKind::Process, logs, events).with(Arc::new(process))
 }
 
 fn create_private_dir(dir: &std::path::Path) -> Result<()> {

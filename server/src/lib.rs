@@ -14,6 +14,7 @@ pub mod domain;
 pub mod errors;
 pub mod headings;
 pub mod host_check;
+pub mod runtime;
 pub mod serve;
 pub mod state;
 pub mod store;

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use crate::background::Toucher;
+use crate::runtime::Runtimes;
 use crate::store::Store;
 
 pub struct AppState {
@@ -13,6 +14,8 @@ pub struct AppState {
     pub secure_cookies: bool,
     /// When an unanswered `Idempotency-Key` request is presumed dead (`TAOS_IDEMPOTENCY_TAKEOVER`).
     pub idempotency_takeover: std::time::Duration,
+    /// Where agents run (not wired to the API yet); stopped when taosd stops.
+    pub runtimes: Arc<Runtimes>,
 }
 
 pub type SharedState = Arc<AppState>;

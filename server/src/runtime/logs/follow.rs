@@ -1,0 +1,93 @@
+//! Following one agent's log: every line in `seq` order, none twice, none missed while it
+//! is still on disk — a follower that falls behind the broadcast reads back from the ring
+//! or the files instead of losing lines.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use tokio::sync::broadcast::{Receiver, error::RecvError};
+
+use super::{AgentLog, LogLine, LogQuery, Stream};
+
+/// Lines read back per catch-up.
+const CATCH_UP: usize = 1000;
+
+pub struct Follower {
+    log: Arc<AgentLog>,
+    rx: Receiver<Arc<LogLine>>,
+    /// The `seq` this follower needs next.
+    next: u64,
+    stream: Option<Stream>,
+    backlog: VecDeque<LogLine>,
+}
+
+impl Follower {
+    pub(super) fn new(
+        log: Arc<AgentLog>,
+        rx: Receiver<Arc<LogLine>>,
+        next: u64,
+        stream: Option<Stream>,
+    ) -> Self {
+        Self {
+            log,
+            rx,
+            next,
+            stream,
+            backlog: VecDeque::new(),
+        }
+    }
+
+    /// The `seq` of the next line this follower will return (or skip, if filtered out).
+    pub fn position(&self) -> u64 {
+        self.next
+    }
+
+    /// The next line; waits for the agent to write one. Lines gone from disk before this
+    /// follower read them (rotated away) are skipped: it continues from the oldest kept.
+    pub async fn next(&mut self) -> Option<LogLine> {
+        loop {
+            if let Some(line) = self.backlog.pop_front() {
+                self.next = line.seq + 1;
+                if self.wanted(&line) {
+                    return Some(line);
+                }
+                continue;
+            }
+            if self.next < self.log.next_seq() {
+                self.catch_up();
+                continue;
+            }
+            match self.rx.recv().await {
+                Ok(line) if line.seq == self.next => {
+                    self.next += 1;
+                    if self.wanted(&line) {
+                        return Some((*line).clone());
+                    }
+                }
+                // Already read back from the ring or the files.
+                Ok(line) if line.seq < self.next => {}
+                // A gap, or too slow for the broadcast: the loop reads back what is missing.
+                Ok(_) | Err(RecvError::Lagged(_)) => {}
+                Err(RecvError::Closed) => return None,
+            }
+        }
+    }
+
+    fn wanted(&self, line: &LogLine) -> bool {
+        self.stream.is_none_or(|s| s == line.stream)
+    }
+
+    fn catch_up(&mut self) {
+        let q = LogQuery {
+            after_seq: self.next.checked_sub(1),
+            limit: Some(CATCH_UP),
+            ..LogQuery::default()
+        };
+        let lines = self.log.query(&q);
+        match lines.first() {
+            Some(_) => self.backlog.extend(lines),
+            // Nothing kept from `next` up to now: continue from the present.
+            None => self.next = self.log.next_seq(),
+        }
+    }
+}

@@ -1,0 +1,93 @@
+//! The runtimes taosd knows, a default among them (`TAOS_RUNTIME`), the log store and the
+//! event channel they share.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::error::{Error, Result};
+use super::events::Events;
+use super::logs::Logs;
+use super::{Availability, Runtime, RuntimeKind};
+
+pub struct Runtimes {
+    default: RuntimeKind,
+    backends: BTreeMap<RuntimeKind, Arc<dyn Runtime>>,
+    logs: Arc<Logs>,
+    events: Events,
+}
+
+impl Runtimes {
+    pub fn new(default: RuntimeKind, logs: Arc<Logs>, events: Events) -> Self {
+        Self {
+            default,
+            backends: BTreeMap::new(),
+            logs,
+            events,
+        }
+    }
+
+    pub fn with(mut self, backend: Arc<dyn Runtime>) -> Self {
+        self.backends.insert(backend.kind(), backend);
+        self
+    }
+
+    pub fn default_kind(&self) -> RuntimeKind {
+        self.default
+    }
+
+    /// The backend `kind` (the default when None), or [`Error::Unavailable`] with how to get it.
+    pub fn get(&self, kind: Option<RuntimeKind>) -> Result<Arc<dyn Runtime>> {
+        let kind = kind.unwrap_or(self.default);
+        self.backends
+            .get(&kind)
+            .cloned()
+            .ok_or_else(|| Error::Unavailable {
+                kind,
+                reason: format!("taosd was started without the {kind} runtime"),
+                fix: match kind {
+                    RuntimeKind::Process => "Use a taosd built with the process runtime.".into(),
+                    other => format!("Install and start {other}, then restart taosd."),
+                },
+            })
+    }
+
+    /// Every known kind, probed (configured or not), for `GET /api/runtimes`.
+    pub async fn probe_all(&self) -> Vec<Availability> {
+        let mut out = Vec::new();
+        for kind in RuntimeKind::ALL {
+            out.push(match self.get(Some(kind)) {
+                Ok(backend) => backend.probe().await,
+                Err(Error::Unavailable { reason, fix, .. }) => Availability {
+                    kind,
+                    available: false,
+                    version: None,
+                    reason: Some(reason),
+                    fix: Some(fix),
+                    capabilities: super::Capabilities {
+                        pause: super::PauseKind::None,
+                        limits: super::LimitsApplied::default(),
+                        live_env_update: false,
+                        survives_server_restart: false,
+                    },
+                },
+                Err(_) => continue,
+            });
+        }
+        out
+    }
+
+    pub fn logs(&self) -> &Arc<Logs> {
+        &self.logs
+    }
+
+    pub fn events(&self) -> &Events {
+        &self.events
+    }
+
+    /// taosd is stopping: every backend stops what would not survive it, at once.
+    pub async fn shutdown(&self, grace: Duration) {
+        let stops = self.backends.values().map(|b| b.shutdown(grace));
+        futures::future::join_all(stops).await;
+    }
+}
