@@ -189,6 +189,20 @@ impl Server {
         *self.running.lock().unwrap() = running;
     }
 
+    /// Kills taosd with SIGKILL — no clean shutdown, as a crash or the OOM killer would — and
+    /// starts it again on the same data dir / database (a new port: make new clients
+    /// afterwards).
+    pub async fn kill_and_restart(&self) {
+        let child = self.running.lock().unwrap().child.take();
+        if let Some(mut child) = child {
+            // tokio's kill is SIGKILL, and waits for the process to be gone.
+            child.kill().await.expect("SIGKILL taosd");
+        }
+        let env = self.env.lock().unwrap().clone();
+        let running = Self::spawn(self.data_dir.path(), &self.backend, &self.stderr, &env).await;
+        *self.running.lock().unwrap() = running;
+    }
+
     fn backend_name(&self) -> &'static str {
         match self.backend {
             Backend::Sqlite => "sqlite",
