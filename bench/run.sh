@@ -1,21 +1,33 @@
 #!/usr/bin/env bash
-# Benchmark taosd's authenticated hot path against its own health check, in one run.
+# Benchmark taosd against its own health check, in one run: every goal of docs/benchmarks.md.
 #
 #   bench/run.sh
 #
 # Builds the release taosd, starts it on a free loopback port with a fresh data dir (SQLite),
-# creates the first user, an agent and the agent's token, then loads with wrk, one after the
-# other, at the same settings:
+# creates the first user (and its user token), an agent `bench-agent` with a token of scope
+# `agents.read`, `knowledge.read`, `ui.notify`, 59 more agents and 60 notifications, then loads
+# with wrk, one after the other, at the same settings:
 #   1. GET /api/health                      (no auth: the server's floor)
 #   2. GET /api/agents/{name}, agent token  (parse + checksum + SHA-256 + one indexed lookup +
 #                                            scope match + handler)
-#   3. GET /api/knowledge/search?q=revoke+token, agent token (full-text search of the docs)
-#   4. GET /docs/agents/recipes/managing-agents (no auth: a docs page as HTML)
-# and reports the throughput ratio agent/health (and search/health, docs/health), p50/p99 of both, RSS idle (VmRSS before any
-# load) and the peak under load (VmHWM). Any non-2xx answer or socket error fails the run.
-# The results replace the marked section of docs/benchmarks.md.
+#   3. GET /api/agents?limit=50, user token (a page of 50 of the 60 agents)
+#   4. GET /api/knowledge/search?q=revoke+token, agent token (full-text search of the docs)
+#   5. GET /docs/agents/recipes/managing-agents (no auth: a docs page as HTML)
+#   6. POST /api/ui/notify, agent token     (bench/notify.lua: one notification a request; the
+#                                            inbox grows by every one of them)
+#   7. GET /api/notifications?limit=50, user token (the newest 50 of that grown inbox)
+# Then, one request at a time (bench/sequential.py): BENCH_CREATES keyed `POST /api/agents`
+# (each with its own Idempotency-Key) on one keep-alive connection, median and p99 per create;
+# and, after a SIGTERM of that taosd, BENCH_STARTS cold starts on its database (exec of the
+# release taosd to the first 200 from /api/health), median and p99 per start.
+# It reports every throughput as a ratio over health, p50/p99 of each load, RSS idle (VmRSS
+# before any load) and the peak under load (VmHWM), each figure with its goal (met / missed).
+# Any non-2xx answer or socket error fails the run. The results replace the marked section of
+# docs/benchmarks.md.
 #
-# Environment: BENCH_DURATION (default 10s), BENCH_CONNECTIONS (32), BENCH_THREADS (2).
+# Environment: BENCH_DURATION (default 10s), BENCH_CONNECTIONS (32), BENCH_THREADS (2),
+# BENCH_CREATES (200), BENCH_STARTS (9); CARGO_TARGET_DIR is honoured. BENCH_TAOSD=<path> loads
+# that binary instead of building one (to compare two builds; the report then says so).
 # Traffic goes to 127.0.0.1 only; each load is bounded by its duration.
 set -euo pipefail
 
@@ -25,9 +37,14 @@ OUT=$ROOT/bench/out
 DURATION=${BENCH_DURATION:-10s}
 CONNECTIONS=${BENCH_CONNECTIONS:-32}
 THREADS=${BENCH_THREADS:-2}
+CREATES=${BENCH_CREATES:-200}
+STARTS=${BENCH_STARTS:-9}
 AGENT_NAME=bench-agent
+AGENTS_PATH='/api/agents?limit=50'
+NOTIFICATIONS_PATH='/api/notifications?limit=50'
 SEARCH_PATH='/api/knowledge/search?q=revoke+token'
 DOCS_PATH=/docs/agents/recipes/managing-agents
+NOTIFY_PATH=/api/ui/notify
 
 log() { printf 'bench: %s\n' "$*" >&2; }
 
@@ -42,22 +59,34 @@ if ! command -v wrk >/dev/null 2>&1; then
     fi
 fi
 
-log "building the release taosd"
-cargo build --release -q -p taos-server --bin taosd
-TAOSD=$ROOT/target/release/taosd
+if [[ -n ${BENCH_TAOSD:-} ]]; then
+    TAOSD=$(realpath "$BENCH_TAOSD")
+    log "using $TAOSD (BENCH_TAOSD; not built)"
+else
+    log "building the release taosd"
+    cargo build --release -q -p taos-server --bin taosd
+    TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
+    [[ $TARGET == /* ]] || TARGET=$ROOT/$TARGET
+    TAOSD=$TARGET/release/taosd
+fi
 
 mkdir -p "$OUT"
 SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/taos-bench.XXXXXX")
 PID=
-cleanup() {
+stop_taosd() {
     if [[ -n $PID ]] && kill -0 "$PID" 2>/dev/null; then
         kill -TERM "$PID" 2>/dev/null || true
-        for _ in $(seq 50); do
+        for _ in $(seq 100); do
             kill -0 "$PID" 2>/dev/null || break
             sleep 0.1
         done
         kill -KILL "$PID" 2>/dev/null || true
     fi
+    [[ -n $PID ]] && wait "$PID" 2>/dev/null || true
+    PID=
+}
+cleanup() {
+    stop_taosd
     rm -rf "$SCRATCH"
 }
 trap cleanup EXIT
@@ -81,11 +110,11 @@ if [[ -z $URL ]]; then
 fi
 log "taosd (pid $PID) at $URL"
 
-# The user, the agent and its token (scope `agents.read` + `knowledge.read`: what the benchmark
-# calls).
-AGENT_TOKEN=$(python3 - "$URL" "$AGENT_NAME" <<'EOF'
+# The user (its token from setup), the agents, the agent's token (scope: what the benchmark
+# calls) and a first inbox; every call checked.
+python3 - "$URL" "$AGENT_NAME" "$SCRATCH/tokens" <<'EOF'
 import json, sys, urllib.request
-url, name = sys.argv[1], sys.argv[2]
+url, name, tokens = sys.argv[1], sys.argv[2], sys.argv[3]
 def call(method, path, body=None, token=None):
     headers = {"Content-Type": "application/json"}
     if token:
@@ -97,38 +126,76 @@ def call(method, path, body=None, token=None):
 user = call("POST", "/auth/setup", {"username": "bench", "password": "bench-password"})["token"]
 agent = call("POST", "/api/agents", {"name": name}, user)
 assert agent["name"] == name, agent
-issued = call("POST", f"/api/agents/{name}/token/issue", {"scope": ["agents.read", "knowledge.read"]}, user)
-got = call("GET", f"/api/agents/{name}", None, issued["token"])
+for i in range(59):
+    call("POST", "/api/agents", {"name": f"bench agent {i}"}, user)
+scope = ["agents.read", "knowledge.read", "ui.notify"]
+issued = call("POST", f"/api/agents/{name}/token/issue", {"scope": scope}, user)
+token = issued["token"]
+for i in range(60):
+    call("POST", "/api/ui/notify", {"title": f"Seed {i}", "body": "A first inbox."}, token)
+got = call("GET", f"/api/agents/{name}", None, token)
 assert got["name"] == name, got
-hits = call("GET", "/api/knowledge/search?q=revoke+token", None, issued["token"])
+listed = call("GET", "/api/agents?limit=50", None, user)
+assert len(listed["items"]) == 50 and listed["next_cursor"], len(listed["items"])
+inbox = call("GET", "/api/notifications?limit=50", None, user)
+assert len(inbox["items"]) == 50 and inbox["next_cursor"], len(inbox["items"])
+hits = call("GET", "/api/knowledge/search?q=revoke+token", None, token)
 assert hits["items"], hits
-print(issued["token"])
+with open(tokens, "w") as f:
+    f.write(f"{token}\n{user}\n")
 EOF
-)
+AGENT_TOKEN=$(sed -n 1p "$SCRATCH/tokens")
+USER_TOKEN=$(sed -n 2p "$SCRATCH/tokens")
 
 status_kb() { awk -v k="$1:" '$1 == k { print $2 }' "/proc/$PID/status"; }
 RSS_IDLE_KB=$(status_kb VmRSS)
 log "idle RSS: ${RSS_IDLE_KB} kB"
 
-HEALTH_CMD="wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency $URL/api/health"
-AGENT_CMD="wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency -H 'Authorization: Bearer \$AGENT_TOKEN' $URL/api/agents/$AGENT_NAME"
-log "$HEALTH_CMD"
-wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$URL/api/health" | tee "$OUT/health.txt" >&2
-log "${AGENT_CMD}"
-wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency \
-    -H "Authorization: Bearer $AGENT_TOKEN" "$URL/api/agents/$AGENT_NAME" | tee "$OUT/agent.txt" >&2
-SEARCH_CMD="wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency -H 'Authorization: Bearer \$AGENT_TOKEN' '$URL$SEARCH_PATH'"
-log "${SEARCH_CMD}"
-wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency \
-    -H "Authorization: Bearer $AGENT_TOKEN" "$URL$SEARCH_PATH" | tee "$OUT/search.txt" >&2
-DOCS_CMD="wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency $URL$DOCS_PATH"
-log "${DOCS_CMD}"
-wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$URL$DOCS_PATH" | tee "$OUT/docs.txt" >&2
+# load NAME TOKEN_VAR PATH [wrk options…]: one wrk load, its output in $OUT/NAME.txt and the
+# command as shown (token by name) in NAME_CMD.
+load() {
+    local name=$1 token_var=$2 path=$3
+    shift 3
+    local shown="wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency"
+    local auth=()
+    if [[ -n $token_var ]]; then
+        shown+=" -H 'Authorization: Bearer \$$token_var'"
+        auth=(-H "Authorization: Bearer ${!token_var}")
+    fi
+    [[ $# -gt 0 ]] && shown+=" $*"
+    shown+=" '$URL$path'"
+    printf -v "${name^^}_CMD" '%s' "$shown"
+    export "${name^^}_CMD"
+    log "$shown"
+    wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "${auth[@]}" "$@" "$URL$path" \
+        | tee "$OUT/$name.txt" >&2
+}
+
+load health "" /api/health
+load agent AGENT_TOKEN "/api/agents/$AGENT_NAME"
+load agents USER_TOKEN "$AGENTS_PATH"
+load search AGENT_TOKEN "$SEARCH_PATH"
+load docs "" "$DOCS_PATH"
+load notify AGENT_TOKEN "$NOTIFY_PATH" -s bench/notify.lua
+load notifications USER_TOKEN "$NOTIFICATIONS_PATH"
+
+log "$CREATES keyed creates, one after another"
+python3 bench/sequential.py creates "$URL" "$USER_TOKEN" "$CREATES" >"$OUT/creates.json"
 RSS_PEAK_KB=$(status_kb VmHWM)
 RSS_AFTER_KB=$(status_kb VmRSS)
+stop_taosd
+NOTIFICATIONS_TOTAL=$(python3 - "$SCRATCH/taos.db" <<'EOF'
+import sqlite3, sys
+print(sqlite3.connect(sys.argv[1]).execute("SELECT count(*) FROM notifications").fetchone()[0])
+EOF
+)
+log "$STARTS cold starts on the database ($NOTIFICATIONS_TOTAL notifications)"
+python3 bench/sequential.py cold-start "$TAOSD" "$SCRATCH" "$STARTS" >"$OUT/starts.json"
 
 export RSS_IDLE_KB RSS_PEAK_KB RSS_AFTER_KB DURATION CONNECTIONS THREADS AGENT_NAME OUT
-export HEALTH_CMD AGENT_CMD SEARCH_CMD DOCS_CMD SEARCH_PATH DOCS_PATH
+export CREATES STARTS NOTIFICATIONS_TOTAL TAOSD
+export BINARY_NOTE=${BENCH_TAOSD:+" (binary \`$BENCH_TAOSD\`, not built from this tree)"}
+export AGENTS_PATH NOTIFICATIONS_PATH SEARCH_PATH DOCS_PATH NOTIFY_PATH
 export COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 export DIRTY=$(git status --porcelain --untracked-files=no 2>/dev/null | grep -q . && echo " (with uncommitted changes)" || true)
 export CPU=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
@@ -137,88 +204,5 @@ export LOADAVG=$(cut -d' ' -f1-3 /proc/loadavg)
 export RUSTC=$(rustc --version)
 export WRK_VERSION=$(wrk -v 2>&1 | head -n1 | awk '{ print $1, $2 }')
 
-python3 - <<'EOF'
-import os, re, sys, datetime, pathlib
-
-def parse(path):
-    text = pathlib.Path(path).read_text()
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
-    total = int(re.search(r"(\d+) requests in", text).group(1))
-    def lat(p):
-        m = re.search(rf"^\s+{p}%\s+([\d.]+)(us|ms|s)\s*$", text, re.M)
-        v, unit = float(m.group(1)), m.group(2)
-        return v / 1000 if unit == "us" else v * 1000 if unit == "s" else v
-    non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", text)
-    sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text)
-    return {
-        "rps": rps, "total": total, "p50": lat(50), "p99": lat(99),
-        "non2xx": int(non2xx.group(1)) if non2xx else 0,
-        "socket_errors": sum(map(int, sock.groups())) if sock else 0,
-    }
-
-h, a = parse(os.environ["OUT"] + "/health.txt"), parse(os.environ["OUT"] + "/agent.txt")
-q, d = parse(os.environ["OUT"] + "/search.txt"), parse(os.environ["OUT"] + "/docs.txt")
-ratio = a["rps"] / h["rps"]
-idle_mb = int(os.environ["RSS_IDLE_KB"]) / 1024
-peak_mb = int(os.environ["RSS_PEAK_KB"]) / 1024
-after_mb = int(os.environ["RSS_AFTER_KB"]) / 1024
-errors = sum(r["non2xx"] + r["socket_errors"] for r in (h, a, q, d))
-
-def goal(ok):
-    return "met" if ok else "**missed**"
-
-now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-e = os.environ
-section = f"""<!-- bench:begin (written by bench/run.sh; do not edit by hand) -->
-## Latest run
-
-{now}, commit `{e['COMMIT']}`{e['DIRTY']}, on {e['NPROC']} × {e['CPU']} (load average after the run: {e['LOADAVG']});
-{e['RUSTC']}, {e['WRK_VERSION']}.
-Release `taosd` on SQLite (fresh temp data dir, `TAOS_LOG=warn`); wrk on the same machine, so the
-two compete for the same cores: compare the ratio, not the absolute numbers.
-
-Command: `bench/run.sh` (BENCH_DURATION={e['DURATION']}, BENCH_CONNECTIONS={e['CONNECTIONS']}, BENCH_THREADS={e['THREADS']}), which runs, one after the other:
-
-```
-{e['HEALTH_CMD']}
-{e['AGENT_CMD']}
-{e['SEARCH_CMD']}
-{e['DOCS_CMD']}
-```
-
-(`$AGENT_TOKEN` is a fresh token of the agent `{e['AGENT_NAME']}` with scope `agents.read` and `knowledge.read`.)
-
-| Endpoint | Requests/s | p50 | p99 | Requests | Non-2xx | Socket errors |
-|---|---:|---:|---:|---:|---:|---:|
-| `GET /api/health` (no auth) | {h['rps']:.0f} | {h['p50']:.3f} ms | {h['p99']:.3f} ms | {h['total']} | {h['non2xx']} | {h['socket_errors']} |
-| `GET /api/agents/{e['AGENT_NAME']}` (agent token) | {a['rps']:.0f} | {a['p50']:.3f} ms | {a['p99']:.3f} ms | {a['total']} | {a['non2xx']} | {a['socket_errors']} |
-| `GET {e['SEARCH_PATH']}` (agent token) | {q['rps']:.0f} | {q['p50']:.3f} ms | {q['p99']:.3f} ms | {q['total']} | {q['non2xx']} | {q['socket_errors']} |
-| `GET {e['DOCS_PATH']}` (HTML, no auth) | {d['rps']:.0f} | {d['p50']:.3f} ms | {d['p99']:.3f} ms | {d['total']} | {d['non2xx']} | {d['socket_errors']} |
-
-| Figure | Value | Goal | |
-|---|---:|---|---|
-| Throughput ratio agent / health | {ratio:.2f} | ≥ 0.5 | {goal(ratio >= 0.5)} |
-| p99, authenticated `GET /api/agents/{{name}}` | {a['p99']:.3f} ms | ≤ 5 ms | {goal(a['p99'] <= 5)} |
-| p99, `GET /api/health` | {h['p99']:.3f} ms | ≤ 5 ms | {goal(h['p99'] <= 5)} |
-| Throughput ratio search / health | {q['rps'] / h['rps']:.2f} | (recorded) | |
-| Throughput ratio docs page / health | {d['rps'] / h['rps']:.2f} | (recorded) | |
-| p99, knowledge search | {q['p99']:.3f} ms | (recorded) | |
-| RSS idle (VmRSS before any load) | {idle_mb:.1f} MB | ≤ 20 MB | {goal(idle_mb <= 20)} |
-| RSS peak under load (VmHWM) | {peak_mb:.1f} MB | (recorded) | |
-| RSS after load (VmRSS) | {after_mb:.1f} MB | (recorded) | |
-| Non-2xx answers and socket errors | {errors} | 0 | {goal(errors == 0)} |
-<!-- bench:end -->"""
-
-doc = pathlib.Path("docs/benchmarks.md")
-text = doc.read_text() if doc.exists() else "# Benchmarks\n"
-if "<!-- bench:begin" in text:
-    text = re.sub(r"<!-- bench:begin.*?<!-- bench:end -->", lambda _: section, text, flags=re.S)
-else:
-    text = text.rstrip("\n") + "\n\n" + section + "\n"
-doc.write_text(text)
-print(section)
-if errors:
-    print(f"bench: {errors} non-2xx answers or socket errors: the figures are not valid", file=sys.stderr)
-    sys.exit(1)
-EOF
+python3 bench/report.py
 log "docs/benchmarks.md updated"

@@ -229,3 +229,67 @@ async fn delete_user_racing_every_write_of_theirs(s: &Server) {
         bad.join("\n")
     );
 }
+
+e2e!(notifies_beside_a_removal_are_refused_only_for_the_removed_user);
+/// A person and the admin notify at the same moment as the person is removed, so their
+/// notifications share the server's batches with the removal in between. The admin's are all
+/// delivered and listed; the person's are delivered (before the removal) or refused with 401
+/// `invalid_token`, and none of theirs is stored after the removal.
+async fn notifies_beside_a_removal_are_refused_only_for_the_removed_user(s: &Server) {
+    const EACH: usize = 6;
+    let admin = s.setup_admin().await;
+    let mut delivered = Vec::new();
+    for round in 0..ROUNDS {
+        let person = s.add_user(&admin, &format!("sender{round}")).await;
+        let mut requests = vec![(
+            "deleteUser",
+            s.delete(&format!("/api/users/{}", person.id))
+                .bearer(&admin.token),
+        )];
+        for i in 0..EACH {
+            for (what, token) in [("theirs", &person.token), ("admin's", &admin.token)] {
+                requests.push((
+                    what,
+                    s.post("/api/ui/notify")
+                        .bearer(token)
+                        .json(&json!({"title": format!("round {round} {i}")})),
+                ));
+            }
+        }
+        let answers = together(requests).await;
+        answers[0].expect(204, &[]);
+        for a in &answers[1..] {
+            if a.what == "admin's" {
+                a.expect(200, &[]);
+                delivered.push(a.body["notification_id"].as_str().unwrap().to_string());
+            } else {
+                a.expect(200, &[(401, "invalid_token")]);
+            }
+        }
+    }
+    let inbox = s
+        .get("/api/notifications")
+        .bearer(&admin.token)
+        .query(&[("limit", "200")])
+        .send()
+        .await
+        .expect_json(200);
+    let listed: Vec<&str> = inbox["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        listed.len(),
+        delivered.len(),
+        "the admin's inbox is what was sent to them"
+    );
+    for id in &delivered {
+        assert!(
+            listed.contains(&id.as_str()),
+            "delivered notification {id} is not listed"
+        );
+    }
+    assert_nothing_outlives_the_removal(s).await;
+}

@@ -1,4 +1,4 @@
-//! Agents: live ones (addressed by slug), archived ones (addressed by id), and their views.
+//! Live agents (addressed by slug) and their views; archived ones are `archived_agents`.
 
 use std::collections::{HashMap, HashSet};
 
@@ -23,7 +23,7 @@ const SLUG_BATCH: usize = 100;
 /// lock taken on PostgreSQL (see `live_user_for_update`) also makes two transactions choosing
 /// slugs for the same user take turns, instead of both picking the same free slug and one
 /// failing on the index. `NotFound` when the owner was removed meanwhile.
-async fn owner_for_slug_choice<C: ConnectionTrait>(
+pub(super) async fn owner_for_slug_choice<C: ConnectionTrait>(
     conn: &C,
     user_id: Uuid,
     postgres: bool,
@@ -31,13 +31,17 @@ async fn owner_for_slug_choice<C: ConnectionTrait>(
     Ok(live_user_for_update(conn, user_id, postgres).await?.username)
 }
 
-/// The first candidate not used by a live agent of the user, or None if all are.
-async fn first_free_slug<C: ConnectionTrait>(
+/// The first candidate not used by a live agent of the user, or None if all are. The first
+/// candidate is looked up alone (a new name is usually free, and one bound slug is a cheaper
+/// query than a hundred), the rest a batch at a time.
+pub(super) async fn first_free_slug<C: ConnectionTrait>(
     conn: &C,
     user_id: Uuid,
     candidates: &[String],
 ) -> std::result::Result<Option<String>, DbErr> {
-    for batch in candidates.chunks(SLUG_BATCH) {
+    let (first, rest) = candidates.split_at(candidates.len().min(1));
+    let batches = std::iter::once(first).chain(rest.chunks(SLUG_BATCH));
+    for batch in batches.filter(|b| !b.is_empty()) {
         let taken: HashSet<String> = agents::Entity::find()
             .select_only()
             .column(agents::Column::Slug)
@@ -113,25 +117,13 @@ async fn views<C: ConnectionTrait>(
         .collect()
 }
 
-async fn view_by_id<C: ConnectionTrait>(conn: &C, agent_id: Uuid) -> Result<AgentView> {
+pub(super) async fn view_by_id<C: ConnectionTrait>(conn: &C, agent_id: Uuid) -> Result<AgentView> {
     let row = agents::Entity::find_by_id(agent_id)
         .find_also_related(users::Entity)
         .one(conn)
         .await?
         .ok_or(Error::NotFound)?;
     views(conn, vec![row]).await?.pop().ok_or(Error::NotFound)
-}
-
-async fn find_archived_model<C: ConnectionTrait>(
-    conn: &C,
-    user_id: Uuid,
-    id: Uuid,
-) -> std::result::Result<Option<agents::Model>, DbErr> {
-    agents::Entity::find_by_id(id)
-        .filter(agents::Column::UserId.eq(user_id))
-        .filter(agents::Column::ArchivedAt.is_not_null())
-        .one(conn)
-        .await
 }
 
 impl Store {
@@ -203,6 +195,21 @@ impl Store {
 
     /// The user's live agents, id ascending, after the cursor.
     pub async fn list_agents(
+        &self,
+        user_id: Uuid,
+        after: Option<Uuid>,
+        limit: u64,
+    ) -> Result<Vec<AgentView>> {
+        match &self.reads {
+            Some(reads) => Ok(reads.list_agents(user_id, after, limit)?),
+            None => self.list_agents_orm(user_id, after, limit).await,
+        }
+    }
+
+    /// `list_agents` through sea-orm (two queries: the agents with their owners, then their
+    /// active tokens): the PostgreSQL path, and the reference the inline SQLite read is tested
+    /// against.
+    pub(super) async fn list_agents_orm(
         &self,
         user_id: Uuid,
         after: Option<Uuid>,
@@ -296,98 +303,6 @@ impl Store {
                 .await?
                 .ok_or(Error::NotFound)?
                 .try_into()?)
-        })
-    }
-
-    /// The user's archived agents, newest first (id descending), before the cursor.
-    pub async fn list_archived_agents(
-        &self,
-        user_id: Uuid,
-        after: Option<Uuid>,
-        limit: u64,
-    ) -> Result<Vec<Agent>> {
-        let mut q = agents::Entity::find()
-            .filter(agents::Column::UserId.eq(user_id))
-            .filter(agents::Column::ArchivedAt.is_not_null());
-        if let Some(after) = after {
-            q = q.filter(agents::Column::Id.lt(after));
-        }
-        Ok(q.order_by_desc(agents::Column::Id)
-            .limit(limit)
-            .all(&self.db)
-            .await?
-            .into_iter()
-            .map(Agent::try_from)
-            .collect::<std::result::Result<Vec<_>, DbErr>>()?)
-    }
-
-    /// An archived agent of the user; `NotFound` when there is none.
-    pub async fn find_archived_agent(&self, user_id: Uuid, id: Uuid) -> Result<Agent> {
-        Ok(find_archived_model(&self.db, user_id, id)
-            .await?
-            .ok_or(Error::NotFound)?
-            .try_into()?)
-    }
-
-    /// Brings an archived agent back under the first free candidate slug (callers pass
-    /// candidates starting with its old slug). `NotFound` when it is not an archived agent of
-    /// a live user (restored or purged concurrently, for instance); `Exhausted` when every
-    /// candidate is taken.
-    pub async fn restore_archived_agent(
-        &self,
-        user_id: Uuid,
-        id: Uuid,
-        candidates: impl Iterator<Item = String>,
-    ) -> Result<AgentView> {
-        let candidates: Vec<String> = candidates.collect();
-        let postgres = !self.is_sqlite();
-        write_txn!(self, |txn| {
-            owner_for_slug_choice(&txn, user_id, postgres).await?;
-            if find_archived_model(&txn, user_id, id).await?.is_none() {
-                return Err(Error::NotFound);
-            }
-            let Some(slug) = first_free_slug(&txn, user_id, &candidates).await? else {
-                return Err(Error::Exhausted);
-            };
-            let done = agents::Entity::update_many()
-                .col_expr(
-                    agents::Column::ArchivedAt,
-                    Expr::value(None::<chrono::DateTime<chrono::Utc>>),
-                )
-                .col_expr(agents::Column::UpdatedAt, Expr::value(now()))
-                .col_expr(agents::Column::Slug, Expr::value(slug))
-                .filter(agents::Column::Id.eq(id))
-                .filter(agents::Column::ArchivedAt.is_not_null())
-                .exec(&txn)
-                .await?;
-            if done.rows_affected == 0 {
-                return Err(super::retry());
-            }
-            view_by_id(&txn, id).await
-        })
-    }
-
-    /// Deletes an archived agent and its token rows for good; `NotFound` if it is not (or no
-    /// longer) an archived agent of the user. A restore that got there first leaves nothing
-    /// deleted: the agent's row is no longer archived, and the whole transaction rolls back.
-    pub async fn purge_archived_agent(&self, user_id: Uuid, id: Uuid) -> Result<()> {
-        write_txn!(self, |txn| {
-            if find_archived_model(&txn, user_id, id).await?.is_none() {
-                return Err(Error::NotFound);
-            }
-            api_tokens::Entity::delete_many()
-                .filter(api_tokens::Column::AgentId.eq(id))
-                .exec(&txn)
-                .await?;
-            let done = agents::Entity::delete_many()
-                .filter(agents::Column::Id.eq(id))
-                .filter(agents::Column::ArchivedAt.is_not_null())
-                .exec(&txn)
-                .await?;
-            if done.rows_affected == 0 {
-                return Err(Error::NotFound);
-            }
-            Ok(())
         })
     }
 }

@@ -11,6 +11,8 @@
 mod accounts;
 mod agent_tokens;
 mod agents;
+mod archived_agents;
+mod checkpoint;
 mod entities;
 mod error;
 mod idempotency;
@@ -20,10 +22,12 @@ mod knowledge_sources;
 mod migrations;
 mod notifications;
 mod notify;
+mod notify_writer;
 mod open;
 mod records;
 mod sealed;
 mod sessions;
+mod sqlite_notify;
 mod sqlite_reads;
 mod tokens;
 mod users;
@@ -56,6 +60,11 @@ pub struct Store {
     /// The hot-path reads done inline on a SQLite file (see `sqlite_reads`); None on
     /// PostgreSQL and in-memory SQLite.
     reads: Option<std::sync::Arc<sqlite_reads::SqliteReads>>,
+    /// The task that commits concurrent notifications together (see `notify_writer`).
+    notify: notify_writer::LazyWriter,
+    /// The thread that checkpoints a SQLite file's WAL (see `checkpoint`); None on
+    /// PostgreSQL and in-memory SQLite.
+    checkpoints: Option<std::sync::Arc<checkpoint::Checkpointer>>,
 }
 
 const SQLITE_POOL: u32 = 8;
@@ -102,17 +111,34 @@ impl Store {
                     .synchronous(SqliteSynchronous::Normal)
                     .busy_timeout(Duration::from_secs(5))
                     .foreign_keys(true)
+                    .pragma("wal_autocheckpoint", checkpoint::POOL_AUTOCHECKPOINT.to_string())
             });
         } else {
             opts.max_connections(POSTGRES_POOL);
         }
         let db = Database::connect(opts).await?;
-        let reads = file.map(|path| std::sync::Arc::new(sqlite_reads::SqliteReads::new(path)));
-        let store = Store { db, reads };
+        let reads = file
+            .clone()
+            .map(|path| std::sync::Arc::new(sqlite_reads::SqliteReads::new(path)));
+        let mut store = Store {
+            db,
+            reads,
+            notify: Default::default(),
+            checkpoints: None,
+        };
         if store.is_sqlite() && !in_memory {
             store.enable_wal().await?;
         }
         store.migrate().await?;
+        if let Some(path) = file {
+            store.checkpoints = Some(std::sync::Arc::new(
+                checkpoint::Checkpointer::start(path).map_err(|e| {
+                    Error::Db(DbFailure(DbErr::Custom(format!(
+                        "cannot start the WAL checkpoint thread: {e}"
+                    ))))
+                })?,
+            ));
+        }
         Ok(store)
     }
 

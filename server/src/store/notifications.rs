@@ -18,6 +18,24 @@ impl Store {
         after: Option<Uuid>,
         limit: u64,
     ) -> Result<Vec<Notification>> {
+        match &self.reads {
+            Some(reads) => Ok(reads.list_notifications(user_id, unread_only, after, limit)?),
+            None => {
+                self.list_notifications_orm(user_id, unread_only, after, limit)
+                    .await
+            }
+        }
+    }
+
+    /// `list_notifications` through sea-orm: the PostgreSQL path, and the reference the inline
+    /// SQLite read is tested against.
+    pub(super) async fn list_notifications_orm(
+        &self,
+        user_id: Uuid,
+        unread_only: bool,
+        after: Option<Uuid>,
+        limit: u64,
+    ) -> Result<Vec<Notification>> {
         let mut q = notifications::Entity::find().filter(notifications::Column::UserId.eq(user_id));
         if unread_only {
             q = q.filter(notifications::Column::Read.eq(false));

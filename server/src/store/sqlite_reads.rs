@@ -1,5 +1,5 @@
-//! The reads on every authenticated request — the token lookup and one agent — done straight on
-//! SQLite from the calling thread.
+//! The reads on every authenticated request — the token lookup, one agent — and the list pages
+//! of agents and notifications, done straight on SQLite from the calling thread.
 //!
 //! Why: sqlx runs each SQLite connection on a worker thread of its own and hands every query
 //! and every row across a channel, so a 10 µs indexed read costs several thread switches;
@@ -15,12 +15,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use rusqlite::types::Type;
+use rusqlite::config::DbConfig;
+use rusqlite::types::{Type, ValueRef};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row};
 use sea_orm::DbErr;
 use uuid::Uuid;
 
-use super::records::{Agent, AgentView, Token, TokenKind, TokenPrincipal, User};
+use super::records::{Agent, AgentView, Notification, Token, TokenKind, TokenPrincipal, User};
 
 /// Read connections kept per thread (one per store; a process normally has one store).
 const PER_THREAD: usize = 4;
@@ -56,6 +57,8 @@ const TOKEN_COLS: &str = "t.id, t.kind, t.user_id, t.agent_id, t.label, t.token_
      t.expires_at, t.revoked_at, t.last_used_at";
 const AGENT_COLS: &str = "a.id, a.user_id, a.slug, a.display_name, a.host, a.qmd_index, a.color, a.emoji, \
      a.can_read_user_memory, a.scope, a.status, a.created_at, a.updated_at, a.archived_at";
+const NOTIFICATION_COLS: &str = "n.id, n.user_id, n.title, n.message, n.level, n.source, n.app_origin, \
+     n.action_url, n.read, n.created_at";
 const TOKEN_N: usize = 11;
 const USER_N: usize = 8;
 
@@ -67,6 +70,11 @@ impl SqliteReads {
         }
     }
 
+    /// The database file.
+    pub(super) fn path(&self) -> &Path {
+        &self.path
+    }
+
     fn open(path: &Path) -> rusqlite::Result<Connection> {
         let conn = Connection::open_with_flags(
             path,
@@ -75,6 +83,10 @@ impl SqliteReads {
         conn.busy_timeout(Duration::from_secs(5))?;
         // These connections only ever read.
         conn.pragma_update(None, "query_only", true)?;
+        // Plans that do not depend on the values bound. Without this SQLite looks at a bound
+        // `LIMIT ?` when planning and so re-prepares the statement at every new binding: for
+        // the agents page that re-prepare cost more than the read itself.
+        conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
         Ok(conn)
     }
 
@@ -108,8 +120,10 @@ impl SqliteReads {
             conn.prepare_cached(&sql)?
                 .query_row([token_hash], |row| {
                     let user = user(row, TOKEN_N)?;
-                    let agent: Option<Vec<u8>> = row.get(TOKEN_N + USER_N)?;
-                    let agent = agent.map(|_| agent_at(row, TOKEN_N + USER_N)).transpose()?;
+                    let agent = match blob(row, TOKEN_N + USER_N)? {
+                        Some(_) => Some(agent_at(row, TOKEN_N + USER_N)?),
+                        None => None,
+                    };
                     Ok((token(row, 0)?, user, agent))
                 })
                 .optional()
@@ -133,17 +147,70 @@ impl SqliteReads {
                  WHERE a.user_id = ?1 AND a.slug = ?2 AND a.archived_at IS NULL"
             );
             conn.prepare_cached(&sql)?
-                .query_row(rusqlite::params![user_id.as_bytes().as_slice(), slug], |row| {
-                    let token_id: Option<Vec<u8>> = row.get(15)?;
-                    Ok(AgentView {
-                        agent: agent_at(row, 0)?,
-                        owner_username: row.get(14)?,
-                        token: token_id.map(|_| token(row, 15)).transpose()?,
-                    })
-                })
+                .query_row(rusqlite::params![user_id.as_bytes().as_slice(), slug], agent_view)
                 .optional()
         })
     }
+
+    /// A page of the user's live agents with their owners' names and active tokens, id
+    /// ascending, after the cursor: one query; see `Store::list_agents`.
+    pub(super) fn list_agents(
+        &self,
+        user_id: Uuid,
+        after: Option<Uuid>,
+        limit: u64,
+    ) -> Result<Vec<AgentView>, DbErr> {
+        self.with(|conn| {
+            let sql = format!(
+                "SELECT {AGENT_COLS}, u.username, {TOKEN_COLS} FROM agents a \
+                 JOIN users u ON u.id = a.user_id \
+                 LEFT JOIN api_tokens t ON t.agent_id = a.id AND t.revoked_at IS NULL \
+                 WHERE a.user_id = ?1 AND a.archived_at IS NULL AND a.id > ?2 \
+                 ORDER BY a.id LIMIT ?3"
+            );
+            // Ids are v7 UUIDs, so every one sorts after the nil UUID.
+            let after = after.unwrap_or(Uuid::nil());
+            let mut stmt = conn.prepare_cached(&sql)?;
+            let params = rusqlite::params![
+                user_id.as_bytes().as_slice(),
+                after.as_bytes().as_slice(),
+                sql_limit(limit)
+            ];
+            stmt.query_map(params, agent_view)?.collect()
+        })
+    }
+
+    /// A page of the user's notifications, id descending, before the cursor; see
+    /// `Store::list_notifications`.
+    pub(super) fn list_notifications(
+        &self,
+        user_id: Uuid,
+        unread_only: bool,
+        before: Option<Uuid>,
+        limit: u64,
+    ) -> Result<Vec<Notification>, DbErr> {
+        self.with(|conn| {
+            let unread = if unread_only { "AND n.read = 0" } else { "" };
+            let sql = format!(
+                "SELECT {NOTIFICATION_COLS} FROM notifications n \
+                 WHERE n.user_id = ?1 AND n.id < ?2 {unread} ORDER BY n.id DESC LIMIT ?3"
+            );
+            // Every id sorts before the max UUID.
+            let before = before.unwrap_or(Uuid::max());
+            let mut stmt = conn.prepare_cached(&sql)?;
+            let params = rusqlite::params![
+                user_id.as_bytes().as_slice(),
+                before.as_bytes().as_slice(),
+                sql_limit(limit)
+            ];
+            stmt.query_map(params, notification)?.collect()
+        })
+    }
+}
+
+/// A page size as SQLite takes it (pages are at most a few hundred rows).
+fn sql_limit(limit: u64) -> i64 {
+    i64::try_from(limit).unwrap_or(i64::MAX)
 }
 
 fn db_err(e: rusqlite::Error) -> DbErr {
@@ -154,45 +221,73 @@ fn conversion(i: usize, ty: Type, e: impl std::error::Error + Send + Sync + 'sta
     rusqlite::Error::FromSqlConversionFailure(i, ty, Box::new(e))
 }
 
-fn uuid(row: &Row, i: usize) -> rusqlite::Result<Uuid> {
-    let bytes: Vec<u8> = row.get(i)?;
-    Uuid::from_slice(&bytes).map_err(|e| conversion(i, Type::Blob, e))
+// Columns are read by reference (no copy of the blob or text) where only a parse of them is
+// kept: a page of agents decodes several of each per row.
+
+fn blob<'r>(row: &'r Row, i: usize) -> rusqlite::Result<Option<&'r [u8]>> {
+    match row.get_ref(i)? {
+        ValueRef::Null => Ok(None),
+        ValueRef::Blob(b) => Ok(Some(b)),
+        other => Err(rusqlite::Error::InvalidColumnType(
+            i,
+            String::new(),
+            other.data_type(),
+        )),
+    }
+}
+
+fn text<'r>(row: &'r Row, i: usize) -> rusqlite::Result<Option<&'r str>> {
+    match row.get_ref(i)? {
+        ValueRef::Null => Ok(None),
+        ValueRef::Text(t) => std::str::from_utf8(t)
+            .map(Some)
+            .map_err(|e| conversion(i, Type::Text, e)),
+        other => Err(rusqlite::Error::InvalidColumnType(
+            i,
+            String::new(),
+            other.data_type(),
+        )),
+    }
+}
+
+fn required<T>(i: usize, ty: Type, value: Option<T>) -> rusqlite::Result<T> {
+    value.ok_or(rusqlite::Error::InvalidColumnType(i, String::new(), ty))
 }
 
 fn opt_uuid(row: &Row, i: usize) -> rusqlite::Result<Option<Uuid>> {
-    let bytes: Option<Vec<u8>> = row.get(i)?;
-    bytes
-        .map(|b| Uuid::from_slice(&b).map_err(|e| conversion(i, Type::Blob, e)))
+    blob(row, i)?
+        .map(|b| Uuid::from_slice(b).map_err(|e| conversion(i, Type::Blob, e)))
+        .transpose()
+}
+
+fn uuid(row: &Row, i: usize) -> rusqlite::Result<Uuid> {
+    required(i, Type::Null, opt_uuid(row, i)?)
+}
+
+fn opt_time(row: &Row, i: usize) -> rusqlite::Result<Option<DateTime<Utc>>> {
+    text(row, i)?
+        .map(|t| {
+            DateTime::parse_from_rfc3339(t)
+                .map(|t| t.with_timezone(&Utc))
+                .map_err(|e| conversion(i, Type::Text, e))
+        })
         .transpose()
 }
 
 fn time(row: &Row, i: usize) -> rusqlite::Result<DateTime<Utc>> {
-    let text: String = row.get(i)?;
-    DateTime::parse_from_rfc3339(&text)
-        .map(|t| t.with_timezone(&Utc))
-        .map_err(|e| conversion(i, Type::Text, e))
-}
-
-fn opt_time(row: &Row, i: usize) -> rusqlite::Result<Option<DateTime<Utc>>> {
-    let text: Option<String> = row.get(i)?;
-    text.map(|t| {
-        DateTime::parse_from_rfc3339(&t)
-            .map(|t| t.with_timezone(&Utc))
-            .map_err(|e| conversion(i, Type::Text, e))
-    })
-    .transpose()
+    required(i, Type::Null, opt_time(row, i)?)
 }
 
 fn scope(row: &Row, i: usize) -> rusqlite::Result<Vec<String>> {
-    let text: String = row.get(i)?;
-    serde_json::from_str(&text).map_err(|e| conversion(i, Type::Text, e))
+    let text = required(i, Type::Null, text(row, i)?)?;
+    serde_json::from_str(text).map_err(|e| conversion(i, Type::Text, e))
 }
 
 fn token(row: &Row, i: usize) -> rusqlite::Result<Token> {
-    let kind: String = row.get(i + 1)?;
+    let kind = required(i + 1, Type::Null, text(row, i + 1)?)?;
     Ok(Token {
         id: uuid(row, i)?,
-        kind: TokenKind::from_db(&kind).ok_or_else(|| conversion(i + 1, Type::Text, UnknownKind))?,
+        kind: TokenKind::from_db(kind).ok_or_else(|| conversion(i + 1, Type::Text, UnknownKind))?,
         user_id: uuid(row, i + 2)?,
         agent_id: opt_uuid(row, i + 3)?,
         label: row.get(i + 4)?,
@@ -234,6 +329,34 @@ fn agent_at(row: &Row, i: usize) -> rusqlite::Result<Agent> {
         created_at: time(row, i + 11)?,
         updated_at: time(row, i + 12)?,
         archived_at: opt_time(row, i + 13)?,
+    })
+}
+
+/// `AGENT_COLS`, the owner's username, then `TOKEN_COLS` (all NULL without an active token).
+fn agent_view(row: &Row) -> rusqlite::Result<AgentView> {
+    let token = match blob(row, 15)? {
+        Some(_) => Some(token(row, 15)?),
+        None => None,
+    };
+    Ok(AgentView {
+        agent: agent_at(row, 0)?,
+        owner_username: row.get(14)?,
+        token,
+    })
+}
+
+fn notification(row: &Row) -> rusqlite::Result<Notification> {
+    Ok(Notification {
+        id: uuid(row, 0)?,
+        user_id: uuid(row, 1)?,
+        title: row.get(2)?,
+        message: row.get(3)?,
+        level: row.get(4)?,
+        source: row.get(5)?,
+        app_origin: row.get(6)?,
+        action_url: row.get(7)?,
+        read: row.get(8)?,
+        created_at: time(row, 9)?,
     })
 }
 

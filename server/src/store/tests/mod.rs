@@ -20,6 +20,7 @@ use super::*;
 use crate::digest::sha256_hex;
 
 mod agents;
+mod checkpoint;
 mod idempotency;
 mod notifications;
 mod sqlite_reads;
@@ -114,6 +115,7 @@ on_both_backends!(
     agents::update_agent_applies_only_given_fields,
     agents::pagination_cursors,
     notifications::notifications_read_state,
+    notifications::concurrent_notifies_are_committed_together,
     idempotency::concurrent_idem_reserve_has_one_winner,
     idempotency::idem_lifecycle,
     idempotency::sealed_work_commits_with_its_answer,

@@ -78,3 +78,79 @@ async fn inline_sqlite_reads_match_sea_orm() {
         "a deleted user's token finds nobody"
     );
 }
+
+/// The inline list pages (agents with owners and tokens, notifications) return exactly what
+/// the sea-orm queries return, first pages and later ones, with and without the unread filter.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inline_list_pages_match_sea_orm() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Store::connect(&format!("sqlite://{}/taos.db", dir.path().display()))
+        .await
+        .unwrap();
+    let u = user(&s, "gina").await;
+    let other = user(&s, "hal").await;
+    let mut agents = Vec::new();
+    for i in 0..7 {
+        agents.push(agent(&s, u.id, &format!("Lister {i}")).await);
+    }
+    agent(&s, other.id, "Not Gina's").await;
+    s.issue_agent_token(
+        agents[2].agent.id,
+        u.id,
+        "lister-hash",
+        scope(&["ui.notify"]),
+        None,
+    )
+    .await
+    .unwrap();
+    s.delete_agent(agents[4].agent.id).await.unwrap();
+    let mut notes = Vec::new();
+    for i in 0..7 {
+        let new = NewNotification {
+            user_id: u.id,
+            title: format!("t{i}"),
+            message: "m".to_owned(),
+            level: "high".to_owned(),
+            source: "user:gina".to_owned(),
+            app_origin: (i % 2 == 0).then(|| "app".to_owned()),
+            action_url: (i % 3 == 0).then(|| "/x".to_owned()),
+        };
+        notes.push(s.notify_user(new).await.unwrap().id);
+    }
+    s.mark_notification_read(u.id, notes[5]).await.unwrap();
+
+    let cursors = [None, Some(agents[1].agent.id), Some(agents[6].agent.id)];
+    for after in cursors {
+        for limit in [1, 3, 50] {
+            let inline = s.list_agents(u.id, after, limit).await.unwrap();
+            let orm = s.list_agents_orm(u.id, after, limit).await.unwrap();
+            assert_eq!(inline, orm, "list_agents(after {after:?}, limit {limit})");
+        }
+    }
+    let all = s.list_agents(u.id, None, 50).await.unwrap();
+    assert_eq!(all.len(), 6, "live agents of the user only");
+    assert!(all.iter().any(|v| v.token.is_some()));
+
+    for before in [None, Some(notes[6]), Some(notes[3]), Some(notes[0])] {
+        for unread in [false, true] {
+            for limit in [2, 50] {
+                let inline = s.list_notifications(u.id, unread, before, limit).await.unwrap();
+                let orm = s
+                    .list_notifications_orm(u.id, unread, before, limit)
+                    .await
+                    .unwrap();
+                assert_eq!(
+                    inline, orm,
+                    "list_notifications(unread {unread}, before {before:?})"
+                );
+            }
+        }
+    }
+    assert_eq!(s.list_notifications(u.id, true, None, 50).await.unwrap().len(), 6);
+    assert!(
+        s.list_notifications(other.id, false, None, 50)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}

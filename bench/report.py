@@ -1,0 +1,156 @@
+"""Writes the generated section of docs/benchmarks.md from what bench/run.sh measured.
+
+Reads the wrk outputs and sequential.py's JSON in $OUT and the run's facts from the
+environment (set by run.sh); exits 1 when any answer was not a 2xx or a socket failed, since
+the figures of such a run do not count.
+"""
+
+import datetime
+import json
+import os
+import pathlib
+import re
+import sys
+
+e = os.environ
+OUT = pathlib.Path(e["OUT"])
+
+
+def parse(name):
+    text = (OUT / f"{name}.txt").read_text()
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
+    total = int(re.search(r"(\d+) requests in", text).group(1))
+
+    def lat(p):
+        m = re.search(rf"^\s+{p}%\s+([\d.]+)(us|ms|s)\s*$", text, re.M)
+        v, unit = float(m.group(1)), m.group(2)
+        return v / 1000 if unit == "us" else v * 1000 if unit == "s" else v
+
+    non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", text)
+    sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text)
+    return {
+        "rps": rps,
+        "total": total,
+        "p50": lat(50),
+        "p99": lat(99),
+        "non2xx": int(non2xx.group(1)) if non2xx else 0,
+        "socket_errors": sum(map(int, sock.groups())) if sock else 0,
+    }
+
+
+LOADS = [
+    ("health", "`GET /api/health` (no auth)"),
+    ("agent", f"`GET /api/agents/{e['AGENT_NAME']}` (agent token)"),
+    ("agents", f"`GET {e['AGENTS_PATH']}` (user token, 60 agents)"),
+    ("search", f"`GET {e['SEARCH_PATH']}` (agent token)"),
+    ("docs", f"`GET {e['DOCS_PATH']}` (HTML, no auth)"),
+    ("notify", f"`POST {e['NOTIFY_PATH']}` (agent token)"),
+    ("notifications", f"`GET {e['NOTIFICATIONS_PATH']}` (user token, after the notify load)"),
+]
+r = {name: parse(name) for name, _ in LOADS}
+creates = json.loads((OUT / "creates.json").read_text())
+starts = json.loads((OUT / "starts.json").read_text())
+h = r["health"]
+
+
+def ratio(name):
+    return r[name]["rps"] / h["rps"]
+
+
+def goal(ok):
+    return "met" if ok else "**missed**"
+
+
+idle_mb = int(e["RSS_IDLE_KB"]) / 1024
+peak_mb = int(e["RSS_PEAK_KB"]) / 1024
+after_mb = int(e["RSS_AFTER_KB"]) / 1024
+errors = sum(x["non2xx"] + x["socket_errors"] for x in r.values())
+
+rows = "\n".join(
+    f"| {label} | {r[n]['rps']:.0f} | {r[n]['p50']:.3f} ms | {r[n]['p99']:.3f} ms | "
+    f"{r[n]['total']} | {r[n]['non2xx']} | {r[n]['socket_errors']} |"
+    for n, label in LOADS
+)
+commands = "\n".join(e[f"{n.upper()}_CMD"] for n, _ in LOADS)
+
+
+def ratio_line(label, name, at_least):
+    x = ratio(name)
+    return f"| Throughput ratio {label} / health | {x:.2f} | ≥ {at_least} | {goal(x >= at_least)} |"
+
+
+def p99_line(label, name, at_most):
+    x = r[name]["p99"]
+    return f"| p99, {label} | {x:.3f} ms | ≤ {at_most} ms | {goal(x <= at_most)} |"
+
+
+def ms_line(label, x, at_most):
+    if at_most is None:
+        return f"| {label} | {x:.2f} ms | (recorded) | |"
+    return f"| {label} | {x:.2f} ms | ≤ {at_most} ms | {goal(x <= at_most)} |"
+
+
+figures = "\n".join(
+    [
+        ratio_line("agent read", "agent", 0.9),
+        p99_line("authenticated `GET /api/agents/{name}`", "agent", 5),
+        p99_line("`GET /api/health`", "health", 5),
+        ratio_line("notify", "notify", 0.5),
+        p99_line("`POST /api/ui/notify`", "notify", 10),
+        ratio_line("agents page", "agents", 0.25),
+        ratio_line("notifications page", "notifications", 0.25),
+        ratio_line("search", "search", 0.25),
+        p99_line("knowledge search", "search", 20),
+        f"| Throughput ratio docs page / health | {ratio('docs'):.2f} | (recorded) | |",
+        ms_line(f"Keyed `POST /api/agents`, one at a time: median of {creates['count']}", creates["median_ms"], 3),
+        ms_line(f"Keyed `POST /api/agents`, one at a time: p99 of {creates['count']}", creates["p99_ms"], None),
+        ms_line(f"Cold start (exec → first 200 of `/api/health`): median of {starts['count']}", starts["median_ms"], 100),
+        ms_line(f"Cold start: slowest of {starts['count']}", starts["max_ms"], None),
+        f"| RSS idle (VmRSS before any load) | {idle_mb:.1f} MB | ≤ 20 MB | {goal(idle_mb <= 20)} |",
+        f"| RSS peak under load (VmHWM) | {peak_mb:.1f} MB | (recorded) | |",
+        f"| RSS after load (VmRSS) | {after_mb:.1f} MB | (recorded) | |",
+        f"| Non-2xx answers and socket errors | {errors} | 0 | {goal(errors == 0)} |",
+    ]
+)
+
+now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+section = f"""<!-- bench:begin (written by bench/run.sh; do not edit by hand) -->
+## Latest run
+
+{now}, commit `{e['COMMIT']}`{e['DIRTY']}{e.get('BINARY_NOTE', '')}, on {e['NPROC']} × {e['CPU']} (load average after the run: {e['LOADAVG']});
+{e['RUSTC']}, {e['WRK_VERSION']}.
+Release `taosd` on SQLite (fresh temp data dir, `TAOS_LOG=warn`); wrk on the same machine, so the
+two compete for the same cores: compare the ratio, not the absolute numbers.
+
+Command: `bench/run.sh` (BENCH_DURATION={e['DURATION']}, BENCH_CONNECTIONS={e['CONNECTIONS']}, BENCH_THREADS={e['THREADS']}, BENCH_CREATES={e['CREATES']}, BENCH_STARTS={e['STARTS']}), which runs, one after the other:
+
+```
+{commands}
+python3 bench/sequential.py creates $URL $USER_TOKEN {e['CREATES']}
+python3 bench/sequential.py cold-start $TAOSD $DATA_DIR {e['STARTS']}
+```
+
+(`$AGENT_TOKEN` is a fresh token of the agent `{e['AGENT_NAME']}` with scope `agents.read`,
+`knowledge.read` and `ui.notify`; `$USER_TOKEN` the user's token from setup. The cold starts
+run on the database the loads left: {e['NOTIFICATIONS_TOTAL']} notifications, {60 + creates['count']} agents.)
+
+| Endpoint | Requests/s | p50 | p99 | Requests | Non-2xx | Socket errors |
+|---|---:|---:|---:|---:|---:|---:|
+{rows}
+
+| Figure | Value | Goal | |
+|---|---:|---|---|
+{figures}
+<!-- bench:end -->"""
+
+doc = pathlib.Path("docs/benchmarks.md")
+text = doc.read_text() if doc.exists() else "# Benchmarks\n"
+if "<!-- bench:begin" in text:
+    text = re.sub(r"<!-- bench:begin.*?<!-- bench:end -->", lambda _: section, text, flags=re.S)
+else:
+    text = text.rstrip("\n") + "\n\n" + section + "\n"
+doc.write_text(text)
+print(section)
+if errors:
+    print(f"bench: {errors} non-2xx answers or socket errors: the figures are not valid", file=sys.stderr)
+    sys.exit(1)
