@@ -43,7 +43,7 @@ use sea_orm_migration::MigratorTrait;
 
 pub use error::{DbFailure, Error, Result};
 pub use knowledge::{KnowledgeFilter, KnowledgeHit, KnowledgeItem, KnowledgeSummary};
-pub use knowledge_sources::{KnowledgeDoc, SyncReport};
+pub use knowledge_sources::{KnowledgeDoc, KnowledgeSection, SyncReport};
 pub use records::*;
 
 /// Handle to the database; cheap to clone (it wraps the connection pool).
