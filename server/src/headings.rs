@@ -224,10 +224,16 @@ mod tests {
         );
         // A page that starts at its first section has no intro; one with no heading is one
         // section; an empty page has none.
-        assert_eq!(sections("## A\n\nx")[0].0.as_ref().map(|h| h.text.as_str()), Some("A"));
+        assert_eq!(
+            sections("## A\n\nx")[0].0.as_ref().map(|h| h.text.as_str()),
+            Some("A")
+        );
         assert_eq!(sections("## A\n\nx").len(), 1);
         let plain = sections("just text");
-        assert_eq!((plain.len(), plain[0].0.is_none(), plain[0].1.clone()), (1, true, 0..9));
+        assert_eq!(
+            (plain.len(), plain[0].0.is_none(), plain[0].1.clone()),
+            (1, true, 0..9)
+        );
         assert!(sections("  \n").is_empty());
     }
 }

@@ -223,7 +223,8 @@ mod tests {
 
     #[test]
     fn documents_are_cut_at_their_section_headings() {
-        let text = "# T\n\nIntro word.\n\n## Issue a token\n\nIssue it.\n\n## Issue a token\n\nAgain: issue.\n";
+        let text =
+            "# T\n\nIntro word.\n\n## Issue a token\n\nIssue it.\n\n## Issue a token\n\nAgain: issue.\n";
         let doc = document("p.md", text, Some("/docs/agents/p".into()));
         let got: Vec<(Option<&str>, Option<&str>, &str)> = doc
             .sections
@@ -265,10 +266,7 @@ mod tests {
             score: 1.0,
         };
         let placed = anchored(hit(Some("/docs/agents/p"), Some("issue-a-token-1")));
-        assert_eq!(
-            placed.doc_url.as_deref(),
-            Some("/docs/agents/p#issue-a-token-1")
-        );
+        assert_eq!(placed.doc_url.as_deref(), Some("/docs/agents/p#issue-a-token-1"));
         let intro = anchored(hit(Some("/docs/agents/p"), None));
         assert_eq!(intro.doc_url.as_deref(), Some("/docs/agents/p"));
         let guide = anchored(hit(None, Some("issue-a-token")));

@@ -307,7 +307,10 @@ pub(super) mod tests {
             .unwrap()
             .expect("in time");
         assert_eq!(hits.len(), 4);
-        assert!(hits.iter().all(|h| h.section.as_deref() == Some("Revoke")), "{hits:?}");
+        assert!(
+            hits.iter().all(|h| h.section.as_deref() == Some("Revoke")),
+            "{hits:?}"
+        );
         assert!(hits[0].snippet.contains("[Revoke] the [token]"), "{hits:?}");
         // A title-only match has no section holding the word: the summary stands in.
         let title = pooled

@@ -76,8 +76,10 @@ fn sqlite(words: &[String], filter: &KnowledgeFilter) -> SearchSql {
     SearchSql { sql, texts }
 }
 
-/// ts_rank_cd's default weights rank A (title, heading) at 1.0 and B (text) at 0.4. Each word
-/// is its own parameter, ORed as tsqueries, so no input is tsquery syntax.
+/// The default weights rank A (title, heading) at 1.0 and B (text) at 0.4. Documents rank by
+/// cover density (ts_rank_cd), as before; sections by frequency over the log of their length
+/// (ts_rank, normalization 1), which like bm25 does not let a long section win on length
+/// alone. Each word is its own parameter, ORed as tsqueries, so no input is tsquery syntax.
 fn postgres(words: &[String], filter: &KnowledgeFilter) -> SearchSql {
     let mut texts = vec![words.join(" ")];
     let mut any = Vec::new();
@@ -89,21 +91,21 @@ fn postgres(words: &[String], filter: &KnowledgeFilter) -> SearchSql {
     let conditions = conditions(filter, &mut texts, '$');
     let limit = texts.len() + 1;
     let sql = format!(
-        "WITH q AS (SELECT plainto_tsquery('english', $1) AS every, {any} AS any), \
+        "WITH q AS (SELECT plainto_tsquery('english', $1) AS every_word, {any} AS any_word), \
          top AS ( \
            SELECT k.id, k.source_id, k.source_url, k.category, k.title, k.doc_url, k.summary, \
-                  ts_rank_cd(k.search, q.every)::float8 AS score \
+                  ts_rank_cd(k.search, q.every_word)::float8 AS score \
            FROM knowledge_items k, q \
-           WHERE k.search @@ q.every{conditions} \
+           WHERE k.search @@ q.every_word{conditions} \
            ORDER BY score DESC, k.id LIMIT ${limit}), \
          best AS ( \
            SELECT DISTINCT ON (s.item_id) s.item_id, s.heading, s.anchor, s.content \
            FROM knowledge_sections s, q \
-           WHERE s.item_id IN (SELECT id FROM top) AND s.search @@ q.any \
-           ORDER BY s.item_id, ts_rank_cd(s.search, q.any) DESC, s.position) \
+           WHERE s.item_id IN (SELECT id FROM top) AND s.search @@ q.any_word \
+           ORDER BY s.item_id, ts_rank(s.search, q.any_word, 1) DESC, s.position) \
          SELECT top.id, top.source_id, top.source_url, top.category, top.title, top.doc_url, \
                 best.heading AS section, best.anchor, \
-                coalesce(ts_headline('english', best.content, q.any, \
+                coalesce(ts_headline('english', best.content, q.any_word, \
                    'StartSel=[, StopSel=], MaxWords=30, MinWords=10, MaxFragments=2, FragmentDelimiter=\" … \"'), \
                    top.summary) AS snippet, \
                 top.score \

@@ -35,9 +35,11 @@ const SQLITE_FTS: &[&str] = &[
 
 /// Heading A, text B, as the documents' own vector weighs title and content. No GIN
 /// index: a search only looks at the sections of the documents it already found.
-const POSTGRES_FTS: &[&str] = &["ALTER TABLE knowledge_sections ADD COLUMN search tsvector GENERATED ALWAYS AS \
+const POSTGRES_FTS: &[&str] = &[
+    "ALTER TABLE knowledge_sections ADD COLUMN search tsvector GENERATED ALWAYS AS \
      (setweight(to_tsvector('english'::regconfig, coalesce(heading, '')), 'A') || \
-      setweight(to_tsvector('english'::regconfig, content), 'B')) STORED"];
+      setweight(to_tsvector('english'::regconfig, content), 'B')) STORED",
+];
 
 const BACKFILL: &str = "INSERT INTO knowledge_sections (item_id, position, heading, anchor, content) \
      SELECT id, 0, NULL, NULL, content FROM knowledge_items";
