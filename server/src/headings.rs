@@ -1,9 +1,10 @@
 //! Markdown headings as GitHub shows them: the options the docs are parsed with, the heading ids
 //! (github-slugger's rules), and the sections of a page. One definition serves the HTML pages
-//! (`web::markdown`) and the knowledge search (`domain::knowledge`), so a search hit's
-//! `#anchor` is always an id of the served page.
+//! (`web::markdown`) and the knowledge store's sections (`domain::knowledge`, at ingest), so a
+//! search hit's `#anchor` is always an id of the served page.
 
 use std::collections::HashMap;
+use std::ops::Range;
 
 use pulldown_cmark::{Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 
@@ -120,14 +121,24 @@ fn level_number(level: HeadingLevel) -> u8 {
     }
 }
 
-/// The section heading (level 2 or deeper) that `offset` falls under, if any: the last such
-/// heading starting at or before it.
-pub fn section_at(headings: &[Heading], offset: usize) -> Option<&Heading> {
-    headings
-        .iter()
-        .take_while(|h| h.start <= offset)
-        .filter(|h| h.level >= 2)
-        .last()
+/// The sections of a page in order, end to end: the text before its first section heading
+/// (level 2 or deeper; None, and left out when blank), then each such heading with the text up
+/// to the next one, heading line included. What a search hit's section and anchor come from.
+pub fn sections(text: &str) -> Vec<(Option<Heading>, Range<usize>)> {
+    let mut out = Vec::new();
+    let mut open: (Option<Heading>, usize) = (None, 0);
+    for h in headings(text).into_iter().filter(|h| h.level >= 2) {
+        let start = h.start;
+        let (heading, from) = std::mem::replace(&mut open, (Some(h), start));
+        if heading.is_some() || !text[from..start].trim().is_empty() {
+            out.push((heading, from..start));
+        }
+    }
+    let (heading, from) = open;
+    if heading.is_some() || !text[from..].trim().is_empty() {
+        out.push((heading, from..text.len()));
+    }
+    out
 }
 
 #[cfg(test)]
@@ -189,15 +200,40 @@ mod tests {
             ]
         );
         assert_eq!(&text[hs[1].start..hs[1].start + 2], "##");
-        assert_eq!(section_at(&hs, 3), None, "the title is not a section");
-        let in_text = text.find("Text.").unwrap_or_default();
+    }
+
+    #[test]
+    fn sections_cover_the_page_at_its_section_headings() {
+        let text = "# Title\n\nIntro.\n\n## Issue a token\n\nText.\n\n```bash\n# not a heading\n```\n\n### `GET /api`\n\nMore.\n\n## Issue a token\n";
+        let ss = sections(text);
+        let got: Vec<(Option<&str>, &str)> = ss
+            .iter()
+            .map(|(h, r)| (h.as_ref().map(|h| h.id.as_str()), &text[r.clone()]))
+            .collect();
         assert_eq!(
-            section_at(&hs, in_text).map(|h| h.text.as_str()),
-            Some("Issue a token")
+            got,
+            [
+                (None, "# Title\n\nIntro.\n\n"),
+                (
+                    Some("issue-a-token"),
+                    "## Issue a token\n\nText.\n\n```bash\n# not a heading\n```\n\n"
+                ),
+                (Some("get-api"), "### `GET /api`\n\nMore.\n\n"),
+                (Some("issue-a-token-1"), "## Issue a token\n"),
+            ]
         );
+        // A page that starts at its first section has no intro; one with no heading is one
+        // section; an empty page has none.
         assert_eq!(
-            section_at(&hs, text.len()).map(|h| h.id.as_str()),
-            Some("issue-a-token-1")
+            sections("## A\n\nx")[0].0.as_ref().map(|h| h.text.as_str()),
+            Some("A")
         );
+        assert_eq!(sections("## A\n\nx").len(), 1);
+        let plain = sections("just text");
+        assert_eq!(
+            (plain.len(), plain[0].0.is_none(), plain[0].1.clone()),
+            (1, true, 0..9)
+        );
+        assert!(sections("  \n").is_empty());
     }
 }

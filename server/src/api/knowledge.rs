@@ -6,7 +6,7 @@ use taos_api::types;
 
 use super::{Api, Res, limit};
 use crate::auth::Ctx;
-use crate::domain::knowledge::{self, KnowledgeFilter, KnowledgeItem, KnowledgeSummary, SearchHit};
+use crate::domain::knowledge::{self, KnowledgeFilter, KnowledgeHit, KnowledgeItem, KnowledgeSummary};
 
 fn summary(k: &KnowledgeSummary) -> types::KnowledgeItemSummary {
     types::KnowledgeItemSummary {
@@ -36,9 +36,9 @@ fn item(k: KnowledgeItem) -> types::KnowledgeItem {
     }
 }
 
-fn hit(SearchHit { item: h, section }: SearchHit) -> types::KnowledgeHit {
+fn hit(h: KnowledgeHit) -> types::KnowledgeHit {
     types::KnowledgeHit {
-        section,
+        section: h.section,
         id: h.id,
         title: h.title,
         category: h.category,

@@ -13,7 +13,7 @@ use uuid::Uuid;
 use crate::domain::pagination::{self, Page};
 use crate::domain::store_errors::not_found;
 use crate::errors::{self, Error, Result};
-use crate::store::{KnowledgeDoc, Store};
+use crate::store::{KnowledgeDoc, KnowledgeSection, Store};
 use crate::{agent_docs, headings};
 
 pub use crate::store::{KnowledgeFilter, KnowledgeHit, KnowledgeItem, KnowledgeSummary};
@@ -57,7 +57,22 @@ fn document(path: &str, text: &str, doc_url: Option<String>) -> KnowledgeDoc {
         summary: summary_of(text),
         content: text.to_owned(),
         doc_url,
+        sections: sections_of(text),
     }
+}
+
+/// The document cut at its section headings, each piece with its heading and the id the
+/// served page gives it: what a search hit's snippet, section and anchor come from, so no
+/// search has to parse a page.
+fn sections_of(text: &str) -> Vec<KnowledgeSection> {
+    headings::sections(text)
+        .into_iter()
+        .map(|(heading, range)| KnowledgeSection {
+            anchor: heading.as_ref().map(|h| h.id.clone()),
+            heading: heading.map(|h| h.text),
+            content: text[range].to_owned(),
+        })
+        .collect()
 }
 
 // ---------- ingest ----------
@@ -162,7 +177,7 @@ pub async fn search_knowledge(
     q: &str,
     filter: &KnowledgeFilter,
     limit: u64,
-) -> Result<Vec<SearchHit>> {
+) -> Result<Vec<KnowledgeHit>> {
     let words = search_words(q);
     if words.is_empty() {
         return Err(Error::new(
@@ -184,7 +199,7 @@ pub async fn search_knowledge(
     .await
     .map_err(|e| Error::internal("search task", e))??;
     match searched {
-        Some(hits) => Ok(hits.into_iter().map(in_its_section).collect()),
+        Some(hits) => Ok(hits.into_iter().map(anchored).collect()),
         None => {
             tracing::warn!(query = ?q, "a search stopped at its deadline");
             Err(limits::out_of_time())
@@ -192,52 +207,14 @@ pub async fn search_knowledge(
     }
 }
 
-/// A search hit, placed in the section of its document that the snippet comes from.
-pub struct SearchHit {
-    pub item: KnowledgeHit,
-    /// The heading of that section; `item.doc_url` then ends in its `#anchor`.
-    pub section: Option<String>,
-}
-
-/// Finds where the snippet's text stands in the document and the section heading above it,
-/// so a hit can send a reader (or an agent) to the exact heading rather than the page's top.
-fn in_its_section(mut item: KnowledgeHit) -> SearchHit {
-    let section = snippet_offset(&item.snippet, &item.content).and_then(|offset| {
-        // The headings up to the snippet's line are all it takes (an id counts only earlier
-        // headings), and parsing less of a long page is cheaper.
-        let end = item.content[offset..]
-            .find('\n')
-            .map_or(item.content.len(), |n| offset + n);
-        let headings = headings::headings(&item.content[..end]);
-        headings::section_at(&headings, offset).cloned()
-    });
-    if let (Some(h), Some(url)) = (&section, item.doc_url.as_mut()) {
+/// A hit whose `doc_url` sends a reader (or an agent) to its section's heading rather than
+/// the page's top.
+fn anchored(mut hit: KnowledgeHit) -> KnowledgeHit {
+    if let (Some(anchor), Some(url)) = (&hit.anchor, hit.doc_url.as_mut()) {
         url.push('#');
-        url.push_str(&h.id);
+        url.push_str(anchor);
     }
-    SearchHit {
-        item,
-        section: section.map(|h| h.text),
-    }
-}
-
-/// Where in `content` the snippet's first marked word stands. The snippet's own text around
-/// that word is searched for verbatim first (it tells one occurrence from another), then less
-/// of it, then the word alone. None when even the word is not found as written.
-fn snippet_offset(snippet: &str, content: &str) -> Option<usize> {
-    let open = snippet.find('[')?;
-    let close = open + snippet[open..].find(']')?;
-    let word = &snippet[open + 1..close];
-    // The text since the previous mark or ellipsis, and up to the next one.
-    let before = snippet[..open].rsplit([']', '…']).next().unwrap_or("");
-    let after = snippet[close + 1..].split(['[', '…']).next().unwrap_or("");
-    [(before, after), (before, ""), ("", after), ("", "")]
-        .into_iter()
-        .find_map(|(pre, post)| {
-            content
-                .find(&format!("{pre}{word}{post}"))
-                .map(|at| at + pre.len())
-        })
+    hit
 }
 
 #[cfg(test)]
@@ -245,49 +222,55 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_snippet_is_placed_at_its_first_marked_word() {
-        let content = "# T\n\nThe word token.\n\n## Rotate\n\nA new token replaces the token.\n";
-        let at = snippet_offset("…## Rotate\n\nA new [token] replaces the [token].", content);
-        assert_eq!(at, content.find("token replaces"));
-        // The text around the word tells the second occurrence from the first.
-        let second = snippet_offset("replaces the [token].", content);
-        assert_eq!(second, content.rfind("token."));
-        // Reworded text falls back to the word itself; an absent word is nowhere.
+    fn documents_are_cut_at_their_section_headings() {
+        let text =
+            "# T\n\nIntro word.\n\n## Issue a token\n\nIssue it.\n\n## Issue a token\n\nAgain: issue.\n";
+        let doc = document("p.md", text, Some("/docs/agents/p".into()));
+        let got: Vec<(Option<&str>, Option<&str>, &str)> = doc
+            .sections
+            .iter()
+            .map(|s| (s.heading.as_deref(), s.anchor.as_deref(), s.content.as_str()))
+            .collect();
         assert_eq!(
-            snippet_offset("… rewritten [word] text …", content),
-            content.find("word")
+            got,
+            [
+                (None, None, "# T\n\nIntro word.\n\n"),
+                (
+                    Some("Issue a token"),
+                    Some("issue-a-token"),
+                    "## Issue a token\n\nIssue it.\n\n"
+                ),
+                (
+                    Some("Issue a token"),
+                    Some("issue-a-token-1"),
+                    "## Issue a token\n\nAgain: issue.\n"
+                ),
+            ]
         );
-        assert_eq!(snippet_offset("no marks at all", content), None);
-        assert_eq!(snippet_offset("[zebra]", content), None);
+        let whole: String = doc.sections.iter().map(|s| s.content.as_str()).collect();
+        assert_eq!(whole, text, "the sections hold the whole text");
     }
 
     #[test]
-    fn a_hit_gets_its_section_and_anchor() {
-        let hit = |snippet: &str, doc_url: Option<&str>| KnowledgeHit {
+    fn a_hit_links_to_its_section() {
+        let hit = |doc_url: Option<&str>, anchor: Option<&str>| KnowledgeHit {
             id: Uuid::nil(),
             source_id: CORE_SOURCE.into(),
             source_url: "p.md".into(),
             category: AGENT_DOCS.into(),
             title: "T".into(),
             doc_url: doc_url.map(String::from),
-            snippet: snippet.into(),
-            content:
-                "# T\n\nIntro word.\n\n## Issue a token\n\nIssue it.\n\n## Issue a token\n\nAgain: issue.\n"
-                    .into(),
+            section: anchor.map(|_| "Issue a token".into()),
+            anchor: anchor.map(String::from),
+            snippet: "[issue]".into(),
             score: 1.0,
         };
-        let placed = in_its_section(hit("Again: [issue].", Some("/docs/agents/p")));
-        assert_eq!(placed.section.as_deref(), Some("Issue a token"));
-        assert_eq!(
-            placed.item.doc_url.as_deref(),
-            Some("/docs/agents/p#issue-a-token-1")
-        );
-        let intro = in_its_section(hit("Intro [word].", Some("/docs/agents/p")));
-        assert_eq!(intro.section, None);
-        assert_eq!(intro.item.doc_url.as_deref(), Some("/docs/agents/p"));
-        let guide = in_its_section(hit("[Issue] it.", None));
-        assert_eq!(guide.section.as_deref(), Some("Issue a token"));
-        assert_eq!(guide.item.doc_url, None);
+        let placed = anchored(hit(Some("/docs/agents/p"), Some("issue-a-token-1")));
+        assert_eq!(placed.doc_url.as_deref(), Some("/docs/agents/p#issue-a-token-1"));
+        let intro = anchored(hit(Some("/docs/agents/p"), None));
+        assert_eq!(intro.doc_url.as_deref(), Some("/docs/agents/p"));
+        let guide = anchored(hit(None, Some("issue-a-token")));
+        assert_eq!(guide.doc_url, None, "a guide is not served");
     }
 
     #[test]

@@ -247,3 +247,27 @@ pub mod knowledge_items {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+/// `knowledge_sections` (`migrations::m0003`): the sections of a document, in order. As for
+/// `knowledge_items`, the full-text columns (`seq` on SQLite, `search` on PostgreSQL) are not
+/// mapped; rows are told apart by (item, position).
+pub mod knowledge_sections {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "knowledge_sections")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub item_id: Uuid,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub position: i32,
+        pub heading: Option<String>,
+        pub anchor: Option<String>,
+        pub content: String,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

@@ -1,13 +1,18 @@
 //! The knowledge store's `knowledge` operations: documents (agent docs, apps' guides) listed,
 //! read, and searched through the database's own full-text engine (FTS5 on SQLite, `tsvector`
-//! on PostgreSQL; see `migrations::m0002`). Where they come from: `knowledge_sources`.
+//! on PostgreSQL; see `migrations::m0002` and `m0003`). Where they come from:
+//! `knowledge_sources`.
 
 mod deadline;
+mod inline;
+mod search_sql;
 
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, DbBackend, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect};
+
+use search_sql::{SearchSql, search_sql};
 use uuid::Uuid;
 
 use super::entities::knowledge_items;
@@ -49,11 +54,14 @@ pub struct KnowledgeHit {
     pub source_url: String,
     pub category: String,
     pub title: String,
+    /// The document's, without the section's anchor.
     pub doc_url: Option<String>,
+    /// The heading of the section the snippet comes from; None before the first heading.
+    pub section: Option<String>,
+    /// That heading's id on the served page.
+    pub anchor: Option<String>,
     /// Matched words are wrapped in `[` `]`.
     pub snippet: String,
-    /// The whole document, to place the snippet in its section.
-    pub content: String,
     /// Higher is better; comparable only within one search.
     pub score: f64,
 }
@@ -148,11 +156,11 @@ impl Store {
     }
 
     /// The documents containing every one of `words` (in any form the stemmer relates), best
-    /// first; the filter applies before ranking and `limit`. `words` must not be empty.
-    /// `None` when the database worked on it longer than `deadline` and was stopped (an
-    /// interrupt on SQLite, `statement_timeout` on PostgreSQL), so a costly search cannot hold
-    /// its connection for long. Run it to its end: the SQLite deadline is taken off the
-    /// connection afterwards.
+    /// first, each with its best section and a snippet from it; the filter applies before
+    /// ranking and `limit`. `words` must not be empty. `None` when the database worked on it
+    /// longer than `deadline` and was stopped (a progress handler on SQLite,
+    /// `statement_timeout` on PostgreSQL), so a costly search cannot hold its connection for
+    /// long.
     pub async fn search_knowledge(
         &self,
         words: &[String],
@@ -161,46 +169,13 @@ impl Store {
         deadline: Duration,
     ) -> Result<Option<Vec<KnowledgeHit>>> {
         let backend = self.db.get_database_backend();
-        let mut texts = vec![match backend {
-            DbBackend::Sqlite => fts5_query(words),
-            _ => words.join(" "),
-        }];
-        let mut conditions = String::new();
-        for (column, value) in [("category", &filter.category), ("source_id", &filter.source_id)] {
-            if let Some(v) = value {
-                texts.push(v.clone());
-                conditions.push_str(&format!(" AND k.{column} = ${}", texts.len()));
-            }
-        }
+        let SearchSql { sql, texts } = search_sql(backend, words, filter);
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let limit_param = texts.len() + 1;
-        let sql = match backend {
-            // bm25 is lower-is-better, and weighs a title match ten times a content match.
-            DbBackend::Sqlite => format!(
-                "SELECT k.id, k.source_id, k.source_url, k.category, k.title, k.doc_url, \
-                 snippet(knowledge_fts, 1, '[', ']', '…', 16) AS snippet, k.content, \
-                 -bm25(knowledge_fts, 10.0, 1.0) AS score \
-                 FROM knowledge_fts JOIN knowledge_items k ON k.seq = knowledge_fts.rowid \
-                 WHERE knowledge_fts MATCH $1{conditions} \
-                 ORDER BY bm25(knowledge_fts, 10.0, 1.0), k.id LIMIT ${limit_param}"
-            ),
-            // ts_rank_cd's default weights rank A (title) at 1.0 and B (content) at 0.4. The
-            // headline, which re-parses the content, is made for the page of hits only.
-            _ => format!(
-                "SELECT id, source_id, source_url, category, title, doc_url, \
-                 ts_headline('english', content, q, \
-                   'StartSel=[, StopSel=], MaxWords=30, MinWords=10, MaxFragments=2, FragmentDelimiter=\" … \"') AS snippet, \
-                 content, score \
-                 FROM (SELECT k.id, k.source_id, k.source_url, k.category, k.title, k.doc_url, \
-                         k.content, q, ts_rank_cd(k.search, q)::float8 AS score \
-                       FROM knowledge_items k, plainto_tsquery('english', $1) AS q \
-                       WHERE k.search @@ q{conditions} \
-                       ORDER BY score DESC, k.id LIMIT ${limit_param}) AS hits \
-                 ORDER BY score DESC, id"
-            ),
-        };
-        match backend {
-            DbBackend::Sqlite => self.search_sqlite(sql, texts, limit, deadline).await,
+        match (backend, &self.reads) {
+            (DbBackend::Sqlite, Some(reads)) => {
+                inline::search(reads.clone(), sql, texts, limit, deadline).await
+            }
+            (DbBackend::Sqlite, None) => self.search_sqlite(sql, texts, limit, deadline).await,
             _ => self.search_postgres(sql, texts, limit, deadline).await,
         }
     }
@@ -208,7 +183,7 @@ impl Store {
 #[cfg(test)]
 pub(super) mod tests {
     use super::*;
-    use crate::store::KnowledgeDoc;
+    use crate::store::{KnowledgeDoc, KnowledgeSection};
 
     pub(in crate::store) const DEADLINE: Duration = Duration::from_secs(5);
 
@@ -223,6 +198,7 @@ pub(super) mod tests {
             summary: content.chars().take(200).collect(),
             content: content.into(),
             doc_url: None,
+            sections: Vec::new(),
         }
     }
 
@@ -277,5 +253,73 @@ pub(super) mod tests {
             .expect("in time");
         assert_eq!(hits.len(), 1);
         assert!(hits[0].snippet.contains("[OR]"), "{}", hits[0].snippet);
+    }
+
+    /// The search straight on the file (rusqlite) and the one through the pool (sqlx, for
+    /// in-memory databases) answer the same hits, sections and snippets.
+    #[tokio::test]
+    async fn both_sqlite_paths_answer_alike() {
+        let (_dir, store) = store().await;
+        let mut docs = Vec::new();
+        for n in 0..4 {
+            let mut d = doc(
+                &format!("d{n}.md"),
+                &format!("Doc {n}"),
+                "# T\n\nIntro token.\n\n## Revoke\n\nRevoke the token.\n",
+            );
+            d.sections = vec![
+                KnowledgeSection {
+                    heading: None,
+                    anchor: None,
+                    content: "# T\n\nIntro token.\n\n".into(),
+                },
+                KnowledgeSection {
+                    heading: Some("Revoke".into()),
+                    anchor: Some("revoke".into()),
+                    content: "## Revoke\n\nRevoke the token.\n".into(),
+                },
+            ];
+            docs.push(d);
+        }
+        store
+            .sync_knowledge_source("s", "agent-docs", &docs, |_| false)
+            .await
+            .unwrap();
+        let pooled = Store {
+            db: store.db.clone(),
+            reads: None,
+        };
+        let any = KnowledgeFilter::default();
+        for ws in [&["revoke", "token"][..], &["intro"], &["doc"], &["zebra"]] {
+            let inline = store
+                .search_knowledge(&words(ws), &any, 3, DEADLINE)
+                .await
+                .unwrap();
+            let through_sqlx = pooled
+                .search_knowledge(&words(ws), &any, 3, DEADLINE)
+                .await
+                .unwrap();
+            assert_eq!(inline, through_sqlx, "{ws:?}");
+        }
+        let hits = store
+            .search_knowledge(&words(&["revoke", "token"]), &any, 10, DEADLINE)
+            .await
+            .unwrap()
+            .expect("in time");
+        assert_eq!(hits.len(), 4);
+        assert!(
+            hits.iter().all(|h| h.section.as_deref() == Some("Revoke")),
+            "{hits:?}"
+        );
+        assert!(hits[0].snippet.contains("[Revoke] the [token]"), "{hits:?}");
+        // A title-only match has no section holding the word: the summary stands in.
+        let title = pooled
+            .search_knowledge(&words(&["doc"]), &any, 10, DEADLINE)
+            .await
+            .unwrap()
+            .expect("in time");
+        assert_eq!(title.len(), 4);
+        assert_eq!(title[0].section, None);
+        assert_eq!(title[0].snippet, docs[0].summary);
     }
 }

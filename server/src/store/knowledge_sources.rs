@@ -9,7 +9,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::entities::knowledge_items;
+use super::entities::{knowledge_items, knowledge_sections};
 use super::{Result, Store, now, write_txn};
 use crate::digest::sha256_hex;
 
@@ -24,6 +24,17 @@ pub struct KnowledgeDoc {
     pub summary: String,
     pub content: String,
     pub doc_url: Option<String>,
+    /// `content` cut into sections, in order; none means the whole text is one section.
+    pub sections: Vec<KnowledgeSection>,
+}
+/// One section of a document: where a search hit's snippet is cut from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KnowledgeSection {
+    /// None before the first heading.
+    pub heading: Option<String>,
+    /// The heading's id on the served page.
+    pub anchor: Option<String>,
+    pub content: String,
 }
 /// What syncing one source changed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -33,6 +44,23 @@ pub struct SyncReport {
     pub unchanged: u64,
     pub removed: u64,
 }
+/// The hash of what a document stores: its text and its sections (with a version tag), so
+/// that a new way of cutting sections rewrites them all, and so do the rows of a database
+/// from before sections (whose hash was the text's alone).
+fn fingerprint(doc: &KnowledgeDoc) -> String {
+    // Lengths before texts: no heading or text can pass for a boundary.
+    let mut canon = format!("sections-v1\n{}\n{}", doc.content.len(), doc.content);
+    for s in &doc.sections {
+        for part in [&s.heading, &s.anchor] {
+            match part {
+                Some(p) => canon.push_str(&format!("\n{}:{p}", p.len())),
+                None => canon.push_str("\n-"),
+            }
+        }
+        canon.push_str(&format!("\n{}:{}", s.content.len(), s.content));
+    }
+    sha256_hex(&canon)
+}
 /// Whether the stored row already says what `doc` says (nothing to write).
 fn same(row: &knowledge_items::Model, category: &str, doc: &KnowledgeDoc, content_hash: &str) -> bool {
     row.content_hash == content_hash
@@ -40,6 +68,33 @@ fn same(row: &knowledge_items::Model, category: &str, doc: &KnowledgeDoc, conten
         && row.summary == doc.summary
         && row.category == category
         && row.doc_url == doc.doc_url
+}
+/// Writes the sections of a document just stored under `item_id`.
+async fn insert_sections(txn: &impl ConnectionTrait, item_id: Uuid, doc: &KnowledgeDoc) -> Result<()> {
+    let whole = [KnowledgeSection {
+        heading: None,
+        anchor: None,
+        content: doc.content.clone(),
+    }];
+    let sections = if doc.sections.is_empty() {
+        &whole[..]
+    } else {
+        &doc.sections[..]
+    };
+    let rows = sections
+        .iter()
+        .enumerate()
+        .map(|(position, s)| knowledge_sections::ActiveModel {
+            item_id: Set(item_id),
+            position: Set(i32::try_from(position).unwrap_or(i32::MAX)),
+            heading: Set(s.heading.clone()),
+            anchor: Set(s.anchor.clone()),
+            content: Set(s.content.clone()),
+        });
+    knowledge_sections::Entity::insert_many(rows)
+        .exec_without_returning(txn)
+        .await?;
+    Ok(())
 }
 impl Store {
     /// Makes the source's stored documents equal `docs`: new ones are added, changed ones
@@ -69,7 +124,7 @@ impl Store {
             let mut report = SyncReport::default();
             let at = now();
             for doc in docs {
-                let content_hash = sha256_hex(&doc.content);
+                let content_hash = fingerprint(doc);
                 match stored.remove(&doc.source_url) {
                     Some(row) if same(&row, category, doc, &content_hash) => report.unchanged += 1,
                     Some(row) => {
@@ -81,12 +136,18 @@ impl Store {
                         active.content_hash = Set(content_hash);
                         active.doc_url = Set(doc.doc_url.clone());
                         active.updated_at = Set(at);
-                        active.update(&txn).await?;
+                        let row = active.update(&txn).await?;
+                        knowledge_sections::Entity::delete_many()
+                            .filter(knowledge_sections::Column::ItemId.eq(row.id))
+                            .exec(&txn)
+                            .await?;
+                        insert_sections(&txn, row.id, doc).await?;
                         report.updated += 1;
                     }
                     None => {
+                        let id = Uuid::now_v7();
                         let row = knowledge_items::ActiveModel {
-                            id: Set(Uuid::now_v7()),
+                            id: Set(id),
                             source_id: Set(source_id.to_owned()),
                             source_url: Set(doc.source_url.clone()),
                             category: Set(category.to_owned()),
@@ -111,6 +172,9 @@ impl Store {
                             )
                             .exec_without_returning(&txn)
                             .await?;
+                        if inserted > 0 {
+                            insert_sections(&txn, id, doc).await?;
+                        }
                         report.added += inserted;
                     }
                 }
@@ -126,6 +190,14 @@ impl Store {
                     .exec(&txn)
                     .await?
                     .rows_affected;
+            }
+            if !postgres && report.added + report.updated + report.removed > 0 {
+                // Each write left a segment of its own in the full-text indexes; merged into
+                // one, a search reads one b-tree per word rather than one per past write.
+                for table in ["knowledge_fts", "knowledge_section_fts"] {
+                    txn.execute_unprepared(&format!("INSERT INTO {table}({table}) VALUES ('optimize')"))
+                        .await?;
+                }
             }
             Ok(report)
         })
@@ -224,6 +296,24 @@ mod tests {
             .unwrap();
         assert_eq!(r.removed, 0);
         assert_eq!(store.delete_knowledge_source("s1").await.unwrap(), 1);
+        // The sections went with their documents, out of the section index too.
+        let sections = store
+            .db
+            .query_one_raw(sea_orm::Statement::from_string(
+                sea_orm::DbBackend::Sqlite,
+                "SELECT count(*) AS n FROM knowledge_sections",
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(sections.try_get::<i64>("", "n").unwrap(), 1, "s2's one document");
+        store
+            .db
+            .execute_unprepared(
+                "INSERT INTO knowledge_section_fts(knowledge_section_fts) VALUES ('integrity-check')",
+            )
+            .await
+            .expect("the section index matches the sections");
         assert_eq!(
             store.knowledge_sources("s").await.unwrap(),
             vec!["s2".to_string()]

@@ -49,7 +49,7 @@ use sea_orm_migration::MigratorTrait;
 pub use error::{DbFailure, Error, Result};
 pub use idempotency::IdemPolicy;
 pub use knowledge::{KnowledgeFilter, KnowledgeHit, KnowledgeItem, KnowledgeSummary};
-pub use knowledge_sources::{KnowledgeDoc, SyncReport};
+pub use knowledge_sources::{KnowledgeDoc, KnowledgeSection, SyncReport};
 pub use records::*;
 pub use sealed::{IdemClaim, Sealed};
 

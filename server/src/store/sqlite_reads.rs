@@ -90,8 +90,12 @@ impl SqliteReads {
         Ok(conn)
     }
 
-    /// Runs `f` on this thread's connection to the database.
-    fn with<R>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<R>) -> Result<R, DbErr> {
+    /// Runs `f` on this thread's connection to the database (also the knowledge search's,
+    /// `knowledge::inline`).
+    pub(in crate::store) fn with<R>(
+        &self,
+        f: impl FnOnce(&Connection) -> rusqlite::Result<R>,
+    ) -> Result<R, DbErr> {
         CONNECTIONS.with(|cell| {
             let mut conns = cell.borrow_mut();
             let index = match conns.iter().position(|(id, _)| *id == self.id) {

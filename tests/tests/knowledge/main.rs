@@ -12,6 +12,7 @@ mod filters;
 mod ingest;
 mod prompt;
 mod search;
+mod sections;
 
 /// The first `# ` heading outside code fences, else the file name.
 fn title_of(path: &str, text: &str) -> String {

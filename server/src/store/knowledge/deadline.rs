@@ -1,8 +1,8 @@
 //! The search's deadline: the database stops working on a search after `deadline`, so a
-//! costly one cannot hold its connection for long. SQLite: a progress handler on the
-//! connection that runs it (sea-orm cannot reach one connection, so this goes straight
-//! through sqlx on a connection of the same pool). PostgreSQL: `statement_timeout` in the
-//! search's own transaction.
+//! costly one cannot hold its connection for long. SQLite in memory (no second connection
+//! could see it, so `inline` cannot run there): a progress handler on the pool connection
+//! that runs it (sea-orm cannot reach one connection, so this goes straight through sqlx).
+//! PostgreSQL: `statement_timeout` in the search's own transaction.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -18,8 +18,8 @@ use super::KnowledgeHit;
 use crate::store::{Error, Result, Store, db_error_code};
 
 impl Store {
-    /// The search on one connection of the pool, straight through sqlx: the deadline is a
-    /// progress handler on that connection, which sea-orm cannot reach.
+    /// The search on one connection of an in-memory database's pool, straight through sqlx:
+    /// the deadline is a progress handler on that connection, which sea-orm cannot reach.
     pub(super) async fn search_sqlite(
         &self,
         sql: String,
