@@ -288,6 +288,8 @@ pub(super) mod tests {
         let pooled = Store {
             db: store.db.clone(),
             reads: None,
+            notify: Default::default(),
+            checkpoints: None,
         };
         let any = KnowledgeFilter::default();
         for ws in [&["revoke", "token"][..], &["intro"], &["doc"], &["zebra"]] {
