@@ -111,6 +111,20 @@ pub struct Availability {
     pub capabilities: Capabilities,
 }
 
+/// How a changed env reached an agent (the answer of a token issue or revoke says it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Injection {
+    /// The running agent sees it without a restart.
+    Live,
+    /// The agent was restarted with it.
+    Restarted,
+    /// The container was made again with it (its env is fixed at creation).
+    Recreated,
+    /// The agent is not running; it gets it when it next starts.
+    OnNextStart,
+}
+
 /// One instance a backend manages, for reconciling and `GET /api/agents/containers`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct InstanceInfo {
@@ -160,6 +174,21 @@ pub trait Runtime: Send + Sync {
 
     /// Every instance this backend manages.
     async fn list(&self) -> Result<Vec<InstanceInfo>>;
+
+    /// The agent's env changed (its token issued, re-issued or revoked): make what the agent
+    /// sees match `spec`. The default restarts a live instance with the new spec (what the
+    /// process backend must do); a stopped or unknown one gets it at its next start. Backends
+    /// that can do better (incus: an env file and a unit restart; docker: recreate) override it.
+    async fn apply_env(&self, spec: &InstanceSpec, grace: Duration) -> Result<Injection> {
+        match self.state(spec.agent_id).await {
+            Ok(status) if status.state.is_live() => {
+                self.restart(spec, grace).await?;
+                Ok(Injection::Restarted)
+            }
+            Ok(_) | Err(Error::NotFound) => Ok(Injection::OnNextStart),
+            Err(e) => Err(e),
+        }
+    }
 
     /// taosd is stopping: stop what would not survive it (TERM → `grace` → KILL). Backends
     /// whose instances outlive taosd leave them running.
