@@ -194,6 +194,299 @@ pub mod types {
                 })
         }
     }
+    ///`FollowAgentLogsLastEventId`
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct FollowAgentLogsLastEventId(::std::string::String);
+    impl ::std::ops::Deref for FollowAgentLogsLastEventId {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<FollowAgentLogsLastEventId> for ::std::string::String {
+        fn from(value: FollowAgentLogsLastEventId) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for FollowAgentLogsLastEventId {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 20usize {
+                return Err("longer than 20 characters".into());
+            }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^[0-9]{1,20}$").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err("doesn't match pattern \"^[0-9]{1,20}$\"".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for FollowAgentLogsLastEventId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for FollowAgentLogsLastEventId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for FollowAgentLogsLastEventId {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///`FollowAgentLogsName`
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct FollowAgentLogsName(::std::string::String);
+    impl ::std::ops::Deref for FollowAgentLogsName {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<FollowAgentLogsName> for ::std::string::String {
+        fn from(value: FollowAgentLogsName) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for FollowAgentLogsName {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 63usize {
+                return Err("longer than 63 characters".into());
+            }
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^[a-z0-9]+(-[a-z0-9]+)*$").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err("doesn't match pattern \"^[a-z0-9]+(-[a-z0-9]+)*$\"".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for FollowAgentLogsName {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for FollowAgentLogsName {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for FollowAgentLogsName {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///`FollowAgentLogsStream`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum FollowAgentLogsStream {
+        #[serde(rename = "stdout")]
+        Stdout,
+        #[serde(rename = "stderr")]
+        Stderr,
+    }
+    impl ::std::fmt::Display for FollowAgentLogsStream {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Stdout => f.write_str("stdout"),
+                Self::Stderr => f.write_str("stderr"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for FollowAgentLogsStream {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "stdout" => Ok(Self::Stdout),
+                "stderr" => Ok(Self::Stderr),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for FollowAgentLogsStream {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for FollowAgentLogsStream {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`GetAgentLogsName`
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct GetAgentLogsName(::std::string::String);
+    impl ::std::ops::Deref for GetAgentLogsName {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<GetAgentLogsName> for ::std::string::String {
+        fn from(value: GetAgentLogsName) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for GetAgentLogsName {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 63usize {
+                return Err("longer than 63 characters".into());
+            }
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^[a-z0-9]+(-[a-z0-9]+)*$").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err("doesn't match pattern \"^[a-z0-9]+(-[a-z0-9]+)*$\"".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetAgentLogsName {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for GetAgentLogsName {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetAgentLogsName {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///`GetAgentLogsStream`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetAgentLogsStream {
+        #[serde(rename = "stdout")]
+        Stdout,
+        #[serde(rename = "stderr")]
+        Stderr,
+    }
+    impl ::std::fmt::Display for GetAgentLogsStream {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Stdout => f.write_str("stdout"),
+                Self::Stderr => f.write_str("stderr"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetAgentLogsStream {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "stdout" => Ok(Self::Stdout),
+                "stderr" => Ok(Self::Stderr),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetAgentLogsStream {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for GetAgentLogsStream {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
     ///`GetAgentName`
     #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
@@ -245,6 +538,68 @@ pub mod types {
         }
     }
     impl<'de> ::serde::Deserialize<'de> for GetAgentName {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///`GetAgentRuntimeName`
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct GetAgentRuntimeName(::std::string::String);
+    impl ::std::ops::Deref for GetAgentRuntimeName {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<GetAgentRuntimeName> for ::std::string::String {
+        fn from(value: GetAgentRuntimeName) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for GetAgentRuntimeName {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 63usize {
+                return Err("longer than 63 characters".into());
+            }
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^[a-z0-9]+(-[a-z0-9]+)*$").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err("doesn't match pattern \"^[a-z0-9]+(-[a-z0-9]+)*$\"".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetAgentRuntimeName {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for GetAgentRuntimeName {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetAgentRuntimeName {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::serde::Deserializer<'de>,
@@ -488,6 +843,192 @@ pub mod types {
         }
     }
     impl<'de> ::serde::Deserialize<'de> for ListKnowledgeItemsSourceId {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///`PauseAgentName`
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct PauseAgentName(::std::string::String);
+    impl ::std::ops::Deref for PauseAgentName {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<PauseAgentName> for ::std::string::String {
+        fn from(value: PauseAgentName) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for PauseAgentName {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 63usize {
+                return Err("longer than 63 characters".into());
+            }
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^[a-z0-9]+(-[a-z0-9]+)*$").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err("doesn't match pattern \"^[a-z0-9]+(-[a-z0-9]+)*$\"".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for PauseAgentName {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for PauseAgentName {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PauseAgentName {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///`RestartAgentName`
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct RestartAgentName(::std::string::String);
+    impl ::std::ops::Deref for RestartAgentName {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<RestartAgentName> for ::std::string::String {
+        fn from(value: RestartAgentName) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for RestartAgentName {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 63usize {
+                return Err("longer than 63 characters".into());
+            }
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^[a-z0-9]+(-[a-z0-9]+)*$").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err("doesn't match pattern \"^[a-z0-9]+(-[a-z0-9]+)*$\"".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for RestartAgentName {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for RestartAgentName {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for RestartAgentName {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///`ResumeAgentName`
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct ResumeAgentName(::std::string::String);
+    impl ::std::ops::Deref for ResumeAgentName {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<ResumeAgentName> for ::std::string::String {
+        fn from(value: ResumeAgentName) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for ResumeAgentName {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 63usize {
+                return Err("longer than 63 characters".into());
+            }
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^[a-z0-9]+(-[a-z0-9]+)*$").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err("doesn't match pattern \"^[a-z0-9]+(-[a-z0-9]+)*$\"".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ResumeAgentName {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ResumeAgentName {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ResumeAgentName {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::serde::Deserializer<'de>,
@@ -811,6 +1352,192 @@ pub mod types {
                 })
         }
     }
+    ///`SetAgentRuntimeName`
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct SetAgentRuntimeName(::std::string::String);
+    impl ::std::ops::Deref for SetAgentRuntimeName {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<SetAgentRuntimeName> for ::std::string::String {
+        fn from(value: SetAgentRuntimeName) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for SetAgentRuntimeName {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 63usize {
+                return Err("longer than 63 characters".into());
+            }
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^[a-z0-9]+(-[a-z0-9]+)*$").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err("doesn't match pattern \"^[a-z0-9]+(-[a-z0-9]+)*$\"".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for SetAgentRuntimeName {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for SetAgentRuntimeName {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for SetAgentRuntimeName {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///`StartAgentName`
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct StartAgentName(::std::string::String);
+    impl ::std::ops::Deref for StartAgentName {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<StartAgentName> for ::std::string::String {
+        fn from(value: StartAgentName) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for StartAgentName {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 63usize {
+                return Err("longer than 63 characters".into());
+            }
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^[a-z0-9]+(-[a-z0-9]+)*$").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err("doesn't match pattern \"^[a-z0-9]+(-[a-z0-9]+)*$\"".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for StartAgentName {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for StartAgentName {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for StartAgentName {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///`StopAgentName`
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct StopAgentName(::std::string::String);
+    impl ::std::ops::Deref for StopAgentName {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<StopAgentName> for ::std::string::String {
+        fn from(value: StopAgentName) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for StopAgentName {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 63usize {
+                return Err("longer than 63 characters".into());
+            }
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^[a-z0-9]+(-[a-z0-9]+)*$").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err("doesn't match pattern \"^[a-z0-9]+(-[a-z0-9]+)*$\"".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for StopAgentName {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for StopAgentName {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for StopAgentName {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
     ///`UpdateAgentName`
     #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
@@ -862,6 +1589,68 @@ pub mod types {
         }
     }
     impl<'de> ::serde::Deserialize<'de> for UpdateAgentName {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///`WaitAgentName`
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct WaitAgentName(::std::string::String);
+    impl ::std::ops::Deref for WaitAgentName {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<WaitAgentName> for ::std::string::String {
+        fn from(value: WaitAgentName) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for WaitAgentName {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 63usize {
+                return Err("longer than 63 characters".into());
+            }
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^[a-z0-9]+(-[a-z0-9]+)*$").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err("doesn't match pattern \"^[a-z0-9]+(-[a-z0-9]+)*$\"".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for WaitAgentName {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for WaitAgentName {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for WaitAgentName {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::serde::Deserializer<'de>,
@@ -926,7 +1715,7 @@ How to use it well:
 - `GET /api` lists the API's areas with their docs; agent docs live under `/docs/agents/`.
 
 
-Version: 1.2.0*/
+Version: 1.3.0*/
 pub struct Client {
     pub(crate) baseurl: String,
     pub(crate) client: reqwest::Client,
@@ -962,7 +1751,7 @@ impl Client {
 }
 impl ClientInfo<()> for Client {
     fn api_version() -> &'static str {
-        "1.2.0"
+        "1.3.0"
     }
     fn baseurl(&self) -> &str {
         self.baseurl.as_str()
@@ -1467,7 +2256,9 @@ example as `TAOS_TOKEN`). Any earlier token of this agent stops working in the s
 step; an agent has at most one active token. `scope` defaults to the agent's `scope`
 (the agent preset `["ui.notify", "knowledge.read"]` unless it was created or updated
 with another) and may not exceed the caller's own (403 `scope_exceeds_caller`). The token never
-expires unless `expires_in_days` is given. The body is optional (an SDK generated from this
+expires unless `expires_in_days` is given. An agent with a runtime spec gets the new
+token as `TAOS_TOKEN` at once (`injection` says how: a running process agent is
+restarted with it). The body is optional (an SDK generated from this
 document may ask for `{}`).
 
 
@@ -1504,6 +2295,268 @@ let response = client.revoke_agent_token()
 ```*/
     pub fn revoke_agent_token(&self) -> builder::RevokeAgentToken<'_> {
         builder::RevokeAgentToken::new(self)
+    }
+    /**List the runtimes agents can run on
+
+Every backend this taosd knows (`process`, `docker`, `incus`), whether it can run agents
+here right now, and if not why and how to fix it (`reason`, `fix`), its version, and what
+it can do (`capabilities`: how `pause` freezes, which resource limits apply, whether a
+re-issued token reaches a running agent without a restart). `default` is the runtime an
+agent gets when its spec names none (`TAOS_RUNTIME`). Any authenticated caller may ask.
+
+
+Sends a `GET` request to `/api/runtimes`
+
+```ignore
+let response = client.list_runtimes()
+    .send()
+    .await;
+```*/
+    pub fn list_runtimes(&self) -> builder::ListRuntimes<'_> {
+        builder::ListRuntimes::new(self)
+    }
+    /**How and where an agent runs, and its state
+
+The agent's runtime spec (`runtime`, `command`, `image`, the *names* of its `env` — values
+are never returned —, `resources`, `restart`) with the state it should be in
+(`desired_state`) and the state it is in (`state`). An agent whose spec was never set
+answers `configured: false` and state `created`.
+
+
+Sends a `GET` request to `/api/agents/{name}/runtime`
+
+Arguments:
+- `name`: The agent's slug (its `name`, as `GET /api/agents` shows it).
+```ignore
+let response = client.get_agent_runtime()
+    .name(name)
+    .send()
+    .await;
+```*/
+    pub fn get_agent_runtime(&self) -> builder::GetAgentRuntime<'_> {
+        builder::GetAgentRuntime::new(self)
+    }
+    /**Set how an agent runs
+
+Replaces the agent's runtime spec (fields you leave out take their defaults: the server's
+default runtime, no env, no limits, restart `no`). `process` needs `command`, an argv run
+without a shell (say `["sh", "-c", "…"]` to get one) in the agent's own directory with a
+clean environment plus `env`; `docker` and `incus` need `image`. `env` values are
+write-only: they reach the agent and are masked in its logs, and only their names are
+ever shown. `TAOS_URL` and `TAOS_TOKEN` are set by taosd (a token is issued when the
+agent has none taosd can hand it) and cannot be set here. A running agent keeps its
+old spec until it is restarted. A spec that cannot run → 422 `invalid_runtime_spec`
+naming the field; a runtime that is not available here → 503 `runtime_unavailable`.
+
+
+Sends a `PUT` request to `/api/agents/{name}/runtime`
+
+Arguments:
+- `name`: The agent's slug (its `name`, as `GET /api/agents` shows it).
+- `body`
+```ignore
+let response = client.set_agent_runtime()
+    .name(name)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn set_agent_runtime(&self) -> builder::SetAgentRuntime<'_> {
+        builder::SetAgentRuntime::new(self)
+    }
+    /**Start an agent
+
+Starts the agent on its runtime and answers once it is `running` (or `failed`, with
+`last_error`). Already running → 200 with `changed: false`. Paused → 409
+`invalid_transition` (resume it instead). An agent whose runtime spec was never set →
+409 `agent_not_configured`. The agent gets `TAOS_URL` and `TAOS_TOKEN` in its
+environment; taosd issues it a token when it has none taosd can hand it.
+
+
+Sends a `POST` request to `/api/agents/{name}/start`
+
+Arguments:
+- `name`: The agent's slug (its `name`, as `GET /api/agents` shows it).
+```ignore
+let response = client.start_agent()
+    .name(name)
+    .send()
+    .await;
+```*/
+    pub fn start_agent(&self) -> builder::StartAgent<'_> {
+        builder::StartAgent::new(self)
+    }
+    /**Stop an agent
+
+Asks the agent to stop (SIGTERM to its process group, or the container's stop signal),
+waits up to `timeout_s` (default 10) and then kills it. Answers once it is `stopped`;
+a stopped agent stays stopped (the restart policy does not start it again, nor does a
+taosd restart). Already stopped → 200 with `changed: false`.
+
+
+Sends a `POST` request to `/api/agents/{name}/stop`
+
+Arguments:
+- `name`: The agent's slug (its `name`, as `GET /api/agents` shows it).
+- `timeout_s`: Seconds the agent gets to stop after SIGTERM before it is killed, 0 to 300 (default 10).
+```ignore
+let response = client.stop_agent()
+    .name(name)
+    .timeout_s(timeout_s)
+    .send()
+    .await;
+```*/
+    pub fn stop_agent(&self) -> builder::StopAgent<'_> {
+        builder::StopAgent::new(self)
+    }
+    /**Freeze a running agent
+
+Freezes every process of the agent: it uses no CPU and does nothing until resumed
+(`GET /api/runtimes` says how: `cgroup_freezer`, invisible to the agent, or `sigstop`).
+Only a running agent can be paused (409 `invalid_transition` otherwise); already paused
+→ 200 with `changed: false`.
+
+
+Sends a `POST` request to `/api/agents/{name}/pause`
+
+Arguments:
+- `name`: The agent's slug (its `name`, as `GET /api/agents` shows it).
+```ignore
+let response = client.pause_agent()
+    .name(name)
+    .send()
+    .await;
+```*/
+    pub fn pause_agent(&self) -> builder::PauseAgent<'_> {
+        builder::PauseAgent::new(self)
+    }
+    /**Resume a paused agent
+
+Thaws a paused agent; it carries on where it was. Already running → 200 with
+`changed: false`; stopped or failed → 409 `invalid_transition` (start it instead).
+
+
+Sends a `POST` request to `/api/agents/{name}/resume`
+
+Arguments:
+- `name`: The agent's slug (its `name`, as `GET /api/agents` shows it).
+```ignore
+let response = client.resume_agent()
+    .name(name)
+    .send()
+    .await;
+```*/
+    pub fn resume_agent(&self) -> builder::ResumeAgent<'_> {
+        builder::ResumeAgent::new(self)
+    }
+    /**Restart an agent
+
+Stops the agent if it runs (as `stop` does, with `timeout_s`), then starts it with its
+current runtime spec: this is how a changed spec reaches it. Works from any state.
+
+
+Sends a `POST` request to `/api/agents/{name}/restart`
+
+Arguments:
+- `name`: The agent's slug (its `name`, as `GET /api/agents` shows it).
+- `timeout_s`: Seconds the agent gets to stop after SIGTERM before it is killed, 0 to 300 (default 10).
+```ignore
+let response = client.restart_agent()
+    .name(name)
+    .timeout_s(timeout_s)
+    .send()
+    .await;
+```*/
+    pub fn restart_agent(&self) -> builder::RestartAgent<'_> {
+        builder::RestartAgent::new(self)
+    }
+    /**Wait until an agent reaches a state
+
+Answers as soon as the agent is in `state` (at once if it already is), or 408
+`wait_timeout` with the state it is in after `timeout_s` (default 30, at most 60).
+Use it after `start` to wait for `running`, or to learn when an agent ends
+(`state=stopped` or `state=failed`).
+
+
+Sends a `GET` request to `/api/agents/{name}/wait`
+
+Arguments:
+- `name`: The agent's slug (its `name`, as `GET /api/agents` shows it).
+- `state`: The state to wait for.
+- `timeout_s`: Seconds to wait, 0 to 60 (default 30).
+```ignore
+let response = client.wait_agent()
+    .name(name)
+    .state(state)
+    .timeout_s(timeout_s)
+    .send()
+    .await;
+```*/
+    pub fn wait_agent(&self) -> builder::WaitAgent<'_> {
+        builder::WaitAgent::new(self)
+    }
+    /**Read an agent's logs
+
+The agent's output lines, oldest first, as NDJSON (`application/x-ndjson`): one JSON
+object `{seq, ts, stream, line}` per line. `seq` grows across agent and taosd restarts;
+logs are kept across both, rotated by size. The agent's own token and the values of its
+secret-named env variables are replaced by `[REDACTED]`. `tail` keeps the last N lines
+(default 100, at most 10000); `since` and `until` bound by time; `stream` keeps stdout or
+stderr. The answer always ends; to follow new lines use
+`GET /api/agents/{name}/logs/stream`.
+
+
+Sends a `GET` request to `/api/agents/{name}/logs`
+
+Arguments:
+- `name`: The agent's slug (its `name`, as `GET /api/agents` shows it).
+- `since`: Only lines at or after this time (RFC 3339).
+- `stream`: Only this stream's lines.
+- `tail`: The last N lines, 1 to 10000 (default 100).
+- `timestamps`: `false` leaves `ts` out of each line (default `true`).
+- `until`: Only lines before this time (RFC 3339).
+```ignore
+let response = client.get_agent_logs()
+    .name(name)
+    .since(since)
+    .stream(stream)
+    .tail(tail)
+    .timestamps(timestamps)
+    .until(until)
+    .send()
+    .await;
+```*/
+    pub fn get_agent_logs(&self) -> builder::GetAgentLogs<'_> {
+        builder::GetAgentLogs::new(self)
+    }
+    /**Follow an agent's logs as they are written
+
+Server-sent events (`text/event-stream`): first the last `tail` lines (default 10, 0 for
+none), then every new line as it is written, each as `event: log`, `id: <seq>` and
+`data: {seq, ts, stream, line}`. A comment line (`: keep-alive`) every 15 seconds keeps
+proxies from closing it. When the agent stops, an `event: end` with its state ends the
+stream. Reconnect with `Last-Event-ID: <last seq>` to go on exactly after the last
+line you got (no gap, no repeat, as far as the kept logs reach).
+
+
+Sends a `GET` request to `/api/agents/{name}/logs/stream`
+
+Arguments:
+- `name`: The agent's slug (its `name`, as `GET /api/agents` shows it).
+- `stream`: Only this stream's lines.
+- `tail`: Lines before following, 0 to 1000 (default 10); ignored with `Last-Event-ID`.
+- `last_event_id`: The `id` (seq) of the last event received; the stream goes on after it.
+```ignore
+let response = client.follow_agent_logs()
+    .name(name)
+    .stream(stream)
+    .tail(tail)
+    .last_event_id(last_event_id)
+    .send()
+    .await;
+```*/
+    pub fn follow_agent_logs(&self) -> builder::FollowAgentLogs<'_> {
+        builder::FollowAgentLogs::new(self)
     }
     /**Send the user a notification
 
@@ -3882,6 +4935,1098 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 204u16 => Ok(ResponseValue::empty(response)),
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::list_runtimes`]
+
+[`Client::list_runtimes`]: super::Client::list_runtimes*/
+    #[derive(Debug, Clone)]
+    pub struct ListRuntimes<'a> {
+        client: &'a super::Client,
+    }
+    impl<'a> ListRuntimes<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self { client: client }
+        }
+        ///Sends a `GET` request to `/api/runtimes`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<::taos_api::types::RuntimeList>,
+            Error<::taos_api::types::Error>,
+        > {
+            let Self { client } = self;
+            let url = format!("{}/api/runtimes", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "list_runtimes",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::get_agent_runtime`]
+
+[`Client::get_agent_runtime`]: super::Client::get_agent_runtime*/
+    #[derive(Debug, Clone)]
+    pub struct GetAgentRuntime<'a> {
+        client: &'a super::Client,
+        name: Result<types::GetAgentRuntimeName, String>,
+    }
+    impl<'a> GetAgentRuntime<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                name: Err("name was not initialized".to_string()),
+            }
+        }
+        pub fn name<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::GetAgentRuntimeName>,
+        {
+            self.name = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `GetAgentRuntimeName` for name failed".to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/api/agents/{name}/runtime`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<::taos_api::types::AgentRuntime>,
+            Error<::taos_api::types::Error>,
+        > {
+            let Self { client, name } = self;
+            let name = name.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/api/agents/{}/runtime", client.baseurl, encode_path(& name
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_agent_runtime",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::set_agent_runtime`]
+
+[`Client::set_agent_runtime`]: super::Client::set_agent_runtime*/
+    #[derive(Debug, Clone)]
+    pub struct SetAgentRuntime<'a> {
+        client: &'a super::Client,
+        name: Result<types::SetAgentRuntimeName, String>,
+        body: Result<::taos_api::types::AgentRuntimeSpec, String>,
+    }
+    impl<'a> SetAgentRuntime<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                name: Err("name was not initialized".to_string()),
+                body: Err("body was not initialized".to_string()),
+            }
+        }
+        pub fn name<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::SetAgentRuntimeName>,
+        {
+            self.name = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `SetAgentRuntimeName` for name failed".to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::taos_api::types::AgentRuntimeSpec>,
+        {
+            self.body = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: taos_api :: types :: AgentRuntimeSpec` for body failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `PUT` request to `/api/agents/{name}/runtime`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<::taos_api::types::AgentRuntime>,
+            Error<::taos_api::types::Error>,
+        > {
+            let Self { client, name, body } = self;
+            let name = name.map_err(Error::InvalidRequest)?;
+            let body = body.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/api/agents/{}/runtime", client.baseurl, encode_path(& name
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .put(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "set_agent_runtime",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::start_agent`]
+
+[`Client::start_agent`]: super::Client::start_agent*/
+    #[derive(Debug, Clone)]
+    pub struct StartAgent<'a> {
+        client: &'a super::Client,
+        name: Result<types::StartAgentName, String>,
+    }
+    impl<'a> StartAgent<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                name: Err("name was not initialized".to_string()),
+            }
+        }
+        pub fn name<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::StartAgentName>,
+        {
+            self.name = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `StartAgentName` for name failed".to_string()
+                });
+            self
+        }
+        ///Sends a `POST` request to `/api/agents/{name}/start`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<::taos_api::types::AgentState>,
+            Error<::taos_api::types::Error>,
+        > {
+            let Self { client, name } = self;
+            let name = name.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/api/agents/{}/start", client.baseurl, encode_path(& name
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "start_agent",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::stop_agent`]
+
+[`Client::stop_agent`]: super::Client::stop_agent*/
+    #[derive(Debug, Clone)]
+    pub struct StopAgent<'a> {
+        client: &'a super::Client,
+        name: Result<types::StopAgentName, String>,
+        timeout_s: Result<Option<i64>, String>,
+    }
+    impl<'a> StopAgent<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                name: Err("name was not initialized".to_string()),
+                timeout_s: Ok(None),
+            }
+        }
+        pub fn name<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::StopAgentName>,
+        {
+            self.name = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `StopAgentName` for name failed".to_string()
+                });
+            self
+        }
+        pub fn timeout_s<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.timeout_s = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `i64` for timeout_s failed".to_string());
+            self
+        }
+        ///Sends a `POST` request to `/api/agents/{name}/stop`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<::taos_api::types::AgentState>,
+            Error<::taos_api::types::Error>,
+        > {
+            let Self { client, name, timeout_s } = self;
+            let name = name.map_err(Error::InvalidRequest)?;
+            let timeout_s = timeout_s.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/api/agents/{}/stop", client.baseurl, encode_path(& name.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("timeout_s", &timeout_s))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "stop_agent",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::pause_agent`]
+
+[`Client::pause_agent`]: super::Client::pause_agent*/
+    #[derive(Debug, Clone)]
+    pub struct PauseAgent<'a> {
+        client: &'a super::Client,
+        name: Result<types::PauseAgentName, String>,
+    }
+    impl<'a> PauseAgent<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                name: Err("name was not initialized".to_string()),
+            }
+        }
+        pub fn name<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::PauseAgentName>,
+        {
+            self.name = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `PauseAgentName` for name failed".to_string()
+                });
+            self
+        }
+        ///Sends a `POST` request to `/api/agents/{name}/pause`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<::taos_api::types::AgentState>,
+            Error<::taos_api::types::Error>,
+        > {
+            let Self { client, name } = self;
+            let name = name.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/api/agents/{}/pause", client.baseurl, encode_path(& name
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "pause_agent",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::resume_agent`]
+
+[`Client::resume_agent`]: super::Client::resume_agent*/
+    #[derive(Debug, Clone)]
+    pub struct ResumeAgent<'a> {
+        client: &'a super::Client,
+        name: Result<types::ResumeAgentName, String>,
+    }
+    impl<'a> ResumeAgent<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                name: Err("name was not initialized".to_string()),
+            }
+        }
+        pub fn name<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::ResumeAgentName>,
+        {
+            self.name = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `ResumeAgentName` for name failed".to_string()
+                });
+            self
+        }
+        ///Sends a `POST` request to `/api/agents/{name}/resume`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<::taos_api::types::AgentState>,
+            Error<::taos_api::types::Error>,
+        > {
+            let Self { client, name } = self;
+            let name = name.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/api/agents/{}/resume", client.baseurl, encode_path(& name
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "resume_agent",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::restart_agent`]
+
+[`Client::restart_agent`]: super::Client::restart_agent*/
+    #[derive(Debug, Clone)]
+    pub struct RestartAgent<'a> {
+        client: &'a super::Client,
+        name: Result<types::RestartAgentName, String>,
+        timeout_s: Result<Option<i64>, String>,
+    }
+    impl<'a> RestartAgent<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                name: Err("name was not initialized".to_string()),
+                timeout_s: Ok(None),
+            }
+        }
+        pub fn name<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::RestartAgentName>,
+        {
+            self.name = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `RestartAgentName` for name failed".to_string()
+                });
+            self
+        }
+        pub fn timeout_s<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.timeout_s = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `i64` for timeout_s failed".to_string());
+            self
+        }
+        ///Sends a `POST` request to `/api/agents/{name}/restart`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<::taos_api::types::AgentState>,
+            Error<::taos_api::types::Error>,
+        > {
+            let Self { client, name, timeout_s } = self;
+            let name = name.map_err(Error::InvalidRequest)?;
+            let timeout_s = timeout_s.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/api/agents/{}/restart", client.baseurl, encode_path(& name
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("timeout_s", &timeout_s))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "restart_agent",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::wait_agent`]
+
+[`Client::wait_agent`]: super::Client::wait_agent*/
+    #[derive(Debug, Clone)]
+    pub struct WaitAgent<'a> {
+        client: &'a super::Client,
+        name: Result<types::WaitAgentName, String>,
+        state: Result<::taos_api::types::InstanceState, String>,
+        timeout_s: Result<Option<i64>, String>,
+    }
+    impl<'a> WaitAgent<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                name: Err("name was not initialized".to_string()),
+                state: Err("state was not initialized".to_string()),
+                timeout_s: Ok(None),
+            }
+        }
+        pub fn name<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::WaitAgentName>,
+        {
+            self.name = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `WaitAgentName` for name failed".to_string()
+                });
+            self
+        }
+        pub fn state<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::taos_api::types::InstanceState>,
+        {
+            self.state = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: taos_api :: types :: InstanceState` for state failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn timeout_s<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.timeout_s = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `i64` for timeout_s failed".to_string());
+            self
+        }
+        ///Sends a `GET` request to `/api/agents/{name}/wait`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<::taos_api::types::AgentState>,
+            Error<::taos_api::types::Error>,
+        > {
+            let Self { client, name, state, timeout_s } = self;
+            let name = name.map_err(Error::InvalidRequest)?;
+            let state = state.map_err(Error::InvalidRequest)?;
+            let timeout_s = timeout_s.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/api/agents/{}/wait", client.baseurl, encode_path(& name.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("state", &state))
+                .query(&progenitor_client::QueryParam::new("timeout_s", &timeout_s))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "wait_agent",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::get_agent_logs`]
+
+[`Client::get_agent_logs`]: super::Client::get_agent_logs*/
+    #[derive(Debug, Clone)]
+    pub struct GetAgentLogs<'a> {
+        client: &'a super::Client,
+        name: Result<types::GetAgentLogsName, String>,
+        since: Result<Option<::chrono::DateTime<::chrono::offset::Utc>>, String>,
+        stream: Result<Option<types::GetAgentLogsStream>, String>,
+        tail: Result<Option<::std::num::NonZeroU64>, String>,
+        timestamps: Result<Option<bool>, String>,
+        until: Result<Option<::chrono::DateTime<::chrono::offset::Utc>>, String>,
+    }
+    impl<'a> GetAgentLogs<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                name: Err("name was not initialized".to_string()),
+                since: Ok(None),
+                stream: Ok(None),
+                tail: Ok(None),
+                timestamps: Ok(None),
+                until: Ok(None),
+            }
+        }
+        pub fn name<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::GetAgentLogsName>,
+        {
+            self.name = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `GetAgentLogsName` for name failed".to_string()
+                });
+            self
+        }
+        pub fn since<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+        {
+            self.since = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: chrono :: DateTime < :: chrono :: offset :: Utc >` for since failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn stream<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::GetAgentLogsStream>,
+        {
+            self.stream = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `GetAgentLogsStream` for stream failed".to_string()
+                });
+            self
+        }
+        pub fn tail<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
+        {
+            self.tail = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU64` for tail failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn timestamps<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<bool>,
+        {
+            self.timestamps = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `bool` for timestamps failed".to_string());
+            self
+        }
+        pub fn until<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+        {
+            self.until = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: chrono :: DateTime < :: chrono :: offset :: Utc >` for until failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/api/agents/{name}/logs`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<ByteStream>, Error<::taos_api::types::Error>> {
+            let Self { client, name, since, stream, tail, timestamps, until } = self;
+            let name = name.map_err(Error::InvalidRequest)?;
+            let since = since.map_err(Error::InvalidRequest)?;
+            let stream = stream.map_err(Error::InvalidRequest)?;
+            let tail = tail.map_err(Error::InvalidRequest)?;
+            let timestamps = timestamps.map_err(Error::InvalidRequest)?;
+            let until = until.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/api/agents/{}/logs", client.baseurl, encode_path(& name.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .query(&progenitor_client::QueryParam::new("since", &since))
+                .query(&progenitor_client::QueryParam::new("stream", &stream))
+                .query(&progenitor_client::QueryParam::new("tail", &tail))
+                .query(&progenitor_client::QueryParam::new("timestamps", &timestamps))
+                .query(&progenitor_client::QueryParam::new("until", &until))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_agent_logs",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => Ok(ResponseValue::stream(response)),
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::follow_agent_logs`]
+
+[`Client::follow_agent_logs`]: super::Client::follow_agent_logs*/
+    #[derive(Debug, Clone)]
+    pub struct FollowAgentLogs<'a> {
+        client: &'a super::Client,
+        name: Result<types::FollowAgentLogsName, String>,
+        stream: Result<Option<types::FollowAgentLogsStream>, String>,
+        tail: Result<Option<i64>, String>,
+        last_event_id: Result<Option<types::FollowAgentLogsLastEventId>, String>,
+    }
+    impl<'a> FollowAgentLogs<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                name: Err("name was not initialized".to_string()),
+                stream: Ok(None),
+                tail: Ok(None),
+                last_event_id: Ok(None),
+            }
+        }
+        pub fn name<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::FollowAgentLogsName>,
+        {
+            self.name = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `FollowAgentLogsName` for name failed".to_string()
+                });
+            self
+        }
+        pub fn stream<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::FollowAgentLogsStream>,
+        {
+            self.stream = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `FollowAgentLogsStream` for stream failed".to_string()
+                });
+            self
+        }
+        pub fn tail<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.tail = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `i64` for tail failed".to_string());
+            self
+        }
+        pub fn last_event_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::FollowAgentLogsLastEventId>,
+        {
+            self.last_event_id = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `FollowAgentLogsLastEventId` for last_event_id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/api/agents/{name}/logs/stream`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<ByteStream>, Error<::taos_api::types::Error>> {
+            let Self { client, name, stream, tail, last_event_id } = self;
+            let name = name.map_err(Error::InvalidRequest)?;
+            let stream = stream.map_err(Error::InvalidRequest)?;
+            let tail = tail.map_err(Error::InvalidRequest)?;
+            let last_event_id = last_event_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/api/agents/{}/logs/stream", client.baseurl, encode_path(& name
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            if let Some(value) = last_event_id {
+                header_map.append("Last-Event-ID", value.to_string().try_into()?);
+            }
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .query(&progenitor_client::QueryParam::new("stream", &stream))
+                .query(&progenitor_client::QueryParam::new("tail", &tail))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "follow_agent_logs",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => Ok(ResponseValue::stream(response)),
                 400u16..=499u16 => {
                     Err(
                         Error::ErrorResponse(

@@ -17,6 +17,8 @@ use tower_http::trace::TraceLayer;
 
 use crate::api::Api;
 use crate::config::Config;
+use crate::domain::fleet::Fleet;
+use crate::domain::fleet_watch;
 use crate::errors::{self, Error};
 use crate::host_check::{self, AllowedHosts};
 use crate::state::AppState;
@@ -164,26 +166,35 @@ pub async fn serve(config: Config) -> Result<()> {
     // Before listening, so the first request already finds this binary's docs.
     crate::domain::knowledge::ingest(&store, &config.guides_dirs()).await;
     let toucher = background::start(store.clone());
-    let runtimes = Arc::new(runtimes(&data_dir));
-    let state = Arc::new(AppState {
-        store,
-        toucher,
-        secure_cookies: config.secure_cookies,
-        idempotency_takeover: config.idempotency_takeover,
-        runtimes: runtimes.clone(),
-    });
-    let app = router(state, AllowedHosts::new(&config.allowed_hosts))?;
-    let limits = serve::Limits::from_config(&config);
-
     let listener = tokio::net::TcpListener::bind(config.bind)
         .await
         .with_context(|| format!("cannot listen on {}", config.bind))?;
     let addr = listener.local_addr()?;
+    let fleet = Arc::new(Fleet::new(
+        Arc::new(runtimes(&data_dir)),
+        node_id(&data_dir)?,
+        agent_url(addr),
+    ));
+    let watcher = fleet_watch::watch(store.clone(), fleet.clone());
+    fleet_watch::reconcile(&store, &fleet).await;
+    let state = Arc::new(AppState {
+        store: store.clone(),
+        toucher,
+        secure_cookies: config.secure_cookies,
+        idempotency_takeover: config.idempotency_takeover,
+        fleet: fleet.clone(),
+    });
+    let app = router(state, AllowedHosts::new(&config.allowed_hosts))?;
+    let limits = serve::Limits::from_config(&config);
+
     tracing::info!(%addr, data_dir = %data_dir.display(), database = %redact(&url), "taosd ready");
     println!("taosd listening on http://{addr}");
     serve::run(listener, app, limits, shutdown).await;
-    // Agents on the process runtime would not outlive taosd anyway: stop them cleanly.
-    runtimes.shutdown(AGENT_STOP_GRACE).await;
+    // Agents on the process runtime would not outlive taosd anyway: stop them cleanly, and
+    // record that they were stopped by the shutdown (the next start brings them back).
+    fleet.runtimes.shutdown(AGENT_STOP_GRACE).await;
+    fleet_watch::after_shutdown(&store, &fleet).await;
+    watcher.abort();
     tracing::info!("taosd stopped");
     Ok(())
 }
@@ -206,6 +217,45 @@ fn runtimes(data_dir: &std::path::Path) -> runtime::Runtimes {
         events.clone(),
     );
     runtime::Runtimes::new(runtime::RuntimeKind::Process, logs, events).with(Arc::new(process))
+}
+
+/// The URL agents reach this taosd at: its own address, with a wildcard bind seen through
+/// loopback.
+fn agent_url(addr: std::net::SocketAddr) -> String {
+    let ip = match addr.ip() {
+        std::net::IpAddr::V4(ip) if ip.is_unspecified() => {
+            std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST)
+        }
+        std::net::IpAddr::V6(ip) if ip.is_unspecified() => {
+            std::net::IpAddr::V6(std::net::Ipv6Addr::LOCALHOST)
+        }
+        ip => ip,
+    };
+    format!("http://{}", std::net::SocketAddr::new(ip, addr.port()))
+}
+
+/// This taosd's id, made once and kept in the data dir: the agents it runs are recorded
+/// under it, so replicas sharing one database each reconcile only their own.
+fn node_id(data_dir: &std::path::Path) -> Result<String> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let path = data_dir.join("node-id");
+    match std::fs::read_to_string(&path) {
+        Ok(id) if !id.trim().is_empty() => return Ok(id.trim().to_string()),
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(anyhow::Error::new(e).context(format!("cannot read {}", path.display()))),
+    }
+    let id = uuid::Uuid::new_v4().to_string();
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&path)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    f.write_all(id.as_bytes())?;
+    Ok(id)
 }
 
 fn create_private_dir(dir: &std::path::Path) -> Result<()> {

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use crate::background::Toucher;
-use crate::runtime::Runtimes;
+use crate::domain::fleet::Fleet;
 use crate::store::Store;
 
 pub struct AppState {
@@ -14,8 +14,8 @@ pub struct AppState {
     pub secure_cookies: bool,
     /// When an unanswered `Idempotency-Key` request is presumed dead (`TAOS_IDEMPOTENCY_TAKEOVER`).
     pub idempotency_takeover: std::time::Duration,
-    /// Where agents run (not wired to the API yet); stopped when taosd stops.
-    pub runtimes: Arc<Runtimes>,
+    /// Where agents run, and what taosd hands them; process agents stop when taosd stops.
+    pub fleet: Arc<Fleet>,
 }
 
 pub type SharedState = Arc<AppState>;

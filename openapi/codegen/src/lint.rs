@@ -136,16 +136,35 @@ fn check(doc: &Value) -> Vec<String> {
             let resp = spec::deref(doc, resp);
             let schema = &resp["content"]["application/json"]["schema"];
             if code.starts_with('2') {
-                if resp.get("content").is_some() {
-                    match spec::schema_ref_name(schema) {
+                if let Some(content) = resp.get("content").and_then(Value::as_object) {
+                    let (media_type, media) = match content.iter().next() {
+                        Some((t, m)) if content.len() == 1 => (t.as_str(), m),
+                        _ => {
+                            p(format!(
+                                "{at} {code}: a success response has exactly one media type"
+                            ));
+                            continue;
+                        }
+                    };
+                    // Streams are raw bodies to progenitor; their schemas still say what a line
+                    // (NDJSON: an array of it) or an event holds, for readers and schemathesis.
+                    let named = match media_type {
+                        "application/json" | "text/event-stream" => {
+                            spec::schema_ref_name(schema).or_else(|| spec::schema_ref_name(&media["schema"]))
+                        }
+                        "application/x-ndjson" if media["schema"]["type"] == "array" => {
+                            spec::schema_ref_name(&media["schema"]["items"])
+                        }
+                        _ => None,
+                    };
+                    match named {
                         Some(name) => {
                             success_schemas.insert(name.to_string());
                         }
                         None => p(format!(
-                            "{at} {code}: success bodies must be application/json with a $ref to components/schemas"
+                            "{at} {code}: success bodies must be application/json with a $ref to components/schemas (or application/x-ndjson: an array of a $ref; text/event-stream: a $ref)"
                         )),
                     }
-                    let media = &resp["content"]["application/json"];
                     if media.get("example").is_none() && media.get("examples").is_none() {
                         p(format!("{at} {code}: the success response has no example"));
                     }

@@ -3,7 +3,7 @@
 //! Every operation of the contract with what the server needs to know about it before
 //! any handler runs, and the contract's tags (the areas `GET /api` lists).
 /// The contract's `info.version`.
-pub const API_VERSION: &str = "1.2.0";
+pub const API_VERSION: &str = "1.3.0";
 /// One operation of the contract.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Operation {
@@ -296,6 +296,116 @@ pub const OPERATIONS: &[Operation] = &[
         idempotent: false,
     },
     Operation {
+        id: "listRuntimes",
+        method: "GET",
+        path: "/api/runtimes",
+        tag: "runtimes",
+        summary: "List the runtimes agents can run on",
+        scope: None,
+        public: false,
+        idempotent: false,
+    },
+    Operation {
+        id: "getAgentRuntime",
+        method: "GET",
+        path: "/api/agents/{name}/runtime",
+        tag: "runtimes",
+        summary: "How and where an agent runs, and its state",
+        scope: Some("agents.read"),
+        public: false,
+        idempotent: false,
+    },
+    Operation {
+        id: "setAgentRuntime",
+        method: "PUT",
+        path: "/api/agents/{name}/runtime",
+        tag: "runtimes",
+        summary: "Set how an agent runs",
+        scope: Some("agents.update"),
+        public: false,
+        idempotent: false,
+    },
+    Operation {
+        id: "startAgent",
+        method: "POST",
+        path: "/api/agents/{name}/start",
+        tag: "lifecycle",
+        summary: "Start an agent",
+        scope: Some("agents.lifecycle"),
+        public: false,
+        idempotent: false,
+    },
+    Operation {
+        id: "stopAgent",
+        method: "POST",
+        path: "/api/agents/{name}/stop",
+        tag: "lifecycle",
+        summary: "Stop an agent",
+        scope: Some("agents.lifecycle"),
+        public: false,
+        idempotent: false,
+    },
+    Operation {
+        id: "pauseAgent",
+        method: "POST",
+        path: "/api/agents/{name}/pause",
+        tag: "lifecycle",
+        summary: "Freeze a running agent",
+        scope: Some("agents.lifecycle"),
+        public: false,
+        idempotent: false,
+    },
+    Operation {
+        id: "resumeAgent",
+        method: "POST",
+        path: "/api/agents/{name}/resume",
+        tag: "lifecycle",
+        summary: "Resume a paused agent",
+        scope: Some("agents.lifecycle"),
+        public: false,
+        idempotent: false,
+    },
+    Operation {
+        id: "restartAgent",
+        method: "POST",
+        path: "/api/agents/{name}/restart",
+        tag: "lifecycle",
+        summary: "Restart an agent",
+        scope: Some("agents.lifecycle"),
+        public: false,
+        idempotent: false,
+    },
+    Operation {
+        id: "waitAgent",
+        method: "GET",
+        path: "/api/agents/{name}/wait",
+        tag: "lifecycle",
+        summary: "Wait until an agent reaches a state",
+        scope: Some("agents.read"),
+        public: false,
+        idempotent: false,
+    },
+    Operation {
+        id: "getAgentLogs",
+        method: "GET",
+        path: "/api/agents/{name}/logs",
+        tag: "logs",
+        summary: "Read an agent's logs",
+        scope: Some("agents.logs"),
+        public: false,
+        idempotent: false,
+    },
+    Operation {
+        id: "followAgentLogs",
+        method: "GET",
+        path: "/api/agents/{name}/logs/stream",
+        tag: "logs",
+        summary: "Follow an agent's logs as they are written",
+        scope: Some("agents.logs"),
+        public: false,
+        idempotent: false,
+    },
+    Operation {
         id: "notifyUser",
         method: "POST",
         path: "/api/ui/notify",
@@ -415,6 +525,24 @@ pub const TAGS: &[Tag] = &[
         doc_url: "/docs/agents/recipes/managing-agents#issue-a-token",
     },
     Tag {
+        name: "runtimes",
+        title: "Runtimes",
+        description: "Where agents run (process, Docker, incus), and each agent's runtime spec.",
+        doc_url: "/docs/agents/concepts/runtimes",
+    },
+    Tag {
+        name: "lifecycle",
+        title: "Running agents",
+        description: "Start, stop, pause, resume and restart agents, and wait for a state.",
+        doc_url: "/docs/agents/recipes/running-agents",
+    },
+    Tag {
+        name: "logs",
+        title: "Agent logs",
+        description: "Agents' output, read or followed live.",
+        doc_url: "/docs/agents/recipes/reading-logs",
+    },
+    Tag {
         name: "notify",
         title: "UI: notify the user",
         description: "Agents and people send a notification to the user's inbox.",
@@ -494,20 +622,42 @@ pub mod op {
     pub const ISSUE_AGENT_TOKEN: &Operation = &OPERATIONS[24usize];
     ///`DELETE /api/agents/{name}/token`
     pub const REVOKE_AGENT_TOKEN: &Operation = &OPERATIONS[25usize];
+    ///`GET /api/runtimes`
+    pub const LIST_RUNTIMES: &Operation = &OPERATIONS[26usize];
+    ///`GET /api/agents/{name}/runtime`
+    pub const GET_AGENT_RUNTIME: &Operation = &OPERATIONS[27usize];
+    ///`PUT /api/agents/{name}/runtime`
+    pub const SET_AGENT_RUNTIME: &Operation = &OPERATIONS[28usize];
+    ///`POST /api/agents/{name}/start`
+    pub const START_AGENT: &Operation = &OPERATIONS[29usize];
+    ///`POST /api/agents/{name}/stop`
+    pub const STOP_AGENT: &Operation = &OPERATIONS[30usize];
+    ///`POST /api/agents/{name}/pause`
+    pub const PAUSE_AGENT: &Operation = &OPERATIONS[31usize];
+    ///`POST /api/agents/{name}/resume`
+    pub const RESUME_AGENT: &Operation = &OPERATIONS[32usize];
+    ///`POST /api/agents/{name}/restart`
+    pub const RESTART_AGENT: &Operation = &OPERATIONS[33usize];
+    ///`GET /api/agents/{name}/wait`
+    pub const WAIT_AGENT: &Operation = &OPERATIONS[34usize];
+    ///`GET /api/agents/{name}/logs`
+    pub const GET_AGENT_LOGS: &Operation = &OPERATIONS[35usize];
+    ///`GET /api/agents/{name}/logs/stream`
+    pub const FOLLOW_AGENT_LOGS: &Operation = &OPERATIONS[36usize];
     ///`POST /api/ui/notify`
-    pub const NOTIFY_USER: &Operation = &OPERATIONS[26usize];
+    pub const NOTIFY_USER: &Operation = &OPERATIONS[37usize];
     ///`GET /api/notifications`
-    pub const LIST_NOTIFICATIONS: &Operation = &OPERATIONS[27usize];
+    pub const LIST_NOTIFICATIONS: &Operation = &OPERATIONS[38usize];
     ///`POST /api/notifications/{id}/read`
-    pub const MARK_NOTIFICATION_READ: &Operation = &OPERATIONS[28usize];
+    pub const MARK_NOTIFICATION_READ: &Operation = &OPERATIONS[39usize];
     ///`POST /api/notifications/read-all`
-    pub const MARK_ALL_NOTIFICATIONS_READ: &Operation = &OPERATIONS[29usize];
+    pub const MARK_ALL_NOTIFICATIONS_READ: &Operation = &OPERATIONS[40usize];
     ///`GET /api/knowledge`
-    pub const LIST_KNOWLEDGE_ITEMS: &Operation = &OPERATIONS[30usize];
+    pub const LIST_KNOWLEDGE_ITEMS: &Operation = &OPERATIONS[41usize];
     ///`GET /api/knowledge/search`
-    pub const SEARCH_KNOWLEDGE: &Operation = &OPERATIONS[31usize];
+    pub const SEARCH_KNOWLEDGE: &Operation = &OPERATIONS[42usize];
     ///`GET /api/knowledge/{id}`
-    pub const GET_KNOWLEDGE_ITEM: &Operation = &OPERATIONS[32usize];
+    pub const GET_KNOWLEDGE_ITEM: &Operation = &OPERATIONS[43usize];
     ///`GET /api/taos-agent/system-prompt`
-    pub const GET_SYSTEM_PROMPT: &Operation = &OPERATIONS[33usize];
+    pub const GET_SYSTEM_PROMPT: &Operation = &OPERATIONS[44usize];
 }

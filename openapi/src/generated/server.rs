@@ -10,10 +10,11 @@ pub use crate::server_runtime::{Location, Rejection, Work};
 /// The whole API: [`ApiBase`] and one trait per tag of the contract. Implement every
 /// method (there are no defaults, so an operation added to the contract does not
 /// compile until it is implemented).
-pub trait Api: ApiBase + DiscoveryApi + AccountsApi + IdentityApi + UsersApi + AgentsApi + AgentTokensApi + NotifyApi + NotificationsApi + KnowledgeApi + TaosAgentApi {}
+pub trait Api: ApiBase + DiscoveryApi + AccountsApi + IdentityApi + UsersApi + AgentsApi + AgentTokensApi + RuntimesApi + LifecycleApi + LogsApi + NotifyApi + NotificationsApi + KnowledgeApi + TaosAgentApi {}
 impl<
     T: ApiBase + DiscoveryApi + AccountsApi + IdentityApi + UsersApi + AgentsApi
-        + AgentTokensApi + NotifyApi + NotificationsApi + KnowledgeApi + TaosAgentApi,
+        + AgentTokensApi + RuntimesApi + LifecycleApi + LogsApi + NotifyApi
+        + NotificationsApi + KnowledgeApi + TaosAgentApi,
 > Api for T {}
 /// What every operation shares: who is calling, how refusals are answered, how an
 /// idempotent operation is run.
@@ -361,7 +362,9 @@ example as `TAOS_TOKEN`). Any earlier token of this agent stops working in the s
 step; an agent has at most one active token. `scope` defaults to the agent's `scope`
 (the agent preset `["ui.notify", "knowledge.read"]` unless it was created or updated
 with another) and may not exceed the caller's own (403 `scope_exceeds_caller`). The token never
-expires unless `expires_in_days` is given. The body is optional (an SDK generated from this
+expires unless `expires_in_days` is given. An agent with a runtime spec gets the new
+token as `TAOS_TOKEN` at once (`injection` says how: a running process agent is
+restarted with it). The body is optional (an SDK generated from this
 document may ask for `{}`).*/
     fn issue_agent_token(
         &self,
@@ -381,6 +384,172 @@ active token. Unknown agent → 404 `agent_not_found`.*/
         path: RevokeAgentTokenPath,
     ) -> impl ::std::future::Future<
         Output = Result<RevokeAgentTokenResponse, Self::Halt>,
+    > + Send;
+}
+///The operations tagged `runtimes`: Where agents run (process, Docker, incus), and each agent's runtime spec.
+pub trait RuntimesApi: ApiBase {
+    /**`GET /api/runtimes` — List the runtimes agents can run on
+
+Every backend this taosd knows (`process`, `docker`, `incus`), whether it can run agents
+here right now, and if not why and how to fix it (`reason`, `fix`), its version, and what
+it can do (`capabilities`: how `pause` freezes, which resource limits apply, whether a
+re-issued token reaches a running agent without a restart). `default` is the runtime an
+agent gets when its spec names none (`TAOS_RUNTIME`). Any authenticated caller may ask.*/
+    fn list_runtimes(
+        &self,
+        ctx: Self::Context,
+    ) -> impl ::std::future::Future<
+        Output = Result<ListRuntimesResponse, Self::Halt>,
+    > + Send;
+    /**`GET /api/agents/{name}/runtime` — How and where an agent runs, and its state
+
+The agent's runtime spec (`runtime`, `command`, `image`, the *names* of its `env` — values
+are never returned —, `resources`, `restart`) with the state it should be in
+(`desired_state`) and the state it is in (`state`). An agent whose spec was never set
+answers `configured: false` and state `created`.*/
+    fn get_agent_runtime(
+        &self,
+        ctx: Self::Context,
+        path: GetAgentRuntimePath,
+    ) -> impl ::std::future::Future<
+        Output = Result<GetAgentRuntimeResponse, Self::Halt>,
+    > + Send;
+    /**`PUT /api/agents/{name}/runtime` — Set how an agent runs
+
+Replaces the agent's runtime spec (fields you leave out take their defaults: the server's
+default runtime, no env, no limits, restart `no`). `process` needs `command`, an argv run
+without a shell (say `["sh", "-c", "…"]` to get one) in the agent's own directory with a
+clean environment plus `env`; `docker` and `incus` need `image`. `env` values are
+write-only: they reach the agent and are masked in its logs, and only their names are
+ever shown. `TAOS_URL` and `TAOS_TOKEN` are set by taosd (a token is issued when the
+agent has none taosd can hand it) and cannot be set here. A running agent keeps its
+old spec until it is restarted. A spec that cannot run → 422 `invalid_runtime_spec`
+naming the field; a runtime that is not available here → 503 `runtime_unavailable`.*/
+    fn set_agent_runtime(
+        &self,
+        ctx: Self::Context,
+        path: SetAgentRuntimePath,
+        body: types::AgentRuntimeSpec,
+    ) -> impl ::std::future::Future<
+        Output = Result<SetAgentRuntimeResponse, Self::Halt>,
+    > + Send;
+}
+///The operations tagged `lifecycle`: Start, stop, pause, resume and restart agents, and wait for a state.
+pub trait LifecycleApi: ApiBase {
+    /**`POST /api/agents/{name}/start` — Start an agent
+
+Starts the agent on its runtime and answers once it is `running` (or `failed`, with
+`last_error`). Already running → 200 with `changed: false`. Paused → 409
+`invalid_transition` (resume it instead). An agent whose runtime spec was never set →
+409 `agent_not_configured`. The agent gets `TAOS_URL` and `TAOS_TOKEN` in its
+environment; taosd issues it a token when it has none taosd can hand it.*/
+    fn start_agent(
+        &self,
+        ctx: Self::Context,
+        path: StartAgentPath,
+    ) -> impl ::std::future::Future<
+        Output = Result<StartAgentResponse, Self::Halt>,
+    > + Send;
+    /**`POST /api/agents/{name}/stop` — Stop an agent
+
+Asks the agent to stop (SIGTERM to its process group, or the container's stop signal),
+waits up to `timeout_s` (default 10) and then kills it. Answers once it is `stopped`;
+a stopped agent stays stopped (the restart policy does not start it again, nor does a
+taosd restart). Already stopped → 200 with `changed: false`.*/
+    fn stop_agent(
+        &self,
+        ctx: Self::Context,
+        path: StopAgentPath,
+        query: StopAgentQuery,
+    ) -> impl ::std::future::Future<
+        Output = Result<StopAgentResponse, Self::Halt>,
+    > + Send;
+    /**`POST /api/agents/{name}/pause` — Freeze a running agent
+
+Freezes every process of the agent: it uses no CPU and does nothing until resumed
+(`GET /api/runtimes` says how: `cgroup_freezer`, invisible to the agent, or `sigstop`).
+Only a running agent can be paused (409 `invalid_transition` otherwise); already paused
+→ 200 with `changed: false`.*/
+    fn pause_agent(
+        &self,
+        ctx: Self::Context,
+        path: PauseAgentPath,
+    ) -> impl ::std::future::Future<
+        Output = Result<PauseAgentResponse, Self::Halt>,
+    > + Send;
+    /**`POST /api/agents/{name}/resume` — Resume a paused agent
+
+Thaws a paused agent; it carries on where it was. Already running → 200 with
+`changed: false`; stopped or failed → 409 `invalid_transition` (start it instead).*/
+    fn resume_agent(
+        &self,
+        ctx: Self::Context,
+        path: ResumeAgentPath,
+    ) -> impl ::std::future::Future<
+        Output = Result<ResumeAgentResponse, Self::Halt>,
+    > + Send;
+    /**`POST /api/agents/{name}/restart` — Restart an agent
+
+Stops the agent if it runs (as `stop` does, with `timeout_s`), then starts it with its
+current runtime spec: this is how a changed spec reaches it. Works from any state.*/
+    fn restart_agent(
+        &self,
+        ctx: Self::Context,
+        path: RestartAgentPath,
+        query: RestartAgentQuery,
+    ) -> impl ::std::future::Future<
+        Output = Result<RestartAgentResponse, Self::Halt>,
+    > + Send;
+    /**`GET /api/agents/{name}/wait` — Wait until an agent reaches a state
+
+Answers as soon as the agent is in `state` (at once if it already is), or 408
+`wait_timeout` with the state it is in after `timeout_s` (default 30, at most 60).
+Use it after `start` to wait for `running`, or to learn when an agent ends
+(`state=stopped` or `state=failed`).*/
+    fn wait_agent(
+        &self,
+        ctx: Self::Context,
+        path: WaitAgentPath,
+        query: WaitAgentQuery,
+    ) -> impl ::std::future::Future<
+        Output = Result<WaitAgentResponse, Self::Halt>,
+    > + Send;
+}
+///The operations tagged `logs`: Agents' output, read or followed live.
+pub trait LogsApi: ApiBase {
+    /**`GET /api/agents/{name}/logs` — Read an agent's logs
+
+The agent's output lines, oldest first, as NDJSON (`application/x-ndjson`): one JSON
+object `{seq, ts, stream, line}` per line. `seq` grows across agent and taosd restarts;
+logs are kept across both, rotated by size. The agent's own token and the values of its
+secret-named env variables are replaced by `[REDACTED]`. `tail` keeps the last N lines
+(default 100, at most 10000); `since` and `until` bound by time; `stream` keeps stdout or
+stderr. The answer always ends; to follow new lines use
+`GET /api/agents/{name}/logs/stream`.*/
+    fn get_agent_logs(
+        &self,
+        ctx: Self::Context,
+        path: GetAgentLogsPath,
+        query: GetAgentLogsQuery,
+    ) -> impl ::std::future::Future<
+        Output = Result<GetAgentLogsResponse, Self::Halt>,
+    > + Send;
+    /**`GET /api/agents/{name}/logs/stream` — Follow an agent's logs as they are written
+
+Server-sent events (`text/event-stream`): first the last `tail` lines (default 10, 0 for
+none), then every new line as it is written, each as `event: log`, `id: <seq>` and
+`data: {seq, ts, stream, line}`. A comment line (`: keep-alive`) every 15 seconds keeps
+proxies from closing it. When the agent stops, an `event: end` with its state ends the
+stream. Reconnect with `Last-Event-ID: <last seq>` to go on exactly after the last
+line you got (no gap, no repeat, as far as the kept logs reach).*/
+    fn follow_agent_logs(
+        &self,
+        ctx: Self::Context,
+        path: FollowAgentLogsPath,
+        query: FollowAgentLogsQuery,
+        headers: FollowAgentLogsHeaders,
+    ) -> impl ::std::future::Future<
+        Output = Result<FollowAgentLogsResponse, Self::Halt>,
     > + Send;
 }
 ///The operations tagged `notify`: Agents and people send a notification to the user's inbox.
@@ -2147,6 +2316,1071 @@ async fn handle_revoke_agent_token<A: Api>(
         Err(halt) => halt.into_response(),
     }
 }
+///The success responses of `listRuntimes`; errors go through `ApiBase::Halt`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ListRuntimesResponse {
+    Ok(types::RuntimeList),
+}
+impl ::axum::response::IntoResponse for ListRuntimesResponse {
+    fn into_response(self) -> ::axum::response::Response {
+        match self {
+            Self::Ok(body) => {
+                (::axum::http::StatusCode::OK, ::axum::Json(body)).into_response()
+            }
+        }
+    }
+}
+async fn handle_list_runtimes<A: Api>(
+    ::axum::extract::State(api): ::axum::extract::State<::std::sync::Arc<A>>,
+    request: ::axum::extract::Request,
+) -> ::axum::response::Response {
+    const OP: &Operation = &OPERATIONS[26usize];
+    let (parts, _body) = request.into_parts();
+    let ctx = match api.authorize(OP, &parts).await {
+        Ok(ctx) => ctx,
+        Err(halt) => return halt.into_response(),
+    };
+    match api.list_runtimes(ctx).await {
+        Ok(response) => response.into_response(),
+        Err(halt) => halt.into_response(),
+    }
+}
+static RE_GET_AGENT_RUNTIME_NAME: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+{
+    ::regress::Regex::new("^[a-z0-9]+(-[a-z0-9]+)*$")
+        .expect("checked when the code was generated")
+});
+///The path parameters of `getAgentRuntime`.
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize)]
+pub struct GetAgentRuntimePath {
+    ///`name` (path)
+    pub name: String,
+}
+impl GetAgentRuntimePath {
+    fn parse(raw: &rt::RawParams) -> Result<Self, rt::Rejection> {
+        Ok(Self {
+            name: rt::required(
+                "name",
+                rt::Location::Path,
+                rt::string(
+                    "name",
+                    rt::Location::Path,
+                    raw.path("name"),
+                    &rt::StringRules {
+                        min_length: Some(1usize),
+                        max_length: Some(63usize),
+                        pattern: Some((
+                            "^[a-z0-9]+(-[a-z0-9]+)*$",
+                            &*RE_GET_AGENT_RUNTIME_NAME,
+                        )),
+                        hint: None,
+                    },
+                )?,
+                None,
+            )?,
+        })
+    }
+}
+///The success responses of `getAgentRuntime`; errors go through `ApiBase::Halt`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum GetAgentRuntimeResponse {
+    Ok(types::AgentRuntime),
+}
+impl ::axum::response::IntoResponse for GetAgentRuntimeResponse {
+    fn into_response(self) -> ::axum::response::Response {
+        match self {
+            Self::Ok(body) => {
+                (::axum::http::StatusCode::OK, ::axum::Json(body)).into_response()
+            }
+        }
+    }
+}
+async fn handle_get_agent_runtime<A: Api>(
+    ::axum::extract::State(api): ::axum::extract::State<::std::sync::Arc<A>>,
+    request: ::axum::extract::Request,
+) -> ::axum::response::Response {
+    const OP: &Operation = &OPERATIONS[27usize];
+    let (mut parts, _body) = request.into_parts();
+    let ctx = match api.authorize(OP, &parts).await {
+        Ok(ctx) => ctx,
+        Err(halt) => return halt.into_response(),
+    };
+    let raw = match rt::RawParams::extract(&mut parts, &[]).await {
+        Ok(raw) => raw,
+        Err(rejection) => return api.reject(OP, rejection).into_response(),
+    };
+    let path = match GetAgentRuntimePath::parse(&raw) {
+        Ok(v) => v,
+        Err(rejection) => return api.reject(OP, rejection).into_response(),
+    };
+    match api.get_agent_runtime(ctx, path).await {
+        Ok(response) => response.into_response(),
+        Err(halt) => halt.into_response(),
+    }
+}
+static RE_SET_AGENT_RUNTIME_NAME: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+{
+    ::regress::Regex::new("^[a-z0-9]+(-[a-z0-9]+)*$")
+        .expect("checked when the code was generated")
+});
+///The path parameters of `setAgentRuntime`.
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize)]
+pub struct SetAgentRuntimePath {
+    ///`name` (path)
+    pub name: String,
+}
+impl SetAgentRuntimePath {
+    fn parse(raw: &rt::RawParams) -> Result<Self, rt::Rejection> {
+        Ok(Self {
+            name: rt::required(
+                "name",
+                rt::Location::Path,
+                rt::string(
+                    "name",
+                    rt::Location::Path,
+                    raw.path("name"),
+                    &rt::StringRules {
+                        min_length: Some(1usize),
+                        max_length: Some(63usize),
+                        pattern: Some((
+                            "^[a-z0-9]+(-[a-z0-9]+)*$",
+                            &*RE_SET_AGENT_RUNTIME_NAME,
+                        )),
+                        hint: None,
+                    },
+                )?,
+                None,
+            )?,
+        })
+    }
+}
+static HINTS_SET_AGENT_RUNTIME: &[(&[&str], &str)] = &[
+    (&[] as &[&str], "invalid_runtime_spec"),
+    (&["command"] as &[&str], "invalid_runtime_spec"),
+    (&["image"] as &[&str], "invalid_runtime_spec"),
+    (&["env"] as &[&str], "invalid_runtime_spec"),
+];
+static NULLABLE_SET_AGENT_RUNTIME: &[&[&str]] = &[];
+static OBJECTS_SET_AGENT_RUNTIME: &[&[&str]] = &[
+    &[] as &[&str],
+    &["env"] as &[&str],
+    &["resources"] as &[&str],
+];
+static LIMITS_SET_AGENT_RUNTIME: &[(&[&str], rt::Limits)] = &[
+    (
+        &["command"] as &[&str],
+        rt::Limits {
+            minimum: None,
+            maximum: None,
+            min_items: None,
+            max_items: Some(1024usize),
+        },
+    ),
+    (
+        &["resources", "memory_mb"] as &[&str],
+        rt::Limits {
+            minimum: Some(4f64),
+            maximum: Some(4194304f64),
+            min_items: None,
+            max_items: None,
+        },
+    ),
+    (
+        &["resources", "cpus"] as &[&str],
+        rt::Limits {
+            minimum: Some(0.01f64),
+            maximum: Some(1024f64),
+            min_items: None,
+            max_items: None,
+        },
+    ),
+    (
+        &["resources", "pids"] as &[&str],
+        rt::Limits {
+            minimum: Some(1f64),
+            maximum: Some(4194304f64),
+            min_items: None,
+            max_items: None,
+        },
+    ),
+];
+///The success responses of `setAgentRuntime`; errors go through `ApiBase::Halt`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SetAgentRuntimeResponse {
+    Ok(types::AgentRuntime),
+}
+impl ::axum::response::IntoResponse for SetAgentRuntimeResponse {
+    fn into_response(self) -> ::axum::response::Response {
+        match self {
+            Self::Ok(body) => {
+                (::axum::http::StatusCode::OK, ::axum::Json(body)).into_response()
+            }
+        }
+    }
+}
+async fn handle_set_agent_runtime<A: Api>(
+    ::axum::extract::State(api): ::axum::extract::State<::std::sync::Arc<A>>,
+    request: ::axum::extract::Request,
+) -> ::axum::response::Response {
+    const OP: &Operation = &OPERATIONS[28usize];
+    let (mut parts, body) = request.into_parts();
+    let ctx = match api.authorize(OP, &parts).await {
+        Ok(ctx) => ctx,
+        Err(halt) => return halt.into_response(),
+    };
+    let raw = match rt::RawParams::extract(&mut parts, &[]).await {
+        Ok(raw) => raw,
+        Err(rejection) => return api.reject(OP, rejection).into_response(),
+    };
+    let path = match SetAgentRuntimePath::parse(&raw) {
+        Ok(v) => v,
+        Err(rejection) => return api.reject(OP, rejection).into_response(),
+    };
+    let body = match rt::json_body::<
+        types::AgentRuntimeSpec,
+    >(
+            &parts,
+            body,
+            &rt::BodyRules {
+                hints: HINTS_SET_AGENT_RUNTIME,
+                nullable: NULLABLE_SET_AGENT_RUNTIME,
+                objects: OBJECTS_SET_AGENT_RUNTIME,
+                limits: LIMITS_SET_AGENT_RUNTIME,
+            },
+        )
+        .await
+    {
+        Ok(v) => v,
+        Err(rejection) => return api.reject(OP, rejection).into_response(),
+    };
+    match api.set_agent_runtime(ctx, path, body).await {
+        Ok(response) => response.into_response(),
+        Err(halt) => halt.into_response(),
+    }
+}
+static RE_START_AGENT_NAME: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+{
+    ::regress::Regex::new("^[a-z0-9]+(-[a-z0-9]+)*$")
+        .expect("checked when the code was generated")
+});
+///The path parameters of `startAgent`.
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize)]
+pub struct StartAgentPath {
+    ///`name` (path)
+    pub name: String,
+}
+impl StartAgentPath {
+    fn parse(raw: &rt::RawParams) -> Result<Self, rt::Rejection> {
+        Ok(Self {
+            name: rt::required(
+                "name",
+                rt::Location::Path,
+                rt::string(
+                    "name",
+                    rt::Location::Path,
+                    raw.path("name"),
+                    &rt::StringRules {
+                        min_length: Some(1usize),
+                        max_length: Some(63usize),
+                        pattern: Some((
+                            "^[a-z0-9]+(-[a-z0-9]+)*$",
+                            &*RE_START_AGENT_NAME,
+                        )),
+                        hint: None,
+                    },
+                )?,
+                None,
+            )?,
+        })
+    }
+}
+///The success responses of `startAgent`; errors go through `ApiBase::Halt`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StartAgentResponse {
+    Ok(types::AgentState),
+}
+impl ::axum::response::IntoResponse for StartAgentResponse {
+    fn into_response(self) -> ::axum::response::Response {
+        match self {
+            Self::Ok(body) => {
+                (::axum::http::StatusCode::OK, ::axum::Json(body)).into_response()
+            }
+        }
+    }
+}
+async fn handle_start_agent<A: Api>(
+    ::axum::extract::State(api): ::axum::extract::State<::std::sync::Arc<A>>,
+    request: ::axum::extract::Request,
+) -> ::axum::response::Response {
+    const OP: &Operation = &OPERATIONS[29usize];
+    let (mut parts, _body) = request.into_parts();
+    let ctx = match api.authorize(OP, &parts).await {
+        Ok(ctx) => ctx,
+        Err(halt) => return halt.into_response(),
+    };
+    let raw = match rt::RawParams::extract(&mut parts, &[]).await {
+        Ok(raw) => raw,
+        Err(rejection) => return api.reject(OP, rejection).into_response(),
+    };
+    let path = match StartAgentPath::parse(&raw) {
+        Ok(v) => v,
+        Err(rejection) => return api.reject(OP, rejection).into_response(),
+    };
+    match api.start_agent(ctx, path).await {
+        Ok(response) => response.into_response(),
+        Err(halt) => halt.into_response(),
+    }
+}
+static RE_STOP_AGENT_NAME: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+{
+    ::regress::Regex::new("^[a-z0-9]+(-[a-z0-9]+)*$")
+        .expect("checked when the code was generated")
+});
+///The path parameters of `stopAgent`.
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize)]
+pub struct StopAgentPath {
+    ///`name` (path)
+    pub name: String,
+}
+impl StopAgentPath {
+    fn parse(raw: &rt::RawParams) -> Result<Self, rt::Rejection> {
+        Ok(Self {
+            name: rt::required(
+                "name",
+                rt::Location::Path,
+                rt::string(
+                    "name",
+                    rt::Location::Path,
+                    raw.path("name"),
+                    &rt::StringRules {
+                        min_length: Some(1usize),
+                        max_length: Some(63usize),
+                        pattern: Some((
+                            "^[a-z0-9]+(-[a-z0-9]+)*$",
+                            &*RE_STOP_AGENT_NAME,
+                        )),
+                        hint: None,
+                    },
+                )?,
+                None,
+            )?,
+        })
+    }
+}
+///The query parameters of `stopAgent`.
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize)]
+pub struct StopAgentQuery {
+    ///`timeout_s` (query)
+    pub timeout_s: i64,
+}
+impl StopAgentQuery {
+    fn parse(raw: &rt::RawParams) -> Result<Self, rt::Rejection> {
+        Ok(Self {
+            timeout_s: rt::integer(
+                    "timeout_s",
+                    rt::Location::Query,
+                    raw.query("timeout_s"),
+                    Some(0i64),
+                    Some(300i64),
+                    None,
+                )?
+                .unwrap_or(10i64),
+        })
+    }
+}
+///The success responses of `stopAgent`; errors go through `ApiBase::Halt`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StopAgentResponse {
+    Ok(types::AgentState),
+}
+impl ::axum::response::IntoResponse for StopAgentResponse {
+    fn into_response(self) -> ::axum::response::Response {
+        match self {
+            Self::Ok(body) => {
+                (::axum::http::StatusCode::OK, ::axum::Json(body)).into_response()
+            }
+        }
+    }
+}
+async fn handle_stop_agent<A: Api>(
+    ::axum::extract::State(api): ::axum::extract::State<::std::sync::Arc<A>>,
+    request: ::axum::extract::Request,
+) -> ::axum::response::Response {
+    const OP: &Operation = &OPERATIONS[30usize];
+    let (mut parts, _body) = request.into_parts();
+    let ctx = match api.authorize(OP, &parts).await {
+        Ok(ctx) => ctx,
+        Err(halt) => return halt.into_response(),
+    };
+    let raw = match rt::RawParams::extract(&mut parts, &["timeout_s"]).await {
+        Ok(raw) => raw,
+        Err(rejection) => return api.reject(OP, rejection).into_response(),
+    };
+    let path = match StopAgentPath::parse(&raw) {
+        Ok(v) => v,
+        Err(rejection) => return api.reject(OP, rejection).into_response(),
+    };
+    let query = match StopAgentQuery::parse(&raw) {
+        Ok(v) => v,
+        Err(rejection) => return api.reject(OP, rejection).into_response(),
+    };
+    match api.stop_agent(ctx, path, query).await {
+        Ok(response) => response.into_response(),
+        Err(halt) => halt.into_response(),
+    }
+}
+static RE_PAUSE_AGENT_NAME: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+{
+    ::regress::Regex::new("^[a-z0-9]+(-[a-z0-9]+)*$")
+        .expect("checked when the code was generated")
+});
+///The path parameters of `pauseAgent`.
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize)]
+pub struct PauseAgentPath {
+    ///`name` (path)
+    pub name: String,
+}
+impl PauseAgentPath {
+    fn parse(raw: &rt::RawParams) -> Result<Self, rt::Rejection> {
+        Ok(Self {
+            name: rt::required(
+                "name",
+                rt::Location::Path,
+                rt::string(
+                    "name",
+                    rt::Location::Path,
+                    raw.path("name"),
+                    &rt::StringRules {
+                        min_length: Some(1usize),
+                        max_length: Some(63usize),
+                        pattern: Some((
+                            "^[a-z0-9]+(-[a-z0-9]+)*$",
+                            &*RE_PAUSE_AGENT_NAME,
+                        )),
+                        hint: None,
+                    },
+                )?,
+                None,
+            )?,
+        })
+    }
+}
+///The success responses of `pauseAgent`; errors go through `ApiBase::Halt`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PauseAgentResponse {
+    Ok(types::AgentState),
+}
+impl ::axum::response::IntoResponse for PauseAgentResponse {
+    fn into_response(self) -> ::axum::response::Response {
+        match self {
+            Self::Ok(body) => {
+                (::axum::http::StatusCode::OK, ::axum::Json(body)).into_response()
+            }
+        }
+    }
+}
+async fn handle_pause_agent<A: Api>(
+    ::axum::extract::State(api): ::axum::extract::State<::std::sync::Arc<A>>,
+    request: ::axum::extract::Request,
+) -> ::axum::response::Response {
+    const OP: &Operation = &OPERATIONS[31usize];
+    let (mut parts, _body) = request.into_parts();
+    let ctx = match api.authorize(OP, &parts).await {
+        Ok(ctx) => ctx,
+        Err(halt) => return halt.into_response(),
+    };
+    let raw = match rt::RawParams::extract(&mut parts, &[]).await {
+        Ok(raw) => raw,
+        Err(rejection) => return api.reject(OP, rejection).into_response(),
+    };
+    let path = match PauseAgentPath::parse(&raw) {
+        Ok(v) => v,
+        Err(rejection) => return api.reject(OP, rejection).into_response(),
+    };
+    match api.pause_agent(ctx, path).await {
+        Ok(response) => response.into_response(),
+        Err(halt) => halt.into_response(),
+    }
+}
+static RE_RESUME_AGENT_NAME: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+{
+    ::regress::Regex::new("^[a-z0-9]+(-[a-z0-9]+)*$")
+        .expect("checked when the code was generated")
+});
+///The path parameters of `resumeAgent`.
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize)]
+pub struct ResumeAgentPath {
+    ///`name` (path)
+    pub name: String,
+}
+impl ResumeAgentPath {
+    fn parse(raw: &rt::RawParams) -> Result<Self, rt::Rejection> {
+        Ok(Self {
+            name: rt::required(
+                "name",
+                rt::Location::Path,
+                rt::string(
+                    "name",
+                    rt::Location::Path,
+                    raw.path("name"),
+                    &rt::StringRules {
+                        min_length: Some(1usize),
+                        max_length: Some(63usize),
+                        pattern: Some((
+                            "^[a-z0-9]+(-[a-z0-9]+)*$",
+                            &*RE_RESUME_AGENT_NAME,
+                        )),
+                        hint: None,
+                    },
+                )?,
+                None,
+            )?,
+        })
+    }
+}
+///The success responses of `resumeAgent`; errors go through `ApiBase::Halt`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ResumeAgentResponse {
+    Ok(types::AgentState),
+}
+impl ::axum::response::IntoResponse for ResumeAgentResponse {
+    fn into_response(self) -> ::axum::response::Response {
+        match self {
+            Self::Ok(body) => {
+                (::axum::http::StatusCode::OK, ::axum::Json(body)).into_response()
+            }
+        }
+    }
+}
+async fn handle_resume_agent<A: Api>(
+    ::axum::extract::State(api): ::axum::extract::State<::std::sync::Arc<A>>,
+    request: ::axum::extract::Request,
+) -> ::axum::response::Response {
+    const OP: &Operation = &OPERATIONS[32usize];
+    let (mut parts, _body) = request.into_parts();
+    let ctx = match api.authorize(OP, &parts).await {
+        Ok(ctx) => ctx,
+        Err(halt) => return halt.into_response(),
+    };
+    let raw = match rt::RawParams::extract(&mut parts, &[]).await {
+        Ok(raw) => raw,
+        Err(rejection) => return api.reject(OP, rejection).into_response(),
+    };
+    let path = match ResumeAgentPath::parse(&raw) {
+        Ok(v) => v,
+        Err(rejection) => return api.reject(OP, rejection).into_response(),
+    };
+    match api.resume_agent(ctx, path).await {
+        Ok(response) => response.into_response(),
+        Err(halt) => halt.into_response(),
+    }
+}
+static RE_RESTART_AGENT_NAME: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+{
+    ::regress::Regex::new("^[a-z0-9]+(-[a-z0-9]+)*$")
+        .expect("checked when the code was generated")
+});
+///The path parameters of `restartAgent`.
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize)]
+pub struct RestartAgentPath {
+    ///`name` (path)
+    pub name: String,
+}
+impl RestartAgentPath {
+    fn parse(raw: &rt::RawParams) -> Result<Self, rt::Rejection> {
+        Ok(Self {
+            name: rt::required(
+                "name",
+                rt::Location::Path,
+                rt::string(
+                    "name",
+                    rt::Location::Path,
+                    raw.path("name"),
+                    &rt::StringRules {
+                        min_length: Some(1usize),
+                        max_length: Some(63usize),
+                        pattern: Some((
+                            "^[a-z0-9]+(-[a-z0-9]+)*$",
+                            &*RE_RESTART_AGENT_NAME,
+                        )),
+                        hint: None,
+                    },
+                )?,
+                None,
+            )?,
+        })
+    }
+}
+///The query parameters of `restartAgent`.
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize)]
+pub struct RestartAgentQuery {
+    ///`timeout_s` (query)
+    pub timeout_s: i64,
+}
+impl RestartAgentQuery {
+    fn parse(raw: &rt::RawParams) -> Result<Self, rt::Rejection> {
+        Ok(Self {
+            timeout_s: rt::integer(
+                    "timeout_s",
+                    rt::Location::Query,
+                    raw.query("timeout_s"),
+                    Some(0i64),
+                    Some(300i64),
+                    None,
+                )?
+                .unwrap_or(10i64),
+        })
+    }
+}
+///The success responses of `restartAgent`; errors go through `ApiBase::Halt`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RestartAgentResponse {
+    Ok(types::AgentState),
+}
+impl ::axum::response::IntoResponse for RestartAgentResponse {
+    fn into_response(self) -> ::axum::response::Response {
+        match self {
+            Self::Ok(body) => {
+                (::axum::http::StatusCode::OK, ::axum::Json(body)).into_response()
+            }
+        }
+    }
+}
+async fn handle_restart_agent<A: Api>(
+    ::axum::extract::State(api): ::axum::extract::State<::std::sync::Arc<A>>,
+    request: ::axum::extract::Request,
+) -> ::axum::response::Response {
+    const OP: &Operation = &OPERATIONS[33usize];
+    let (mut parts, _body) = request.into_parts();
+    let ctx = match api.authorize(OP, &parts).await {
+        Ok(ctx) => ctx,
+        Err(halt) => return halt.into_response(),
+    };
+    let raw = match rt::RawParams::extract(&mut parts, &["timeout_s"]).await {
+        Ok(raw) => raw,
+        Err(rejection) => return api.reject(OP, rejection).into_response(),
+    };
+    let path = match RestartAgentPath::parse(&raw) {
+        Ok(v) => v,
+        Err(rejection) => return api.reject(OP, rejection).into_response(),
+    };
+    let query = match RestartAgentQuery::parse(&raw) {
+        Ok(v) => v,
+        Err(rejection) => return api.reject(OP, rejection).into_response(),
+    };
+    match api.restart_agent(ctx, path, query).await {
+        Ok(response) => response.into_response(),
+        Err(halt) => halt.into_response(),
+    }
+}
+static RE_WAIT_AGENT_NAME: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+{
+    ::regress::Regex::new("^[a-z0-9]+(-[a-z0-9]+)*$")
+        .expect("checked when the code was generated")
+});
+///The path parameters of `waitAgent`.
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize)]
+pub struct WaitAgentPath {
+    ///`name` (path)
+    pub name: String,
+}
+impl WaitAgentPath {
+    fn parse(raw: &rt::RawParams) -> Result<Self, rt::Rejection> {
+        Ok(Self {
+            name: rt::required(
+                "name",
+                rt::Location::Path,
+                rt::string(
+                    "name",
+                    rt::Location::Path,
+                    raw.path("name"),
+                    &rt::StringRules {
+                        min_length: Some(1usize),
+                        max_length: Some(63usize),
+                        pattern: Some((
+                            "^[a-z0-9]+(-[a-z0-9]+)*$",
+                            &*RE_WAIT_AGENT_NAME,
+                        )),
+                        hint: None,
+                    },
+                )?,
+                None,
+            )?,
+        })
+    }
+}
+///The query parameters of `waitAgent`.
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize)]
+pub struct WaitAgentQuery {
+    ///`state` (query)
+    pub state: String,
+    ///`timeout_s` (query)
+    pub timeout_s: i64,
+}
+impl WaitAgentQuery {
+    fn parse(raw: &rt::RawParams) -> Result<Self, rt::Rejection> {
+        Ok(Self {
+            state: rt::required(
+                "state",
+                rt::Location::Query,
+                rt::string(
+                    "state",
+                    rt::Location::Query,
+                    raw.query("state"),
+                    &rt::StringRules {
+                        min_length: None,
+                        max_length: None,
+                        pattern: None,
+                        hint: None,
+                    },
+                )?,
+                None,
+            )?,
+            timeout_s: rt::integer(
+                    "timeout_s",
+                    rt::Location::Query,
+                    raw.query("timeout_s"),
+                    Some(0i64),
+                    Some(60i64),
+                    None,
+                )?
+                .unwrap_or(30i64),
+        })
+    }
+}
+///The success responses of `waitAgent`; errors go through `ApiBase::Halt`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum WaitAgentResponse {
+    Ok(types::AgentState),
+}
+impl ::axum::response::IntoResponse for WaitAgentResponse {
+    fn into_response(self) -> ::axum::response::Response {
+        match self {
+            Self::Ok(body) => {
+                (::axum::http::StatusCode::OK, ::axum::Json(body)).into_response()
+            }
+        }
+    }
+}
+async fn handle_wait_agent<A: Api>(
+    ::axum::extract::State(api): ::axum::extract::State<::std::sync::Arc<A>>,
+    request: ::axum::extract::Request,
+) -> ::axum::response::Response {
+    const OP: &Operation = &OPERATIONS[34usize];
+    let (mut parts, _body) = request.into_parts();
+    let ctx = match api.authorize(OP, &parts).await {
+        Ok(ctx) => ctx,
+        Err(halt) => return halt.into_response(),
+    };
+    let raw = match rt::RawParams::extract(&mut parts, &["state", "timeout_s"]).await {
+        Ok(raw) => raw,
+        Err(rejection) => return api.reject(OP, rejection).into_response(),
+    };
+    let path = match WaitAgentPath::parse(&raw) {
+        Ok(v) => v,
+        Err(rejection) => return api.reject(OP, rejection).into_response(),
+    };
+    let query = match WaitAgentQuery::parse(&raw) {
+        Ok(v) => v,
+        Err(rejection) => return api.reject(OP, rejection).into_response(),
+    };
+    match api.wait_agent(ctx, path, query).await {
+        Ok(response) => response.into_response(),
+        Err(halt) => halt.into_response(),
+    }
+}
+static RE_GET_AGENT_LOGS_NAME: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+{
+    ::regress::Regex::new("^[a-z0-9]+(-[a-z0-9]+)*$")
+        .expect("checked when the code was generated")
+});
+///The path parameters of `getAgentLogs`.
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize)]
+pub struct GetAgentLogsPath {
+    ///`name` (path)
+    pub name: String,
+}
+impl GetAgentLogsPath {
+    fn parse(raw: &rt::RawParams) -> Result<Self, rt::Rejection> {
+        Ok(Self {
+            name: rt::required(
+                "name",
+                rt::Location::Path,
+                rt::string(
+                    "name",
+                    rt::Location::Path,
+                    raw.path("name"),
+                    &rt::StringRules {
+                        min_length: Some(1usize),
+                        max_length: Some(63usize),
+                        pattern: Some((
+                            "^[a-z0-9]+(-[a-z0-9]+)*$",
+                            &*RE_GET_AGENT_LOGS_NAME,
+                        )),
+                        hint: None,
+                    },
+                )?,
+                None,
+            )?,
+        })
+    }
+}
+///The query parameters of `getAgentLogs`.
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize)]
+pub struct GetAgentLogsQuery {
+    ///`tail` (query)
+    pub tail: i64,
+    ///`since` (query)
+    pub since: Option<String>,
+    ///`until` (query)
+    pub until: Option<String>,
+    ///`stream` (query)
+    pub stream: Option<String>,
+    ///`timestamps` (query)
+    pub timestamps: bool,
+}
+impl GetAgentLogsQuery {
+    fn parse(raw: &rt::RawParams) -> Result<Self, rt::Rejection> {
+        Ok(Self {
+            tail: rt::integer(
+                    "tail",
+                    rt::Location::Query,
+                    raw.query("tail"),
+                    Some(1i64),
+                    Some(10000i64),
+                    None,
+                )?
+                .unwrap_or(100i64),
+            since: rt::string(
+                "since",
+                rt::Location::Query,
+                raw.query("since"),
+                &rt::StringRules {
+                    min_length: None,
+                    max_length: None,
+                    pattern: None,
+                    hint: None,
+                },
+            )?,
+            until: rt::string(
+                "until",
+                rt::Location::Query,
+                raw.query("until"),
+                &rt::StringRules {
+                    min_length: None,
+                    max_length: None,
+                    pattern: None,
+                    hint: None,
+                },
+            )?,
+            stream: rt::string(
+                "stream",
+                rt::Location::Query,
+                raw.query("stream"),
+                &rt::StringRules {
+                    min_length: None,
+                    max_length: None,
+                    pattern: None,
+                    hint: None,
+                },
+            )?,
+            timestamps: rt::boolean(
+                    "timestamps",
+                    rt::Location::Query,
+                    raw.query("timestamps"),
+                    None,
+                )?
+                .unwrap_or(true),
+        })
+    }
+}
+///The success responses of `getAgentLogs`; errors go through `ApiBase::Halt`.
+#[derive(Debug)]
+pub enum GetAgentLogsResponse {
+    Ok(::axum::response::Response),
+}
+impl ::axum::response::IntoResponse for GetAgentLogsResponse {
+    fn into_response(self) -> ::axum::response::Response {
+        match self {
+            Self::Ok(response) => response,
+        }
+    }
+}
+async fn handle_get_agent_logs<A: Api>(
+    ::axum::extract::State(api): ::axum::extract::State<::std::sync::Arc<A>>,
+    request: ::axum::extract::Request,
+) -> ::axum::response::Response {
+    const OP: &Operation = &OPERATIONS[35usize];
+    let (mut parts, _body) = request.into_parts();
+    let ctx = match api.authorize(OP, &parts).await {
+        Ok(ctx) => ctx,
+        Err(halt) => return halt.into_response(),
+    };
+    let raw = match rt::RawParams::extract(
+            &mut parts,
+            &["tail", "since", "until", "stream", "timestamps"],
+        )
+        .await
+    {
+        Ok(raw) => raw,
+        Err(rejection) => return api.reject(OP, rejection).into_response(),
+    };
+    let path = match GetAgentLogsPath::parse(&raw) {
+        Ok(v) => v,
+        Err(rejection) => return api.reject(OP, rejection).into_response(),
+    };
+    let query = match GetAgentLogsQuery::parse(&raw) {
+        Ok(v) => v,
+        Err(rejection) => return api.reject(OP, rejection).into_response(),
+    };
+    match api.get_agent_logs(ctx, path, query).await {
+        Ok(response) => response.into_response(),
+        Err(halt) => halt.into_response(),
+    }
+}
+static RE_FOLLOW_AGENT_LOGS_NAME: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+{
+    ::regress::Regex::new("^[a-z0-9]+(-[a-z0-9]+)*$")
+        .expect("checked when the code was generated")
+});
+///The path parameters of `followAgentLogs`.
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize)]
+pub struct FollowAgentLogsPath {
+    ///`name` (path)
+    pub name: String,
+}
+impl FollowAgentLogsPath {
+    fn parse(raw: &rt::RawParams) -> Result<Self, rt::Rejection> {
+        Ok(Self {
+            name: rt::required(
+                "name",
+                rt::Location::Path,
+                rt::string(
+                    "name",
+                    rt::Location::Path,
+                    raw.path("name"),
+                    &rt::StringRules {
+                        min_length: Some(1usize),
+                        max_length: Some(63usize),
+                        pattern: Some((
+                            "^[a-z0-9]+(-[a-z0-9]+)*$",
+                            &*RE_FOLLOW_AGENT_LOGS_NAME,
+                        )),
+                        hint: None,
+                    },
+                )?,
+                None,
+            )?,
+        })
+    }
+}
+///The query parameters of `followAgentLogs`.
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize)]
+pub struct FollowAgentLogsQuery {
+    ///`tail` (query)
+    pub tail: i64,
+    ///`stream` (query)
+    pub stream: Option<String>,
+}
+impl FollowAgentLogsQuery {
+    fn parse(raw: &rt::RawParams) -> Result<Self, rt::Rejection> {
+        Ok(Self {
+            tail: rt::integer(
+                    "tail",
+                    rt::Location::Query,
+                    raw.query("tail"),
+                    Some(0i64),
+                    Some(1000i64),
+                    None,
+                )?
+                .unwrap_or(10i64),
+            stream: rt::string(
+                "stream",
+                rt::Location::Query,
+                raw.query("stream"),
+                &rt::StringRules {
+                    min_length: None,
+                    max_length: None,
+                    pattern: None,
+                    hint: None,
+                },
+            )?,
+        })
+    }
+}
+static RE_FOLLOW_AGENT_LOGS_LAST_EVENT_ID: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+{
+    ::regress::Regex::new("^[0-9]{1,20}$").expect("checked when the code was generated")
+});
+///The header parameters of `followAgentLogs`.
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize)]
+pub struct FollowAgentLogsHeaders {
+    ///`Last-Event-ID` (header)
+    pub last_event_id: Option<String>,
+}
+impl FollowAgentLogsHeaders {
+    fn parse(parts: &::axum::http::request::Parts) -> Result<Self, rt::Rejection> {
+        Ok(Self {
+            last_event_id: rt::string(
+                "Last-Event-ID",
+                rt::Location::Header,
+                rt::header(parts, "Last-Event-ID")?,
+                &rt::StringRules {
+                    min_length: None,
+                    max_length: Some(20usize),
+                    pattern: Some((
+                        "^[0-9]{1,20}$",
+                        &*RE_FOLLOW_AGENT_LOGS_LAST_EVENT_ID,
+                    )),
+                    hint: None,
+                },
+            )?,
+        })
+    }
+}
+///The success responses of `followAgentLogs`; errors go through `ApiBase::Halt`.
+#[derive(Debug)]
+pub enum FollowAgentLogsResponse {
+    Ok(::axum::response::Response),
+}
+impl ::axum::response::IntoResponse for FollowAgentLogsResponse {
+    fn into_response(self) -> ::axum::response::Response {
+        match self {
+            Self::Ok(response) => response,
+        }
+    }
+}
+async fn handle_follow_agent_logs<A: Api>(
+    ::axum::extract::State(api): ::axum::extract::State<::std::sync::Arc<A>>,
+    request: ::axum::extract::Request,
+) -> ::axum::response::Response {
+    const OP: &Operation = &OPERATIONS[36usize];
+    let (mut parts, _body) = request.into_parts();
+    let ctx = match api.authorize(OP, &parts).await {
+        Ok(ctx) => ctx,
+        Err(halt) => return halt.into_response(),
+    };
+    let raw = match rt::RawParams::extract(&mut parts, &["tail", "stream"]).await {
+        Ok(raw) => raw,
+        Err(rejection) => return api.reject(OP, rejection).into_response(),
+    };
+    let path = match FollowAgentLogsPath::parse(&raw) {
+        Ok(v) => v,
+        Err(rejection) => return api.reject(OP, rejection).into_response(),
+    };
+    let query = match FollowAgentLogsQuery::parse(&raw) {
+        Ok(v) => v,
+        Err(rejection) => return api.reject(OP, rejection).into_response(),
+    };
+    let headers = match FollowAgentLogsHeaders::parse(&parts) {
+        Ok(v) => v,
+        Err(rejection) => return api.reject(OP, rejection).into_response(),
+    };
+    match api.follow_agent_logs(ctx, path, query, headers).await {
+        Ok(response) => response.into_response(),
+        Err(halt) => halt.into_response(),
+    }
+}
 static HINTS_NOTIFY_USER: &[(&[&str], &str)] = &[
     (&["priority"] as &[&str], "invalid_priority"),
 ];
@@ -2171,7 +3405,7 @@ async fn handle_notify_user<A: Api>(
     ::axum::extract::State(api): ::axum::extract::State<::std::sync::Arc<A>>,
     request: ::axum::extract::Request,
 ) -> ::axum::response::Response {
-    const OP: &Operation = &OPERATIONS[26usize];
+    const OP: &Operation = &OPERATIONS[37usize];
     let (parts, body) = request.into_parts();
     let ctx = match api.authorize(OP, &parts).await {
         Ok(ctx) => ctx,
@@ -2250,7 +3484,7 @@ async fn handle_list_notifications<A: Api>(
     ::axum::extract::State(api): ::axum::extract::State<::std::sync::Arc<A>>,
     request: ::axum::extract::Request,
 ) -> ::axum::response::Response {
-    const OP: &Operation = &OPERATIONS[27usize];
+    const OP: &Operation = &OPERATIONS[38usize];
     let (mut parts, _body) = request.into_parts();
     let ctx = match api.authorize(OP, &parts).await {
         Ok(ctx) => ctx,
@@ -2310,7 +3544,7 @@ async fn handle_mark_notification_read<A: Api>(
     ::axum::extract::State(api): ::axum::extract::State<::std::sync::Arc<A>>,
     request: ::axum::extract::Request,
 ) -> ::axum::response::Response {
-    const OP: &Operation = &OPERATIONS[28usize];
+    const OP: &Operation = &OPERATIONS[39usize];
     let (mut parts, _body) = request.into_parts();
     let ctx = match api.authorize(OP, &parts).await {
         Ok(ctx) => ctx,
@@ -2347,7 +3581,7 @@ async fn handle_mark_all_notifications_read<A: Api>(
     ::axum::extract::State(api): ::axum::extract::State<::std::sync::Arc<A>>,
     request: ::axum::extract::Request,
 ) -> ::axum::response::Response {
-    const OP: &Operation = &OPERATIONS[29usize];
+    const OP: &Operation = &OPERATIONS[40usize];
     let (parts, _body) = request.into_parts();
     let ctx = match api.authorize(OP, &parts).await {
         Ok(ctx) => ctx,
@@ -2437,7 +3671,7 @@ async fn handle_list_knowledge_items<A: Api>(
     ::axum::extract::State(api): ::axum::extract::State<::std::sync::Arc<A>>,
     request: ::axum::extract::Request,
 ) -> ::axum::response::Response {
-    const OP: &Operation = &OPERATIONS[30usize];
+    const OP: &Operation = &OPERATIONS[41usize];
     let (mut parts, _body) = request.into_parts();
     let ctx = match api.authorize(OP, &parts).await {
         Ok(ctx) => ctx,
@@ -2560,7 +3794,7 @@ async fn handle_search_knowledge<A: Api>(
     ::axum::extract::State(api): ::axum::extract::State<::std::sync::Arc<A>>,
     request: ::axum::extract::Request,
 ) -> ::axum::response::Response {
-    const OP: &Operation = &OPERATIONS[31usize];
+    const OP: &Operation = &OPERATIONS[42usize];
     let (mut parts, _body) = request.into_parts();
     let ctx = match api.authorize(OP, &parts).await {
         Ok(ctx) => ctx,
@@ -2620,7 +3854,7 @@ async fn handle_get_knowledge_item<A: Api>(
     ::axum::extract::State(api): ::axum::extract::State<::std::sync::Arc<A>>,
     request: ::axum::extract::Request,
 ) -> ::axum::response::Response {
-    const OP: &Operation = &OPERATIONS[32usize];
+    const OP: &Operation = &OPERATIONS[43usize];
     let (mut parts, _body) = request.into_parts();
     let ctx = match api.authorize(OP, &parts).await {
         Ok(ctx) => ctx,
@@ -2657,7 +3891,7 @@ async fn handle_get_system_prompt<A: Api>(
     ::axum::extract::State(api): ::axum::extract::State<::std::sync::Arc<A>>,
     request: ::axum::extract::Request,
 ) -> ::axum::response::Response {
-    const OP: &Operation = &OPERATIONS[33usize];
+    const OP: &Operation = &OPERATIONS[44usize];
     let (parts, _body) = request.into_parts();
     let ctx = match api.authorize(OP, &parts).await {
         Ok(ctx) => ctx,
@@ -2956,6 +4190,127 @@ pub fn router<A: Api>(api: ::std::sync::Arc<A>) -> ::axum::Router {
                     method: ::axum::http::Method,
                     uri: ::axum::http::Uri|
                 async move { method_not_allowed(&*api, &method, uri.path(), "DELETE") }),
+        )
+        .route(
+            "/api/runtimes",
+            ::axum::routing::get(handle_list_runtimes::<A>)
+                .fallback(|
+                    ::axum::extract::State(
+                        api,
+                    ): ::axum::extract::State<::std::sync::Arc<A>>,
+                    method: ::axum::http::Method,
+                    uri: ::axum::http::Uri|
+                async move {
+                    method_not_allowed(&*api, &method, uri.path(), "GET, HEAD")
+                }),
+        )
+        .route(
+            "/api/agents/{name}/runtime",
+            ::axum::routing::get(handle_get_agent_runtime::<A>)
+                .put(handle_set_agent_runtime::<A>)
+                .fallback(|
+                    ::axum::extract::State(
+                        api,
+                    ): ::axum::extract::State<::std::sync::Arc<A>>,
+                    method: ::axum::http::Method,
+                    uri: ::axum::http::Uri|
+                async move {
+                    method_not_allowed(&*api, &method, uri.path(), "GET, HEAD, PUT")
+                }),
+        )
+        .route(
+            "/api/agents/{name}/start",
+            ::axum::routing::post(handle_start_agent::<A>)
+                .fallback(|
+                    ::axum::extract::State(
+                        api,
+                    ): ::axum::extract::State<::std::sync::Arc<A>>,
+                    method: ::axum::http::Method,
+                    uri: ::axum::http::Uri|
+                async move { method_not_allowed(&*api, &method, uri.path(), "POST") }),
+        )
+        .route(
+            "/api/agents/{name}/stop",
+            ::axum::routing::post(handle_stop_agent::<A>)
+                .fallback(|
+                    ::axum::extract::State(
+                        api,
+                    ): ::axum::extract::State<::std::sync::Arc<A>>,
+                    method: ::axum::http::Method,
+                    uri: ::axum::http::Uri|
+                async move { method_not_allowed(&*api, &method, uri.path(), "POST") }),
+        )
+        .route(
+            "/api/agents/{name}/pause",
+            ::axum::routing::post(handle_pause_agent::<A>)
+                .fallback(|
+                    ::axum::extract::State(
+                        api,
+                    ): ::axum::extract::State<::std::sync::Arc<A>>,
+                    method: ::axum::http::Method,
+                    uri: ::axum::http::Uri|
+                async move { method_not_allowed(&*api, &method, uri.path(), "POST") }),
+        )
+        .route(
+            "/api/agents/{name}/resume",
+            ::axum::routing::post(handle_resume_agent::<A>)
+                .fallback(|
+                    ::axum::extract::State(
+                        api,
+                    ): ::axum::extract::State<::std::sync::Arc<A>>,
+                    method: ::axum::http::Method,
+                    uri: ::axum::http::Uri|
+                async move { method_not_allowed(&*api, &method, uri.path(), "POST") }),
+        )
+        .route(
+            "/api/agents/{name}/restart",
+            ::axum::routing::post(handle_restart_agent::<A>)
+                .fallback(|
+                    ::axum::extract::State(
+                        api,
+                    ): ::axum::extract::State<::std::sync::Arc<A>>,
+                    method: ::axum::http::Method,
+                    uri: ::axum::http::Uri|
+                async move { method_not_allowed(&*api, &method, uri.path(), "POST") }),
+        )
+        .route(
+            "/api/agents/{name}/wait",
+            ::axum::routing::get(handle_wait_agent::<A>)
+                .fallback(|
+                    ::axum::extract::State(
+                        api,
+                    ): ::axum::extract::State<::std::sync::Arc<A>>,
+                    method: ::axum::http::Method,
+                    uri: ::axum::http::Uri|
+                async move {
+                    method_not_allowed(&*api, &method, uri.path(), "GET, HEAD")
+                }),
+        )
+        .route(
+            "/api/agents/{name}/logs",
+            ::axum::routing::get(handle_get_agent_logs::<A>)
+                .fallback(|
+                    ::axum::extract::State(
+                        api,
+                    ): ::axum::extract::State<::std::sync::Arc<A>>,
+                    method: ::axum::http::Method,
+                    uri: ::axum::http::Uri|
+                async move {
+                    method_not_allowed(&*api, &method, uri.path(), "GET, HEAD")
+                }),
+        )
+        .route(
+            "/api/agents/{name}/logs/stream",
+            ::axum::routing::get(handle_follow_agent_logs::<A>)
+                .fallback(|
+                    ::axum::extract::State(
+                        api,
+                    ): ::axum::extract::State<::std::sync::Arc<A>>,
+                    method: ::axum::http::Method,
+                    uri: ::axum::http::Uri|
+                async move {
+                    method_not_allowed(&*api, &method, uri.path(), "GET, HEAD")
+                }),
         )
         .route(
             "/api/ui/notify",

@@ -691,8 +691,338 @@ impl AgentPermissions {
         Default::default()
     }
 }
-/**The agent's lifecycle state. Agents are registered as `created`; running them is
-handled by agent runtimes (later versions add operations that move between states).
+///`AgentRuntime`
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+pub struct AgentRuntime {
+    ///The agent's slug.
+    pub agent: ::std::string::String,
+    pub command: ::std::vec::Vec<::std::string::String>,
+    ///Whether a runtime spec was set.
+    pub configured: bool,
+    ///What the owner last asked for; taosd restores it after a restart.
+    pub desired_state: AgentRuntimeDesiredState,
+    ///The env variables set (values are never shown).
+    pub env_names: ::std::vec::Vec<::std::string::String>,
+    #[serde(deserialize_with = "::std::option::Option::deserialize")]
+    pub image: ::std::option::Option<::std::string::String>,
+    pub resources: Resources,
+    pub restart: RestartPolicy,
+    pub runtime: RuntimeKind,
+    pub state: AgentState,
+}
+impl AgentRuntime {
+    pub fn builder() -> builder::AgentRuntime {
+        Default::default()
+    }
+}
+///What the owner last asked for; taosd restores it after a restart.
+#[derive(
+    ::serde::Deserialize,
+    ::serde::Serialize,
+    Clone,
+    Copy,
+    Debug,
+    Eq,
+    Hash,
+    Ord,
+    PartialEq,
+    PartialOrd
+)]
+pub enum AgentRuntimeDesiredState {
+    #[serde(rename = "running")]
+    Running,
+    #[serde(rename = "paused")]
+    Paused,
+    #[serde(rename = "stopped")]
+    Stopped,
+}
+impl ::std::fmt::Display for AgentRuntimeDesiredState {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match *self {
+            Self::Running => f.write_str("running"),
+            Self::Paused => f.write_str("paused"),
+            Self::Stopped => f.write_str("stopped"),
+        }
+    }
+}
+impl ::std::str::FromStr for AgentRuntimeDesiredState {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        match value {
+            "running" => Ok(Self::Running),
+            "paused" => Ok(Self::Paused),
+            "stopped" => Ok(Self::Stopped),
+            _ => Err("invalid value".into()),
+        }
+    }
+}
+impl ::std::convert::TryFrom<&str> for AgentRuntimeDesiredState {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl ::std::convert::TryFrom<::std::string::String> for AgentRuntimeDesiredState {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+///`AgentRuntimeSpec`
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct AgentRuntimeSpec {
+    ///The argv the `process` runtime runs (and a container's command); no shell unless it names one.
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub command: ::std::vec::Vec<AgentRuntimeSpecCommandItem>,
+    ///Environment variables (names of letters, digits and `_`). Write-only.
+    #[serde(default, skip_serializing_if = ":: std :: collections :: HashMap::is_empty")]
+    pub env: ::std::collections::HashMap<
+        ::std::string::String,
+        AgentRuntimeSpecEnvValue,
+    >,
+    ///The image for `docker` and `incus` (it must be present on that runtime).
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub image: ::std::option::Option<AgentRuntimeSpecImage>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub resources: ::std::option::Option<Resources>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub restart: ::std::option::Option<RestartPolicy>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub runtime: ::std::option::Option<RuntimeKind>,
+}
+impl AgentRuntimeSpec {
+    pub fn builder() -> builder::AgentRuntimeSpec {
+        Default::default()
+    }
+}
+///`AgentRuntimeSpecCommandItem`
+#[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[serde(transparent)]
+pub struct AgentRuntimeSpecCommandItem(::std::string::String);
+impl ::std::ops::Deref for AgentRuntimeSpecCommandItem {
+    type Target = ::std::string::String;
+    fn deref(&self) -> &::std::string::String {
+        &self.0
+    }
+}
+impl ::std::convert::From<AgentRuntimeSpecCommandItem> for ::std::string::String {
+    fn from(value: AgentRuntimeSpecCommandItem) -> Self {
+        value.0
+    }
+}
+impl ::std::str::FromStr for AgentRuntimeSpecCommandItem {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        if value.chars().count() > 131072usize {
+            return Err("longer than 131072 characters".into());
+        }
+        static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+        { ::regress::Regex::new("^[^\\u0000]*$").unwrap() });
+        if PATTERN.find(value).is_none() {
+            return Err("doesn't match pattern \"^[^\\u0000]*$\"".into());
+        }
+        Ok(Self(value.to_string()))
+    }
+}
+impl ::std::convert::TryFrom<&str> for AgentRuntimeSpecCommandItem {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl ::std::convert::TryFrom<::std::string::String> for AgentRuntimeSpecCommandItem {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for AgentRuntimeSpecCommandItem {
+    fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+    where
+        D: ::serde::Deserializer<'de>,
+    {
+        ::std::string::String::deserialize(deserializer)?
+            .parse()
+            .map_err(|e: self::error::ConversionError| {
+                <D::Error as ::serde::de::Error>::custom(e.to_string())
+            })
+    }
+}
+///`AgentRuntimeSpecEnvValue`
+#[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[serde(transparent)]
+pub struct AgentRuntimeSpecEnvValue(::std::string::String);
+impl ::std::ops::Deref for AgentRuntimeSpecEnvValue {
+    type Target = ::std::string::String;
+    fn deref(&self) -> &::std::string::String {
+        &self.0
+    }
+}
+impl ::std::convert::From<AgentRuntimeSpecEnvValue> for ::std::string::String {
+    fn from(value: AgentRuntimeSpecEnvValue) -> Self {
+        value.0
+    }
+}
+impl ::std::str::FromStr for AgentRuntimeSpecEnvValue {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        if value.chars().count() > 131072usize {
+            return Err("longer than 131072 characters".into());
+        }
+        static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+        { ::regress::Regex::new("^[^\\u0000]*$").unwrap() });
+        if PATTERN.find(value).is_none() {
+            return Err("doesn't match pattern \"^[^\\u0000]*$\"".into());
+        }
+        Ok(Self(value.to_string()))
+    }
+}
+impl ::std::convert::TryFrom<&str> for AgentRuntimeSpecEnvValue {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl ::std::convert::TryFrom<::std::string::String> for AgentRuntimeSpecEnvValue {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for AgentRuntimeSpecEnvValue {
+    fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+    where
+        D: ::serde::Deserializer<'de>,
+    {
+        ::std::string::String::deserialize(deserializer)?
+            .parse()
+            .map_err(|e: self::error::ConversionError| {
+                <D::Error as ::serde::de::Error>::custom(e.to_string())
+            })
+    }
+}
+///The image for `docker` and `incus` (it must be present on that runtime).
+#[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[serde(transparent)]
+pub struct AgentRuntimeSpecImage(::std::string::String);
+impl ::std::ops::Deref for AgentRuntimeSpecImage {
+    type Target = ::std::string::String;
+    fn deref(&self) -> &::std::string::String {
+        &self.0
+    }
+}
+impl ::std::convert::From<AgentRuntimeSpecImage> for ::std::string::String {
+    fn from(value: AgentRuntimeSpecImage) -> Self {
+        value.0
+    }
+}
+impl ::std::str::FromStr for AgentRuntimeSpecImage {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        if value.chars().count() > 255usize {
+            return Err("longer than 255 characters".into());
+        }
+        if value.chars().count() < 1usize {
+            return Err("shorter than 1 characters".into());
+        }
+        static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+        { ::regress::Regex::new("^[^\\u0000]*$").unwrap() });
+        if PATTERN.find(value).is_none() {
+            return Err("doesn't match pattern \"^[^\\u0000]*$\"".into());
+        }
+        Ok(Self(value.to_string()))
+    }
+}
+impl ::std::convert::TryFrom<&str> for AgentRuntimeSpecImage {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl ::std::convert::TryFrom<::std::string::String> for AgentRuntimeSpecImage {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for AgentRuntimeSpecImage {
+    fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+    where
+        D: ::serde::Deserializer<'de>,
+    {
+        ::std::string::String::deserialize(deserializer)?
+            .parse()
+            .map_err(|e: self::error::ConversionError| {
+                <D::Error as ::serde::de::Error>::custom(e.to_string())
+            })
+    }
+}
+///`AgentState`
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+pub struct AgentState {
+    ///The agent's slug.
+    pub agent: ::std::string::String,
+    ///Whether the verb changed anything (`false`: it already was in that state; always `false` on reads).
+    pub changed: bool,
+    ///The last run's exit status (128 + the signal when killed by one).
+    #[serde(deserialize_with = "::std::option::Option::deserialize")]
+    pub exit_code: ::std::option::Option<i64>,
+    #[serde(deserialize_with = "::std::option::Option::deserialize")]
+    pub finished_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+    ///Why the last run failed.
+    #[serde(deserialize_with = "::std::option::Option::deserialize")]
+    pub last_error: ::std::option::Option<::std::string::String>,
+    ///When the restart policy starts it again.
+    #[serde(deserialize_with = "::std::option::Option::deserialize")]
+    pub next_restart_at: ::std::option::Option<
+        ::chrono::DateTime<::chrono::offset::Utc>,
+    >,
+    ///The running agent's main process on this host, where there is one.
+    #[serde(deserialize_with = "::std::option::Option::deserialize")]
+    pub pid: ::std::option::Option<i64>,
+    ///Restarts made by the restart policy since the last start by a person or agent.
+    pub restart_count: i64,
+    pub runtime: RuntimeKind,
+    ///The signal that ended the last run.
+    #[serde(deserialize_with = "::std::option::Option::deserialize")]
+    pub signal: ::std::option::Option<i64>,
+    #[serde(deserialize_with = "::std::option::Option::deserialize")]
+    pub started_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+    pub state: InstanceState,
+}
+impl AgentState {
+    pub fn builder() -> builder::AgentState {
+        Default::default()
+    }
+}
+/**The agent's lifecycle state as last seen on its runtime (`GET /api/agents/{name}/runtime`
+has the details). Agents are registered as `created`; the `lifecycle` operations move
+them between states.
 */
 #[derive(
     ::serde::Deserialize,
@@ -711,10 +1041,14 @@ pub enum AgentStatus {
     Created,
     #[serde(rename = "deploying")]
     Deploying,
+    #[serde(rename = "starting")]
+    Starting,
     #[serde(rename = "running")]
     Running,
     #[serde(rename = "paused")]
     Paused,
+    #[serde(rename = "stopping")]
+    Stopping,
     #[serde(rename = "stopped")]
     Stopped,
     #[serde(rename = "failed")]
@@ -725,8 +1059,10 @@ impl ::std::fmt::Display for AgentStatus {
         match *self {
             Self::Created => f.write_str("created"),
             Self::Deploying => f.write_str("deploying"),
+            Self::Starting => f.write_str("starting"),
             Self::Running => f.write_str("running"),
             Self::Paused => f.write_str("paused"),
+            Self::Stopping => f.write_str("stopping"),
             Self::Stopped => f.write_str("stopped"),
             Self::Failed => f.write_str("failed"),
         }
@@ -740,8 +1076,10 @@ impl ::std::str::FromStr for AgentStatus {
         match value {
             "created" => Ok(Self::Created),
             "deploying" => Ok(Self::Deploying),
+            "starting" => Ok(Self::Starting),
             "running" => Ok(Self::Running),
             "paused" => Ok(Self::Paused),
+            "stopping" => Ok(Self::Stopping),
             "stopped" => Ok(Self::Stopped),
             "failed" => Ok(Self::Failed),
             _ => Err("invalid value".into()),
@@ -1353,6 +1691,299 @@ impl<'de> ::serde::Deserialize<'de> for ExportAgentName {
             })
     }
 }
+///`FollowAgentLogsLastEventId`
+#[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[serde(transparent)]
+pub struct FollowAgentLogsLastEventId(::std::string::String);
+impl ::std::ops::Deref for FollowAgentLogsLastEventId {
+    type Target = ::std::string::String;
+    fn deref(&self) -> &::std::string::String {
+        &self.0
+    }
+}
+impl ::std::convert::From<FollowAgentLogsLastEventId> for ::std::string::String {
+    fn from(value: FollowAgentLogsLastEventId) -> Self {
+        value.0
+    }
+}
+impl ::std::str::FromStr for FollowAgentLogsLastEventId {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        if value.chars().count() > 20usize {
+            return Err("longer than 20 characters".into());
+        }
+        static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+        { ::regress::Regex::new("^[0-9]{1,20}$").unwrap() });
+        if PATTERN.find(value).is_none() {
+            return Err("doesn't match pattern \"^[0-9]{1,20}$\"".into());
+        }
+        Ok(Self(value.to_string()))
+    }
+}
+impl ::std::convert::TryFrom<&str> for FollowAgentLogsLastEventId {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl ::std::convert::TryFrom<::std::string::String> for FollowAgentLogsLastEventId {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for FollowAgentLogsLastEventId {
+    fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+    where
+        D: ::serde::Deserializer<'de>,
+    {
+        ::std::string::String::deserialize(deserializer)?
+            .parse()
+            .map_err(|e: self::error::ConversionError| {
+                <D::Error as ::serde::de::Error>::custom(e.to_string())
+            })
+    }
+}
+///`FollowAgentLogsName`
+#[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[serde(transparent)]
+pub struct FollowAgentLogsName(::std::string::String);
+impl ::std::ops::Deref for FollowAgentLogsName {
+    type Target = ::std::string::String;
+    fn deref(&self) -> &::std::string::String {
+        &self.0
+    }
+}
+impl ::std::convert::From<FollowAgentLogsName> for ::std::string::String {
+    fn from(value: FollowAgentLogsName) -> Self {
+        value.0
+    }
+}
+impl ::std::str::FromStr for FollowAgentLogsName {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        if value.chars().count() > 63usize {
+            return Err("longer than 63 characters".into());
+        }
+        if value.chars().count() < 1usize {
+            return Err("shorter than 1 characters".into());
+        }
+        static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+        { ::regress::Regex::new("^[a-z0-9]+(-[a-z0-9]+)*$").unwrap() });
+        if PATTERN.find(value).is_none() {
+            return Err("doesn't match pattern \"^[a-z0-9]+(-[a-z0-9]+)*$\"".into());
+        }
+        Ok(Self(value.to_string()))
+    }
+}
+impl ::std::convert::TryFrom<&str> for FollowAgentLogsName {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl ::std::convert::TryFrom<::std::string::String> for FollowAgentLogsName {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for FollowAgentLogsName {
+    fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+    where
+        D: ::serde::Deserializer<'de>,
+    {
+        ::std::string::String::deserialize(deserializer)?
+            .parse()
+            .map_err(|e: self::error::ConversionError| {
+                <D::Error as ::serde::de::Error>::custom(e.to_string())
+            })
+    }
+}
+///`FollowAgentLogsStream`
+#[derive(
+    ::serde::Deserialize,
+    ::serde::Serialize,
+    Clone,
+    Copy,
+    Debug,
+    Eq,
+    Hash,
+    Ord,
+    PartialEq,
+    PartialOrd
+)]
+pub enum FollowAgentLogsStream {
+    #[serde(rename = "stdout")]
+    Stdout,
+    #[serde(rename = "stderr")]
+    Stderr,
+}
+impl ::std::fmt::Display for FollowAgentLogsStream {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match *self {
+            Self::Stdout => f.write_str("stdout"),
+            Self::Stderr => f.write_str("stderr"),
+        }
+    }
+}
+impl ::std::str::FromStr for FollowAgentLogsStream {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        match value {
+            "stdout" => Ok(Self::Stdout),
+            "stderr" => Ok(Self::Stderr),
+            _ => Err("invalid value".into()),
+        }
+    }
+}
+impl ::std::convert::TryFrom<&str> for FollowAgentLogsStream {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl ::std::convert::TryFrom<::std::string::String> for FollowAgentLogsStream {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+///`GetAgentLogsName`
+#[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[serde(transparent)]
+pub struct GetAgentLogsName(::std::string::String);
+impl ::std::ops::Deref for GetAgentLogsName {
+    type Target = ::std::string::String;
+    fn deref(&self) -> &::std::string::String {
+        &self.0
+    }
+}
+impl ::std::convert::From<GetAgentLogsName> for ::std::string::String {
+    fn from(value: GetAgentLogsName) -> Self {
+        value.0
+    }
+}
+impl ::std::str::FromStr for GetAgentLogsName {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        if value.chars().count() > 63usize {
+            return Err("longer than 63 characters".into());
+        }
+        if value.chars().count() < 1usize {
+            return Err("shorter than 1 characters".into());
+        }
+        static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+        { ::regress::Regex::new("^[a-z0-9]+(-[a-z0-9]+)*$").unwrap() });
+        if PATTERN.find(value).is_none() {
+            return Err("doesn't match pattern \"^[a-z0-9]+(-[a-z0-9]+)*$\"".into());
+        }
+        Ok(Self(value.to_string()))
+    }
+}
+impl ::std::convert::TryFrom<&str> for GetAgentLogsName {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl ::std::convert::TryFrom<::std::string::String> for GetAgentLogsName {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for GetAgentLogsName {
+    fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+    where
+        D: ::serde::Deserializer<'de>,
+    {
+        ::std::string::String::deserialize(deserializer)?
+            .parse()
+            .map_err(|e: self::error::ConversionError| {
+                <D::Error as ::serde::de::Error>::custom(e.to_string())
+            })
+    }
+}
+///`GetAgentLogsStream`
+#[derive(
+    ::serde::Deserialize,
+    ::serde::Serialize,
+    Clone,
+    Copy,
+    Debug,
+    Eq,
+    Hash,
+    Ord,
+    PartialEq,
+    PartialOrd
+)]
+pub enum GetAgentLogsStream {
+    #[serde(rename = "stdout")]
+    Stdout,
+    #[serde(rename = "stderr")]
+    Stderr,
+}
+impl ::std::fmt::Display for GetAgentLogsStream {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match *self {
+            Self::Stdout => f.write_str("stdout"),
+            Self::Stderr => f.write_str("stderr"),
+        }
+    }
+}
+impl ::std::str::FromStr for GetAgentLogsStream {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        match value {
+            "stdout" => Ok(Self::Stdout),
+            "stderr" => Ok(Self::Stderr),
+            _ => Err("invalid value".into()),
+        }
+    }
+}
+impl ::std::convert::TryFrom<&str> for GetAgentLogsStream {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl ::std::convert::TryFrom<::std::string::String> for GetAgentLogsStream {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
 ///`GetAgentName`
 #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 #[serde(transparent)]
@@ -1404,6 +2035,68 @@ impl ::std::convert::TryFrom<::std::string::String> for GetAgentName {
     }
 }
 impl<'de> ::serde::Deserialize<'de> for GetAgentName {
+    fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+    where
+        D: ::serde::Deserializer<'de>,
+    {
+        ::std::string::String::deserialize(deserializer)?
+            .parse()
+            .map_err(|e: self::error::ConversionError| {
+                <D::Error as ::serde::de::Error>::custom(e.to_string())
+            })
+    }
+}
+///`GetAgentRuntimeName`
+#[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[serde(transparent)]
+pub struct GetAgentRuntimeName(::std::string::String);
+impl ::std::ops::Deref for GetAgentRuntimeName {
+    type Target = ::std::string::String;
+    fn deref(&self) -> &::std::string::String {
+        &self.0
+    }
+}
+impl ::std::convert::From<GetAgentRuntimeName> for ::std::string::String {
+    fn from(value: GetAgentRuntimeName) -> Self {
+        value.0
+    }
+}
+impl ::std::str::FromStr for GetAgentRuntimeName {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        if value.chars().count() > 63usize {
+            return Err("longer than 63 characters".into());
+        }
+        if value.chars().count() < 1usize {
+            return Err("shorter than 1 characters".into());
+        }
+        static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+        { ::regress::Regex::new("^[a-z0-9]+(-[a-z0-9]+)*$").unwrap() });
+        if PATTERN.find(value).is_none() {
+            return Err("doesn't match pattern \"^[a-z0-9]+(-[a-z0-9]+)*$\"".into());
+        }
+        Ok(Self(value.to_string()))
+    }
+}
+impl ::std::convert::TryFrom<&str> for GetAgentRuntimeName {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl ::std::convert::TryFrom<::std::string::String> for GetAgentRuntimeName {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for GetAgentRuntimeName {
     fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
     where
         D: ::serde::Deserializer<'de>,
@@ -1534,6 +2227,151 @@ impl<'de> ::serde::Deserialize<'de> for ImportAgentIdempotencyKey {
             })
     }
 }
+/**How the new token reached the agent, when it has a runtime spec (left out otherwise):
+`live` (the running agent sees it without a restart), `restarted` (it was restarted
+with it), `recreated` (its container was made again with it), `on_next_start` (it is
+not running; it gets the token when it starts).
+*/
+#[derive(
+    ::serde::Deserialize,
+    ::serde::Serialize,
+    Clone,
+    Copy,
+    Debug,
+    Eq,
+    Hash,
+    Ord,
+    PartialEq,
+    PartialOrd
+)]
+pub enum Injection {
+    #[serde(rename = "live")]
+    Live,
+    #[serde(rename = "restarted")]
+    Restarted,
+    #[serde(rename = "recreated")]
+    Recreated,
+    #[serde(rename = "on_next_start")]
+    OnNextStart,
+}
+impl ::std::fmt::Display for Injection {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match *self {
+            Self::Live => f.write_str("live"),
+            Self::Restarted => f.write_str("restarted"),
+            Self::Recreated => f.write_str("recreated"),
+            Self::OnNextStart => f.write_str("on_next_start"),
+        }
+    }
+}
+impl ::std::str::FromStr for Injection {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        match value {
+            "live" => Ok(Self::Live),
+            "restarted" => Ok(Self::Restarted),
+            "recreated" => Ok(Self::Recreated),
+            "on_next_start" => Ok(Self::OnNextStart),
+            _ => Err("invalid value".into()),
+        }
+    }
+}
+impl ::std::convert::TryFrom<&str> for Injection {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl ::std::convert::TryFrom<::std::string::String> for Injection {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+/**Where the agent is in its lifecycle: `created` (never started), `starting`, `running`,
+`paused` (frozen), `stopping`, `stopped` (on request, or exited 0), `failed` (exited
+non-zero, killed, could not start, or taosd stopped while it ran).
+*/
+#[derive(
+    ::serde::Deserialize,
+    ::serde::Serialize,
+    Clone,
+    Copy,
+    Debug,
+    Eq,
+    Hash,
+    Ord,
+    PartialEq,
+    PartialOrd
+)]
+pub enum InstanceState {
+    #[serde(rename = "created")]
+    Created,
+    #[serde(rename = "starting")]
+    Starting,
+    #[serde(rename = "running")]
+    Running,
+    #[serde(rename = "paused")]
+    Paused,
+    #[serde(rename = "stopping")]
+    Stopping,
+    #[serde(rename = "stopped")]
+    Stopped,
+    #[serde(rename = "failed")]
+    Failed,
+}
+impl ::std::fmt::Display for InstanceState {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match *self {
+            Self::Created => f.write_str("created"),
+            Self::Starting => f.write_str("starting"),
+            Self::Running => f.write_str("running"),
+            Self::Paused => f.write_str("paused"),
+            Self::Stopping => f.write_str("stopping"),
+            Self::Stopped => f.write_str("stopped"),
+            Self::Failed => f.write_str("failed"),
+        }
+    }
+}
+impl ::std::str::FromStr for InstanceState {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        match value {
+            "created" => Ok(Self::Created),
+            "starting" => Ok(Self::Starting),
+            "running" => Ok(Self::Running),
+            "paused" => Ok(Self::Paused),
+            "stopping" => Ok(Self::Stopping),
+            "stopped" => Ok(Self::Stopped),
+            "failed" => Ok(Self::Failed),
+            _ => Err("invalid value".into()),
+        }
+    }
+}
+impl ::std::convert::TryFrom<&str> for InstanceState {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl ::std::convert::TryFrom<::std::string::String> for InstanceState {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
 ///`IssueAgentTokenName`
 #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 #[serde(transparent)]
@@ -1603,6 +2441,8 @@ pub struct IssuedAgentToken {
     pub agent: ::std::string::String,
     #[serde(deserialize_with = "::std::option::Option::deserialize")]
     pub expires_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub injection: ::std::option::Option<Injection>,
     pub issued_at: ::chrono::DateTime<::chrono::offset::Utc>,
     pub scope: ::std::vec::Vec<::std::string::String>,
     ///The `taos_agent_…` token, shown only this once.
@@ -1829,6 +2669,148 @@ impl<'de> ::serde::Deserialize<'de> for ListKnowledgeItemsSourceId {
             .map_err(|e: self::error::ConversionError| {
                 <D::Error as ::serde::de::Error>::custom(e.to_string())
             })
+    }
+}
+///One server-sent event: `event` is `log` (data: a LogLine) or `end` (data: the AgentState).
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+pub struct LogEvent {
+    ///JSON: a LogLine, or for `end` the agent's AgentState.
+    pub data: ::std::string::String,
+    pub event: LogEventEvent,
+    ///The line's `seq` (log events).
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub id: ::std::option::Option<::std::string::String>,
+}
+impl LogEvent {
+    pub fn builder() -> builder::LogEvent {
+        Default::default()
+    }
+}
+///`LogEventEvent`
+#[derive(
+    ::serde::Deserialize,
+    ::serde::Serialize,
+    Clone,
+    Copy,
+    Debug,
+    Eq,
+    Hash,
+    Ord,
+    PartialEq,
+    PartialOrd
+)]
+pub enum LogEventEvent {
+    #[serde(rename = "log")]
+    Log,
+    #[serde(rename = "end")]
+    End,
+}
+impl ::std::fmt::Display for LogEventEvent {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match *self {
+            Self::Log => f.write_str("log"),
+            Self::End => f.write_str("end"),
+        }
+    }
+}
+impl ::std::str::FromStr for LogEventEvent {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        match value {
+            "log" => Ok(Self::Log),
+            "end" => Ok(Self::End),
+            _ => Err("invalid value".into()),
+        }
+    }
+}
+impl ::std::convert::TryFrom<&str> for LogEventEvent {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl ::std::convert::TryFrom<::std::string::String> for LogEventEvent {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+///`LogLine`
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+pub struct LogLine {
+    ///The line, without its newline; cut at 16 KiB (marked with `…`).
+    pub line: ::std::string::String,
+    ///Grows by one per line, across agent and taosd restarts.
+    pub seq: u64,
+    pub stream: LogLineStream,
+    ///When taosd read the line (left out with `timestamps=false`).
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub ts: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+}
+impl LogLine {
+    pub fn builder() -> builder::LogLine {
+        Default::default()
+    }
+}
+///`LogLineStream`
+#[derive(
+    ::serde::Deserialize,
+    ::serde::Serialize,
+    Clone,
+    Copy,
+    Debug,
+    Eq,
+    Hash,
+    Ord,
+    PartialEq,
+    PartialOrd
+)]
+pub enum LogLineStream {
+    #[serde(rename = "stdout")]
+    Stdout,
+    #[serde(rename = "stderr")]
+    Stderr,
+}
+impl ::std::fmt::Display for LogLineStream {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match *self {
+            Self::Stdout => f.write_str("stdout"),
+            Self::Stderr => f.write_str("stderr"),
+        }
+    }
+}
+impl ::std::str::FromStr for LogLineStream {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        match value {
+            "stdout" => Ok(Self::Stdout),
+            "stderr" => Ok(Self::Stderr),
+            _ => Err("invalid value".into()),
+        }
+    }
+}
+impl ::std::convert::TryFrom<&str> for LogLineStream {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl ::std::convert::TryFrom<::std::string::String> for LogLineStream {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
     }
 }
 ///`LoginRequest`
@@ -2348,6 +3330,68 @@ impl<'de> ::serde::Deserialize<'de> for Password {
             })
     }
 }
+///`PauseAgentName`
+#[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[serde(transparent)]
+pub struct PauseAgentName(::std::string::String);
+impl ::std::ops::Deref for PauseAgentName {
+    type Target = ::std::string::String;
+    fn deref(&self) -> &::std::string::String {
+        &self.0
+    }
+}
+impl ::std::convert::From<PauseAgentName> for ::std::string::String {
+    fn from(value: PauseAgentName) -> Self {
+        value.0
+    }
+}
+impl ::std::str::FromStr for PauseAgentName {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        if value.chars().count() > 63usize {
+            return Err("longer than 63 characters".into());
+        }
+        if value.chars().count() < 1usize {
+            return Err("shorter than 1 characters".into());
+        }
+        static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+        { ::regress::Regex::new("^[a-z0-9]+(-[a-z0-9]+)*$").unwrap() });
+        if PATTERN.find(value).is_none() {
+            return Err("doesn't match pattern \"^[a-z0-9]+(-[a-z0-9]+)*$\"".into());
+        }
+        Ok(Self(value.to_string()))
+    }
+}
+impl ::std::convert::TryFrom<&str> for PauseAgentName {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl ::std::convert::TryFrom<::std::string::String> for PauseAgentName {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PauseAgentName {
+    fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+    where
+        D: ::serde::Deserializer<'de>,
+    {
+        ::std::string::String::deserialize(deserializer)?
+            .parse()
+            .map_err(|e: self::error::ConversionError| {
+                <D::Error as ::serde::de::Error>::custom(e.to_string())
+            })
+    }
+}
 ///How the caller authenticated.
 #[derive(
     ::serde::Deserialize,
@@ -2466,6 +3510,212 @@ impl ::std::convert::TryFrom<::std::string::String> for Priority {
         value.parse()
     }
 }
+///Limits the runtime applies where it can (`GET /api/runtimes` says which).
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Resources {
+    ///Most CPU, in cores (0.5 = half a core).
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub cpus: ::std::option::Option<f64>,
+    ///Most memory
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub memory_mb: ::std::option::Option<i64>,
+    ///Most processes and threads at once.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub pids: ::std::option::Option<::std::num::NonZeroU64>,
+}
+impl Resources {
+    pub fn builder() -> builder::Resources {
+        Default::default()
+    }
+}
+///`RestartAgentName`
+#[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[serde(transparent)]
+pub struct RestartAgentName(::std::string::String);
+impl ::std::ops::Deref for RestartAgentName {
+    type Target = ::std::string::String;
+    fn deref(&self) -> &::std::string::String {
+        &self.0
+    }
+}
+impl ::std::convert::From<RestartAgentName> for ::std::string::String {
+    fn from(value: RestartAgentName) -> Self {
+        value.0
+    }
+}
+impl ::std::str::FromStr for RestartAgentName {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        if value.chars().count() > 63usize {
+            return Err("longer than 63 characters".into());
+        }
+        if value.chars().count() < 1usize {
+            return Err("shorter than 1 characters".into());
+        }
+        static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+        { ::regress::Regex::new("^[a-z0-9]+(-[a-z0-9]+)*$").unwrap() });
+        if PATTERN.find(value).is_none() {
+            return Err("doesn't match pattern \"^[a-z0-9]+(-[a-z0-9]+)*$\"".into());
+        }
+        Ok(Self(value.to_string()))
+    }
+}
+impl ::std::convert::TryFrom<&str> for RestartAgentName {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl ::std::convert::TryFrom<::std::string::String> for RestartAgentName {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for RestartAgentName {
+    fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+    where
+        D: ::serde::Deserializer<'de>,
+    {
+        ::std::string::String::deserialize(deserializer)?
+            .parse()
+            .map_err(|e: self::error::ConversionError| {
+                <D::Error as ::serde::de::Error>::custom(e.to_string())
+            })
+    }
+}
+/**What happens when the agent ends on its own: `no` (stays down), `on-failure`
+(started again after a non-zero exit or a signal), `always` (started again after any
+exit); restarts back off exponentially (1 s doubling to 60 s) and give up after 10 fast
+failures in a row.
+*/
+#[derive(
+    ::serde::Deserialize,
+    ::serde::Serialize,
+    Clone,
+    Copy,
+    Debug,
+    Eq,
+    Hash,
+    Ord,
+    PartialEq,
+    PartialOrd
+)]
+pub enum RestartPolicy {
+    #[serde(rename = "no")]
+    No,
+    #[serde(rename = "on-failure")]
+    OnFailure,
+    #[serde(rename = "always")]
+    Always,
+}
+impl ::std::fmt::Display for RestartPolicy {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match *self {
+            Self::No => f.write_str("no"),
+            Self::OnFailure => f.write_str("on-failure"),
+            Self::Always => f.write_str("always"),
+        }
+    }
+}
+impl ::std::str::FromStr for RestartPolicy {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        match value {
+            "no" => Ok(Self::No),
+            "on-failure" => Ok(Self::OnFailure),
+            "always" => Ok(Self::Always),
+            _ => Err("invalid value".into()),
+        }
+    }
+}
+impl ::std::convert::TryFrom<&str> for RestartPolicy {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl ::std::convert::TryFrom<::std::string::String> for RestartPolicy {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+///`ResumeAgentName`
+#[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[serde(transparent)]
+pub struct ResumeAgentName(::std::string::String);
+impl ::std::ops::Deref for ResumeAgentName {
+    type Target = ::std::string::String;
+    fn deref(&self) -> &::std::string::String {
+        &self.0
+    }
+}
+impl ::std::convert::From<ResumeAgentName> for ::std::string::String {
+    fn from(value: ResumeAgentName) -> Self {
+        value.0
+    }
+}
+impl ::std::str::FromStr for ResumeAgentName {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        if value.chars().count() > 63usize {
+            return Err("longer than 63 characters".into());
+        }
+        if value.chars().count() < 1usize {
+            return Err("shorter than 1 characters".into());
+        }
+        static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+        { ::regress::Regex::new("^[a-z0-9]+(-[a-z0-9]+)*$").unwrap() });
+        if PATTERN.find(value).is_none() {
+            return Err("doesn't match pattern \"^[a-z0-9]+(-[a-z0-9]+)*$\"".into());
+        }
+        Ok(Self(value.to_string()))
+    }
+}
+impl ::std::convert::TryFrom<&str> for ResumeAgentName {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl ::std::convert::TryFrom<::std::string::String> for ResumeAgentName {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for ResumeAgentName {
+    fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+    where
+        D: ::serde::Deserializer<'de>,
+    {
+        ::std::string::String::deserialize(deserializer)?
+            .parse()
+            .map_err(|e: self::error::ConversionError| {
+                <D::Error as ::serde::de::Error>::custom(e.to_string())
+            })
+    }
+}
 ///`RevokeAgentTokenName`
 #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 #[serde(transparent)]
@@ -2526,6 +3776,185 @@ impl<'de> ::serde::Deserialize<'de> for RevokeAgentTokenName {
             .map_err(|e: self::error::ConversionError| {
                 <D::Error as ::serde::de::Error>::custom(e.to_string())
             })
+    }
+}
+///`RuntimeCapabilities`
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+pub struct RuntimeCapabilities {
+    pub limits: RuntimeCapabilitiesLimits,
+    ///Whether a re-issued token reaches a running agent without a restart.
+    pub live_env_update: bool,
+    ///How `pause` freezes: the cgroup freezer (invisible to the agent) or SIGSTOP to its process group.
+    pub pause: RuntimeCapabilitiesPause,
+    ///Whether agents keep running while taosd restarts.
+    pub survives_server_restart: bool,
+}
+impl RuntimeCapabilities {
+    pub fn builder() -> builder::RuntimeCapabilities {
+        Default::default()
+    }
+}
+///Which `resources` limits are applied.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+pub struct RuntimeCapabilitiesLimits {
+    pub cpus: bool,
+    pub memory: bool,
+    pub pids: bool,
+}
+impl RuntimeCapabilitiesLimits {
+    pub fn builder() -> builder::RuntimeCapabilitiesLimits {
+        Default::default()
+    }
+}
+///How `pause` freezes: the cgroup freezer (invisible to the agent) or SIGSTOP to its process group.
+#[derive(
+    ::serde::Deserialize,
+    ::serde::Serialize,
+    Clone,
+    Copy,
+    Debug,
+    Eq,
+    Hash,
+    Ord,
+    PartialEq,
+    PartialOrd
+)]
+pub enum RuntimeCapabilitiesPause {
+    #[serde(rename = "cgroup_freezer")]
+    CgroupFreezer,
+    #[serde(rename = "sigstop")]
+    Sigstop,
+    #[serde(rename = "none")]
+    None,
+}
+impl ::std::fmt::Display for RuntimeCapabilitiesPause {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match *self {
+            Self::CgroupFreezer => f.write_str("cgroup_freezer"),
+            Self::Sigstop => f.write_str("sigstop"),
+            Self::None => f.write_str("none"),
+        }
+    }
+}
+impl ::std::str::FromStr for RuntimeCapabilitiesPause {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        match value {
+            "cgroup_freezer" => Ok(Self::CgroupFreezer),
+            "sigstop" => Ok(Self::Sigstop),
+            "none" => Ok(Self::None),
+            _ => Err("invalid value".into()),
+        }
+    }
+}
+impl ::std::convert::TryFrom<&str> for RuntimeCapabilitiesPause {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl ::std::convert::TryFrom<::std::string::String> for RuntimeCapabilitiesPause {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+///`RuntimeInfo`
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+pub struct RuntimeInfo {
+    ///Whether agents can run on it here right now.
+    pub available: bool,
+    pub capabilities: RuntimeCapabilities,
+    pub default: bool,
+    ///How to make it available.
+    #[serde(deserialize_with = "::std::option::Option::deserialize")]
+    pub fix: ::std::option::Option<::std::string::String>,
+    pub kind: RuntimeKind,
+    ///Why it is not available.
+    #[serde(deserialize_with = "::std::option::Option::deserialize")]
+    pub reason: ::std::option::Option<::std::string::String>,
+    #[serde(deserialize_with = "::std::option::Option::deserialize")]
+    pub version: ::std::option::Option<::std::string::String>,
+}
+impl RuntimeInfo {
+    pub fn builder() -> builder::RuntimeInfo {
+        Default::default()
+    }
+}
+///Where an agent runs; the server's default (`TAOS_RUNTIME`) when omitted.
+#[derive(
+    ::serde::Deserialize,
+    ::serde::Serialize,
+    Clone,
+    Copy,
+    Debug,
+    Eq,
+    Hash,
+    Ord,
+    PartialEq,
+    PartialOrd
+)]
+pub enum RuntimeKind {
+    #[serde(rename = "process")]
+    Process,
+    #[serde(rename = "docker")]
+    Docker,
+    #[serde(rename = "incus")]
+    Incus,
+}
+impl ::std::fmt::Display for RuntimeKind {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match *self {
+            Self::Process => f.write_str("process"),
+            Self::Docker => f.write_str("docker"),
+            Self::Incus => f.write_str("incus"),
+        }
+    }
+}
+impl ::std::str::FromStr for RuntimeKind {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        match value {
+            "process" => Ok(Self::Process),
+            "docker" => Ok(Self::Docker),
+            "incus" => Ok(Self::Incus),
+            _ => Err("invalid value".into()),
+        }
+    }
+}
+impl ::std::convert::TryFrom<&str> for RuntimeKind {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl ::std::convert::TryFrom<::std::string::String> for RuntimeKind {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+///`RuntimeList`
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+pub struct RuntimeList {
+    pub default: RuntimeKind,
+    pub items: ::std::vec::Vec<RuntimeInfo>,
+}
+impl RuntimeList {
+    pub fn builder() -> builder::RuntimeList {
+        Default::default()
     }
 }
 /**Glob patterns over action slugs (`*` matches any run of characters, dots included):
@@ -2860,6 +4289,68 @@ impl<'de> ::serde::Deserialize<'de> for SetAgentPermissionsName {
             })
     }
 }
+///`SetAgentRuntimeName`
+#[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[serde(transparent)]
+pub struct SetAgentRuntimeName(::std::string::String);
+impl ::std::ops::Deref for SetAgentRuntimeName {
+    type Target = ::std::string::String;
+    fn deref(&self) -> &::std::string::String {
+        &self.0
+    }
+}
+impl ::std::convert::From<SetAgentRuntimeName> for ::std::string::String {
+    fn from(value: SetAgentRuntimeName) -> Self {
+        value.0
+    }
+}
+impl ::std::str::FromStr for SetAgentRuntimeName {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        if value.chars().count() > 63usize {
+            return Err("longer than 63 characters".into());
+        }
+        if value.chars().count() < 1usize {
+            return Err("shorter than 1 characters".into());
+        }
+        static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+        { ::regress::Regex::new("^[a-z0-9]+(-[a-z0-9]+)*$").unwrap() });
+        if PATTERN.find(value).is_none() {
+            return Err("doesn't match pattern \"^[a-z0-9]+(-[a-z0-9]+)*$\"".into());
+        }
+        Ok(Self(value.to_string()))
+    }
+}
+impl ::std::convert::TryFrom<&str> for SetAgentRuntimeName {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl ::std::convert::TryFrom<::std::string::String> for SetAgentRuntimeName {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for SetAgentRuntimeName {
+    fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+    where
+        D: ::serde::Deserializer<'de>,
+    {
+        ::std::string::String::deserialize(deserializer)?
+            .parse()
+            .map_err(|e: self::error::ConversionError| {
+                <D::Error as ::serde::de::Error>::custom(e.to_string())
+            })
+    }
+}
 ///`SetupRequest`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -3004,6 +4495,130 @@ pub struct SetupResponse {
 impl SetupResponse {
     pub fn builder() -> builder::SetupResponse {
         Default::default()
+    }
+}
+///`StartAgentName`
+#[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[serde(transparent)]
+pub struct StartAgentName(::std::string::String);
+impl ::std::ops::Deref for StartAgentName {
+    type Target = ::std::string::String;
+    fn deref(&self) -> &::std::string::String {
+        &self.0
+    }
+}
+impl ::std::convert::From<StartAgentName> for ::std::string::String {
+    fn from(value: StartAgentName) -> Self {
+        value.0
+    }
+}
+impl ::std::str::FromStr for StartAgentName {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        if value.chars().count() > 63usize {
+            return Err("longer than 63 characters".into());
+        }
+        if value.chars().count() < 1usize {
+            return Err("shorter than 1 characters".into());
+        }
+        static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+        { ::regress::Regex::new("^[a-z0-9]+(-[a-z0-9]+)*$").unwrap() });
+        if PATTERN.find(value).is_none() {
+            return Err("doesn't match pattern \"^[a-z0-9]+(-[a-z0-9]+)*$\"".into());
+        }
+        Ok(Self(value.to_string()))
+    }
+}
+impl ::std::convert::TryFrom<&str> for StartAgentName {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl ::std::convert::TryFrom<::std::string::String> for StartAgentName {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for StartAgentName {
+    fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+    where
+        D: ::serde::Deserializer<'de>,
+    {
+        ::std::string::String::deserialize(deserializer)?
+            .parse()
+            .map_err(|e: self::error::ConversionError| {
+                <D::Error as ::serde::de::Error>::custom(e.to_string())
+            })
+    }
+}
+///`StopAgentName`
+#[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[serde(transparent)]
+pub struct StopAgentName(::std::string::String);
+impl ::std::ops::Deref for StopAgentName {
+    type Target = ::std::string::String;
+    fn deref(&self) -> &::std::string::String {
+        &self.0
+    }
+}
+impl ::std::convert::From<StopAgentName> for ::std::string::String {
+    fn from(value: StopAgentName) -> Self {
+        value.0
+    }
+}
+impl ::std::str::FromStr for StopAgentName {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        if value.chars().count() > 63usize {
+            return Err("longer than 63 characters".into());
+        }
+        if value.chars().count() < 1usize {
+            return Err("shorter than 1 characters".into());
+        }
+        static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+        { ::regress::Regex::new("^[a-z0-9]+(-[a-z0-9]+)*$").unwrap() });
+        if PATTERN.find(value).is_none() {
+            return Err("doesn't match pattern \"^[a-z0-9]+(-[a-z0-9]+)*$\"".into());
+        }
+        Ok(Self(value.to_string()))
+    }
+}
+impl ::std::convert::TryFrom<&str> for StopAgentName {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl ::std::convert::TryFrom<::std::string::String> for StopAgentName {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for StopAgentName {
+    fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+    where
+        D: ::serde::Deserializer<'de>,
+    {
+        ::std::string::String::deserialize(deserializer)?
+            .parse()
+            .map_err(|e: self::error::ConversionError| {
+                <D::Error as ::serde::de::Error>::custom(e.to_string())
+            })
     }
 }
 ///`SystemPrompt`
@@ -3585,6 +5200,68 @@ impl ::std::convert::TryFrom<::std::string::String> for Username {
     }
 }
 impl<'de> ::serde::Deserialize<'de> for Username {
+    fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+    where
+        D: ::serde::Deserializer<'de>,
+    {
+        ::std::string::String::deserialize(deserializer)?
+            .parse()
+            .map_err(|e: self::error::ConversionError| {
+                <D::Error as ::serde::de::Error>::custom(e.to_string())
+            })
+    }
+}
+///`WaitAgentName`
+#[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[serde(transparent)]
+pub struct WaitAgentName(::std::string::String);
+impl ::std::ops::Deref for WaitAgentName {
+    type Target = ::std::string::String;
+    fn deref(&self) -> &::std::string::String {
+        &self.0
+    }
+}
+impl ::std::convert::From<WaitAgentName> for ::std::string::String {
+    fn from(value: WaitAgentName) -> Self {
+        value.0
+    }
+}
+impl ::std::str::FromStr for WaitAgentName {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        if value.chars().count() > 63usize {
+            return Err("longer than 63 characters".into());
+        }
+        if value.chars().count() < 1usize {
+            return Err("shorter than 1 characters".into());
+        }
+        static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+        { ::regress::Regex::new("^[a-z0-9]+(-[a-z0-9]+)*$").unwrap() });
+        if PATTERN.find(value).is_none() {
+            return Err("doesn't match pattern \"^[a-z0-9]+(-[a-z0-9]+)*$\"".into());
+        }
+        Ok(Self(value.to_string()))
+    }
+}
+impl ::std::convert::TryFrom<&str> for WaitAgentName {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl ::std::convert::TryFrom<::std::string::String> for WaitAgentName {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for WaitAgentName {
     fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
     where
         D: ::serde::Deserializer<'de>,
@@ -4533,6 +6210,579 @@ pub mod builder {
         }
     }
     #[derive(Clone, Debug)]
+    pub struct AgentRuntime {
+        agent: ::std::result::Result<::std::string::String, ::std::string::String>,
+        command: ::std::result::Result<
+            ::std::vec::Vec<::std::string::String>,
+            ::std::string::String,
+        >,
+        configured: ::std::result::Result<bool, ::std::string::String>,
+        desired_state: ::std::result::Result<
+            super::AgentRuntimeDesiredState,
+            ::std::string::String,
+        >,
+        env_names: ::std::result::Result<
+            ::std::vec::Vec<::std::string::String>,
+            ::std::string::String,
+        >,
+        image: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        resources: ::std::result::Result<super::Resources, ::std::string::String>,
+        restart: ::std::result::Result<super::RestartPolicy, ::std::string::String>,
+        runtime: ::std::result::Result<super::RuntimeKind, ::std::string::String>,
+        state: ::std::result::Result<super::AgentState, ::std::string::String>,
+    }
+    impl ::std::default::Default for AgentRuntime {
+        fn default() -> Self {
+            Self {
+                agent: Err("no value supplied for agent".to_string()),
+                command: Err("no value supplied for command".to_string()),
+                configured: Err("no value supplied for configured".to_string()),
+                desired_state: Err("no value supplied for desired_state".to_string()),
+                env_names: Err("no value supplied for env_names".to_string()),
+                image: Err("no value supplied for image".to_string()),
+                resources: Err("no value supplied for resources".to_string()),
+                restart: Err("no value supplied for restart".to_string()),
+                runtime: Err("no value supplied for runtime".to_string()),
+                state: Err("no value supplied for state".to_string()),
+            }
+        }
+    }
+    impl AgentRuntime {
+        pub fn agent<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.agent = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for agent: {e}"));
+            self
+        }
+        pub fn command<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.command = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for command: {e}")
+                });
+            self
+        }
+        pub fn configured<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<bool>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.configured = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for configured: {e}")
+                });
+            self
+        }
+        pub fn desired_state<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<super::AgentRuntimeDesiredState>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.desired_state = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for desired_state: {e}")
+                });
+            self
+        }
+        pub fn env_names<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.env_names = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for env_names: {e}")
+                });
+            self
+        }
+        pub fn image<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.image = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for image: {e}"));
+            self
+        }
+        pub fn resources<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<super::Resources>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.resources = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for resources: {e}")
+                });
+            self
+        }
+        pub fn restart<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<super::RestartPolicy>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.restart = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for restart: {e}")
+                });
+            self
+        }
+        pub fn runtime<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<super::RuntimeKind>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.runtime = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for runtime: {e}")
+                });
+            self
+        }
+        pub fn state<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<super::AgentState>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.state = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for state: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<AgentRuntime> for super::AgentRuntime {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: AgentRuntime,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                agent: value.agent?,
+                command: value.command?,
+                configured: value.configured?,
+                desired_state: value.desired_state?,
+                env_names: value.env_names?,
+                image: value.image?,
+                resources: value.resources?,
+                restart: value.restart?,
+                runtime: value.runtime?,
+                state: value.state?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::AgentRuntime> for AgentRuntime {
+        fn from(value: super::AgentRuntime) -> Self {
+            Self {
+                agent: Ok(value.agent),
+                command: Ok(value.command),
+                configured: Ok(value.configured),
+                desired_state: Ok(value.desired_state),
+                env_names: Ok(value.env_names),
+                image: Ok(value.image),
+                resources: Ok(value.resources),
+                restart: Ok(value.restart),
+                runtime: Ok(value.runtime),
+                state: Ok(value.state),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
+    pub struct AgentRuntimeSpec {
+        command: ::std::result::Result<
+            ::std::vec::Vec<super::AgentRuntimeSpecCommandItem>,
+            ::std::string::String,
+        >,
+        env: ::std::result::Result<
+            ::std::collections::HashMap<
+                ::std::string::String,
+                super::AgentRuntimeSpecEnvValue,
+            >,
+            ::std::string::String,
+        >,
+        image: ::std::result::Result<
+            ::std::option::Option<super::AgentRuntimeSpecImage>,
+            ::std::string::String,
+        >,
+        resources: ::std::result::Result<
+            ::std::option::Option<super::Resources>,
+            ::std::string::String,
+        >,
+        restart: ::std::result::Result<
+            ::std::option::Option<super::RestartPolicy>,
+            ::std::string::String,
+        >,
+        runtime: ::std::result::Result<
+            ::std::option::Option<super::RuntimeKind>,
+            ::std::string::String,
+        >,
+    }
+    impl ::std::default::Default for AgentRuntimeSpec {
+        fn default() -> Self {
+            Self {
+                command: Ok(Default::default()),
+                env: Ok(Default::default()),
+                image: Ok(Default::default()),
+                resources: Ok(Default::default()),
+                restart: Ok(Default::default()),
+                runtime: Ok(Default::default()),
+            }
+        }
+    }
+    impl AgentRuntimeSpec {
+        pub fn command<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::std::vec::Vec<super::AgentRuntimeSpecCommandItem>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.command = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for command: {e}")
+                });
+            self
+        }
+        pub fn env<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::std::collections::HashMap<
+                    ::std::string::String,
+                    super::AgentRuntimeSpecEnvValue,
+                >,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.env = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for env: {e}"));
+            self
+        }
+        pub fn image<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::std::option::Option<super::AgentRuntimeSpecImage>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.image = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for image: {e}"));
+            self
+        }
+        pub fn resources<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<super::Resources>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.resources = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for resources: {e}")
+                });
+            self
+        }
+        pub fn restart<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<super::RestartPolicy>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.restart = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for restart: {e}")
+                });
+            self
+        }
+        pub fn runtime<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<super::RuntimeKind>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.runtime = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for runtime: {e}")
+                });
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<AgentRuntimeSpec> for super::AgentRuntimeSpec {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: AgentRuntimeSpec,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                command: value.command?,
+                env: value.env?,
+                image: value.image?,
+                resources: value.resources?,
+                restart: value.restart?,
+                runtime: value.runtime?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::AgentRuntimeSpec> for AgentRuntimeSpec {
+        fn from(value: super::AgentRuntimeSpec) -> Self {
+            Self {
+                command: Ok(value.command),
+                env: Ok(value.env),
+                image: Ok(value.image),
+                resources: Ok(value.resources),
+                restart: Ok(value.restart),
+                runtime: Ok(value.runtime),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
+    pub struct AgentState {
+        agent: ::std::result::Result<::std::string::String, ::std::string::String>,
+        changed: ::std::result::Result<bool, ::std::string::String>,
+        exit_code: ::std::result::Result<
+            ::std::option::Option<i64>,
+            ::std::string::String,
+        >,
+        finished_at: ::std::result::Result<
+            ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+            ::std::string::String,
+        >,
+        last_error: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        next_restart_at: ::std::result::Result<
+            ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+            ::std::string::String,
+        >,
+        pid: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+        restart_count: ::std::result::Result<i64, ::std::string::String>,
+        runtime: ::std::result::Result<super::RuntimeKind, ::std::string::String>,
+        signal: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+        started_at: ::std::result::Result<
+            ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+            ::std::string::String,
+        >,
+        state: ::std::result::Result<super::InstanceState, ::std::string::String>,
+    }
+    impl ::std::default::Default for AgentState {
+        fn default() -> Self {
+            Self {
+                agent: Err("no value supplied for agent".to_string()),
+                changed: Err("no value supplied for changed".to_string()),
+                exit_code: Err("no value supplied for exit_code".to_string()),
+                finished_at: Err("no value supplied for finished_at".to_string()),
+                last_error: Err("no value supplied for last_error".to_string()),
+                next_restart_at: Err(
+                    "no value supplied for next_restart_at".to_string(),
+                ),
+                pid: Err("no value supplied for pid".to_string()),
+                restart_count: Err("no value supplied for restart_count".to_string()),
+                runtime: Err("no value supplied for runtime".to_string()),
+                signal: Err("no value supplied for signal".to_string()),
+                started_at: Err("no value supplied for started_at".to_string()),
+                state: Err("no value supplied for state".to_string()),
+            }
+        }
+    }
+    impl AgentState {
+        pub fn agent<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.agent = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for agent: {e}"));
+            self
+        }
+        pub fn changed<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<bool>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.changed = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for changed: {e}")
+                });
+            self
+        }
+        pub fn exit_code<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<i64>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.exit_code = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for exit_code: {e}")
+                });
+            self
+        }
+        pub fn finished_at<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.finished_at = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for finished_at: {e}")
+                });
+            self
+        }
+        pub fn last_error<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.last_error = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for last_error: {e}")
+                });
+            self
+        }
+        pub fn next_restart_at<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.next_restart_at = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for next_restart_at: {e}")
+                });
+            self
+        }
+        pub fn pid<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<i64>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.pid = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for pid: {e}"));
+            self
+        }
+        pub fn restart_count<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<i64>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.restart_count = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for restart_count: {e}")
+                });
+            self
+        }
+        pub fn runtime<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<super::RuntimeKind>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.runtime = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for runtime: {e}")
+                });
+            self
+        }
+        pub fn signal<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<i64>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.signal = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for signal: {e}"));
+            self
+        }
+        pub fn started_at<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.started_at = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for started_at: {e}")
+                });
+            self
+        }
+        pub fn state<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<super::InstanceState>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.state = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for state: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<AgentState> for super::AgentState {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: AgentState,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                agent: value.agent?,
+                changed: value.changed?,
+                exit_code: value.exit_code?,
+                finished_at: value.finished_at?,
+                last_error: value.last_error?,
+                next_restart_at: value.next_restart_at?,
+                pid: value.pid?,
+                restart_count: value.restart_count?,
+                runtime: value.runtime?,
+                signal: value.signal?,
+                started_at: value.started_at?,
+                state: value.state?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::AgentState> for AgentState {
+        fn from(value: super::AgentState) -> Self {
+            Self {
+                agent: Ok(value.agent),
+                changed: Ok(value.changed),
+                exit_code: Ok(value.exit_code),
+                finished_at: Ok(value.finished_at),
+                last_error: Ok(value.last_error),
+                next_restart_at: Ok(value.next_restart_at),
+                pid: Ok(value.pid),
+                restart_count: Ok(value.restart_count),
+                runtime: Ok(value.runtime),
+                signal: Ok(value.signal),
+                started_at: Ok(value.started_at),
+                state: Ok(value.state),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
     pub struct AgentUpdate {
         can_read_user_memory: ::std::result::Result<
             ::std::option::Option<bool>,
@@ -5356,6 +7606,10 @@ pub mod builder {
             ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
             ::std::string::String,
         >,
+        injection: ::std::result::Result<
+            ::std::option::Option<super::Injection>,
+            ::std::string::String,
+        >,
         issued_at: ::std::result::Result<
             ::chrono::DateTime<::chrono::offset::Utc>,
             ::std::string::String,
@@ -5371,6 +7625,7 @@ pub mod builder {
             Self {
                 agent: Err("no value supplied for agent".to_string()),
                 expires_at: Err("no value supplied for expires_at".to_string()),
+                injection: Ok(Default::default()),
                 issued_at: Err("no value supplied for issued_at".to_string()),
                 scope: Err("no value supplied for scope".to_string()),
                 token: Err("no value supplied for token".to_string()),
@@ -5399,6 +7654,18 @@ pub mod builder {
                 .try_into()
                 .map_err(|e| {
                     format!("error converting supplied value for expires_at: {e}")
+                });
+            self
+        }
+        pub fn injection<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<super::Injection>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.injection = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for injection: {e}")
                 });
             self
         }
@@ -5443,6 +7710,7 @@ pub mod builder {
             Ok(Self {
                 agent: value.agent?,
                 expires_at: value.expires_at?,
+                injection: value.injection?,
                 issued_at: value.issued_at?,
                 scope: value.scope?,
                 token: value.token?,
@@ -5454,6 +7722,7 @@ pub mod builder {
             Self {
                 agent: Ok(value.agent),
                 expires_at: Ok(value.expires_at),
+                injection: Ok(value.injection),
                 issued_at: Ok(value.issued_at),
                 scope: Ok(value.scope),
                 token: Ok(value.token),
@@ -6098,6 +8367,164 @@ pub mod builder {
         }
     }
     #[derive(Clone, Debug)]
+    pub struct LogEvent {
+        data: ::std::result::Result<::std::string::String, ::std::string::String>,
+        event: ::std::result::Result<super::LogEventEvent, ::std::string::String>,
+        id: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+    }
+    impl ::std::default::Default for LogEvent {
+        fn default() -> Self {
+            Self {
+                data: Err("no value supplied for data".to_string()),
+                event: Err("no value supplied for event".to_string()),
+                id: Ok(Default::default()),
+            }
+        }
+    }
+    impl LogEvent {
+        pub fn data<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.data = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for data: {e}"));
+            self
+        }
+        pub fn event<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<super::LogEventEvent>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.event = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for event: {e}"));
+            self
+        }
+        pub fn id<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for id: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<LogEvent> for super::LogEvent {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: LogEvent,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                data: value.data?,
+                event: value.event?,
+                id: value.id?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::LogEvent> for LogEvent {
+        fn from(value: super::LogEvent) -> Self {
+            Self {
+                data: Ok(value.data),
+                event: Ok(value.event),
+                id: Ok(value.id),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
+    pub struct LogLine {
+        line: ::std::result::Result<::std::string::String, ::std::string::String>,
+        seq: ::std::result::Result<u64, ::std::string::String>,
+        stream: ::std::result::Result<super::LogLineStream, ::std::string::String>,
+        ts: ::std::result::Result<
+            ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+            ::std::string::String,
+        >,
+    }
+    impl ::std::default::Default for LogLine {
+        fn default() -> Self {
+            Self {
+                line: Err("no value supplied for line".to_string()),
+                seq: Err("no value supplied for seq".to_string()),
+                stream: Err("no value supplied for stream".to_string()),
+                ts: Ok(Default::default()),
+            }
+        }
+    }
+    impl LogLine {
+        pub fn line<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.line = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for line: {e}"));
+            self
+        }
+        pub fn seq<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<u64>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.seq = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for seq: {e}"));
+            self
+        }
+        pub fn stream<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<super::LogLineStream>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.stream = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for stream: {e}"));
+            self
+        }
+        pub fn ts<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.ts = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for ts: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<LogLine> for super::LogLine {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: LogLine,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                line: value.line?,
+                seq: value.seq?,
+                stream: value.stream?,
+                ts: value.ts?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::LogLine> for LogLine {
+        fn from(value: super::LogLine) -> Self {
+            Self {
+                line: Ok(value.line),
+                seq: Ok(value.seq),
+                stream: Ok(value.stream),
+                ts: Ok(value.ts),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
     pub struct LoginRequest {
         password: ::std::result::Result<
             super::LoginRequestPassword,
@@ -6617,6 +9044,453 @@ pub mod builder {
             Self {
                 delivered: Ok(value.delivered),
                 notification_id: Ok(value.notification_id),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
+    pub struct Resources {
+        cpus: ::std::result::Result<::std::option::Option<f64>, ::std::string::String>,
+        memory_mb: ::std::result::Result<
+            ::std::option::Option<i64>,
+            ::std::string::String,
+        >,
+        pids: ::std::result::Result<
+            ::std::option::Option<::std::num::NonZeroU64>,
+            ::std::string::String,
+        >,
+    }
+    impl ::std::default::Default for Resources {
+        fn default() -> Self {
+            Self {
+                cpus: Ok(Default::default()),
+                memory_mb: Ok(Default::default()),
+                pids: Ok(Default::default()),
+            }
+        }
+    }
+    impl Resources {
+        pub fn cpus<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<f64>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.cpus = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for cpus: {e}"));
+            self
+        }
+        pub fn memory_mb<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<i64>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.memory_mb = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for memory_mb: {e}")
+                });
+            self
+        }
+        pub fn pids<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::num::NonZeroU64>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.pids = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for pids: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<Resources> for super::Resources {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: Resources,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                cpus: value.cpus?,
+                memory_mb: value.memory_mb?,
+                pids: value.pids?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::Resources> for Resources {
+        fn from(value: super::Resources) -> Self {
+            Self {
+                cpus: Ok(value.cpus),
+                memory_mb: Ok(value.memory_mb),
+                pids: Ok(value.pids),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
+    pub struct RuntimeCapabilities {
+        limits: ::std::result::Result<
+            super::RuntimeCapabilitiesLimits,
+            ::std::string::String,
+        >,
+        live_env_update: ::std::result::Result<bool, ::std::string::String>,
+        pause: ::std::result::Result<
+            super::RuntimeCapabilitiesPause,
+            ::std::string::String,
+        >,
+        survives_server_restart: ::std::result::Result<bool, ::std::string::String>,
+    }
+    impl ::std::default::Default for RuntimeCapabilities {
+        fn default() -> Self {
+            Self {
+                limits: Err("no value supplied for limits".to_string()),
+                live_env_update: Err(
+                    "no value supplied for live_env_update".to_string(),
+                ),
+                pause: Err("no value supplied for pause".to_string()),
+                survives_server_restart: Err(
+                    "no value supplied for survives_server_restart".to_string(),
+                ),
+            }
+        }
+    }
+    impl RuntimeCapabilities {
+        pub fn limits<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<super::RuntimeCapabilitiesLimits>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.limits = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for limits: {e}"));
+            self
+        }
+        pub fn live_env_update<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<bool>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.live_env_update = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for live_env_update: {e}")
+                });
+            self
+        }
+        pub fn pause<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<super::RuntimeCapabilitiesPause>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.pause = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for pause: {e}"));
+            self
+        }
+        pub fn survives_server_restart<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<bool>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.survives_server_restart = value
+                .try_into()
+                .map_err(|e| {
+                    format!(
+                        "error converting supplied value for survives_server_restart: {e}"
+                    )
+                });
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<RuntimeCapabilities> for super::RuntimeCapabilities {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: RuntimeCapabilities,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                limits: value.limits?,
+                live_env_update: value.live_env_update?,
+                pause: value.pause?,
+                survives_server_restart: value.survives_server_restart?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::RuntimeCapabilities> for RuntimeCapabilities {
+        fn from(value: super::RuntimeCapabilities) -> Self {
+            Self {
+                limits: Ok(value.limits),
+                live_env_update: Ok(value.live_env_update),
+                pause: Ok(value.pause),
+                survives_server_restart: Ok(value.survives_server_restart),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
+    pub struct RuntimeCapabilitiesLimits {
+        cpus: ::std::result::Result<bool, ::std::string::String>,
+        memory: ::std::result::Result<bool, ::std::string::String>,
+        pids: ::std::result::Result<bool, ::std::string::String>,
+    }
+    impl ::std::default::Default for RuntimeCapabilitiesLimits {
+        fn default() -> Self {
+            Self {
+                cpus: Err("no value supplied for cpus".to_string()),
+                memory: Err("no value supplied for memory".to_string()),
+                pids: Err("no value supplied for pids".to_string()),
+            }
+        }
+    }
+    impl RuntimeCapabilitiesLimits {
+        pub fn cpus<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<bool>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.cpus = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for cpus: {e}"));
+            self
+        }
+        pub fn memory<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<bool>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.memory = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for memory: {e}"));
+            self
+        }
+        pub fn pids<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<bool>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.pids = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for pids: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<RuntimeCapabilitiesLimits>
+    for super::RuntimeCapabilitiesLimits {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: RuntimeCapabilitiesLimits,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                cpus: value.cpus?,
+                memory: value.memory?,
+                pids: value.pids?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::RuntimeCapabilitiesLimits>
+    for RuntimeCapabilitiesLimits {
+        fn from(value: super::RuntimeCapabilitiesLimits) -> Self {
+            Self {
+                cpus: Ok(value.cpus),
+                memory: Ok(value.memory),
+                pids: Ok(value.pids),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
+    pub struct RuntimeInfo {
+        available: ::std::result::Result<bool, ::std::string::String>,
+        capabilities: ::std::result::Result<
+            super::RuntimeCapabilities,
+            ::std::string::String,
+        >,
+        default: ::std::result::Result<bool, ::std::string::String>,
+        fix: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        kind: ::std::result::Result<super::RuntimeKind, ::std::string::String>,
+        reason: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        version: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+    }
+    impl ::std::default::Default for RuntimeInfo {
+        fn default() -> Self {
+            Self {
+                available: Err("no value supplied for available".to_string()),
+                capabilities: Err("no value supplied for capabilities".to_string()),
+                default: Err("no value supplied for default".to_string()),
+                fix: Err("no value supplied for fix".to_string()),
+                kind: Err("no value supplied for kind".to_string()),
+                reason: Err("no value supplied for reason".to_string()),
+                version: Err("no value supplied for version".to_string()),
+            }
+        }
+    }
+    impl RuntimeInfo {
+        pub fn available<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<bool>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.available = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for available: {e}")
+                });
+            self
+        }
+        pub fn capabilities<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<super::RuntimeCapabilities>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.capabilities = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for capabilities: {e}")
+                });
+            self
+        }
+        pub fn default<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<bool>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.default = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for default: {e}")
+                });
+            self
+        }
+        pub fn fix<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.fix = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for fix: {e}"));
+            self
+        }
+        pub fn kind<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<super::RuntimeKind>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.kind = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for kind: {e}"));
+            self
+        }
+        pub fn reason<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.reason = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for reason: {e}"));
+            self
+        }
+        pub fn version<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.version = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for version: {e}")
+                });
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<RuntimeInfo> for super::RuntimeInfo {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: RuntimeInfo,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                available: value.available?,
+                capabilities: value.capabilities?,
+                default: value.default?,
+                fix: value.fix?,
+                kind: value.kind?,
+                reason: value.reason?,
+                version: value.version?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::RuntimeInfo> for RuntimeInfo {
+        fn from(value: super::RuntimeInfo) -> Self {
+            Self {
+                available: Ok(value.available),
+                capabilities: Ok(value.capabilities),
+                default: Ok(value.default),
+                fix: Ok(value.fix),
+                kind: Ok(value.kind),
+                reason: Ok(value.reason),
+                version: Ok(value.version),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
+    pub struct RuntimeList {
+        default: ::std::result::Result<super::RuntimeKind, ::std::string::String>,
+        items: ::std::result::Result<
+            ::std::vec::Vec<super::RuntimeInfo>,
+            ::std::string::String,
+        >,
+    }
+    impl ::std::default::Default for RuntimeList {
+        fn default() -> Self {
+            Self {
+                default: Err("no value supplied for default".to_string()),
+                items: Err("no value supplied for items".to_string()),
+            }
+        }
+    }
+    impl RuntimeList {
+        pub fn default<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<super::RuntimeKind>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.default = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for default: {e}")
+                });
+            self
+        }
+        pub fn items<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::vec::Vec<super::RuntimeInfo>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.items = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for items: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<RuntimeList> for super::RuntimeList {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: RuntimeList,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                default: value.default?,
+                items: value.items?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::RuntimeList> for RuntimeList {
+        fn from(value: super::RuntimeList) -> Self {
+            Self {
+                default: Ok(value.default),
+                items: Ok(value.items),
             }
         }
     }

@@ -20,12 +20,18 @@ impl AgentTokensApi for Api {
         let (view, token, secret) =
             agent_tokens::issue_agent_token(&self.state.store, ctx.caller()?, &path.name, scope, days)
                 .await?;
+        let injection = self
+            .state
+            .fleet
+            .token_changed(&self.state.store, &view.agent, Some(secret.clone()))
+            .await?;
         Ok(wire::IssueAgentTokenResponse::Ok(types::IssuedAgentToken {
             token: secret,
             agent: view.agent.slug,
             issued_at: token.created_at,
             scope: token.scope,
             expires_at: token.expires_at,
+            injection: injection.map(super::convert::wire),
         }))
     }
 
@@ -34,7 +40,11 @@ impl AgentTokensApi for Api {
         ctx: Ctx,
         path: wire::RevokeAgentTokenPath,
     ) -> Res<wire::RevokeAgentTokenResponse> {
-        agent_tokens::revoke_agent_token(&self.state.store, ctx.caller()?, &path.name).await?;
+        let view = agent_tokens::revoke_agent_token(&self.state.store, ctx.caller()?, &path.name).await?;
+        self.state
+            .fleet
+            .token_changed(&self.state.store, &view.agent, None)
+            .await?;
         Ok(wire::RevokeAgentTokenResponse::NoContent)
     }
 }

@@ -108,6 +108,7 @@ impl AgentsApi for Api {
 
     async fn delete_agent(&self, ctx: Ctx, path: wire::DeleteAgentPath) -> Res<wire::DeleteAgentResponse> {
         let agent = agents::delete_agent(&self.state.store, ctx.caller()?, &path.name).await?;
+        self.state.fleet.agent_deleted(&self.state.store, agent.id).await;
         Ok(wire::DeleteAgentResponse::Ok(convert::archived(&agent)))
     }
 

@@ -110,3 +110,111 @@ pub fn whoami(p: &Principal) -> types::Whoami {
 pub fn page<T, U>(p: Page<T>, f: impl Fn(&T) -> U) -> (Vec<U>, Option<uuid::Uuid>) {
     (p.items.iter().map(f).collect(), p.next_cursor)
 }
+
+/// A domain enum as the contract's enum of the same values (both serialise to the same
+/// strings; the catalog of values is the contract's).
+pub fn wire<D: serde::Serialize, W: serde::de::DeserializeOwned>(d: D) -> W {
+    serde_json::to_value(d)
+        .and_then(serde_json::from_value)
+        .expect("the domain's and the contract's values are the same")
+}
+
+/// The contract's enum as the domain's of the same values.
+pub fn domain<W: serde::Serialize, D: serde::de::DeserializeOwned>(w: W) -> D {
+    wire(w)
+}
+
+pub fn runtime_info(
+    a: &crate::runtime::Availability,
+    default: crate::runtime::RuntimeKind,
+) -> types::RuntimeInfo {
+    let c = &a.capabilities;
+    types::RuntimeInfo {
+        kind: wire(a.kind),
+        available: a.available,
+        default: a.kind == default,
+        version: a.version.clone(),
+        reason: a.reason.clone(),
+        fix: a.fix.clone(),
+        capabilities: types::RuntimeCapabilities {
+            pause: wire(c.pause),
+            limits: types::RuntimeCapabilitiesLimits {
+                memory: c.limits.memory,
+                cpus: c.limits.cpus,
+                pids: c.limits.pids,
+            },
+            live_env_update: c.live_env_update,
+            survives_server_restart: c.survives_server_restart,
+        },
+    }
+}
+
+pub fn agent_state(s: &crate::domain::lifecycle::AgentState) -> types::AgentState {
+    let st = &s.status;
+    types::AgentState {
+        agent: s.agent.clone(),
+        runtime: wire(s.kind),
+        state: wire(st.state),
+        changed: s.changed,
+        exit_code: st.exit_code.map(i64::from),
+        signal: st.signal.map(i64::from),
+        pid: st.pid.map(i64::from),
+        started_at: st.started_at,
+        finished_at: st.finished_at,
+        restart_count: i64::from(st.restart_count),
+        last_error: st.last_error.clone(),
+        next_restart_at: st.next_restart_at,
+    }
+}
+
+pub fn agent_runtime(r: &crate::domain::runtimes::AgentRuntime) -> types::AgentRuntime {
+    let spec = r.spec();
+    types::AgentRuntime {
+        agent: r.agent.slug.clone(),
+        configured: r.configured.is_some(),
+        runtime: wire(r.kind),
+        command: spec.command.clone(),
+        image: spec.image.clone(),
+        env_names: spec.env.names().map(str::to_string).collect(),
+        resources: types::Resources {
+            memory_mb: spec.resources.memory_mb,
+            cpus: spec.resources.cpus,
+            pids: spec
+                .resources
+                .pids
+                .and_then(|p| u64::try_from(p).ok())
+                .and_then(std::num::NonZeroU64::new),
+        },
+        restart: wire(spec.restart),
+        desired_state: wire(r.desired().as_str()),
+        state: agent_state(&crate::domain::lifecycle::AgentState {
+            agent: r.agent.slug.clone(),
+            kind: r.kind,
+            changed: false,
+            status: r.status.clone(),
+        }),
+    }
+}
+
+/// A state named in a query (already checked against the contract's enum).
+pub fn state_named(s: &str) -> Result<crate::runtime::State, crate::errors::Error> {
+    crate::runtime::State::ALL
+        .into_iter()
+        .find(|st| st.as_str() == s)
+        .ok_or_else(|| {
+            crate::errors::Error::new(
+                &crate::errors::INVALID_PARAMETER,
+                format!("'{s}' is not a state."),
+            )
+            .with("parameter", "state")
+        })
+}
+
+pub fn log_line(l: &crate::runtime::logs::LogLine) -> types::LogLine {
+    types::LogLine {
+        seq: l.seq,
+        ts: Some(l.ts),
+        stream: wire(l.stream),
+        line: l.line.clone(),
+    }
+}

@@ -9,8 +9,11 @@ mod agents;
 mod discovery;
 mod identity;
 mod knowledge;
+mod lifecycle;
+mod logs;
 mod notifications;
 mod notify;
+mod runtimes;
 mod taos_agent;
 mod users;
 

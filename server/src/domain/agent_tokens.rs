@@ -39,10 +39,11 @@ pub async fn issue_agent_token(
 }
 
 /// Revokes the agent's active token; an agent without one answers the same.
-pub async fn revoke_agent_token(store: &Store, caller: &Principal, name: &str) -> Result<()> {
+pub async fn revoke_agent_token(store: &Store, caller: &Principal, name: &str) -> Result<AgentView> {
     let view = get_agent(store, caller, name).await?;
     store
         .revoke_agent_token(view.agent.id, caller.user_id)
         .await
-        .map_err(user_gone(|| caller.removed(), Error::from))
+        .map_err(user_gone(|| caller.removed(), Error::from))?;
+    Ok(view)
 }

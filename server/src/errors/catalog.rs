@@ -73,6 +73,24 @@ catalog! {
     SLUG_COLLISION_UNRESOLVABLE = ("slug_collision_unresolvable", 409,
         "Too many agents share this name. Pick a different name, or delete some of them.",
         "/docs/agents/recipes/managing-agents#create-an-agent");
+    AGENT_NOT_CONFIGURED = ("agent_not_configured", 409,
+        "Give the agent a runtime spec first: `PUT /api/agents/{name}/runtime` with a `command` (process) or an `image` (docker, incus), or `taosctl agents runtime set NAME -- COMMAND…`.",
+        "/docs/agents/recipes/running-agents#give-an-agent-a-runtime-spec");
+    INVALID_TRANSITION = ("invalid_transition", 409,
+        "The agent is not in a state this verb applies to: `state` says where it is and `allowed` which verbs would act (resume a paused agent before starting it; only a running agent can be paused).",
+        "/docs/agents/concepts/runtimes#states-and-verbs");
+    INVALID_RUNTIME_SPEC = ("invalid_runtime_spec", 422,
+        "Fix the field named in `field`: `process` needs `command` (an argv: a program and its arguments), `docker` and `incus` need an `image` that is present on that runtime; env names are letters, digits and `_`; `TAOS_URL` and `TAOS_TOKEN` are taosd's to set.",
+        "/docs/agents/recipes/running-agents#give-an-agent-a-runtime-spec");
+    RUNTIME_UNAVAILABLE = ("runtime_unavailable", 503,
+        "This runtime cannot run agents here now: `runtime_fix` says how to install or start it; `GET /api/runtimes` lists the runtimes that work. Or use another runtime in the agent's spec.",
+        "/docs/agents/concepts/runtimes#when-a-runtime-is-unavailable");
+    RUNTIME_FAILED = ("runtime_failed", 502,
+        "The runtime tried and failed (the detail says why). Check the agent's state (`GET /api/agents/{name}/runtime`) and logs, and try again.",
+        "/docs/agents/concepts/runtimes#when-a-runtime-is-unavailable");
+    WAIT_TIMEOUT = ("wait_timeout", 408,
+        "The agent did not reach the state in time; `state` says where it is. Wait again, or read its logs (`GET /api/agents/{name}/logs`) to see why.",
+        "/docs/agents/recipes/running-agents#wait-for-a-state");
     ARCHIVED_AGENT_NOT_FOUND = ("archived_agent_not_found", 404,
         "List archived agents with `GET /api/agents/archived` to see valid ids.",
         "/docs/agents/recipes/managing-agents#restore-an-archived-agent");

@@ -271,3 +271,28 @@ pub mod knowledge_sections {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+pub mod agent_runtimes {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "agent_runtimes")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub agent_id: Uuid,
+        pub user_id: Uuid,
+        pub node: String,
+        pub runtime: String,
+        /// JSON: the runtime spec (the domain's to read).
+        pub spec: String,
+        pub desired: String,
+        /// JSON: the last status seen (the domain's to read).
+        pub status: Option<String>,
+        pub updated_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

@@ -9,6 +9,7 @@
 //! than fail.
 
 mod accounts;
+mod agent_runtimes;
 mod agent_tokens;
 mod agents;
 mod archived_agents;
@@ -46,6 +47,7 @@ use sea_orm::{
 };
 use sea_orm_migration::MigratorTrait;
 
+pub use agent_runtimes::{AgentRuntimeRow, RuntimeAgent};
 pub use error::{DbFailure, Error, Result};
 pub use idempotency::IdemPolicy;
 pub use knowledge::{KnowledgeFilter, KnowledgeHit, KnowledgeItem, KnowledgeSummary};

@@ -15,8 +15,10 @@ struct Success {
     headers: Vec<String>,
 }
 
-fn successes(spec: &Spec, op: &Op, idempotent: bool) -> Result<Vec<Success>> {
+/// The success responses, and whether one of them has a raw (non-JSON) body.
+fn successes(spec: &Spec, op: &Op, idempotent: bool) -> Result<(Vec<Success>, bool)> {
     let mut out = Vec::new();
+    let mut raw = false;
     for (code, resp) in op.value["responses"].as_object().into_iter().flatten() {
         let Ok(status) = code.parse::<u16>() else { continue };
         if !(200..300).contains(&status) {
@@ -31,6 +33,12 @@ fn successes(spec: &Spec, op: &Op, idempotent: bool) -> Result<Vec<Success>> {
             other => bail!("{}: success status {other} is not supported", op.id),
         };
         let body = match resp.get("content") {
+            // A stream or another non-JSON body (NDJSON, server-sent events): the method
+            // builds the whole response itself, as progenitor's client reads it raw.
+            Some(content) if content.get("application/json").is_none() => {
+                raw = true;
+                Some(quote!(::axum::response::Response))
+            }
             Some(content) => {
                 let schema = &content["application/json"]["schema"];
                 let name = spec::schema_ref_name(schema).ok_or_else(|| {
@@ -64,7 +72,10 @@ fn successes(spec: &Spec, op: &Op, idempotent: bool) -> Result<Vec<Success>> {
     if out.is_empty() {
         bail!("{}: no success response", op.id);
     }
-    Ok(out)
+    if raw && out.len() > 1 {
+        bail!("{}: a raw (non-JSON) success must be the only one", op.id);
+    }
+    Ok((out, raw))
 }
 
 /// Adds the operation's response enum (and its headers struct) to `items`; returns its name.
@@ -78,7 +89,8 @@ pub(super) fn response_type(
     let response_ident = format_ident!("{camel}Response");
     let mut variants = Vec::new();
     let mut arms = Vec::new();
-    for s in successes(spec, op, idempotent)? {
+    let (successes, raw) = successes(spec, op, idempotent)?;
+    for s in successes {
         let variant = &s.variant;
         let status = &s.status;
         let headers_ident = format_ident!("{camel}ResponseHeaders");
@@ -106,6 +118,13 @@ pub(super) fn response_type(
                 });
         }
         match (&s.body, s.headers.is_empty()) {
+            (Some(ty), true) if raw => {
+                variants.push(quote!(#variant(#ty)));
+                arms.push(quote!(Self::#variant(response) => response));
+            }
+            (Some(_), false) if raw => {
+                bail!("{}: a raw response sets its own headers; declare none", op.id);
+            }
             (Some(ty), true) => {
                 variants.push(quote!(#variant(#ty)));
                 arms.push(quote!(Self::#variant(body) => (#status, ::axum::Json(body)).into_response()));
@@ -136,9 +155,15 @@ pub(super) fn response_type(
         "The success responses of `{}`; errors go through `ApiBase::Halt`.",
         op.id
     );
+    // A raw response is a live body (a stream): it can be neither cloned nor compared.
+    let derives = if raw {
+        quote!(#[derive(Debug)])
+    } else {
+        quote!(#[derive(Debug, Clone, PartialEq)])
+    };
     items.push(quote! {
         #[doc = #rdoc]
-        #[derive(Debug, Clone, PartialEq)]
+        #derives
         pub enum #response_ident { #(#variants,)* }
         impl ::axum::response::IntoResponse for #response_ident {
             fn into_response(self) -> ::axum::response::Response {

@@ -1,0 +1,128 @@
+//! The `runtimes` operations: which runtimes this taosd has, and each agent's runtime spec.
+
+use crate::domain::agents::get_agent;
+use crate::domain::fleet::{Configured, Desired, Fleet, RESERVED_ENV, RuntimeSpec, runtime_error};
+use crate::domain::principal::Principal;
+use crate::domain::store_errors::user_gone;
+use crate::errors::{self, Error, Result};
+use crate::runtime::{Availability, InstanceStatus, RuntimeKind};
+use crate::store::{Agent, Store};
+
+/// Every runtime, probed now.
+pub async fn list_runtimes(fleet: &Fleet) -> (RuntimeKind, Vec<Availability>) {
+    (fleet.runtimes.default_kind(), fleet.runtimes.probe_all().await)
+}
+
+/// An agent's runtime spec and state, as one answer.
+pub struct AgentRuntime {
+    pub agent: Agent,
+    /// None: never given a spec (it shows the defaults).
+    pub configured: Option<Configured>,
+    pub kind: RuntimeKind,
+    pub status: InstanceStatus,
+}
+
+impl AgentRuntime {
+    pub fn spec(&self) -> RuntimeSpec {
+        self.configured
+            .as_ref()
+            .map(|c| c.spec.clone())
+            .unwrap_or_default()
+    }
+
+    pub fn desired(&self) -> Desired {
+        self.configured.as_ref().map_or(Desired::Stopped, |c| c.desired)
+    }
+}
+
+pub async fn get_agent_runtime(
+    store: &Store,
+    fleet: &Fleet,
+    caller: &Principal,
+    name: &str,
+) -> Result<AgentRuntime> {
+    let agent = get_agent(store, caller, name).await?.agent;
+    let configured = match store.get_agent_runtime(agent.id).await? {
+        Some(row) => Some(Configured::from_row(&row)?),
+        None => None,
+    };
+    let kind = configured
+        .as_ref()
+        .map_or(fleet.runtimes.default_kind(), |c| c.kind);
+    let status = current_status(fleet, agent.id, kind, configured.as_ref()).await;
+    Ok(AgentRuntime {
+        agent,
+        configured,
+        kind,
+        status,
+    })
+}
+
+/// The runtime's own answer when it has the agent, else the last recorded status, else
+/// `created`.
+pub async fn current_status(
+    fleet: &Fleet,
+    agent_id: uuid::Uuid,
+    kind: RuntimeKind,
+    configured: Option<&Configured>,
+) -> InstanceStatus {
+    if let Ok(backend) = fleet.backend(kind)
+        && let Ok(status) = backend.state(agent_id).await
+    {
+        return status;
+    }
+    configured.and_then(|c| c.status.clone()).unwrap_or_default()
+}
+
+/// Replaces the agent's spec, after checking it against its runtime (a spec that could not
+/// run is refused before it is stored).
+pub async fn set_agent_runtime(
+    store: &Store,
+    fleet: &Fleet,
+    caller: &Principal,
+    name: &str,
+    kind: Option<RuntimeKind>,
+    spec: RuntimeSpec,
+) -> Result<AgentRuntime> {
+    let agent = get_agent(store, caller, name).await?.agent;
+    let kind = kind.unwrap_or(fleet.runtimes.default_kind());
+    if let Some(reserved) = spec.env.names().find(|n| RESERVED_ENV.contains(n)) {
+        return Err(Error::new(
+            &errors::INVALID_RUNTIME_SPEC,
+            format!("The runtime spec's env may not set {reserved}: taosd sets it for the agent."),
+        )
+        .with("field", format!("env.{reserved}")));
+    }
+    let check = crate::runtime::InstanceSpec {
+        agent_id: agent.id,
+        name: agent.slug.clone(),
+        command: spec.command.clone(),
+        image: spec.image.clone(),
+        env: spec.env.clone(),
+        resources: spec.resources,
+        restart: spec.restart,
+        working_dir: None,
+    };
+    check.validate_for(kind).map_err(runtime_error)?;
+    // Refused when the runtime is not here at all (not when it is merely down right now:
+    // the spec is kept and used once it is back).
+    fleet.backend(kind)?;
+    let json =
+        serde_json::to_string(&spec).map_err(|e| Error::internal("a runtime spec does not serialise", e))?;
+    let _verb = fleet.lock(agent.id).await;
+    let row = store
+        .set_agent_runtime(agent.id, caller.user_id, &fleet.node, kind.as_str(), &json)
+        .await
+        .map_err(user_gone(
+            || caller.removed(),
+            crate::domain::agents::no_live_agent(name),
+        ))?;
+    let configured = Configured::from_row(&row)?;
+    let status = current_status(fleet, agent.id, kind, Some(&configured)).await;
+    Ok(AgentRuntime {
+        agent,
+        configured: Some(configured),
+        kind,
+        status,
+    })
+}
