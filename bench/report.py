@@ -41,15 +41,19 @@ def parse(name):
 LOADS = [
     ("health", "`GET /api/health` (no auth)"),
     ("agent", f"`GET /api/agents/{e['AGENT_NAME']}` (agent token)"),
-    ("agents", f"`GET {e['AGENTS_PATH']}` (user token, 60 agents)"),
+    ("agents", f"`GET {e['AGENTS_PATH']}` (user token, 61 agents)"),
     ("search", f"`GET {e['SEARCH_PATH']}` (agent token)"),
     ("docs", f"`GET {e['DOCS_PATH']}` (HTML, no auth)"),
     ("notify", f"`POST {e['NOTIFY_PATH']}` (agent token)"),
     ("notifications", f"`GET {e['NOTIFICATIONS_PATH']}` (user token, after the notify load)"),
+    ("runtimes", "`GET /api/runtimes` (agent token)"),
+    ("agentruntime", f"`GET /api/agents/{e['AGENT_NAME']}/runtime` (agent token, agent running)"),
+    ("logs", f"`GET {e['LOGS_PATH']}` (user token, NDJSON)"),
 ]
 r = {name: parse(name) for name, _ in LOADS}
 creates = json.loads((OUT / "creates.json").read_text())
 starts = json.loads((OUT / "starts.json").read_text())
+agent_starts = json.loads((OUT / "agentstarts.json").read_text())
 h = r["health"]
 
 
@@ -102,6 +106,11 @@ figures = "\n".join(
         ratio_line("search", "search", 0.25),
         p99_line("knowledge search", "search", 20),
         f"| Throughput ratio docs page / health | {ratio('docs'):.2f} | (recorded) | |",
+        f"| Throughput ratio runtimes list / health | {ratio('runtimes'):.2f} | (recorded) | |",
+        f"| Throughput ratio agent runtime read / health | {ratio('agentruntime'):.2f} | (recorded) | |",
+        f"| Throughput ratio logs (100 lines) / health | {ratio('logs'):.2f} | (recorded) | |",
+        ms_line(f"Process agent start → running: median of {agent_starts['count']}", agent_starts["median_ms"], 20),
+        ms_line(f"Process agent start → running: p99 of {agent_starts['count']}", agent_starts["p99_ms"], None),
         ms_line(f"Keyed `POST /api/agents`, one at a time: median of {creates['count']}", creates["median_ms"], 3),
         ms_line(f"Keyed `POST /api/agents`, one at a time: p99 of {creates['count']}", creates["p99_ms"], None),
         ms_line(f"Cold start (exec → first 200 of `/api/health`): median of {starts['count']}", starts["median_ms"], 100),
@@ -127,12 +136,13 @@ Command: `bench/run.sh` (BENCH_DURATION={e['DURATION']}, BENCH_CONNECTIONS={e['C
 ```
 {commands}
 python3 bench/sequential.py creates $URL $USER_TOKEN {e['CREATES']}
+python3 bench/sequential.py starts $URL $USER_TOKEN bench-starter {e['LIFECYCLE_STARTS']}
 python3 bench/sequential.py cold-start $TAOSD $DATA_DIR {e['STARTS']}
 ```
 
 (`$AGENT_TOKEN` is a fresh token of the agent `{e['AGENT_NAME']}` with scope `agents.read`,
 `knowledge.read` and `ui.notify`; `$USER_TOKEN` the user's token from setup. The cold starts
-run on the database the loads left: {e['NOTIFICATIONS_TOTAL']} notifications, {60 + creates['count']} agents.)
+run on the database the loads left: {e['NOTIFICATIONS_TOTAL']} notifications, {61 + creates['count']} agents.)
 
 | Endpoint | Requests/s | p50 | p99 | Requests | Non-2xx | Socket errors |
 |---|---:|---:|---:|---:|---:|---:|

@@ -16,9 +16,13 @@
 #   6. POST /api/ui/notify, agent token     (bench/notify.lua: one notification a request; the
 #                                            inbox grows by every one of them)
 #   7. GET /api/notifications?limit=50, user token (the newest 50 of that grown inbox)
+#   8. GET /api/runtimes, agent token        (probes every runtime)
+#   9. GET /api/agents/bench-agent/runtime   (spec + the process runtime's state of a running agent)
+#  10. GET /api/agents/bench-agent/logs?tail=100, user token (100 NDJSON lines from the ring)
 # Then, one request at a time (bench/sequential.py): BENCH_CREATES keyed `POST /api/agents`
 # (each with its own Idempotency-Key) on one keep-alive connection, median and p99 per create;
-# and, after a SIGTERM of that taosd, BENCH_STARTS cold starts on its database (exec of the
+# BENCH_AGENT_STARTS (50) starts of a process agent (`sleep 3600`), each answered once it runs,
+# each followed by a stop; and, after a SIGTERM of that taosd, BENCH_STARTS cold starts on its database (exec of the
 # release taosd to the first 200 from /api/health), median and p99 per start.
 # It reports every throughput as a ratio over health, p50/p99 of each load, RSS idle (VmRSS
 # before any load) and the peak under load (VmHWM), each figure with its goal (met / missed).
@@ -45,6 +49,8 @@ NOTIFICATIONS_PATH='/api/notifications?limit=50'
 SEARCH_PATH='/api/knowledge/search?q=revoke+token'
 DOCS_PATH=/docs/agents/recipes/managing-agents
 NOTIFY_PATH=/api/ui/notify
+LOGS_PATH="/api/agents/$AGENT_NAME/logs?tail=100"
+LIFECYCLE_STARTS=${BENCH_AGENT_STARTS:-50}
 
 log() { printf 'bench: %s\n' "$*" >&2; }
 
@@ -141,6 +147,20 @@ inbox = call("GET", "/api/notifications?limit=50", None, user)
 assert len(inbox["items"]) == 50 and inbox["next_cursor"], len(inbox["items"])
 hits = call("GET", "/api/knowledge/search?q=revoke+token", None, token)
 assert hits["items"], hits
+# A process agent that has written 1000 log lines and runs on (for the runtime and logs reads),
+# and one to start and stop.
+call("PUT", f"/api/agents/{name}/runtime", {"command": ["sh", "-c", "i=0; while [ $i -lt 1000 ]; do echo bench log line $i; i=$((i+1)); done; exec sleep 3600"]}, user)
+assert call("POST", f"/api/agents/{name}/start", None, user)["state"] == "running"
+call("POST", "/api/agents", {"name": "bench starter"}, user)
+call("PUT", "/api/agents/bench-starter/runtime", {"command": ["sleep", "3600"]}, user)
+import time
+for _ in range(100):
+    with urllib.request.urlopen(urllib.request.Request(url + f"/api/agents/{name}/logs?tail=1", headers={"Authorization": "Bearer " + user}), timeout=30) as resp:
+        if b"line 999" in resp.read():
+            break
+    time.sleep(0.1)
+else:
+    sys.exit("the bench agent did not write its log lines")
 with open(tokens, "w") as f:
     f.write(f"{token}\n{user}\n")
 EOF
@@ -178,6 +198,12 @@ load search AGENT_TOKEN "$SEARCH_PATH"
 load docs "" "$DOCS_PATH"
 load notify AGENT_TOKEN "$NOTIFY_PATH" -s bench/notify.lua
 load notifications USER_TOKEN "$NOTIFICATIONS_PATH"
+load runtimes AGENT_TOKEN /api/runtimes
+load agentruntime AGENT_TOKEN "/api/agents/$AGENT_NAME/runtime"
+load logs USER_TOKEN "$LOGS_PATH"
+
+log "$LIFECYCLE_STARTS starts of a process agent, one after another"
+python3 bench/sequential.py starts "$URL" "$USER_TOKEN" bench-starter "$LIFECYCLE_STARTS" >"$OUT/agentstarts.json"
 
 log "$CREATES keyed creates, one after another"
 python3 bench/sequential.py creates "$URL" "$USER_TOKEN" "$CREATES" >"$OUT/creates.json"
@@ -193,7 +219,7 @@ log "$STARTS cold starts on the database ($NOTIFICATIONS_TOTAL notifications)"
 python3 bench/sequential.py cold-start "$TAOSD" "$SCRATCH" "$STARTS" >"$OUT/starts.json"
 
 export RSS_IDLE_KB RSS_PEAK_KB RSS_AFTER_KB DURATION CONNECTIONS THREADS AGENT_NAME OUT
-export CREATES STARTS NOTIFICATIONS_TOTAL TAOSD
+export CREATES STARTS NOTIFICATIONS_TOTAL TAOSD LIFECYCLE_STARTS LOGS_PATH
 export BINARY_NOTE=${BENCH_TAOSD:+" (binary \`$BENCH_TAOSD\`, not built from this tree)"}
 export AGENTS_PATH NOTIFICATIONS_PATH SEARCH_PATH DOCS_PATH NOTIFY_PATH
 export COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)

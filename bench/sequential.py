@@ -3,6 +3,9 @@
   sequential.py creates URL TOKEN COUNT
       COUNT keyed `POST /api/agents` (each with its own Idempotency-Key) one after another on
       one keep-alive connection; the time of each, request sent to answer read.
+  sequential.py starts URL TOKEN AGENT COUNT
+      COUNT `POST /api/agents/AGENT/start` (answered once the process agent is running), each
+      followed by an untimed stop, on one keep-alive connection: start → running latency.
   sequential.py cold-start TAOSD DATA_DIR COUNT
       COUNT starts of TAOSD on DATA_DIR (an existing database), each timed from just before the
       exec to the first 200 from GET /api/health, then stopped with SIGTERM.
@@ -53,6 +56,28 @@ def creates(url, token, count):
         times.append((time.perf_counter() - started) * 1000)
         if resp.status != 201:
             sys.exit(f"sequential.py: create {i} answered {resp.status}: {answer[:300]!r}")
+    conn.close()
+    return summary(times)
+
+
+def starts(url, token, agent, count):
+    parsed = urllib.parse.urlsplit(url)
+    conn = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=30)
+    headers = {"Authorization": f"Bearer {token}"}
+    times = []
+    for i in range(count):
+        started = time.perf_counter()
+        conn.request("POST", f"/api/agents/{agent}/start", headers=headers)
+        resp = conn.getresponse()
+        answer = resp.read()
+        times.append((time.perf_counter() - started) * 1000)
+        if resp.status != 200 or json.loads(answer).get("state") != "running":
+            sys.exit(f"sequential.py: start {i} answered {resp.status}: {answer[:300]!r}")
+        conn.request("POST", f"/api/agents/{agent}/stop?timeout_s=1", headers=headers)
+        resp = conn.getresponse()
+        answer = resp.read()
+        if resp.status != 200:
+            sys.exit(f"sequential.py: stop {i} answered {resp.status}: {answer[:300]!r}")
     conn.close()
     return summary(times)
 
@@ -109,6 +134,8 @@ def main():
         result = creates(sys.argv[2], sys.argv[3], int(sys.argv[4]))
     elif what == "cold-start":
         result = cold_start(sys.argv[2], sys.argv[3], int(sys.argv[4]))
+    elif what == "starts":
+        result = starts(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]))
     else:
         sys.exit(f"sequential.py: unknown measure {what!r}")
     print(json.dumps(result))

@@ -171,7 +171,7 @@ pub async fn serve(config: Config) -> Result<()> {
         .with_context(|| format!("cannot listen on {}", config.bind))?;
     let addr = listener.local_addr()?;
     let fleet = Arc::new(Fleet::new(
-        Arc::new(runtimes(&data_dir)),
+        Arc::new(runtimes(&data_dir, config.runtime)),
         node_id(&data_dir)?,
         agent_url(addr),
     ));
@@ -204,7 +204,7 @@ const AGENT_STOP_GRACE: Duration = Duration::from_secs(5);
 
 /// The runtimes: the process backend, with agents' directories and logs under
 /// `<data dir>/agents/`.
-fn runtimes(data_dir: &std::path::Path) -> runtime::Runtimes {
+fn runtimes(data_dir: &std::path::Path, default: runtime::RuntimeKind) -> runtime::Runtimes {
     let agents = data_dir.join("agents");
     let logs = Arc::new(runtime::logs::Logs::new(
         &agents,
@@ -216,7 +216,7 @@ fn runtimes(data_dir: &std::path::Path) -> runtime::Runtimes {
         logs.clone(),
         events.clone(),
     );
-    runtime::Runtimes::new(runtime::RuntimeKind::Process, logs, events).with(Arc::new(process))
+    runtime::Runtimes::new(default, logs, events).with(Arc::new(process))
 }
 
 /// The URL agents reach this taosd at: its own address, with a wildcard bind seen through

@@ -87,6 +87,15 @@ pub struct Config {
     /// that really runs longer its answer: `409 idempotency_key_in_use` for it.
     #[arg(long, env = "TAOS_IDEMPOTENCY_TAKEOVER", default_value = "60s", value_parser = parse_duration, value_name = "DURATION")]
     pub idempotency_takeover: Duration,
+
+    /// The runtime an agent runs on when its spec names none: `process` (a supervised child
+    /// of taosd, any Linux), `docker` or `incus`.
+    #[arg(long, env = "TAOS_RUNTIME", default_value = "process", value_parser = parse_runtime, value_name = "RUNTIME")]
+    pub runtime: crate::runtime::RuntimeKind,
+}
+
+fn parse_runtime(text: &str) -> Result<crate::runtime::RuntimeKind, String> {
+    text.parse().map_err(|_| format!("'{text}' is not a runtime: use process, docker or incus"))
 }
 
 /// `10s`, `500ms`, `2m` or a bare number of seconds (`1.5`).

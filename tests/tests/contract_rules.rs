@@ -202,10 +202,10 @@ async fn every_bound_of_a_request_body_is_enforced(s: &Server) {
                     .send()
                     .await;
                 let field = bound.path.join(".");
-                let status = if bound.slug == "validation_error" {
-                    422
-                } else {
-                    400
+                // The catalog's status of each slug a contract hint names.
+                let status = match bound.slug.as_str() {
+                    "validation_error" | "invalid_runtime_spec" => 422,
+                    _ => 400,
                 };
                 let err = resp.expect_error(status, &bound.slug);
                 assert!(
