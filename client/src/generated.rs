@@ -13,6 +13,73 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 /// Types used as operation parameters and responses.
 #[allow(clippy::all)]
 pub mod types {
+    ///`BulkAgentActionAction`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum BulkAgentActionAction {
+        #[serde(rename = "start")]
+        Start,
+        #[serde(rename = "stop")]
+        Stop,
+        #[serde(rename = "pause")]
+        Pause,
+        #[serde(rename = "resume")]
+        Resume,
+        #[serde(rename = "restart")]
+        Restart,
+    }
+    impl ::std::fmt::Display for BulkAgentActionAction {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Start => f.write_str("start"),
+                Self::Stop => f.write_str("stop"),
+                Self::Pause => f.write_str("pause"),
+                Self::Resume => f.write_str("resume"),
+                Self::Restart => f.write_str("restart"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for BulkAgentActionAction {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "start" => Ok(Self::Start),
+                "stop" => Ok(Self::Stop),
+                "pause" => Ok(Self::Pause),
+                "resume" => Ok(Self::Resume),
+                "restart" => Ok(Self::Restart),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for BulkAgentActionAction {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for BulkAgentActionAction {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
     ///`CreateAgentIdempotencyKey`
     #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
@@ -2314,6 +2381,50 @@ let response = client.list_runtimes()
 ```*/
     pub fn list_runtimes(&self) -> builder::ListRuntimes<'_> {
         builder::ListRuntimes::new(self)
+    }
+    /**The runtime instances taosd manages
+
+Every process or container the runtimes run for the caller's agents, with its state,
+process id, network address where it has one, memory and CPU time. An instance whose
+agent was deleted is marked `orphan: true` (admins also see orphans of no known
+owner). A runtime that is not available here is left out; `GET /api/runtimes` says why.
+
+
+Sends a `GET` request to `/api/agents/containers`
+
+```ignore
+let response = client.list_agent_containers()
+    .send()
+    .await;
+```*/
+    pub fn list_agent_containers(&self) -> builder::ListAgentContainers<'_> {
+        builder::ListAgentContainers::new(self)
+    }
+    /**Start, stop, pause, resume or restart many agents
+
+Applies one verb to the agents named in `names` (at most 200), or to all of the
+caller's agents that have a runtime spec (`all: true`; give one of the two). Each agent
+gets its own result, in the order asked: `ok` with its new `state`, or the `error` it
+would have got alone (an unknown name is `agent_not_found`); one failure never stops
+the rest. `timeout_s` is the grace of `stop` and `restart`.
+
+
+Sends a `POST` request to `/api/agents/bulk/{action}`
+
+Arguments:
+- `action`: The verb.
+- `timeout_s`: Seconds the agent gets to stop after SIGTERM before it is killed, 0 to 300 (default 10).
+- `body`
+```ignore
+let response = client.bulk_agent_action()
+    .action(action)
+    .timeout_s(timeout_s)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn bulk_agent_action(&self) -> builder::BulkAgentAction<'_> {
+        builder::BulkAgentAction::new(self)
     }
     /**How and where an agent runs, and its state
 
@@ -4993,6 +5104,185 @@ pub mod builder {
                 .build()?;
             let info = OperationInfo {
                 operation_id: "list_runtimes",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::list_agent_containers`]
+
+[`Client::list_agent_containers`]: super::Client::list_agent_containers*/
+    #[derive(Debug, Clone)]
+    pub struct ListAgentContainers<'a> {
+        client: &'a super::Client,
+    }
+    impl<'a> ListAgentContainers<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self { client: client }
+        }
+        ///Sends a `GET` request to `/api/agents/containers`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<::taos_api::types::ContainerList>,
+            Error<::taos_api::types::Error>,
+        > {
+            let Self { client } = self;
+            let url = format!("{}/api/agents/containers", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "list_agent_containers",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::bulk_agent_action`]
+
+[`Client::bulk_agent_action`]: super::Client::bulk_agent_action*/
+    #[derive(Debug, Clone)]
+    pub struct BulkAgentAction<'a> {
+        client: &'a super::Client,
+        action: Result<types::BulkAgentActionAction, String>,
+        timeout_s: Result<Option<i64>, String>,
+        body: Result<::taos_api::types::BulkRequest, String>,
+    }
+    impl<'a> BulkAgentAction<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                action: Err("action was not initialized".to_string()),
+                timeout_s: Ok(None),
+                body: Err("body was not initialized".to_string()),
+            }
+        }
+        pub fn action<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::BulkAgentActionAction>,
+        {
+            self.action = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `BulkAgentActionAction` for action failed".to_string()
+                });
+            self
+        }
+        pub fn timeout_s<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.timeout_s = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `i64` for timeout_s failed".to_string());
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::taos_api::types::BulkRequest>,
+        {
+            self.body = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: taos_api :: types :: BulkRequest` for body failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `POST` request to `/api/agents/bulk/{action}`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<::taos_api::types::BulkResult>,
+            Error<::taos_api::types::Error>,
+        > {
+            let Self { client, action, timeout_s, body } = self;
+            let action = action.map_err(Error::InvalidRequest)?;
+            let timeout_s = timeout_s.map_err(Error::InvalidRequest)?;
+            let body = body.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/api/agents/bulk/{}", client.baseurl, encode_path(& action
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .query(&progenitor_client::QueryParam::new("timeout_s", &timeout_s))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "bulk_agent_action",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;

@@ -95,7 +95,8 @@ pub struct Config {
 }
 
 fn parse_runtime(text: &str) -> Result<crate::runtime::RuntimeKind, String> {
-    text.parse().map_err(|_| format!("'{text}' is not a runtime: use process, docker or incus"))
+    text.parse()
+        .map_err(|_| format!("'{text}' is not a runtime: use process, docker or incus"))
 }
 
 /// `10s`, `500ms`, `2m` or a bare number of seconds (`1.5`).

@@ -64,8 +64,8 @@ def ndjson(ctx, response):
 
 # 4. The runtime operations may answer a designed 5xx: 503 `runtime_unavailable` (a runtime that
 #    is not installed or not running here, which the contract documents) and 502
-#    `runtime_failed`. schemathesis.toml turns `not_a_server_error` off for those operations
-#    only; this check takes its place there, and allows nothing else of 5xx.
+#    `runtime_failed`. schemathesis.toml turns `not_a_server_error` off; this check takes its
+#    place for every operation, and allows nothing else of 5xx.
 DESIGNED_5XX = {503: "runtime_unavailable", 502: "runtime_failed"}
 
 

@@ -306,6 +306,26 @@ pub const OPERATIONS: &[Operation] = &[
         idempotent: false,
     },
     Operation {
+        id: "listAgentContainers",
+        method: "GET",
+        path: "/api/agents/containers",
+        tag: "runtimes",
+        summary: "The runtime instances taosd manages",
+        scope: Some("agents.list"),
+        public: false,
+        idempotent: false,
+    },
+    Operation {
+        id: "bulkAgentAction",
+        method: "POST",
+        path: "/api/agents/bulk/{action}",
+        tag: "lifecycle",
+        summary: "Start, stop, pause, resume or restart many agents",
+        scope: Some("agents.lifecycle"),
+        public: false,
+        idempotent: false,
+    },
+    Operation {
         id: "getAgentRuntime",
         method: "GET",
         path: "/api/agents/{name}/runtime",
@@ -624,40 +644,44 @@ pub mod op {
     pub const REVOKE_AGENT_TOKEN: &Operation = &OPERATIONS[25usize];
     ///`GET /api/runtimes`
     pub const LIST_RUNTIMES: &Operation = &OPERATIONS[26usize];
+    ///`GET /api/agents/containers`
+    pub const LIST_AGENT_CONTAINERS: &Operation = &OPERATIONS[27usize];
+    ///`POST /api/agents/bulk/{action}`
+    pub const BULK_AGENT_ACTION: &Operation = &OPERATIONS[28usize];
     ///`GET /api/agents/{name}/runtime`
-    pub const GET_AGENT_RUNTIME: &Operation = &OPERATIONS[27usize];
+    pub const GET_AGENT_RUNTIME: &Operation = &OPERATIONS[29usize];
     ///`PUT /api/agents/{name}/runtime`
-    pub const SET_AGENT_RUNTIME: &Operation = &OPERATIONS[28usize];
+    pub const SET_AGENT_RUNTIME: &Operation = &OPERATIONS[30usize];
     ///`POST /api/agents/{name}/start`
-    pub const START_AGENT: &Operation = &OPERATIONS[29usize];
+    pub const START_AGENT: &Operation = &OPERATIONS[31usize];
     ///`POST /api/agents/{name}/stop`
-    pub const STOP_AGENT: &Operation = &OPERATIONS[30usize];
+    pub const STOP_AGENT: &Operation = &OPERATIONS[32usize];
     ///`POST /api/agents/{name}/pause`
-    pub const PAUSE_AGENT: &Operation = &OPERATIONS[31usize];
+    pub const PAUSE_AGENT: &Operation = &OPERATIONS[33usize];
     ///`POST /api/agents/{name}/resume`
-    pub const RESUME_AGENT: &Operation = &OPERATIONS[32usize];
+    pub const RESUME_AGENT: &Operation = &OPERATIONS[34usize];
     ///`POST /api/agents/{name}/restart`
-    pub const RESTART_AGENT: &Operation = &OPERATIONS[33usize];
+    pub const RESTART_AGENT: &Operation = &OPERATIONS[35usize];
     ///`GET /api/agents/{name}/wait`
-    pub const WAIT_AGENT: &Operation = &OPERATIONS[34usize];
+    pub const WAIT_AGENT: &Operation = &OPERATIONS[36usize];
     ///`GET /api/agents/{name}/logs`
-    pub const GET_AGENT_LOGS: &Operation = &OPERATIONS[35usize];
+    pub const GET_AGENT_LOGS: &Operation = &OPERATIONS[37usize];
     ///`GET /api/agents/{name}/logs/stream`
-    pub const FOLLOW_AGENT_LOGS: &Operation = &OPERATIONS[36usize];
+    pub const FOLLOW_AGENT_LOGS: &Operation = &OPERATIONS[38usize];
     ///`POST /api/ui/notify`
-    pub const NOTIFY_USER: &Operation = &OPERATIONS[37usize];
+    pub const NOTIFY_USER: &Operation = &OPERATIONS[39usize];
     ///`GET /api/notifications`
-    pub const LIST_NOTIFICATIONS: &Operation = &OPERATIONS[38usize];
+    pub const LIST_NOTIFICATIONS: &Operation = &OPERATIONS[40usize];
     ///`POST /api/notifications/{id}/read`
-    pub const MARK_NOTIFICATION_READ: &Operation = &OPERATIONS[39usize];
+    pub const MARK_NOTIFICATION_READ: &Operation = &OPERATIONS[41usize];
     ///`POST /api/notifications/read-all`
-    pub const MARK_ALL_NOTIFICATIONS_READ: &Operation = &OPERATIONS[40usize];
+    pub const MARK_ALL_NOTIFICATIONS_READ: &Operation = &OPERATIONS[42usize];
     ///`GET /api/knowledge`
-    pub const LIST_KNOWLEDGE_ITEMS: &Operation = &OPERATIONS[41usize];
+    pub const LIST_KNOWLEDGE_ITEMS: &Operation = &OPERATIONS[43usize];
     ///`GET /api/knowledge/search`
-    pub const SEARCH_KNOWLEDGE: &Operation = &OPERATIONS[42usize];
+    pub const SEARCH_KNOWLEDGE: &Operation = &OPERATIONS[44usize];
     ///`GET /api/knowledge/{id}`
-    pub const GET_KNOWLEDGE_ITEM: &Operation = &OPERATIONS[43usize];
+    pub const GET_KNOWLEDGE_ITEM: &Operation = &OPERATIONS[45usize];
     ///`GET /api/taos-agent/system-prompt`
-    pub const GET_SYSTEM_PROMPT: &Operation = &OPERATIONS[44usize];
+    pub const GET_SYSTEM_PROMPT: &Operation = &OPERATIONS[46usize];
 }

@@ -401,6 +401,18 @@ agent gets when its spec names none (`TAOS_RUNTIME`). Any authenticated caller m
     ) -> impl ::std::future::Future<
         Output = Result<ListRuntimesResponse, Self::Halt>,
     > + Send;
+    /**`GET /api/agents/containers` — The runtime instances taosd manages
+
+Every process or container the runtimes run for the caller's agents, with its state,
+process id, network address where it has one, memory and CPU time. An instance whose
+agent was deleted is marked `orphan: true` (admins also see orphans of no known
+owner). A runtime that is not available here is left out; `GET /api/runtimes` says why.*/
+    fn list_agent_containers(
+        &self,
+        ctx: Self::Context,
+    ) -> impl ::std::future::Future<
+        Output = Result<ListAgentContainersResponse, Self::Halt>,
+    > + Send;
     /**`GET /api/agents/{name}/runtime` — How and where an agent runs, and its state
 
 The agent's runtime spec (`runtime`, `command`, `image`, the *names* of its `env` — values
@@ -436,6 +448,22 @@ naming the field; a runtime that is not available here → 503 `runtime_unavaila
 }
 ///The operations tagged `lifecycle`: Start, stop, pause, resume and restart agents, and wait for a state.
 pub trait LifecycleApi: ApiBase {
+    /**`POST /api/agents/bulk/{action}` — Start, stop, pause, resume or restart many agents
+
+Applies one verb to the agents named in `names` (at most 200), or to all of the
+caller's agents that have a runtime spec (`all: true`; give one of the two). Each agent
+gets its own result, in the order asked: `ok` with its new `state`, or the `error` it
+would have got alone (an unknown name is `agent_not_found`); one failure never stops
+the rest. `timeout_s` is the grace of `stop` and `restart`.*/
+    fn bulk_agent_action(
+        &self,
+        ctx: Self::Context,
+        path: BulkAgentActionPath,
+        query: BulkAgentActionQuery,
+        body: types::BulkRequest,
+    ) -> impl ::std::future::Future<
+        Output = Result<BulkAgentActionResponse, Self::Halt>,
+    > + Send;
     /**`POST /api/agents/{name}/start` — Start an agent
 
 Starts the agent on its runtime and answers once it is `running` (or `failed`, with
@@ -1406,6 +1434,7 @@ async fn handle_create_agent<A: Api>(
                     min_length: Some(1usize),
                     max_length: Some(255usize),
                     pattern: None,
+                    one_of: None,
                     hint: Some("invalid_idempotency_key"),
                 },
             )?,
@@ -1681,6 +1710,7 @@ async fn handle_import_agent<A: Api>(
                     min_length: Some(1usize),
                     max_length: Some(255usize),
                     pattern: None,
+                    one_of: None,
                     hint: Some("invalid_idempotency_key"),
                 },
             )?,
@@ -1743,6 +1773,7 @@ impl GetAgentPath {
                         min_length: Some(1usize),
                         max_length: Some(63usize),
                         pattern: Some(("^[a-z0-9]+(-[a-z0-9]+)*$", &*RE_GET_AGENT_NAME)),
+                        one_of: None,
                         hint: None,
                     },
                 )?,
@@ -1816,6 +1847,7 @@ impl UpdateAgentPath {
                             "^[a-z0-9]+(-[a-z0-9]+)*$",
                             &*RE_UPDATE_AGENT_NAME,
                         )),
+                        one_of: None,
                         hint: None,
                     },
                 )?,
@@ -1920,6 +1952,7 @@ impl DeleteAgentPath {
                             "^[a-z0-9]+(-[a-z0-9]+)*$",
                             &*RE_DELETE_AGENT_NAME,
                         )),
+                        one_of: None,
                         hint: None,
                     },
                 )?,
@@ -1993,6 +2026,7 @@ impl SetAgentPermissionsPath {
                             "^[a-z0-9]+(-[a-z0-9]+)*$",
                             &*RE_SET_AGENT_PERMISSIONS_NAME,
                         )),
+                        one_of: None,
                         hint: None,
                     },
                 )?,
@@ -2087,6 +2121,7 @@ impl ExportAgentPath {
                             "^[a-z0-9]+(-[a-z0-9]+)*$",
                             &*RE_EXPORT_AGENT_NAME,
                         )),
+                        one_of: None,
                         hint: None,
                     },
                 )?,
@@ -2160,6 +2195,7 @@ impl IssueAgentTokenPath {
                             "^[a-z0-9]+(-[a-z0-9]+)*$",
                             &*RE_ISSUE_AGENT_TOKEN_NAME,
                         )),
+                        one_of: None,
                         hint: None,
                     },
                 )?,
@@ -2273,6 +2309,7 @@ impl RevokeAgentTokenPath {
                             "^[a-z0-9]+(-[a-z0-9]+)*$",
                             &*RE_REVOKE_AGENT_TOKEN_NAME,
                         )),
+                        one_of: None,
                         hint: None,
                     },
                 )?,
@@ -2345,6 +2382,160 @@ async fn handle_list_runtimes<A: Api>(
         Err(halt) => halt.into_response(),
     }
 }
+///The success responses of `listAgentContainers`; errors go through `ApiBase::Halt`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ListAgentContainersResponse {
+    Ok(types::ContainerList),
+}
+impl ::axum::response::IntoResponse for ListAgentContainersResponse {
+    fn into_response(self) -> ::axum::response::Response {
+        match self {
+            Self::Ok(body) => {
+                (::axum::http::StatusCode::OK, ::axum::Json(body)).into_response()
+            }
+        }
+    }
+}
+async fn handle_list_agent_containers<A: Api>(
+    ::axum::extract::State(api): ::axum::extract::State<::std::sync::Arc<A>>,
+    request: ::axum::extract::Request,
+) -> ::axum::response::Response {
+    const OP: &Operation = &OPERATIONS[27usize];
+    let (parts, _body) = request.into_parts();
+    let ctx = match api.authorize(OP, &parts).await {
+        Ok(ctx) => ctx,
+        Err(halt) => return halt.into_response(),
+    };
+    match api.list_agent_containers(ctx).await {
+        Ok(response) => response.into_response(),
+        Err(halt) => halt.into_response(),
+    }
+}
+///The path parameters of `bulkAgentAction`.
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize)]
+pub struct BulkAgentActionPath {
+    ///`action` (path)
+    pub action: String,
+}
+impl BulkAgentActionPath {
+    fn parse(raw: &rt::RawParams) -> Result<Self, rt::Rejection> {
+        Ok(Self {
+            action: rt::required(
+                "action",
+                rt::Location::Path,
+                rt::string(
+                    "action",
+                    rt::Location::Path,
+                    raw.path("action"),
+                    &rt::StringRules {
+                        min_length: None,
+                        max_length: None,
+                        pattern: None,
+                        one_of: Some(&["start", "stop", "pause", "resume", "restart"]),
+                        hint: None,
+                    },
+                )?,
+                None,
+            )?,
+        })
+    }
+}
+///The query parameters of `bulkAgentAction`.
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize)]
+pub struct BulkAgentActionQuery {
+    ///`timeout_s` (query)
+    pub timeout_s: i64,
+}
+impl BulkAgentActionQuery {
+    fn parse(raw: &rt::RawParams) -> Result<Self, rt::Rejection> {
+        Ok(Self {
+            timeout_s: rt::integer(
+                    "timeout_s",
+                    rt::Location::Query,
+                    raw.query("timeout_s"),
+                    Some(0i64),
+                    Some(300i64),
+                    None,
+                )?
+                .unwrap_or(10i64),
+        })
+    }
+}
+static HINTS_BULK_AGENT_ACTION: &[(&[&str], &str)] = &[
+    (&[] as &[&str], "invalid_bulk_request"),
+    (&["names"] as &[&str], "invalid_bulk_request"),
+];
+static NULLABLE_BULK_AGENT_ACTION: &[&[&str]] = &[];
+static OBJECTS_BULK_AGENT_ACTION: &[&[&str]] = &[&[] as &[&str]];
+static LIMITS_BULK_AGENT_ACTION: &[(&[&str], rt::Limits)] = &[
+    (
+        &["names"] as &[&str],
+        rt::Limits {
+            minimum: None,
+            maximum: None,
+            min_items: Some(1usize),
+            max_items: Some(200usize),
+        },
+    ),
+];
+///The success responses of `bulkAgentAction`; errors go through `ApiBase::Halt`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum BulkAgentActionResponse {
+    Ok(types::BulkResult),
+}
+impl ::axum::response::IntoResponse for BulkAgentActionResponse {
+    fn into_response(self) -> ::axum::response::Response {
+        match self {
+            Self::Ok(body) => {
+                (::axum::http::StatusCode::OK, ::axum::Json(body)).into_response()
+            }
+        }
+    }
+}
+async fn handle_bulk_agent_action<A: Api>(
+    ::axum::extract::State(api): ::axum::extract::State<::std::sync::Arc<A>>,
+    request: ::axum::extract::Request,
+) -> ::axum::response::Response {
+    const OP: &Operation = &OPERATIONS[28usize];
+    let (mut parts, body) = request.into_parts();
+    let ctx = match api.authorize(OP, &parts).await {
+        Ok(ctx) => ctx,
+        Err(halt) => return halt.into_response(),
+    };
+    let raw = match rt::RawParams::extract(&mut parts, &["timeout_s"]).await {
+        Ok(raw) => raw,
+        Err(rejection) => return api.reject(OP, rejection).into_response(),
+    };
+    let path = match BulkAgentActionPath::parse(&raw) {
+        Ok(v) => v,
+        Err(rejection) => return api.reject(OP, rejection).into_response(),
+    };
+    let query = match BulkAgentActionQuery::parse(&raw) {
+        Ok(v) => v,
+        Err(rejection) => return api.reject(OP, rejection).into_response(),
+    };
+    let body = match rt::json_body::<
+        types::BulkRequest,
+    >(
+            &parts,
+            body,
+            &rt::BodyRules {
+                hints: HINTS_BULK_AGENT_ACTION,
+                nullable: NULLABLE_BULK_AGENT_ACTION,
+                objects: OBJECTS_BULK_AGENT_ACTION,
+                limits: LIMITS_BULK_AGENT_ACTION,
+            },
+        )
+        .await
+    {
+        Ok(v) => v,
+        Err(rejection) => return api.reject(OP, rejection).into_response(),
+    };
+    match api.bulk_agent_action(ctx, path, query, body).await {
+        Ok(response) => response.into_response(),
+        Err(halt) => halt.into_response(),
+    }
+}
 static RE_GET_AGENT_RUNTIME_NAME: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
 {
     ::regress::Regex::new("^[a-z0-9]+(-[a-z0-9]+)*$")
@@ -2373,6 +2564,7 @@ impl GetAgentRuntimePath {
                             "^[a-z0-9]+(-[a-z0-9]+)*$",
                             &*RE_GET_AGENT_RUNTIME_NAME,
                         )),
+                        one_of: None,
                         hint: None,
                     },
                 )?,
@@ -2399,7 +2591,7 @@ async fn handle_get_agent_runtime<A: Api>(
     ::axum::extract::State(api): ::axum::extract::State<::std::sync::Arc<A>>,
     request: ::axum::extract::Request,
 ) -> ::axum::response::Response {
-    const OP: &Operation = &OPERATIONS[27usize];
+    const OP: &Operation = &OPERATIONS[29usize];
     let (mut parts, _body) = request.into_parts();
     let ctx = match api.authorize(OP, &parts).await {
         Ok(ctx) => ctx,
@@ -2446,6 +2638,7 @@ impl SetAgentRuntimePath {
                             "^[a-z0-9]+(-[a-z0-9]+)*$",
                             &*RE_SET_AGENT_RUNTIME_NAME,
                         )),
+                        one_of: None,
                         hint: None,
                     },
                 )?,
@@ -2522,7 +2715,7 @@ async fn handle_set_agent_runtime<A: Api>(
     ::axum::extract::State(api): ::axum::extract::State<::std::sync::Arc<A>>,
     request: ::axum::extract::Request,
 ) -> ::axum::response::Response {
-    const OP: &Operation = &OPERATIONS[28usize];
+    const OP: &Operation = &OPERATIONS[30usize];
     let (mut parts, body) = request.into_parts();
     let ctx = match api.authorize(OP, &parts).await {
         Ok(ctx) => ctx,
@@ -2586,6 +2779,7 @@ impl StartAgentPath {
                             "^[a-z0-9]+(-[a-z0-9]+)*$",
                             &*RE_START_AGENT_NAME,
                         )),
+                        one_of: None,
                         hint: None,
                     },
                 )?,
@@ -2612,7 +2806,7 @@ async fn handle_start_agent<A: Api>(
     ::axum::extract::State(api): ::axum::extract::State<::std::sync::Arc<A>>,
     request: ::axum::extract::Request,
 ) -> ::axum::response::Response {
-    const OP: &Operation = &OPERATIONS[29usize];
+    const OP: &Operation = &OPERATIONS[31usize];
     let (mut parts, _body) = request.into_parts();
     let ctx = match api.authorize(OP, &parts).await {
         Ok(ctx) => ctx,
@@ -2659,6 +2853,7 @@ impl StopAgentPath {
                             "^[a-z0-9]+(-[a-z0-9]+)*$",
                             &*RE_STOP_AGENT_NAME,
                         )),
+                        one_of: None,
                         hint: None,
                     },
                 )?,
@@ -2706,7 +2901,7 @@ async fn handle_stop_agent<A: Api>(
     ::axum::extract::State(api): ::axum::extract::State<::std::sync::Arc<A>>,
     request: ::axum::extract::Request,
 ) -> ::axum::response::Response {
-    const OP: &Operation = &OPERATIONS[30usize];
+    const OP: &Operation = &OPERATIONS[32usize];
     let (mut parts, _body) = request.into_parts();
     let ctx = match api.authorize(OP, &parts).await {
         Ok(ctx) => ctx,
@@ -2757,6 +2952,7 @@ impl PauseAgentPath {
                             "^[a-z0-9]+(-[a-z0-9]+)*$",
                             &*RE_PAUSE_AGENT_NAME,
                         )),
+                        one_of: None,
                         hint: None,
                     },
                 )?,
@@ -2783,7 +2979,7 @@ async fn handle_pause_agent<A: Api>(
     ::axum::extract::State(api): ::axum::extract::State<::std::sync::Arc<A>>,
     request: ::axum::extract::Request,
 ) -> ::axum::response::Response {
-    const OP: &Operation = &OPERATIONS[31usize];
+    const OP: &Operation = &OPERATIONS[33usize];
     let (mut parts, _body) = request.into_parts();
     let ctx = match api.authorize(OP, &parts).await {
         Ok(ctx) => ctx,
@@ -2830,6 +3026,7 @@ impl ResumeAgentPath {
                             "^[a-z0-9]+(-[a-z0-9]+)*$",
                             &*RE_RESUME_AGENT_NAME,
                         )),
+                        one_of: None,
                         hint: None,
                     },
                 )?,
@@ -2856,7 +3053,7 @@ async fn handle_resume_agent<A: Api>(
     ::axum::extract::State(api): ::axum::extract::State<::std::sync::Arc<A>>,
     request: ::axum::extract::Request,
 ) -> ::axum::response::Response {
-    const OP: &Operation = &OPERATIONS[32usize];
+    const OP: &Operation = &OPERATIONS[34usize];
     let (mut parts, _body) = request.into_parts();
     let ctx = match api.authorize(OP, &parts).await {
         Ok(ctx) => ctx,
@@ -2903,6 +3100,7 @@ impl RestartAgentPath {
                             "^[a-z0-9]+(-[a-z0-9]+)*$",
                             &*RE_RESTART_AGENT_NAME,
                         )),
+                        one_of: None,
                         hint: None,
                     },
                 )?,
@@ -2950,7 +3148,7 @@ async fn handle_restart_agent<A: Api>(
     ::axum::extract::State(api): ::axum::extract::State<::std::sync::Arc<A>>,
     request: ::axum::extract::Request,
 ) -> ::axum::response::Response {
-    const OP: &Operation = &OPERATIONS[33usize];
+    const OP: &Operation = &OPERATIONS[35usize];
     let (mut parts, _body) = request.into_parts();
     let ctx = match api.authorize(OP, &parts).await {
         Ok(ctx) => ctx,
@@ -3001,6 +3199,7 @@ impl WaitAgentPath {
                             "^[a-z0-9]+(-[a-z0-9]+)*$",
                             &*RE_WAIT_AGENT_NAME,
                         )),
+                        one_of: None,
                         hint: None,
                     },
                 )?,
@@ -3031,6 +3230,17 @@ impl WaitAgentQuery {
                         min_length: None,
                         max_length: None,
                         pattern: None,
+                        one_of: Some(
+                            &[
+                                "created",
+                                "starting",
+                                "running",
+                                "paused",
+                                "stopping",
+                                "stopped",
+                                "failed",
+                            ],
+                        ),
                         hint: None,
                     },
                 )?,
@@ -3066,7 +3276,7 @@ async fn handle_wait_agent<A: Api>(
     ::axum::extract::State(api): ::axum::extract::State<::std::sync::Arc<A>>,
     request: ::axum::extract::Request,
 ) -> ::axum::response::Response {
-    const OP: &Operation = &OPERATIONS[34usize];
+    const OP: &Operation = &OPERATIONS[36usize];
     let (mut parts, _body) = request.into_parts();
     let ctx = match api.authorize(OP, &parts).await {
         Ok(ctx) => ctx,
@@ -3117,6 +3327,7 @@ impl GetAgentLogsPath {
                             "^[a-z0-9]+(-[a-z0-9]+)*$",
                             &*RE_GET_AGENT_LOGS_NAME,
                         )),
+                        one_of: None,
                         hint: None,
                     },
                 )?,
@@ -3159,6 +3370,7 @@ impl GetAgentLogsQuery {
                     min_length: None,
                     max_length: None,
                     pattern: None,
+                    one_of: None,
                     hint: None,
                 },
             )?,
@@ -3170,6 +3382,7 @@ impl GetAgentLogsQuery {
                     min_length: None,
                     max_length: None,
                     pattern: None,
+                    one_of: None,
                     hint: None,
                 },
             )?,
@@ -3181,6 +3394,7 @@ impl GetAgentLogsQuery {
                     min_length: None,
                     max_length: None,
                     pattern: None,
+                    one_of: Some(&["stdout", "stderr"]),
                     hint: None,
                 },
             )?,
@@ -3210,7 +3424,7 @@ async fn handle_get_agent_logs<A: Api>(
     ::axum::extract::State(api): ::axum::extract::State<::std::sync::Arc<A>>,
     request: ::axum::extract::Request,
 ) -> ::axum::response::Response {
-    const OP: &Operation = &OPERATIONS[35usize];
+    const OP: &Operation = &OPERATIONS[37usize];
     let (mut parts, _body) = request.into_parts();
     let ctx = match api.authorize(OP, &parts).await {
         Ok(ctx) => ctx,
@@ -3266,6 +3480,7 @@ impl FollowAgentLogsPath {
                             "^[a-z0-9]+(-[a-z0-9]+)*$",
                             &*RE_FOLLOW_AGENT_LOGS_NAME,
                         )),
+                        one_of: None,
                         hint: None,
                     },
                 )?,
@@ -3302,6 +3517,7 @@ impl FollowAgentLogsQuery {
                     min_length: None,
                     max_length: None,
                     pattern: None,
+                    one_of: Some(&["stdout", "stderr"]),
                     hint: None,
                 },
             )?,
@@ -3332,6 +3548,7 @@ impl FollowAgentLogsHeaders {
                         "^[0-9]{1,20}$",
                         &*RE_FOLLOW_AGENT_LOGS_LAST_EVENT_ID,
                     )),
+                    one_of: None,
                     hint: None,
                 },
             )?,
@@ -3354,7 +3571,7 @@ async fn handle_follow_agent_logs<A: Api>(
     ::axum::extract::State(api): ::axum::extract::State<::std::sync::Arc<A>>,
     request: ::axum::extract::Request,
 ) -> ::axum::response::Response {
-    const OP: &Operation = &OPERATIONS[36usize];
+    const OP: &Operation = &OPERATIONS[38usize];
     let (mut parts, _body) = request.into_parts();
     let ctx = match api.authorize(OP, &parts).await {
         Ok(ctx) => ctx,
@@ -3405,7 +3622,7 @@ async fn handle_notify_user<A: Api>(
     ::axum::extract::State(api): ::axum::extract::State<::std::sync::Arc<A>>,
     request: ::axum::extract::Request,
 ) -> ::axum::response::Response {
-    const OP: &Operation = &OPERATIONS[37usize];
+    const OP: &Operation = &OPERATIONS[39usize];
     let (parts, body) = request.into_parts();
     let ctx = match api.authorize(OP, &parts).await {
         Ok(ctx) => ctx,
@@ -3484,7 +3701,7 @@ async fn handle_list_notifications<A: Api>(
     ::axum::extract::State(api): ::axum::extract::State<::std::sync::Arc<A>>,
     request: ::axum::extract::Request,
 ) -> ::axum::response::Response {
-    const OP: &Operation = &OPERATIONS[38usize];
+    const OP: &Operation = &OPERATIONS[40usize];
     let (mut parts, _body) = request.into_parts();
     let ctx = match api.authorize(OP, &parts).await {
         Ok(ctx) => ctx,
@@ -3544,7 +3761,7 @@ async fn handle_mark_notification_read<A: Api>(
     ::axum::extract::State(api): ::axum::extract::State<::std::sync::Arc<A>>,
     request: ::axum::extract::Request,
 ) -> ::axum::response::Response {
-    const OP: &Operation = &OPERATIONS[39usize];
+    const OP: &Operation = &OPERATIONS[41usize];
     let (mut parts, _body) = request.into_parts();
     let ctx = match api.authorize(OP, &parts).await {
         Ok(ctx) => ctx,
@@ -3581,7 +3798,7 @@ async fn handle_mark_all_notifications_read<A: Api>(
     ::axum::extract::State(api): ::axum::extract::State<::std::sync::Arc<A>>,
     request: ::axum::extract::Request,
 ) -> ::axum::response::Response {
-    const OP: &Operation = &OPERATIONS[40usize];
+    const OP: &Operation = &OPERATIONS[42usize];
     let (parts, _body) = request.into_parts();
     let ctx = match api.authorize(OP, &parts).await {
         Ok(ctx) => ctx,
@@ -3623,6 +3840,7 @@ impl ListKnowledgeItemsQuery {
                     min_length: Some(1usize),
                     max_length: Some(64usize),
                     pattern: Some(("^[^\\u0000]*$", &*RE_LIST_KNOWLEDGE_ITEMS_CATEGORY)),
+                    one_of: None,
                     hint: None,
                 },
             )?,
@@ -3637,6 +3855,7 @@ impl ListKnowledgeItemsQuery {
                         "^[^\\u0000]*$",
                         &*RE_LIST_KNOWLEDGE_ITEMS_SOURCE_ID,
                     )),
+                    one_of: None,
                     hint: None,
                 },
             )?,
@@ -3671,7 +3890,7 @@ async fn handle_list_knowledge_items<A: Api>(
     ::axum::extract::State(api): ::axum::extract::State<::std::sync::Arc<A>>,
     request: ::axum::extract::Request,
 ) -> ::axum::response::Response {
-    const OP: &Operation = &OPERATIONS[41usize];
+    const OP: &Operation = &OPERATIONS[43usize];
     let (mut parts, _body) = request.into_parts();
     let ctx = match api.authorize(OP, &parts).await {
         Ok(ctx) => ctx,
@@ -3737,6 +3956,7 @@ impl SearchKnowledgeQuery {
                             "^[^\\u0000]*\\S[^\\u0000]*$",
                             &*RE_SEARCH_KNOWLEDGE_Q,
                         )),
+                        one_of: None,
                         hint: Some("invalid_search_query"),
                     },
                 )?,
@@ -3750,6 +3970,7 @@ impl SearchKnowledgeQuery {
                     min_length: Some(1usize),
                     max_length: Some(64usize),
                     pattern: Some(("^[^\\u0000]*$", &*RE_SEARCH_KNOWLEDGE_CATEGORY)),
+                    one_of: None,
                     hint: None,
                 },
             )?,
@@ -3761,6 +3982,7 @@ impl SearchKnowledgeQuery {
                     min_length: Some(1usize),
                     max_length: Some(128usize),
                     pattern: Some(("^[^\\u0000]*$", &*RE_SEARCH_KNOWLEDGE_SOURCE_ID)),
+                    one_of: None,
                     hint: None,
                 },
             )?,
@@ -3794,7 +4016,7 @@ async fn handle_search_knowledge<A: Api>(
     ::axum::extract::State(api): ::axum::extract::State<::std::sync::Arc<A>>,
     request: ::axum::extract::Request,
 ) -> ::axum::response::Response {
-    const OP: &Operation = &OPERATIONS[42usize];
+    const OP: &Operation = &OPERATIONS[44usize];
     let (mut parts, _body) = request.into_parts();
     let ctx = match api.authorize(OP, &parts).await {
         Ok(ctx) => ctx,
@@ -3854,7 +4076,7 @@ async fn handle_get_knowledge_item<A: Api>(
     ::axum::extract::State(api): ::axum::extract::State<::std::sync::Arc<A>>,
     request: ::axum::extract::Request,
 ) -> ::axum::response::Response {
-    const OP: &Operation = &OPERATIONS[43usize];
+    const OP: &Operation = &OPERATIONS[45usize];
     let (mut parts, _body) = request.into_parts();
     let ctx = match api.authorize(OP, &parts).await {
         Ok(ctx) => ctx,
@@ -3891,7 +4113,7 @@ async fn handle_get_system_prompt<A: Api>(
     ::axum::extract::State(api): ::axum::extract::State<::std::sync::Arc<A>>,
     request: ::axum::extract::Request,
 ) -> ::axum::response::Response {
-    const OP: &Operation = &OPERATIONS[44usize];
+    const OP: &Operation = &OPERATIONS[46usize];
     let (parts, _body) = request.into_parts();
     let ctx = match api.authorize(OP, &parts).await {
         Ok(ctx) => ctx,
@@ -4203,6 +4425,30 @@ pub fn router<A: Api>(api: ::std::sync::Arc<A>) -> ::axum::Router {
                 async move {
                     method_not_allowed(&*api, &method, uri.path(), "GET, HEAD")
                 }),
+        )
+        .route(
+            "/api/agents/containers",
+            ::axum::routing::get(handle_list_agent_containers::<A>)
+                .fallback(|
+                    ::axum::extract::State(
+                        api,
+                    ): ::axum::extract::State<::std::sync::Arc<A>>,
+                    method: ::axum::http::Method,
+                    uri: ::axum::http::Uri|
+                async move {
+                    method_not_allowed(&*api, &method, uri.path(), "GET, HEAD")
+                }),
+        )
+        .route(
+            "/api/agents/bulk/{action}",
+            ::axum::routing::post(handle_bulk_agent_action::<A>)
+                .fallback(|
+                    ::axum::extract::State(
+                        api,
+                    ): ::axum::extract::State<::std::sync::Arc<A>>,
+                    method: ::axum::http::Method,
+                    uri: ::axum::http::Uri|
+                async move { method_not_allowed(&*api, &method, uri.path(), "POST") }),
         )
         .route(
             "/api/agents/{name}/runtime",

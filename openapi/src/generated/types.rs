@@ -1376,6 +1376,175 @@ impl AuthStatus {
         Default::default()
     }
 }
+///`BulkAgentActionAction`
+#[derive(
+    ::serde::Deserialize,
+    ::serde::Serialize,
+    Clone,
+    Copy,
+    Debug,
+    Eq,
+    Hash,
+    Ord,
+    PartialEq,
+    PartialOrd
+)]
+pub enum BulkAgentActionAction {
+    #[serde(rename = "start")]
+    Start,
+    #[serde(rename = "stop")]
+    Stop,
+    #[serde(rename = "pause")]
+    Pause,
+    #[serde(rename = "resume")]
+    Resume,
+    #[serde(rename = "restart")]
+    Restart,
+}
+impl ::std::fmt::Display for BulkAgentActionAction {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match *self {
+            Self::Start => f.write_str("start"),
+            Self::Stop => f.write_str("stop"),
+            Self::Pause => f.write_str("pause"),
+            Self::Resume => f.write_str("resume"),
+            Self::Restart => f.write_str("restart"),
+        }
+    }
+}
+impl ::std::str::FromStr for BulkAgentActionAction {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        match value {
+            "start" => Ok(Self::Start),
+            "stop" => Ok(Self::Stop),
+            "pause" => Ok(Self::Pause),
+            "resume" => Ok(Self::Resume),
+            "restart" => Ok(Self::Restart),
+            _ => Err("invalid value".into()),
+        }
+    }
+}
+impl ::std::convert::TryFrom<&str> for BulkAgentActionAction {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl ::std::convert::TryFrom<::std::string::String> for BulkAgentActionAction {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+///`BulkItem`
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+pub struct BulkItem {
+    pub agent: ::std::string::String,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub error: ::std::option::Option<Error>,
+    pub ok: bool,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub state: ::std::option::Option<AgentState>,
+}
+impl BulkItem {
+    pub fn builder() -> builder::BulkItem {
+        Default::default()
+    }
+}
+///`BulkRequest`
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct BulkRequest {
+    ///Every agent of yours with a runtime spec (instead of `names`).
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub all: ::std::option::Option<bool>,
+    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    pub names: ::std::vec::Vec<BulkRequestNamesItem>,
+}
+impl BulkRequest {
+    pub fn builder() -> builder::BulkRequest {
+        Default::default()
+    }
+}
+///`BulkRequestNamesItem`
+#[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[serde(transparent)]
+pub struct BulkRequestNamesItem(::std::string::String);
+impl ::std::ops::Deref for BulkRequestNamesItem {
+    type Target = ::std::string::String;
+    fn deref(&self) -> &::std::string::String {
+        &self.0
+    }
+}
+impl ::std::convert::From<BulkRequestNamesItem> for ::std::string::String {
+    fn from(value: BulkRequestNamesItem) -> Self {
+        value.0
+    }
+}
+impl ::std::str::FromStr for BulkRequestNamesItem {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        if value.chars().count() > 63usize {
+            return Err("longer than 63 characters".into());
+        }
+        if value.chars().count() < 1usize {
+            return Err("shorter than 1 characters".into());
+        }
+        static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+        { ::regress::Regex::new("^[a-z0-9]+(-[a-z0-9]+)*$").unwrap() });
+        if PATTERN.find(value).is_none() {
+            return Err("doesn't match pattern \"^[a-z0-9]+(-[a-z0-9]+)*$\"".into());
+        }
+        Ok(Self(value.to_string()))
+    }
+}
+impl ::std::convert::TryFrom<&str> for BulkRequestNamesItem {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl ::std::convert::TryFrom<::std::string::String> for BulkRequestNamesItem {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for BulkRequestNamesItem {
+    fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+    where
+        D: ::serde::Deserializer<'de>,
+    {
+        ::std::string::String::deserialize(deserializer)?
+            .parse()
+            .map_err(|e: self::error::ConversionError| {
+                <D::Error as ::serde::de::Error>::custom(e.to_string())
+            })
+    }
+}
+///`BulkResult`
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+pub struct BulkResult {
+    pub results: ::std::vec::Vec<BulkItem>,
+}
+impl BulkResult {
+    pub fn builder() -> builder::BulkResult {
+        Default::default()
+    }
+}
 ///A colour as `#rrggbb`.
 #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 #[serde(transparent)]
@@ -1430,6 +1599,45 @@ impl<'de> ::serde::Deserialize<'de> for Color {
             .map_err(|e: self::error::ConversionError| {
                 <D::Error as ::serde::de::Error>::custom(e.to_string())
             })
+    }
+}
+///`Container`
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+pub struct Container {
+    ///The agent's slug; null when the agent is gone.
+    #[serde(deserialize_with = "::std::option::Option::deserialize")]
+    pub agent: ::std::option::Option<::std::string::String>,
+    pub agent_id: ::uuid::Uuid,
+    ///CPU time of the current run
+    #[serde(deserialize_with = "::std::option::Option::deserialize")]
+    pub cpu_time_ms: ::std::option::Option<i64>,
+    #[serde(deserialize_with = "::std::option::Option::deserialize")]
+    pub ip: ::std::option::Option<::std::string::String>,
+    ///Resident memory
+    #[serde(deserialize_with = "::std::option::Option::deserialize")]
+    pub memory_bytes: ::std::option::Option<i64>,
+    ///The instance's name on its runtime (a container is `taos-agent-<slug>`).
+    pub name: ::std::string::String,
+    ///Whether its agent was deleted (the instance should not be running).
+    pub orphan: bool,
+    #[serde(deserialize_with = "::std::option::Option::deserialize")]
+    pub pid: ::std::option::Option<i64>,
+    pub runtime: RuntimeKind,
+    pub state: InstanceState,
+}
+impl Container {
+    pub fn builder() -> builder::Container {
+        Default::default()
+    }
+}
+///`ContainerList`
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+pub struct ContainerList {
+    pub items: ::std::vec::Vec<Container>,
+}
+impl ContainerList {
+    pub fn builder() -> builder::ContainerList {
+        Default::default()
     }
 }
 ///`CreateAgentIdempotencyKey`
@@ -1554,6 +1762,9 @@ impl<'de> ::serde::Deserialize<'de> for DeleteAgentName {
 ///The one error shape of the API.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct Error {
+    ///On `invalid_transition`: the verbs that would act, comma-separated.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub allowed: ::std::option::Option<::std::string::String>,
     ///On `scope_exceeds_caller`: your own scope, space-separated.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub caller_scope: ::std::option::Option<::std::string::String>,
@@ -1580,6 +1791,15 @@ pub struct Error {
     ///On `idempotency_key_in_use`, `too_many_attempts`, `password_checks_busy` and `search_busy`: seconds to wait before retrying (also the `Retry-After` header).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub retry_after: ::std::option::Option<::std::string::String>,
+    ///On `runtime_unavailable`: the runtime.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub runtime: ::std::option::Option<::std::string::String>,
+    ///On `runtime_unavailable`: how to install or start it.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub runtime_fix: ::std::option::Option<::std::string::String>,
+    ///On `invalid_transition` and `wait_timeout`: the state the agent is in.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub state: ::std::option::Option<::std::string::String>,
 }
 impl Error {
     pub fn builder() -> builder::Error {
@@ -7348,7 +7568,422 @@ pub mod builder {
         }
     }
     #[derive(Clone, Debug)]
+    pub struct BulkItem {
+        agent: ::std::result::Result<::std::string::String, ::std::string::String>,
+        error: ::std::result::Result<
+            ::std::option::Option<super::Error>,
+            ::std::string::String,
+        >,
+        ok: ::std::result::Result<bool, ::std::string::String>,
+        state: ::std::result::Result<
+            ::std::option::Option<super::AgentState>,
+            ::std::string::String,
+        >,
+    }
+    impl ::std::default::Default for BulkItem {
+        fn default() -> Self {
+            Self {
+                agent: Err("no value supplied for agent".to_string()),
+                error: Ok(Default::default()),
+                ok: Err("no value supplied for ok".to_string()),
+                state: Ok(Default::default()),
+            }
+        }
+    }
+    impl BulkItem {
+        pub fn agent<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.agent = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for agent: {e}"));
+            self
+        }
+        pub fn error<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<super::Error>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.error = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for error: {e}"));
+            self
+        }
+        pub fn ok<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<bool>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.ok = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for ok: {e}"));
+            self
+        }
+        pub fn state<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<super::AgentState>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.state = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for state: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<BulkItem> for super::BulkItem {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: BulkItem,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                agent: value.agent?,
+                error: value.error?,
+                ok: value.ok?,
+                state: value.state?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::BulkItem> for BulkItem {
+        fn from(value: super::BulkItem) -> Self {
+            Self {
+                agent: Ok(value.agent),
+                error: Ok(value.error),
+                ok: Ok(value.ok),
+                state: Ok(value.state),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
+    pub struct BulkRequest {
+        all: ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
+        names: ::std::result::Result<
+            ::std::vec::Vec<super::BulkRequestNamesItem>,
+            ::std::string::String,
+        >,
+    }
+    impl ::std::default::Default for BulkRequest {
+        fn default() -> Self {
+            Self {
+                all: Ok(Default::default()),
+                names: Ok(Default::default()),
+            }
+        }
+    }
+    impl BulkRequest {
+        pub fn all<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.all = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for all: {e}"));
+            self
+        }
+        pub fn names<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::vec::Vec<super::BulkRequestNamesItem>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.names = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for names: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<BulkRequest> for super::BulkRequest {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: BulkRequest,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                all: value.all?,
+                names: value.names?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::BulkRequest> for BulkRequest {
+        fn from(value: super::BulkRequest) -> Self {
+            Self {
+                all: Ok(value.all),
+                names: Ok(value.names),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
+    pub struct BulkResult {
+        results: ::std::result::Result<
+            ::std::vec::Vec<super::BulkItem>,
+            ::std::string::String,
+        >,
+    }
+    impl ::std::default::Default for BulkResult {
+        fn default() -> Self {
+            Self {
+                results: Err("no value supplied for results".to_string()),
+            }
+        }
+    }
+    impl BulkResult {
+        pub fn results<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::vec::Vec<super::BulkItem>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.results = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for results: {e}")
+                });
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<BulkResult> for super::BulkResult {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: BulkResult,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self { results: value.results? })
+        }
+    }
+    impl ::std::convert::From<super::BulkResult> for BulkResult {
+        fn from(value: super::BulkResult) -> Self {
+            Self { results: Ok(value.results) }
+        }
+    }
+    #[derive(Clone, Debug)]
+    pub struct Container {
+        agent: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        agent_id: ::std::result::Result<::uuid::Uuid, ::std::string::String>,
+        cpu_time_ms: ::std::result::Result<
+            ::std::option::Option<i64>,
+            ::std::string::String,
+        >,
+        ip: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        memory_bytes: ::std::result::Result<
+            ::std::option::Option<i64>,
+            ::std::string::String,
+        >,
+        name: ::std::result::Result<::std::string::String, ::std::string::String>,
+        orphan: ::std::result::Result<bool, ::std::string::String>,
+        pid: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+        runtime: ::std::result::Result<super::RuntimeKind, ::std::string::String>,
+        state: ::std::result::Result<super::InstanceState, ::std::string::String>,
+    }
+    impl ::std::default::Default for Container {
+        fn default() -> Self {
+            Self {
+                agent: Err("no value supplied for agent".to_string()),
+                agent_id: Err("no value supplied for agent_id".to_string()),
+                cpu_time_ms: Err("no value supplied for cpu_time_ms".to_string()),
+                ip: Err("no value supplied for ip".to_string()),
+                memory_bytes: Err("no value supplied for memory_bytes".to_string()),
+                name: Err("no value supplied for name".to_string()),
+                orphan: Err("no value supplied for orphan".to_string()),
+                pid: Err("no value supplied for pid".to_string()),
+                runtime: Err("no value supplied for runtime".to_string()),
+                state: Err("no value supplied for state".to_string()),
+            }
+        }
+    }
+    impl Container {
+        pub fn agent<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.agent = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for agent: {e}"));
+            self
+        }
+        pub fn agent_id<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::uuid::Uuid>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.agent_id = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for agent_id: {e}")
+                });
+            self
+        }
+        pub fn cpu_time_ms<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<i64>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.cpu_time_ms = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for cpu_time_ms: {e}")
+                });
+            self
+        }
+        pub fn ip<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.ip = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for ip: {e}"));
+            self
+        }
+        pub fn memory_bytes<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<i64>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.memory_bytes = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for memory_bytes: {e}")
+                });
+            self
+        }
+        pub fn name<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.name = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for name: {e}"));
+            self
+        }
+        pub fn orphan<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<bool>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.orphan = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for orphan: {e}"));
+            self
+        }
+        pub fn pid<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<i64>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.pid = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for pid: {e}"));
+            self
+        }
+        pub fn runtime<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<super::RuntimeKind>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.runtime = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for runtime: {e}")
+                });
+            self
+        }
+        pub fn state<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<super::InstanceState>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.state = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for state: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<Container> for super::Container {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: Container,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                agent: value.agent?,
+                agent_id: value.agent_id?,
+                cpu_time_ms: value.cpu_time_ms?,
+                ip: value.ip?,
+                memory_bytes: value.memory_bytes?,
+                name: value.name?,
+                orphan: value.orphan?,
+                pid: value.pid?,
+                runtime: value.runtime?,
+                state: value.state?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::Container> for Container {
+        fn from(value: super::Container) -> Self {
+            Self {
+                agent: Ok(value.agent),
+                agent_id: Ok(value.agent_id),
+                cpu_time_ms: Ok(value.cpu_time_ms),
+                ip: Ok(value.ip),
+                memory_bytes: Ok(value.memory_bytes),
+                name: Ok(value.name),
+                orphan: Ok(value.orphan),
+                pid: Ok(value.pid),
+                runtime: Ok(value.runtime),
+                state: Ok(value.state),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
+    pub struct ContainerList {
+        items: ::std::result::Result<
+            ::std::vec::Vec<super::Container>,
+            ::std::string::String,
+        >,
+    }
+    impl ::std::default::Default for ContainerList {
+        fn default() -> Self {
+            Self {
+                items: Err("no value supplied for items".to_string()),
+            }
+        }
+    }
+    impl ContainerList {
+        pub fn items<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::vec::Vec<super::Container>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.items = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for items: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<ContainerList> for super::ContainerList {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: ContainerList,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self { items: value.items? })
+        }
+    }
+    impl ::std::convert::From<super::ContainerList> for ContainerList {
+        fn from(value: super::ContainerList) -> Self {
+            Self { items: Ok(value.items) }
+        }
+    }
+    #[derive(Clone, Debug)]
     pub struct Error {
+        allowed: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
         caller_scope: ::std::result::Result<
             ::std::option::Option<::std::string::String>,
             ::std::string::String,
@@ -7377,10 +8012,23 @@ pub mod builder {
             ::std::option::Option<::std::string::String>,
             ::std::string::String,
         >,
+        runtime: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        runtime_fix: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        state: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
     }
     impl ::std::default::Default for Error {
         fn default() -> Self {
             Self {
+                allowed: Ok(Default::default()),
                 caller_scope: Ok(Default::default()),
                 detail: Err("no value supplied for detail".to_string()),
                 doc_url: Err("no value supplied for doc_url".to_string()),
@@ -7391,10 +8039,25 @@ pub mod builder {
                 parameter: Ok(Default::default()),
                 required_scope: Ok(Default::default()),
                 retry_after: Ok(Default::default()),
+                runtime: Ok(Default::default()),
+                runtime_fix: Ok(Default::default()),
+                state: Ok(Default::default()),
             }
         }
     }
     impl Error {
+        pub fn allowed<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.allowed = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for allowed: {e}")
+                });
+            self
+        }
         pub fn caller_scope<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
@@ -7507,6 +8170,40 @@ pub mod builder {
                 });
             self
         }
+        pub fn runtime<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.runtime = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for runtime: {e}")
+                });
+            self
+        }
+        pub fn runtime_fix<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.runtime_fix = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for runtime_fix: {e}")
+                });
+            self
+        }
+        pub fn state<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.state = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for state: {e}"));
+            self
+        }
     }
     impl ::std::convert::TryFrom<Error> for super::Error {
         type Error = super::error::ConversionError;
@@ -7514,6 +8211,7 @@ pub mod builder {
             value: Error,
         ) -> ::std::result::Result<Self, super::error::ConversionError> {
             Ok(Self {
+                allowed: value.allowed?,
                 caller_scope: value.caller_scope?,
                 detail: value.detail?,
                 doc_url: value.doc_url?,
@@ -7524,12 +8222,16 @@ pub mod builder {
                 parameter: value.parameter?,
                 required_scope: value.required_scope?,
                 retry_after: value.retry_after?,
+                runtime: value.runtime?,
+                runtime_fix: value.runtime_fix?,
+                state: value.state?,
             })
         }
     }
     impl ::std::convert::From<super::Error> for Error {
         fn from(value: super::Error) -> Self {
             Self {
+                allowed: Ok(value.allowed),
                 caller_scope: Ok(value.caller_scope),
                 detail: Ok(value.detail),
                 doc_url: Ok(value.doc_url),
@@ -7540,6 +8242,9 @@ pub mod builder {
                 parameter: Ok(value.parameter),
                 required_scope: Ok(value.required_scope),
                 retry_after: Ok(value.retry_after),
+                runtime: Ok(value.runtime),
+                runtime_fix: Ok(value.runtime_fix),
+                state: Ok(value.state),
             }
         }
     }

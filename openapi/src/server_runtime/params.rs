@@ -124,6 +124,8 @@ pub struct StringRules {
     pub max_length: Option<usize>,
     /// The pattern as written in the contract, and compiled.
     pub pattern: Option<(&'static str, &'static regress::Regex)>,
+    /// The contract's `enum`: the only values taken.
+    pub one_of: Option<&'static [&'static str]>,
     pub hint: Option<&'static str>,
 }
 
@@ -148,6 +150,16 @@ pub fn string(
             name,
             location,
             format!("`{name}` must be at most {max} characters"),
+            rules.hint,
+        ));
+    }
+    if let Some(values) = rules.one_of
+        && !values.contains(&raw)
+    {
+        return Err(invalid(
+            name,
+            location,
+            format!("`{name}` must be one of {}", values.join(", ")),
             rules.hint,
         ));
     }

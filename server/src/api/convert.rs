@@ -218,3 +218,23 @@ pub fn log_line(l: &crate::runtime::logs::LogLine) -> types::LogLine {
         line: l.line.clone(),
     }
 }
+
+/// A verb named in a path (already checked against the contract's enum).
+pub fn verb_named(s: &str) -> Result<crate::runtime::Verb, crate::errors::Error> {
+    crate::runtime::Verb::ALL
+        .into_iter()
+        .find(|v| v.as_str() == s)
+        .ok_or_else(|| {
+            crate::errors::Error::new(
+                &crate::errors::INVALID_PARAMETER,
+                format!("'{s}' is not a verb: use start, stop, pause, resume or restart."),
+            )
+            .with("parameter", "action")
+        })
+}
+
+/// An error as the contract's `Error` (inside a bulk answer).
+pub fn error(e: &crate::errors::Error) -> Option<types::Error> {
+    // Every member is a string and the schema takes extra ones: this cannot fail.
+    serde_json::from_value(crate::errors::error_body(e)).ok()
+}

@@ -19,6 +19,28 @@ impl RuntimesApi for Api {
         }))
     }
 
+    async fn list_agent_containers(&self, ctx: Ctx) -> Res<wire::ListAgentContainersResponse> {
+        let all =
+            runtimes::list_agent_containers(&self.state.store, &self.state.fleet, ctx.caller()?).await?;
+        Ok(wire::ListAgentContainersResponse::Ok(types::ContainerList {
+            items: all
+                .iter()
+                .map(|c| types::Container {
+                    runtime: convert::wire(c.kind),
+                    orphan: c.agent.is_none(),
+                    agent: c.agent.clone(),
+                    agent_id: c.info.agent_id,
+                    name: c.info.name.clone(),
+                    state: convert::wire(c.info.status.state),
+                    pid: c.info.status.pid.map(i64::from),
+                    ip: c.info.ip.clone(),
+                    memory_bytes: c.info.memory_bytes.and_then(|b| i64::try_from(b).ok()),
+                    cpu_time_ms: c.info.cpu_time_ms.and_then(|b| i64::try_from(b).ok()),
+                })
+                .collect(),
+        }))
+    }
+
     async fn get_agent_runtime(
         &self,
         ctx: Ctx,

@@ -250,3 +250,46 @@ pub async fn wait_agent(
     )
     .with("state", status.state.as_str()))
 }
+
+/// Verbs run at once by a bulk request.
+const BULK_CONCURRENCY: usize = 8;
+
+/// Which agents a bulk request names.
+pub enum Selection {
+    Names(Vec<String>),
+    /// Every live agent of the caller with a runtime spec.
+    All,
+}
+
+/// One verb for many agents: each gets its own answer (in the order asked), and a failure of
+/// one never stops the others.
+pub async fn bulk_agent_action(
+    store: &Store,
+    fleet: &Fleet,
+    caller: &Principal,
+    verb: Verb,
+    selection: Selection,
+    grace: Duration,
+) -> Result<Vec<(String, Result<AgentState>)>> {
+    use futures::StreamExt;
+    let names = match selection {
+        Selection::Names(n) => n,
+        Selection::All => {
+            let mut names = Vec::new();
+            for a in store.list_agent_runtimes(&fleet.node).await? {
+                if a.row.user_id == caller.user_id {
+                    names.push(a.slug);
+                }
+            }
+            names
+        }
+    };
+    Ok(futures::stream::iter(names)
+        .map(|name| async move {
+            let r = act(store, fleet, caller, &name, verb, grace).await;
+            (name, r)
+        })
+        .buffered(BULK_CONCURRENCY)
+        .collect()
+        .await)
+}

@@ -126,3 +126,43 @@ pub async fn set_agent_runtime(
         status,
     })
 }
+
+/// One instance a runtime runs, with the agent it belongs to (None: the agent is gone).
+pub struct Container {
+    pub kind: RuntimeKind,
+    pub agent: Option<String>,
+    pub info: crate::runtime::InstanceInfo,
+}
+
+/// The instances of every available runtime that belong to the caller's agents (an admin
+/// also sees those of no known owner).
+pub async fn list_agent_containers(
+    store: &Store,
+    fleet: &Fleet,
+    caller: &Principal,
+) -> Result<Vec<Container>> {
+    let mut out = Vec::new();
+    for kind in RuntimeKind::ALL {
+        let Ok(backend) = fleet.backend(kind) else {
+            continue;
+        };
+        let Ok(instances) = backend.list().await else {
+            continue;
+        };
+        for info in instances {
+            let owner = store.get_agent_runtime(info.agent_id).await?.map(|r| r.user_id);
+            let mine = owner == Some(caller.user_id);
+            let unowned = owner.is_none() && caller.admin;
+            if !(mine || unowned) {
+                continue;
+            }
+            let agent = match store.find_live_agent(info.agent_id).await {
+                Ok(a) => Some(a.slug),
+                Err(crate::store::Error::NotFound) => None,
+                Err(e) => return Err(e.into()),
+            };
+            out.push(Container { kind, agent, info });
+        }
+    }
+    Ok(out)
+}

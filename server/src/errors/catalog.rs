@@ -91,6 +91,9 @@ catalog! {
     WAIT_TIMEOUT = ("wait_timeout", 408,
         "The agent did not reach the state in time; `state` says where it is. Wait again, or read its logs (`GET /api/agents/{name}/logs`) to see why.",
         "/docs/agents/recipes/running-agents#wait-for-a-state");
+    INVALID_BULK_REQUEST = ("invalid_bulk_request", 422,
+        "Send either `names` (1 to 200 agent slugs) or `all: true`, not both and not neither.",
+        "/docs/agents/recipes/running-agents#many-agents-at-once");
     ARCHIVED_AGENT_NOT_FOUND = ("archived_agent_not_found", 404,
         "List archived agents with `GET /api/agents/archived` to see valid ids.",
         "/docs/agents/recipes/managing-agents#restore-an-archived-agent");

@@ -356,3 +356,118 @@ async fn other_users_agents_stay_invisible_and_scopes_apply(s: &Server) {
         .await
         .expect_error(403, "scope_denied");
 }
+
+e2e!(bulk_verbs_answer_per_agent_and_never_stop_at_a_failure);
+/// A bulk verb gives each named agent its own answer in order; an unknown or unconfigured one
+/// fails alone. `all: true` takes every configured agent of the caller (not another user's).
+async fn bulk_verbs_answer_per_agent_and_never_stop_at_a_failure(s: &Server) {
+    let admin = s.setup_admin().await;
+    let t = &admin.token;
+    for name in ["Bulk A", "Bulk B", "Bulk Bare"] {
+        create_agent(&s.client(t), name).await;
+    }
+    configure(s, t, "bulk-a", &["sleep", "60"], json!({})).await;
+    configure(s, t, "bulk-b", &["sleep", "60"], json!({})).await;
+    let bob = s.add_user(&admin, "bob").await;
+    create_agent(&s.client(&bob.token), "Bobs").await;
+    configure(s, &bob.token, "bobs", &["sleep", "60"], json!({})).await;
+
+    let r = s
+        .post("/api/agents/bulk/start")
+        .bearer(t)
+        .json(&json!({"names": ["bulk-a", "nobody", "bulk-bare", "bulk-b"]}))
+        .send()
+        .await
+        .expect_json(200);
+    let results: types::BulkResult = from_json(r);
+    let got: Vec<(&str, bool)> = results.results.iter().map(|i| (i.agent.as_str(), i.ok)).collect();
+    assert_eq!(
+        got,
+        [
+            ("bulk-a", true),
+            ("nobody", false),
+            ("bulk-bare", false),
+            ("bulk-b", true)
+        ]
+    );
+    assert_eq!(
+        results.results[1].error.as_ref().map(|e| e.error.as_str()),
+        Some("agent_not_found")
+    );
+    assert_eq!(
+        results.results[2].error.as_ref().map(|e| e.error.as_str()),
+        Some("agent_not_configured")
+    );
+    assert!(
+        results.results[0]
+            .state
+            .as_ref()
+            .is_some_and(|s| s.state == types::InstanceState::Running)
+    );
+
+    let r: types::BulkResult = from_json(
+        s.post("/api/agents/bulk/stop?timeout_s=1")
+            .bearer(t)
+            .json(&json!({"all": true}))
+            .send()
+            .await
+            .expect_json(200),
+    );
+    let mut names: Vec<&str> = r.results.iter().map(|i| i.agent.as_str()).collect();
+    names.sort();
+    assert_eq!(
+        names,
+        ["bulk-a", "bulk-b"],
+        "all = the caller's configured agents only"
+    );
+    assert!(r.results.iter().all(|i| {
+        i.ok && i
+            .state
+            .as_ref()
+            .is_some_and(|s| s.state == types::InstanceState::Stopped)
+    }));
+
+    s.post("/api/agents/bulk/start")
+        .bearer(t)
+        .json(&json!({}))
+        .send()
+        .await
+        .expect_error(422, "invalid_bulk_request");
+    s.post("/api/agents/bulk/start")
+        .bearer(t)
+        .json(&json!({"all": true, "names": ["bulk-a"]}))
+        .send()
+        .await
+        .expect_error(422, "invalid_bulk_request");
+    s.post("/api/agents/bulk/explode")
+        .bearer(t)
+        .json(&json!({"all": true}))
+        .send()
+        .await
+        .expect_error(422, "invalid_parameter");
+}
+
+e2e!(containers_lists_the_instances_of_your_agents);
+/// `GET /api/agents/containers` shows the caller's running instances (pid, memory), never
+/// another user's.
+async fn containers_lists_the_instances_of_your_agents(s: &Server) {
+    let admin = s.setup_admin().await;
+    let t = &admin.token;
+    create_agent(&s.client(t), "Boxed").await;
+    configure(s, t, "boxed", &["sleep", "60"], json!({})).await;
+    let pid = verb(s, t, "boxed", "start").await.pid;
+    let list = s.client(t).list_agent_containers().send().await.value();
+    let mine: Vec<_> = list
+        .items
+        .iter()
+        .filter(|c| c.agent.as_deref() == Some("boxed"))
+        .collect();
+    assert_eq!(mine.len(), 1, "{list:?}");
+    assert_eq!(mine[0].state, types::InstanceState::Running);
+    assert_eq!(mine[0].pid, pid);
+    assert!(!mine[0].orphan);
+    let bob = s.add_user(&admin, "bob").await;
+    let theirs = s.client(&bob.token).list_agent_containers().send().await.value();
+    assert!(theirs.items.is_empty(), "{theirs:?}");
+    verb(s, t, "boxed", "stop").await;
+}

@@ -55,7 +55,7 @@ async fn logs_are_ndjson_lines_with_secrets_masked(s: &Server) {
         "{all}"
     );
 
-    let last = log_lines(s, t, "talker", "tail=1").await;
+    let last = log_lines(s, t, "talker", "tail=1&stream=stdout").await;
     assert_eq!(last.len(), 1);
     assert_eq!(last[0].line, "done");
     let errs = log_lines(s, t, "talker", "stream=stderr").await;

@@ -2,6 +2,7 @@
 
 use anyhow::{Context, Result, anyhow, bail};
 use heck::ToSnakeCase;
+use proc_macro2::Literal;
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 use serde_json::Value;
@@ -86,7 +87,21 @@ pub(super) fn param_parser(
                 }
                 None => (quote!(None), None),
             };
-            let parse = quote!(rt::string(#name, #location, #raw, &rt::StringRules { min_length: #min, max_length: #max, pattern: #pattern, hint: #hint }));
+            let one_of = match s["enum"].as_array() {
+                Some(values) => {
+                    let values: Vec<Literal> = values
+                        .iter()
+                        .map(|v| {
+                            v.as_str().map(lit).ok_or_else(|| {
+                                anyhow::anyhow!("{}: enum values of {} must be strings", op.id, p.name)
+                            })
+                        })
+                        .collect::<Result<_>>()?;
+                    quote!(Some(&[#(#values),*]))
+                }
+                None => quote!(None),
+            };
+            let parse = quote!(rt::string(#name, #location, #raw, &rt::StringRules { min_length: #min, max_length: #max, pattern: #pattern, one_of: #one_of, hint: #hint }));
             (quote!(String), parse, stat)
         }
         (Some("integer"), _) => {
