@@ -55,7 +55,11 @@ impl Inner {
                 .clone()
                 .unwrap_or_else(|| names::container_name(&l.name))
         };
-        let seen = self.inspect(&key).await?;
+        // Only the agent's own: a name may be another agent's container (never touched).
+        let seen = self
+            .inspect(&key)
+            .await?
+            .filter(|s| s.agent_id() == Some(agent.agent_id));
         if let Some(seen) = &seen {
             agent.observe(seen);
         }
@@ -356,8 +360,10 @@ impl Inner {
             l.status.clone()
         };
         self.forget(agent);
-        self.logs.close(agent.agent_id);
-        self.emit(agent.agent_id, LifecycleKind::Removed, &status);
+        if seen.is_some() {
+            self.logs.close(agent.agent_id);
+            self.emit(agent.agent_id, LifecycleKind::Removed, &status);
+        }
         Ok(seen.is_some())
     }
 

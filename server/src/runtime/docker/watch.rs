@@ -22,6 +22,8 @@ use crate::runtime::state::Exit;
 
 /// Between attempts to reach a daemon that is down.
 const RETRY: Duration = Duration::from_secs(1);
+/// How long a crashed run's log follower gets to feed its last lines.
+const DRAIN: Duration = Duration::from_secs(1);
 
 pub(super) async fn run(inner: Arc<Inner>) {
     loop {
@@ -80,7 +82,7 @@ async fn adopt_all(inner: &Arc<Inner>) {
         match known {
             Some(agent) if agent.status().state.is_live() && !seen.is_live() => {
                 let _op = agent.op.lock().await;
-                ended(inner, &agent, &seen);
+                ended(inner, &agent, &seen).await;
             }
             _ => {
                 inner.adopt(&seen);
@@ -147,7 +149,7 @@ async fn handle(inner: &Arc<Inner>, event: EventMessage) {
             if let Ok(Some(seen)) = inner.inspect(&id).await
                 && !seen.is_live()
             {
-                ended(inner, &agent, &seen);
+                ended(inner, &agent, &seen).await;
             }
         }
         _ if owner != Owner::Nobody => {}
@@ -172,13 +174,21 @@ async fn handle(inner: &Arc<Inner>, event: EventMessage) {
 
 /// A run ended without a stop verb: record it, emit `Exited`, apply the restart policy.
 /// Called with the agent's `op` held.
-fn ended(inner: &Arc<Inner>, agent: &Arc<Agent>, seen: &Seen) {
-    {
+async fn ended(inner: &Arc<Inner>, agent: &Arc<Agent>, seen: &Seen) {
+    let follower = {
         let mut l = agent.lock();
         if l.stopped_by_verb || (l.handled_exit.is_some() && l.handled_exit == seen.finished_at) {
             return;
         }
         l.handled_exit = seen.finished_at;
+        l.follower.take()
+    };
+    // What a crash notification quotes (the last lines) should be in the log when the
+    // event arrives: the follower ends with the run; give it a moment to drain.
+    if let Some((_, mut task)) = follower {
+        if tokio::time::timeout(DRAIN, &mut task).await.is_err() {
+            task.abort();
+        }
     }
     let status = agent.observe(seen);
     inner.emit(agent.agent_id, LifecycleKind::Exited, &status);
