@@ -185,10 +185,10 @@ async fn ended(inner: &Arc<Inner>, agent: &Arc<Agent>, seen: &Seen) {
     };
     // What a crash notification quotes (the last lines) should be in the log when the
     // event arrives: the follower ends with the run; give it a moment to drain.
-    if let Some((_, mut task)) = follower {
-        if tokio::time::timeout(DRAIN, &mut task).await.is_err() {
-            task.abort();
-        }
+    if let Some((_, mut task)) = follower
+        && tokio::time::timeout(DRAIN, &mut task).await.is_err()
+    {
+        task.abort();
     }
     let status = agent.observe(seen);
     inner.emit(agent.agent_id, LifecycleKind::Exited, &status);

@@ -44,6 +44,9 @@ async fn start_stop_restart_remove_and_their_changed_flags() {
         "list: memory {:?}, cpu {:?} ms, ip {:?}",
         me.memory_bytes, me.cpu_time_ms, me.ip
     );
+    // Read from the container's cgroup (taosd runs on the same host, as root here).
+    assert!(me.memory_bytes.is_some_and(|m| m > 0), "{me:?}");
+    assert_eq!(me.ip, None, "host network");
 
     // Pause/resume are not start: start on a paused agent is refused by the state machine.
     f.rt.pause(id).await.unwrap();

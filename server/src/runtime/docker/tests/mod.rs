@@ -9,6 +9,7 @@ mod env;
 mod flood;
 mod lifecycle;
 mod pause;
+mod reconnect;
 mod unavailable;
 
 use std::sync::{Arc, Mutex};
