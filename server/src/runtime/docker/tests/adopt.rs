@@ -11,6 +11,13 @@ async fn a_new_taosd_adopts_the_containers_an_earlier_one_made() {
     let started = f.rt.start(&spec).await.unwrap().status;
     f.wait_line(id, |l| l == "one").await;
 
+    // taosd stops: its containers do not.
+    f.rt.shutdown(Duration::from_secs(1)).await;
+    let name = super::super::container_name(&spec.name);
+    assert_eq!(
+        docker(&["inspect", "-f", "{{.State.Status}}", &name]).unwrap(),
+        "running"
+    );
     let mut f = f.restart_taosd();
     let status = f.rt.state(id).await.unwrap();
     assert_eq!(status.state, State::Running);

@@ -60,6 +60,15 @@ async fn env_reaches_the_container_redacted_in_logs_and_apply_env_recreates() {
     );
     f.rt.start(&spec).await.unwrap();
     f.wait_line(id, |l| l.contains("greeting=v3")).await;
-    assert_ne!(docker(&["inspect", "-f", "{{.Id}}", &name]).unwrap(), second);
+    let third = docker(&["inspect", "-f", "{{.Id}}", &name]).unwrap();
+    assert_ne!(third, second);
+
+    // restart with a changed spec makes the container again too.
+    spec.env.insert("GREETING", "v4");
+    let t = f.rt.restart(&spec, Duration::from_secs(1)).await.unwrap();
+    assert!(t.changed);
+    assert_eq!(t.status.state, State::Running);
+    f.wait_line(id, |l| l.contains("greeting=v4")).await;
+    assert_ne!(docker(&["inspect", "-f", "{{.Id}}", &name]).unwrap(), third);
     assert!(f.rt.remove(id, Duration::from_secs(1)).await.unwrap());
 }

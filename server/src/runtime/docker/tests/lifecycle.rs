@@ -9,7 +9,12 @@ async fn start_stop_restart_remove_and_their_changed_flags() {
     let Some(mut f) = fixture("lifecycle").await else {
         return;
     };
-    let spec = bb(&f, LONG);
+    let mut spec = bb(&f, LONG);
+    spec.resources = crate::runtime::Resources {
+        memory_mb: Some(64),
+        cpus: Some(0.5),
+        pids: Some(100),
+    };
     let id = spec.agent_id;
     let name = super::super::container_name(&spec.name);
     assert_eq!(f.rt.state(id).await, Err(Error::NotFound));
@@ -33,6 +38,8 @@ async fn start_stop_restart_remove_and_their_changed_flags() {
     ])
     .unwrap();
     assert_eq!(labels, format!("{id} false host"));
+    let limits = docker(&["inspect", "-f", "{{.HostConfig.Memory}} {{.HostConfig.NanoCpus}} {{.HostConfig.PidsLimit}} {{len .Mounts}} {{.HostConfig.CapAdd}}", &name]).unwrap();
+    assert_eq!(limits, format!("{} 500000000 100 0 <no value>", 64 * 1024 * 1024));
 
     let listed = f.rt.list().await.unwrap();
     let me = listed.iter().find(|i| i.agent_id == id).unwrap();
