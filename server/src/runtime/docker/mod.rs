@@ -168,14 +168,13 @@ impl Inner {
         let Some(seen) = self.inspect(&id).await? else {
             return Err(Error::NotFound);
         };
-        Ok(self.adopt(&seen))
+        self.adopt(&seen).ok_or(Error::NotFound)
     }
 
     /// Registers a managed container's agent (if unknown) from what the daemon says.
-    fn adopt(self: &Arc<Self>, seen: &Seen) -> Arc<Agent> {
-        let Some(agent_id) = seen.agent_id() else {
-            return Arc::new(Agent::new(Uuid::nil(), &seen.name));
-        };
+    /// None for a container without an agent label (not one of ours).
+    fn adopt(self: &Arc<Self>, seen: &Seen) -> Option<Arc<Agent>> {
+        let agent_id = seen.agent_id()?;
         let agent = self
             .agents()
             .entry(agent_id)
@@ -185,7 +184,7 @@ impl Inner {
         if seen.is_live() {
             logs::ensure_follower(self, &agent, &seen.id);
         }
-        agent
+        Some(agent)
     }
 
     async fn inspect(&self, name_or_id: &str) -> Result<Option<Seen>, connect::Fault> {

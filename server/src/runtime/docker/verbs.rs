@@ -382,10 +382,10 @@ impl Inner {
             let Some(seen) = self.inspect(&id).await? else {
                 continue;
             };
-            let Some(agent_id) = seen.agent_id() else {
+            let Some(agent) = self.adopt(&seen) else {
                 continue;
             };
-            let agent = self.adopt(&seen);
+            let agent_id = agent.agent_id;
             let status = agent.status();
             out.push(InstanceInfo {
                 agent_id,

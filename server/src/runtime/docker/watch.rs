@@ -121,7 +121,10 @@ async fn handle(inner: &Arc<Inner>, event: EventMessage) {
                 return;
             }
             match inner.inspect(&id).await {
-                Ok(Some(seen)) => inner.adopt(&seen),
+                Ok(Some(seen)) => match inner.adopt(&seen) {
+                    Some(a) => a,
+                    None => return,
+                },
                 _ => return,
             }
         }
