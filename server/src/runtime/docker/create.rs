@@ -19,6 +19,8 @@ use crate::runtime::spec::InstanceSpec;
 /// The daemon's own copy of a container's output stays bounded too (taosd keeps its own).
 const DOCKER_LOG_MAX_SIZE: &str = "10m";
 const DOCKER_LOG_FILES: &str = "2";
+/// Deleted containers remembered per agent (a recreate per token rotation adds one).
+const RETIRED_KEPT: usize = 16;
 
 fn no_image(image: &str) -> Error {
     Error::spec(
@@ -125,7 +127,14 @@ impl Inner {
 
     /// Deletes a container (forcefully: a running one is killed); a missing one is fine.
     pub(super) async fn delete(&self, agent: &Agent, id: &str) -> Result<()> {
-        agent.lock().retired.push(id.to_string());
+        {
+            // Only recent ones matter: their `destroy` events arrive within moments.
+            let mut l = agent.lock();
+            if l.retired.len() >= RETIRED_KEPT {
+                l.retired.remove(0);
+            }
+            l.retired.push(id.to_string());
+        }
         let key = id.to_string();
         let opts = RemoveContainerOptionsBuilder::new().force(true).build();
         match self
