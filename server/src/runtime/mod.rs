@@ -6,6 +6,7 @@
 //! (specs, statuses, events) is a plain serde record; the registry of agents stays free of
 //! runtime details (DESIGN §8).
 
+pub mod docker;
 pub mod error;
 pub mod events;
 pub mod logs;
