@@ -10,6 +10,13 @@ fn main() {
     if std::env::var_os("TAOS_TEST_DATABASE_URL").is_some_and(|v| !v.is_empty()) {
         println!("cargo:rustc-cfg=pg_tests");
     }
+    // The docker variants of the runtime suites: TAOS_TEST_DOCKER=1 at build time (run-all.sh
+    // sets it after tests/runtimes/docker.sh has dockerd answering); otherwise `#[ignore]`d.
+    println!("cargo::rustc-check-cfg=cfg(docker_tests)");
+    println!("cargo:rerun-if-env-changed=TAOS_TEST_DOCKER");
+    if std::env::var_os("TAOS_TEST_DOCKER").is_some_and(|v| v == "1") {
+        println!("cargo:rustc-cfg=docker_tests");
+    }
     println!("cargo::rustc-check-cfg=cfg(browser_tests)");
     println!("cargo:rerun-if-env-changed=TAOS_BROWSER_TESTS");
     if std::env::var_os("TAOS_BROWSER_TESTS").is_some_and(|v| v == "1") {

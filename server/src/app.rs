@@ -203,7 +203,7 @@ pub async fn serve(config: Config) -> Result<()> {
 const AGENT_STOP_GRACE: Duration = Duration::from_secs(5);
 
 /// The runtimes: the process backend, with agents' directories and logs under
-/// `<data dir>/agents/`.
+/// `<data dir>/agents/`, and Docker (at `DOCKER_HOST` or /var/run/docker.sock).
 fn runtimes(data_dir: &std::path::Path, default: runtime::RuntimeKind) -> runtime::Runtimes {
     let agents = data_dir.join("agents");
     let logs = Arc::new(runtime::logs::Logs::new(
@@ -216,7 +216,16 @@ fn runtimes(data_dir: &std::path::Path, default: runtime::RuntimeKind) -> runtim
         logs.clone(),
         events.clone(),
     );
-    runtime::Runtimes::new(default, logs, events).with(Arc::new(process))
+    // Made lazily: an engine that is not there now is probed (and retried) on use, and never
+    // holds up the start.
+    let docker = runtime::docker::DockerRuntime::new(
+        runtime::docker::DockerConfig::default(),
+        logs.clone(),
+        events.clone(),
+    );
+    runtime::Runtimes::new(default, logs, events)
+        .with(Arc::new(process))
+        .with(Arc::new(docker))
 }
 
 /// The URL agents reach this taosd at: its own address, with a wildcard bind seen through

@@ -2,6 +2,7 @@
 //! processes; every answer is checked against what the processes really do (their pid, their
 //! CPU time, the files they write, the API calls they make with their injected token).
 
+mod backends;
 mod injection;
 mod lifecycle;
 mod logs;
