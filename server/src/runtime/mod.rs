@@ -8,6 +8,7 @@
 
 pub mod error;
 pub mod events;
+pub mod incus;
 pub mod logs;
 pub mod process;
 pub mod registry;

@@ -1,0 +1,57 @@
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use super::*;
+use crate::runtime::Injection;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn env_reaches_the_agent_and_apply_env_changes_it() {
+    let Some(mut f) = fixture("env").await else { return };
+    let mut spec = f.spec(Some("echo \"greeting=$GREETING\"; sleep 600"));
+    spec.env.insert("GREETING", "hello world");
+    let id = spec.agent_id;
+    f.rt.start(&spec).await.unwrap();
+    f.wait_line(id, |l| l == "greeting=hello world").await;
+
+    spec.env.insert("GREETING", "bonjour");
+    // busybox has no taos-agent unit: the container is restarted with it.
+    assert_eq!(f.rt.apply_env(&spec, Duration::from_secs(1)).await.unwrap(), Injection::Restarted);
+    f.wait_line(id, |l| l == "greeting=bonjour").await;
+
+    f.rt.stop(id, Duration::from_secs(1)).await.unwrap();
+    spec.env.insert("GREETING", "hallo");
+    assert_eq!(f.rt.apply_env(&spec, GRACE).await.unwrap(), Injection::OnNextStart);
+    let t = f.rt.start(&spec).await.unwrap();
+    assert!(t.changed);
+    f.wait_line(id, |l| l == "greeting=hallo").await;
+
+    let mut unknown = spec.clone();
+    unknown.agent_id = Uuid::new_v4();
+    assert_eq!(f.rt.apply_env(&unknown, GRACE).await.unwrap(), Injection::OnNextStart);
+    assert!(f.rt.remove(id, GRACE).await.unwrap());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_loopback_taos_url_works_inside_through_the_proxy_device() {
+    let Some(mut f) = fixture("taos_url").await else { return };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let served = tokio::spawn(async move {
+        let (mut conn, _) = listener.accept().await.unwrap();
+        let mut buf = [0u8; 64];
+        let n = conn.read(&mut buf).await.unwrap();
+        conn.write_all(b"pong\n").await.unwrap();
+        String::from_utf8_lossy(&buf[..n]).to_string()
+    });
+    let mut spec = f.spec(Some(
+        "port=${TAOS_URL##*:}; for i in $(seq 50); do \
+         if r=$(echo ping | nc 127.0.0.1 $port) && [ -n \"$r\" ]; then echo \"got $r\"; break; fi; \
+         sleep 0.2; done; sleep 600",
+    ));
+    spec.env.insert("TAOS_URL", format!("http://127.0.0.1:{port}"));
+    let id = spec.agent_id;
+    f.rt.start(&spec).await.unwrap();
+    let got = tokio::time::timeout(WAIT, served).await.expect("never reached").unwrap();
+    assert_eq!(got.trim(), "ping");
+    f.wait_line(id, |l| l == "got pong").await;
+    assert!(f.rt.remove(id, GRACE).await.unwrap());
+}
