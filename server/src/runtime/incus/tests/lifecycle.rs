@@ -95,13 +95,14 @@ async fn a_new_runtime_adopts_the_containers_of_an_earlier_one() {
     let pid = f.rt.start(&spec).await.unwrap().status.pid;
     f.wait_line(id, |l| l == "tick 2").await;
     let made = std::mem::take(&mut f.made);
+    let project = std::mem::take(&mut f.project);
     let dir = tempfile::tempdir().unwrap();
     let old_dir = std::mem::replace(&mut f.dir, dir);
     drop(f);
 
     // taosd restarts: a new runtime over the same log directory.
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let mut g = reopen(old_dir);
+    let mut g = reopen(old_dir, &project);
     g.made = made;
     let status = g.rt.state(id).await.unwrap();
     assert_eq!((status.state, status.pid), (State::Running, pid), "the same run");

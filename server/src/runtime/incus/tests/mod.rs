@@ -18,13 +18,16 @@ use uuid::Uuid;
 use super::{IncusConfig, IncusRuntime};
 use crate::runtime::logs::{LogLimits, LogLine, LogQuery, Logs};
 use crate::runtime::restart::Backoff;
-use crate::runtime::{Events, InstanceSpec, InstanceStatus, LifecycleEvent, LifecycleKind, Runtime, State};
+use crate::runtime::{Events, InstanceSpec, LifecycleEvent, LifecycleKind, Runtime, State};
 
 pub const IMAGE: &str = "taos-busybox";
 const WAIT: Duration = Duration::from_secs(20);
 
 pub struct Fixture {
     pub dir: tempfile::TempDir,
+    /// Each fixture works in its own incus project: every runtime watches (and reads the
+    /// console of) all the labelled containers of its project, and console reads consume.
+    pub project: String,
     pub rt: IncusRuntime,
     pub logs: Arc<Logs>,
     pub events: broadcast::Receiver<LifecycleEvent>,
@@ -32,8 +35,9 @@ pub struct Fixture {
     made: Vec<String>,
 }
 
-pub fn config() -> IncusConfig {
+pub fn config(project: &str) -> IncusConfig {
     IncusConfig {
+        project: project.into(),
         poll: Duration::from_millis(200),
         backoff: Backoff {
             initial: Duration::from_millis(300),
@@ -49,14 +53,19 @@ pub fn config() -> IncusConfig {
 /// `TAOS_TEST_INCUS=1` does not require one.
 pub async fn fixture(case: &str) -> Option<Fixture> {
     let dir = tempfile::tempdir().unwrap();
-    let f = reopen(dir);
+    let project = format!("taos-test-{}", &Uuid::new_v4().simple().to_string()[..8]);
+    let f = reopen(dir, &project);
     let required = std::env::var("TAOS_TEST_INCUS").is_ok_and(|v| v == "1");
     let probe = f.rt.probe().await;
-    let image = f.rt.inner.rest.get(&format!("/1.0/images/aliases/{IMAGE}")).await;
-    let missing = match (&probe.reason, &image) {
-        (Some(reason), _) => Some(format!("incusd is not available: {reason}")),
-        (None, Err(e)) => Some(format!("no image {IMAGE}: {e} (run tests/runtimes/incus.sh)")),
-        _ => None,
+    let missing = match &probe.reason {
+        Some(reason) => Some(format!("incusd is not available: {reason}")),
+        None => {
+            make_project(&project).await;
+            let image = f.rt.inner.rest.get(&format!("/1.0/images/aliases/{IMAGE}")).await;
+            image
+                .err()
+                .map(|e| format!("no image {IMAGE}: {e} (run tests/runtimes/incus.sh)"))
+        }
     };
     match missing {
         None => Some(f),
@@ -68,14 +77,27 @@ pub async fn fixture(case: &str) -> Option<Fixture> {
     }
 }
 
+/// A project sharing the default project's images and profiles (its root disk).
+async fn make_project(name: &str) {
+    let rest = super::rest::Rest::new(super::DEFAULT_SOCKET.into(), "default".into(), Duration::from_secs(10));
+    let body = serde_json::json!({
+        "name": name,
+        "config": {"features.images": "false", "features.profiles": "false", "features.storage.volumes": "false"},
+    });
+    rest.run(http::Method::POST, "/1.0/projects", Some(&body), Duration::from_secs(10))
+        .await
+        .unwrap();
+}
+
 /// A runtime over existing logs: what taosd makes after a restart.
-pub fn reopen(dir: tempfile::TempDir) -> Fixture {
+pub fn reopen(dir: tempfile::TempDir, project: &str) -> Fixture {
     let logs = Arc::new(Logs::new(dir.path(), LogLimits::default()));
     let events = Events::new();
     let rx = events.subscribe();
-    let rt = IncusRuntime::new(config(), logs.clone(), events);
+    let rt = IncusRuntime::new(config(project), logs.clone(), events);
     Fixture {
         dir,
+        project: project.into(),
         rt,
         logs,
         events: rx,
@@ -85,12 +107,19 @@ pub fn reopen(dir: tempfile::TempDir) -> Fixture {
 
 impl Drop for Fixture {
     fn drop(&mut self) {
-        for name in &self.made {
-            // Cleanup only (the backend itself never uses the CLI).
+        // Cleanup only (the backend itself never uses the CLI).
+        let incus = |args: &[&str]| {
             let _ = std::process::Command::new("incus")
-                .args(["delete", "--force", name])
+                .args(args)
+                .stdout(std::process::Stdio::null())
                 .stderr(std::process::Stdio::null())
                 .status();
+        };
+        for name in &self.made {
+            incus(&["delete", "--force", "--project", &self.project, name]);
+        }
+        if !self.project.is_empty() {
+            incus(&["project", "delete", &self.project]);
         }
     }
 }
@@ -108,18 +137,6 @@ impl Fixture {
         spec.image = Some(IMAGE.into());
         self.made.push(format!("taos-agent-{name}"));
         spec
-    }
-
-    pub async fn wait_state(&self, id: Uuid, want: State) -> InstanceStatus {
-        let deadline = Instant::now() + WAIT;
-        loop {
-            let status = self.rt.state(id).await.unwrap();
-            if status.state == want {
-                return status;
-            }
-            assert!(Instant::now() < deadline, "never {want}: {status:?}");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
     }
 
     pub fn lines(&self, id: Uuid) -> Vec<LogLine> {

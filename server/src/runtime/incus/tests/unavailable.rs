@@ -8,7 +8,7 @@ fn at(socket: std::path::PathBuf) -> IncusRuntime {
     let logs = Arc::new(Logs::new(dir.path(), LogLimits::default()));
     let config = IncusConfig {
         socket,
-        ..config()
+        ..config("default")
     };
     IncusRuntime::new(config, logs, Events::new())
 }
