@@ -2,12 +2,14 @@
 //! and making records for containers an earlier taosd made (adoption).
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use chrono::Utc;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use super::agent::Agent;
+use super::rest::RestError;
 use super::container::{ENV_PREFIX, LABEL_AGENT, LABEL_RESTART};
 use super::Inner;
 use crate::runtime::error::{Error, Result};
@@ -120,10 +122,20 @@ impl Inner {
 
     /// The container's state, None when there is no such container.
     pub(super) async fn observe(&self, container: &str) -> Result<Option<Observed>> {
-        match self.rest.get(&format!("/1.0/instances/{container}/state")).await {
-            Ok(v) => Ok(Some(Observed::from_state(&v))),
-            Err(e) if e.is_not_found() => Ok(None),
-            Err(e) => Err(e.into()),
+        let path = format!("/1.0/instances/{container}/state");
+        let mut tries = 0;
+        loop {
+            match self.rest.get(&path).await {
+                Ok(v) => return Ok(Some(Observed::from_state(&v))),
+                Err(e) if e.is_not_found() => return Ok(None),
+                // Read while its init changes (it stops or starts), incusd can answer
+                // `500 Invalid PID`: ask again a moment later.
+                Err(RestError::Api { code: 500, .. }) if tries < 20 => {
+                    tries += 1;
+                    tokio::time::sleep(Duration::from_millis(150)).await;
+                }
+                Err(e) => return Err(e.into()),
+            }
         }
     }
 

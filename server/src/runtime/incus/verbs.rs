@@ -24,6 +24,7 @@ use crate::runtime::{Injection, InstanceInfo, RuntimeKind};
 
 const CREATE_WAIT: Duration = Duration::from_secs(120);
 const START_WAIT: Duration = Duration::from_secs(30);
+const START_TRIES: u32 = 10;
 const FORCE_WAIT: Duration = Duration::from_secs(30);
 const FREEZE_WAIT: Duration = Duration::from_secs(15);
 const DELETE_WAIT: Duration = Duration::from_secs(60);
@@ -231,18 +232,26 @@ impl Inner {
 
     /// Starts the container (the status is `starting`) and records the run.
     pub(super) async fn boot(self: &Arc<Self>, agent: &Arc<Agent>) -> Result<()> {
-        let started = self
+        let mut tries = 0;
+        while let Err(e) = self
             .put_state(&agent.container, json!({"action": "start"}), START_WAIT)
-            .await;
-        if let Err(e) = started {
-            // "already running" (started meanwhile) is a start; anything else is not.
+            .await
+        {
+            // "already running" when it runs is a start. Right after its init exited, incusd
+            // reports the container stopped while liblxc still says "already running": try
+            // again a moment later.
             let seen = self.observe(&agent.container).await?;
-            if seen.as_ref().map(|o| o.state()) != Some(State::Running) {
+            if seen.as_ref().map(|o| o.state()) == Some(State::Running) {
+                break;
+            }
+            tries += 1;
+            if tries >= START_TRIES || matches!(e, RestError::Unreachable(_)) {
                 return Err(match e {
                     RestError::Unreachable(_) => e.into(),
                     other => Error::failed(format!("cannot start {}: {other}", agent.container)),
                 });
             }
+            tokio::time::sleep(Duration::from_millis(300)).await;
         }
         let seen = self.observe(&agent.container).await?.ok_or(Error::NotFound)?;
         let lo_needed = {

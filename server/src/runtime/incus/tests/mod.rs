@@ -174,7 +174,13 @@ impl Fixture {
         let mut got = Vec::new();
         for want in kinds {
             let e = self.next_event(id).await;
-            assert_eq!(&e.kind, want, "after {:?}", got.iter().map(|e: &LifecycleEvent| e.kind).collect::<Vec<_>>());
+            assert_eq!(
+                &e.kind,
+                want,
+                "after {:?}; status {:?}",
+                got.iter().map(|e: &LifecycleEvent| e.kind).collect::<Vec<_>>(),
+                e.status
+            );
             got.push(e);
         }
         got
