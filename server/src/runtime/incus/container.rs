@@ -188,11 +188,17 @@ mod tests {
 
     #[test]
     fn plain_argv_goes_to_lxc_and_anything_else_through_a_quoted_script() {
-        assert_eq!(init_for(&spec(&["sleep", "9"]), false), Init::Direct(vec!["sleep".into(), "9".into()]));
+        assert_eq!(
+            init_for(&spec(&["sleep", "9"]), false),
+            Init::Direct(vec!["sleep".into(), "9".into()])
+        );
         let Init::Script(s) = init_for(&spec(&["sh", "-c", "echo 'hi' \"$X\"\nrm -rf /"]), false) else {
             panic!("a script")
         };
-        assert!(s.ends_with("exec 'sh' '-c' 'echo '\\''hi'\\'' \"$X\"\nrm -rf /'\n"), "{s}");
+        assert!(
+            s.ends_with("exec 'sh' '-c' 'echo '\\''hi'\\'' \"$X\"\nrm -rf /'\n"),
+            "{s}"
+        );
         assert_eq!(init_for(&spec(&[]), false), Init::Image);
         assert!(matches!(init_for(&spec(&["sleep", "9"]), true), Init::Script(_)));
     }

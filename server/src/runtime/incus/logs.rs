@@ -7,8 +7,8 @@
 
 use std::sync::Arc;
 
-use super::agent::Agent;
 use super::Inner;
+use super::agent::Agent;
 use crate::runtime::logs::{AgentLog, Stream};
 use crate::runtime::state::State;
 
@@ -87,9 +87,13 @@ impl Inner {
         if !running && !live {
             return;
         }
-        let Ok(log) = self.logs.agent(agent.id) else { return };
+        let Ok(log) = self.logs.agent(agent.id) else {
+            return;
+        };
         let path = format!("/1.0/instances/{}/console", agent.container);
-        let Ok(bytes) = self.rest.get_raw(&path).await else { return };
+        let Ok(bytes) = self.rest.get_raw(&path).await else {
+            return;
+        };
         let mut console = agent.console();
         if running {
             console.live = true;
@@ -126,7 +130,11 @@ mod tests {
         assert!(c.partial.len() <= 8 && c.tail.len() <= TAIL);
         c.feed(&log, b"\nend", 8);
         c.close(&log);
-        let lines: Vec<String> = log.query(&LogQuery::default()).into_iter().map(|l| l.line).collect();
+        let lines: Vec<String> = log
+            .query(&LogQuery::default())
+            .into_iter()
+            .map(|l| l.line)
+            .collect();
         assert_eq!(lines.len(), 4, "{lines:?}");
         assert_eq!(&lines[..2], ["one", "two"]);
         assert!(lines[2].starts_with("xxx"), "{lines:?}");
@@ -135,7 +143,10 @@ mod tests {
 
     #[test]
     fn after_a_stop_only_what_follows_the_last_read_is_taken() {
-        assert_eq!(after_tail(b"old\nrun a\nrun b\nlast\n", b"run b\n"), Some(&b"last\n"[..]));
+        assert_eq!(
+            after_tail(b"old\nrun a\nrun b\nlast\n", b"run b\n"),
+            Some(&b"last\n"[..])
+        );
         assert_eq!(after_tail(b"abc", b""), None);
         assert_eq!(after_tail(b"abc", b"zz"), None);
     }

@@ -38,7 +38,8 @@ use super::{
 };
 
 pub const DEFAULT_SOCKET: &str = "/var/lib/incus/unix.socket";
-const FIX: &str = "Install incus (apt-get install -t bookworm-backports incus-base incus-client) and start incusd";
+const FIX: &str =
+    "Install incus (apt-get install -t bookworm-backports incus-base incus-client) and start incusd";
 /// `probe` answers within this, whatever the socket does.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 /// Any call that is not an operation's wait: a dead or hung daemon is reported within it.
@@ -159,7 +160,10 @@ impl Runtime for IncusRuntime {
         let mut rest = self.inner.rest.clone();
         rest.timeout = PROBE_TIMEOUT;
         let (version, reason) = match rest.get("/1.0").await {
-            Ok(meta) => match meta.pointer("/environment/server_version").and_then(|v| v.as_str()) {
+            Ok(meta) => match meta
+                .pointer("/environment/server_version")
+                .and_then(|v| v.as_str())
+            {
                 Some(v) => (Some(v.to_string()), None),
                 None => (None, Some("incusd answered without a server version".to_string())),
             },

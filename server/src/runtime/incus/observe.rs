@@ -8,10 +8,10 @@ use chrono::Utc;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use super::agent::Agent;
-use super::rest::RestError;
-use super::container::{ENV_PREFIX, LABEL_AGENT, LABEL_RESTART};
 use super::Inner;
+use super::agent::Agent;
+use super::container::{ENV_PREFIX, LABEL_AGENT, LABEL_RESTART};
+use super::rest::RestError;
 use crate::runtime::error::{Error, Result};
 use crate::runtime::restart::RestartPolicy;
 use crate::runtime::spec::Env;
@@ -34,7 +34,12 @@ impl Observed {
         let ip = v.get("network").and_then(Value::as_object).and_then(|nics| {
             nics.iter()
                 .filter(|(name, _)| name.as_str() != "lo")
-                .flat_map(|(_, nic)| nic.get("addresses").and_then(Value::as_array).into_iter().flatten())
+                .flat_map(|(_, nic)| {
+                    nic.get("addresses")
+                        .and_then(Value::as_array)
+                        .into_iter()
+                        .flatten()
+                })
                 .find(|a| a.get("scope").and_then(Value::as_str) == Some("global"))
                 .and_then(|a| a.get("address").and_then(Value::as_str))
                 .map(str::to_string)
@@ -46,7 +51,10 @@ impl Observed {
                 .and_then(Value::as_u64)
                 .filter(|&p| p > 0)
                 .and_then(|p| u32::try_from(p).ok()),
-            memory: v.pointer("/memory/usage").and_then(Value::as_u64).filter(|&m| m > 0),
+            memory: v
+                .pointer("/memory/usage")
+                .and_then(Value::as_u64)
+                .filter(|&m| m > 0),
             cpu_ns: v.pointer("/cpu/usage").and_then(Value::as_u64).filter(|&c| c > 0),
             ip,
         }
@@ -187,7 +195,10 @@ impl Inner {
             return Ok(agent);
         }
         let all = self.all().await?;
-        let found = all.iter().find(|f| f.agent_id == agent_id).ok_or(Error::NotFound)?;
+        let found = all
+            .iter()
+            .find(|f| f.agent_id == agent_id)
+            .ok_or(Error::NotFound)?;
         Ok(self.adopt(found))
     }
 }

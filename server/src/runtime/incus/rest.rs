@@ -141,7 +141,13 @@ impl Rest {
 
     /// A JSON call; an error answer becomes [`RestError::Api`]. Returns the whole envelope
     /// (`type`, `metadata`, `operation`).
-    async fn call(&self, method: Method, path: &str, body: Option<&Value>, timeout: Duration) -> RestResult<Value> {
+    async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        timeout: Duration,
+    ) -> RestResult<Value> {
         let body = match body {
             Some(v) => Bytes::from(serde_json::to_vec(v).map_err(|e| RestError::Protocol(e.to_string()))?),
             None => Bytes::new(),
@@ -157,7 +163,13 @@ impl Rest {
 
     /// A call that may start an operation: waits up to `wait` for it to finish and returns
     /// the operation's metadata (or the sync answer's).
-    pub async fn run(&self, method: Method, path: &str, body: Option<&Value>, wait: Duration) -> RestResult<Value> {
+    pub async fn run(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        wait: Duration,
+    ) -> RestResult<Value> {
         let v = self.call(method, path, body, self.timeout).await?;
         self.finish(v, wait).await
     }
@@ -172,7 +184,9 @@ impl Rest {
             .ok_or_else(|| RestError::Protocol("an async answer without an operation".into()))?;
         let secs = wait.as_secs().max(1);
         let path = format!("{op}/wait?timeout={secs}");
-        let done = self.call(Method::GET, &path, None, Duration::from_secs(secs) + WAIT_MARGIN).await?;
+        let done = self
+            .call(Method::GET, &path, None, Duration::from_secs(secs) + WAIT_MARGIN)
+            .await?;
         let meta = done.get("metadata").cloned().unwrap_or(Value::Null);
         match meta.get("status").and_then(Value::as_str) {
             Some("Success") => Ok(meta),
@@ -181,7 +195,10 @@ impl Rest {
                 error: format!("the operation did not finish within {secs} s"),
             }),
             _ => Err(RestError::Api {
-                code: meta.get("status_code").and_then(Value::as_u64).map_or(500, |c| c as u16),
+                code: meta
+                    .get("status_code")
+                    .and_then(Value::as_u64)
+                    .map_or(500, |c| c as u16),
                 error: meta
                     .get("err")
                     .and_then(Value::as_str)
@@ -194,7 +211,9 @@ impl Rest {
 
     /// The raw body of a GET (the console log is not JSON).
     pub async fn get_raw(&self, path: &str) -> RestResult<Bytes> {
-        let (status, bytes) = self.send(Method::GET, path, &[], Bytes::new(), self.timeout).await?;
+        let (status, bytes) = self
+            .send(Method::GET, path, &[], Bytes::new(), self.timeout)
+            .await?;
         if status.is_success() {
             Ok(bytes)
         } else {
@@ -217,7 +236,13 @@ impl Rest {
             ("Content-Type", "application/octet-stream".to_string()),
         ];
         let (status, bytes) = self
-            .send(Method::POST, &path, &headers, Bytes::from(file.content), self.timeout)
+            .send(
+                Method::POST,
+                &path,
+                &headers,
+                Bytes::from(file.content),
+                self.timeout,
+            )
             .await?;
         envelope(status, &bytes).map(|_| ())
     }
@@ -242,7 +267,12 @@ impl Rest {
             "record-output": false,
         });
         let meta = self
-            .run(Method::POST, &format!("/1.0/instances/{instance}/exec"), Some(&body), wait)
+            .run(
+                Method::POST,
+                &format!("/1.0/instances/{instance}/exec"),
+                Some(&body),
+                wait,
+            )
             .await?;
         meta.pointer("/metadata/return")
             .and_then(Value::as_i64)
@@ -252,9 +282,8 @@ impl Rest {
 
 /// Reads incus's envelope: `{type: sync|async|error, …}`.
 fn envelope(status: StatusCode, bytes: &[u8]) -> RestResult<Value> {
-    let v: Value = serde_json::from_slice(bytes).map_err(|e| {
-        RestError::Protocol(format!("HTTP {status} with a body that is not JSON: {e}"))
-    })?;
+    let v: Value = serde_json::from_slice(bytes)
+        .map_err(|e| RestError::Protocol(format!("HTTP {status} with a body that is not JSON: {e}")))?;
     if v.get("type").and_then(Value::as_str) == Some("error") || !status.is_success() {
         return Err(RestError::Api {
             code: v

@@ -130,7 +130,10 @@ impl Inner {
             .await
             .map_err(|e| match e {
                 RestError::Unreachable(_) => Error::from(e),
-                other => Error::failed(format!("cannot create the container {}: {other}", agent.container)),
+                other => Error::failed(format!(
+                    "cannot create the container {}: {other}",
+                    agent.container
+                )),
             })?;
         if let Init::Script(script) = init
             && let Err(e) = self.write_command(&agent.container, script).await
@@ -168,19 +171,32 @@ impl Inner {
         match self.rest.write_file(container, dir).await {
             Ok(()) => Ok(()),
             // Already there.
-            Err(RestError::Api { code: 400 | 409 | 500, .. })
-                if self.rest.file_exists(container, "/etc/taos").await.unwrap_or(false) =>
+            Err(RestError::Api {
+                code: 400 | 409 | 500,
+                ..
+            }) if self
+                .rest
+                .file_exists(container, "/etc/taos")
+                .await
+                .unwrap_or(false) =>
             {
                 Ok(())
             }
-            Err(e) => Err(Error::failed(format!("cannot make /etc/taos in {container}: {e}"))),
+            Err(e) => Err(Error::failed(format!(
+                "cannot make /etc/taos in {container}: {e}"
+            ))),
         }
     }
 
     async fn delete(&self, container: &str) -> Result<()> {
         match self
             .rest
-            .run(Method::DELETE, &format!("/1.0/instances/{container}"), None, DELETE_WAIT)
+            .run(
+                Method::DELETE,
+                &format!("/1.0/instances/{container}"),
+                None,
+                DELETE_WAIT,
+            )
             .await
         {
             Ok(_) => Ok(()),
@@ -196,7 +212,11 @@ impl Inner {
         let Some(inst) = self.instance(&agent.container).await? else {
             return self.create(agent, spec).await;
         };
-        let config = inst.get("config").and_then(Value::as_object).cloned().unwrap_or_default();
+        let config = inst
+            .get("config")
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default();
         match label_of(&config) {
             Some(id) if id == spec.agent_id => {}
             Some(other) => {
@@ -217,11 +237,16 @@ impl Inner {
             if config.get(LABEL_RESTART).and_then(Value::as_str) != Some(spec.restart.as_str()) {
                 let patch = json!({"config": {LABEL_RESTART: spec.restart.as_str()}});
                 let path = format!("/1.0/instances/{}", agent.container);
-                self.rest.run(Method::PATCH, &path, Some(&patch), START_WAIT).await?;
+                self.rest
+                    .run(Method::PATCH, &path, Some(&patch), START_WAIT)
+                    .await?;
             }
             return Ok(());
         }
-        let running = inst.get("status_code").and_then(Value::as_u64).is_some_and(|c| c != 102);
+        let running = inst
+            .get("status_code")
+            .and_then(Value::as_u64)
+            .is_some_and(|c| c != 102);
         if running {
             return Ok(());
         }
@@ -335,21 +360,36 @@ impl Inner {
             s.epoch += 1;
             if !from.is_live() {
                 s.status.stopped_while_down();
-                self.emit(agent.id, LifecycleKind::Stopped { cause: StopCause::Verb }, &s.status);
+                self.emit(
+                    agent.id,
+                    LifecycleKind::Stopped {
+                        cause: StopCause::Verb,
+                    },
+                    &s.status,
+                );
                 return Ok(settled(from, &s.status));
             }
             let before = s.status.clone();
             s.status.stopping();
             (from, before)
         };
-        if let Err(e) = self.halt(&agent.container, seen.state() == State::Paused, grace).await {
+        if let Err(e) = self
+            .halt(&agent.container, seen.state() == State::Paused, grace)
+            .await
+        {
             agent.lock().status = before;
             return Err(e);
         }
         let mut s = agent.lock();
         record_exit(&mut s, true);
         s.run_started = None;
-        self.emit(agent.id, LifecycleKind::Stopped { cause: StopCause::Verb }, &s.status);
+        self.emit(
+            agent.id,
+            LifecycleKind::Stopped {
+                cause: StopCause::Verb,
+            },
+            &s.status,
+        );
         Ok(changed(from, &s.status))
     }
 
@@ -358,12 +398,16 @@ impl Inner {
     /// image's init ignored the halt signal (busybox does).
     async fn halt(&self, container: &str, frozen: bool, grace: Duration) -> Result<()> {
         if frozen {
-            self.put_state(container, json!({"action": "unfreeze"}), FREEZE_WAIT).await?;
+            self.put_state(container, json!({"action": "unfreeze"}), FREEZE_WAIT)
+                .await?;
         }
         let secs = grace.as_secs();
         if secs >= 1 {
             let graceful = json!({"action": "stop", "timeout": secs, "force": false});
-            match self.put_state(container, graceful, grace + Duration::from_secs(5)).await {
+            match self
+                .put_state(container, graceful, grace + Duration::from_secs(5))
+                .await
+            {
                 Err(e @ RestError::Unreachable(_)) => return Err(e.into()),
                 // Timed out (or any other refusal): forced below unless it stopped anyway.
                 _ => {
@@ -418,7 +462,10 @@ impl Inner {
             Verb::Pause => ("freeze", State::Paused),
             _ => ("unfreeze", State::Running),
         };
-        if let Err(e) = self.put_state(&agent.container, json!({"action": action}), FREEZE_WAIT).await {
+        if let Err(e) = self
+            .put_state(&agent.container, json!({"action": action}), FREEZE_WAIT)
+            .await
+        {
             let now = self.observe(&agent.container).await?.map(|o| o.state());
             if now != Some(want) {
                 return Err(match e {
@@ -439,7 +486,11 @@ impl Inner {
         Ok(changed(from, &s.status))
     }
 
-    pub(super) async fn restart(self: &Arc<Self>, spec: &InstanceSpec, grace: Duration) -> Result<Transition> {
+    pub(super) async fn restart(
+        self: &Arc<Self>,
+        spec: &InstanceSpec,
+        grace: Duration,
+    ) -> Result<Transition> {
         let agent = self.for_spec(spec)?;
         let _op = agent.op.lock().await;
         let from = match self.refresh(&agent).await {
@@ -490,7 +541,13 @@ impl Inner {
                 let mut s = agent.lock();
                 if s.status.state.is_live() {
                     record_exit(&mut s, true);
-                    self.emit(agent.id, LifecycleKind::Stopped { cause: StopCause::Verb }, &s.status);
+                    self.emit(
+                        agent.id,
+                        LifecycleKind::Stopped {
+                            cause: StopCause::Verb,
+                        },
+                        &s.status,
+                    );
                 }
             }
             self.delete(&agent.container).await?;
@@ -537,7 +594,11 @@ impl Inner {
     /// The env changed: set `environment.*` (what new processes and the next start see); on a
     /// running container also write the env file and restart the `taos-agent` unit when the
     /// image has one (live), else restart the container.
-    pub(super) async fn apply_env(self: &Arc<Self>, spec: &InstanceSpec, grace: Duration) -> Result<Injection> {
+    pub(super) async fn apply_env(
+        self: &Arc<Self>,
+        spec: &InstanceSpec,
+        grace: Duration,
+    ) -> Result<Injection> {
         spec.validate_for(RuntimeKind::Incus)?;
         let agent = match self.find(spec.agent_id).await {
             Ok(agent) => agent,
@@ -575,14 +636,22 @@ impl Inner {
 
     /// Replaces the container's `environment.*`, its spec label and its proxy device.
     async fn update_config(&self, container: &str, inst: &Value, spec: &InstanceSpec) -> Result<()> {
-        let mut config = inst.get("config").and_then(Value::as_object).cloned().unwrap_or_default();
+        let mut config = inst
+            .get("config")
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default();
         config.retain(|k, _| !k.starts_with(ENV_PREFIX));
         for (k, v) in spec.env.iter() {
             config.insert(format!("{ENV_PREFIX}{k}"), v.into());
         }
         config.insert(LABEL_SPEC.into(), container::spec_digest(spec).into());
         config.insert(LABEL_RESTART.into(), spec.restart.as_str().into());
-        let mut devices = inst.get("devices").and_then(Value::as_object).cloned().unwrap_or_default();
+        let mut devices = inst
+            .get("devices")
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default();
         devices.remove(PROXY_DEVICE);
         devices.extend(container::devices_for(spec));
         let mut body = serde_json::Map::new();
@@ -641,12 +710,19 @@ impl Inner {
         {
             Ok(0) => Ok(true),
             Ok(code) => {
-                tracing::warn!(container, code, "systemctl restart taos-agent failed; restarting the container");
+                tracing::warn!(
+                    container,
+                    code,
+                    "systemctl restart taos-agent failed; restarting the container"
+                );
                 Ok(false)
             }
             Err(e @ RestError::Unreachable(_)) => Err(e.into()),
             Err(e) => {
-                tracing::warn!(container, "systemctl restart taos-agent: {e}; restarting the container");
+                tracing::warn!(
+                    container,
+                    "systemctl restart taos-agent: {e}; restarting the container"
+                );
                 Ok(false)
             }
         }

@@ -8,9 +8,9 @@ use std::time::Duration;
 
 use chrono::Utc;
 
+use super::Inner;
 use super::agent::{Agent, Shared};
 use super::observe::Observed;
-use super::Inner;
 use crate::runtime::events::LifecycleKind;
 use crate::runtime::restart::Next;
 use crate::runtime::state::{Exit, State};
@@ -129,7 +129,8 @@ async fn restart_later(inner: Weak<Inner>, agent: Arc<Agent>, delay: Duration, e
     let _op = agent.op.lock().await;
     {
         let mut s = agent.lock();
-        let due = s.epoch == epoch && !s.removed && !s.status.state.is_live() && s.status.next_restart_at.is_some();
+        let due =
+            s.epoch == epoch && !s.removed && !s.status.state.is_live() && s.status.next_restart_at.is_some();
         if !due {
             return;
         }

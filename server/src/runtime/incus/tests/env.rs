@@ -16,25 +16,36 @@ async fn env_reaches_the_agent_and_apply_env_changes_it() {
 
     spec.env.insert("GREETING", "bonjour");
     // busybox has no taos-agent unit: the container is restarted with it.
-    assert_eq!(f.rt.apply_env(&spec, Duration::from_secs(1)).await.unwrap(), Injection::Restarted);
+    assert_eq!(
+        f.rt.apply_env(&spec, Duration::from_secs(1)).await.unwrap(),
+        Injection::Restarted
+    );
     f.wait_line(id, |l| l == "greeting=bonjour").await;
 
     f.rt.stop(id, Duration::from_secs(1)).await.unwrap();
     spec.env.insert("GREETING", "hallo");
-    assert_eq!(f.rt.apply_env(&spec, GRACE).await.unwrap(), Injection::OnNextStart);
+    assert_eq!(
+        f.rt.apply_env(&spec, GRACE).await.unwrap(),
+        Injection::OnNextStart
+    );
     let t = f.rt.start(&spec).await.unwrap();
     assert!(t.changed);
     f.wait_line(id, |l| l == "greeting=hallo").await;
 
     let mut unknown = spec.clone();
     unknown.agent_id = Uuid::new_v4();
-    assert_eq!(f.rt.apply_env(&unknown, GRACE).await.unwrap(), Injection::OnNextStart);
+    assert_eq!(
+        f.rt.apply_env(&unknown, GRACE).await.unwrap(),
+        Injection::OnNextStart
+    );
     assert!(f.rt.remove(id, GRACE).await.unwrap());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_loopback_taos_url_works_inside_through_the_proxy_device() {
-    let Some(mut f) = fixture("taos_url").await else { return };
+    let Some(mut f) = fixture("taos_url").await else {
+        return;
+    };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     let accepted = Arc::new(AtomicUsize::new(0));

@@ -5,7 +5,9 @@ const TICKS: &str = "i=0; while true; do echo tick $i; i=$((i+1)); sleep 0.2; do
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn start_is_idempotent_stop_reports_a_change_and_remove_forgets() {
-    let Some(mut f) = fixture("lifecycle").await else { return };
+    let Some(mut f) = fixture("lifecycle").await else {
+        return;
+    };
     let spec = f.spec(Some(TICKS));
     let id = spec.agent_id;
     assert_eq!(f.rt.state(id).await, Err(Error::NotFound));
@@ -30,7 +32,10 @@ async fn start_is_idempotent_stop_reports_a_change_and_remove_forgets() {
 
     let listed = f.rt.list().await.unwrap();
     let me = listed.iter().find(|i| i.agent_id == id).expect("listed");
-    assert_eq!((me.name.as_str(), me.status.state), (spec.name.as_str(), State::Running));
+    assert_eq!(
+        (me.name.as_str(), me.status.state),
+        (spec.name.as_str(), State::Running)
+    );
     assert!(me.memory_bytes.unwrap() > 0);
 
     let stopped = f.rt.stop(id, GRACE).await.unwrap();
@@ -48,7 +53,9 @@ async fn start_is_idempotent_stop_reports_a_change_and_remove_forgets() {
     f.expect_events(
         id,
         &[
-            LifecycleKind::Stopped { cause: StopCause::Verb },
+            LifecycleKind::Stopped {
+                cause: StopCause::Verb,
+            },
             LifecycleKind::Removed,
         ],
     )
@@ -59,7 +66,9 @@ async fn start_is_idempotent_stop_reports_a_change_and_remove_forgets() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_missing_image_is_an_invalid_spec_and_leaves_nothing() {
-    let Some(mut f) = fixture("missing_image").await else { return };
+    let Some(mut f) = fixture("missing_image").await else {
+        return;
+    };
     let mut spec = f.spec(None);
     spec.image = Some("taos-no-such-image".into());
     match f.rt.start(&spec).await {
@@ -68,12 +77,20 @@ async fn a_missing_image_is_an_invalid_spec_and_leaves_nothing() {
     }
     assert_eq!(f.daemon_code(&spec).await, None);
     assert_eq!(f.rt.state(spec.agent_id).await, Err(Error::NotFound));
-    assert!(f.rt.list().await.unwrap().iter().all(|i| i.agent_id != spec.agent_id));
+    assert!(
+        f.rt.list()
+            .await
+            .unwrap()
+            .iter()
+            .all(|i| i.agent_id != spec.agent_id)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_name_taken_by_another_agent_is_refused() {
-    let Some(mut f) = fixture("name_taken").await else { return };
+    let Some(mut f) = fixture("name_taken").await else {
+        return;
+    };
     let spec = f.spec(Some("sleep 600"));
     f.rt.start(&spec).await.unwrap();
     let mut other = spec.clone();
@@ -89,7 +106,9 @@ async fn a_name_taken_by_another_agent_is_refused() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_new_runtime_adopts_the_containers_of_an_earlier_one() {
-    let Some(mut f) = fixture("adoption").await else { return };
+    let Some(mut f) = fixture("adoption").await else {
+        return;
+    };
     let spec = f.spec(Some(TICKS));
     let id = spec.agent_id;
     let pid = f.rt.start(&spec).await.unwrap().status.pid;

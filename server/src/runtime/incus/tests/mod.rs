@@ -79,14 +79,23 @@ pub async fn fixture(case: &str) -> Option<Fixture> {
 
 /// A project sharing the default project's images and profiles (its root disk).
 async fn make_project(name: &str) {
-    let rest = super::rest::Rest::new(super::DEFAULT_SOCKET.into(), "default".into(), Duration::from_secs(10));
+    let rest = super::rest::Rest::new(
+        super::DEFAULT_SOCKET.into(),
+        "default".into(),
+        Duration::from_secs(10),
+    );
     let body = serde_json::json!({
         "name": name,
         "config": {"features.images": "false", "features.profiles": "false", "features.storage.volumes": "false"},
     });
-    rest.run(http::Method::POST, "/1.0/projects", Some(&body), Duration::from_secs(10))
-        .await
-        .unwrap();
+    rest.run(
+        http::Method::POST,
+        "/1.0/projects",
+        Some(&body),
+        Duration::from_secs(10),
+    )
+    .await
+    .unwrap();
 }
 
 /// A runtime over existing logs: what taosd makes after a restart.

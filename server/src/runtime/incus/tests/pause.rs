@@ -2,8 +2,12 @@ use super::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pause_freezes_the_output_and_a_paused_agent_still_stops() {
-    let Some(mut f) = fixture("pause").await else { return };
-    let spec = f.spec(Some("i=0; while true; do echo tick $i; i=$((i+1)); sleep 0.1; done"));
+    let Some(mut f) = fixture("pause").await else {
+        return;
+    };
+    let spec = f.spec(Some(
+        "i=0; while true; do echo tick $i; i=$((i+1)); sleep 0.1; done",
+    ));
     let id = spec.agent_id;
     f.rt.start(&spec).await.unwrap();
     f.wait_line(id, |l| l == "tick 3").await;
@@ -35,7 +39,9 @@ async fn pause_freezes_the_output_and_a_paused_agent_still_stops() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_graceful_stop_that_busybox_init_ignores_is_forced_after_the_grace() {
-    let Some(mut f) = fixture("stop_force").await else { return };
+    let Some(mut f) = fixture("stop_force").await else {
+        return;
+    };
     // The image's own init: busybox, which ignores LXC's halt signal.
     let spec = f.spec(None);
     let id = spec.agent_id;

@@ -19,14 +19,25 @@ async fn check(rt: IncusRuntime) {
     assert!(begun.elapsed() <= Duration::from_secs(3), "{:?}", begun.elapsed());
     assert!(!a.available);
     assert!(a.reason.is_some());
-    assert!(a.fix.as_deref().unwrap().contains("apt-get install -t bookworm-backports incus-base"));
+    assert!(
+        a.fix
+            .as_deref()
+            .unwrap()
+            .contains("apt-get install -t bookworm-backports incus-base")
+    );
 
     let mut spec = InstanceSpec::process(Uuid::new_v4(), "down", &["sleep", "1"]);
     spec.image = Some(IMAGE.into());
     let begun = Instant::now();
     assert!(matches!(rt.start(&spec).await, Err(Error::Unavailable { .. })));
-    assert!(matches!(rt.stop(spec.agent_id, GRACE).await, Err(Error::Unavailable { .. })));
-    assert!(matches!(rt.state(spec.agent_id).await, Err(Error::Unavailable { .. })));
+    assert!(matches!(
+        rt.stop(spec.agent_id, GRACE).await,
+        Err(Error::Unavailable { .. })
+    ));
+    assert!(matches!(
+        rt.state(spec.agent_id).await,
+        Err(Error::Unavailable { .. })
+    ));
     assert!(matches!(rt.list().await, Err(Error::Unavailable { .. })));
     let per_verb = begun.elapsed() / 4;
     assert!(per_verb <= Duration::from_secs(5), "{per_verb:?} per verb");
