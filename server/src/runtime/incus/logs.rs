@@ -1,9 +1,9 @@
 //! Following a container's console log (its init's stdout and stderr) into the shared log
 //! store. `GET /1.0/instances/X/console` on a running container returns only what was
 //! written since the previous read (verified), so lines are not read twice, not even by a
-//! new taosd after a restart. On a stopped container it returns the whole log file of all
-//! runs, so after a stop only what follows the last bytes already read is taken (the final
-//! lines written after the last poll).
+//! new taosd after a restart. On a stopped container it returns the log file, which holds
+//! what was read of the run and more (earlier runs too), so after a stop only what follows
+//! the last bytes already read is taken: the final lines written after the last poll.
 
 use std::sync::Arc;
 
@@ -25,9 +25,18 @@ pub(super) struct Console {
     tail: Vec<u8>,
     /// Read from while running: the final read after the stop is still due.
     live: bool,
+    /// This taosd started the current run and nothing of it was read yet: if it ends before
+    /// the first read, the stopped container's log file is all of it (verified: a run that
+    /// was not read while it ran leaves only its own output there).
+    fresh: bool,
 }
 
 impl Console {
+    /// This taosd has just started a run.
+    pub fn run_started(&mut self) {
+        self.fresh = !self.live;
+    }
+
     /// Stores every complete line of `bytes`; memory stays bounded by the line bound however
     /// long a line goes on.
     fn feed(&mut self, log: &AgentLog, bytes: &[u8], max_line: usize) {
@@ -68,6 +77,7 @@ impl Console {
         }
         self.tail.clear();
         self.live = false;
+        self.fresh = false;
     }
 }
 
@@ -83,8 +93,11 @@ fn after_tail<'a>(file: &'a [u8], tail: &[u8]) -> Option<&'a [u8]> {
 impl Inner {
     pub(super) async fn read_console(self: &Arc<Self>, agent: &Arc<Agent>, state: State) {
         let running = matches!(state, State::Running | State::Stopping | State::Starting);
-        let live = agent.console().live;
-        if !running && !live {
+        let (live, fresh) = {
+            let c = agent.console();
+            (c.live, c.fresh)
+        };
+        if !running && !live && !fresh {
             return;
         }
         let Ok(log) = self.logs.agent(agent.id) else {
@@ -97,14 +110,24 @@ impl Inner {
         let mut console = agent.console();
         if running {
             console.live = true;
+            console.fresh = false;
             console.feed(&log, &bytes, MAX_LINE);
         } else {
             let tail = std::mem::take(&mut console.tail);
-            if let Some(rest) = after_tail(&bytes, &tail) {
-                let rest = rest.to_vec();
-                console.feed(&log, &rest, MAX_LINE);
+            // When the last bytes read are not in it, this is not the file that follows them:
+            // the container started again since the state was read, and this is the new
+            // run's output (or a fresh run's whole file): all of it is new.
+            match after_tail(&bytes, &tail).filter(|_| console.live) {
+                Some(rest) => {
+                    let rest = rest.to_vec();
+                    console.feed(&log, &rest, MAX_LINE);
+                    console.close(&log);
+                }
+                None => {
+                    console.close(&log);
+                    console.feed(&log, &bytes, MAX_LINE);
+                }
             }
-            console.close(&log);
         }
         log.flush();
     }

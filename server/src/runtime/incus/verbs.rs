@@ -270,7 +270,8 @@ impl Inner {
                 break;
             }
             tries += 1;
-            if tries >= START_TRIES || matches!(e, RestError::Unreachable(_)) {
+            let transient = matches!(&e, RestError::Api { error, .. } if error.contains("already running"));
+            if tries >= START_TRIES || !transient {
                 return Err(match e {
                     RestError::Unreachable(_) => e.into(),
                     other => Error::failed(format!("cannot start {}: {other}", agent.container)),
@@ -278,6 +279,7 @@ impl Inner {
             }
             tokio::time::sleep(Duration::from_millis(300)).await;
         }
+        agent.console().run_started();
         let seen = self.observe(&agent.container).await?.ok_or(Error::NotFound)?;
         let lo_needed = {
             let mut s = agent.lock();

@@ -135,3 +135,24 @@ async fn a_new_runtime_adopts_the_containers_of_an_earlier_one() {
     assert_eq!(g.rt.stop(id, GRACE).await.unwrap().status.state, State::Stopped);
     assert!(g.rt.remove(id, GRACE).await.unwrap());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plain_argv_is_the_containers_init() {
+    let Some(mut f) = fixture("direct_command").await else {
+        return;
+    };
+    let mut spec = f.spec(None);
+    // No whitespace: given to LXC as is (`lxc.init.cmd`), no shell involved. (An init that
+    // exits at once makes liblxc's start itself fail, so the agent here keeps running.)
+    spec.command = ["/bin/watch", "-t", "-n", "0.2", "/bin/env"]
+        .map(String::from)
+        .to_vec();
+    spec.env.insert("GREETING", "hi-from-env");
+    let id = spec.agent_id;
+    f.rt.start(&spec).await.unwrap();
+    f.wait_line(id, |l| l.ends_with("GREETING=hi-from-env")).await;
+    // PID 1 ignores the halt signal it has no handler for: forced after the grace.
+    let t = f.rt.stop(id, Duration::from_secs(1)).await.unwrap();
+    assert_eq!(t.status.state, State::Stopped);
+    assert!(f.rt.remove(id, GRACE).await.unwrap());
+}
