@@ -21,6 +21,20 @@ async fn env_reaches_the_agent_and_apply_env_changes_it() {
         Injection::Restarted
     );
     f.wait_line(id, |l| l == "greeting=bonjour").await;
+    // The env file a systemd unit would read was written too, readable by root only.
+    let file = format!(
+        "/1.0/instances/taos-agent-{}/files?path=/etc/taos/agent.env",
+        spec.name
+    );
+    let content = f.rt.inner.rest.get_raw(&file).await.unwrap();
+    assert_eq!(String::from_utf8_lossy(&content), "GREETING='bonjour'\n");
+    let on_disk = format!(
+        "/var/lib/incus/containers/{}_taos-agent-{}/rootfs/etc/taos/agent.env",
+        f.project, spec.name
+    );
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&on_disk).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600, "{on_disk}");
 
     f.rt.stop(id, Duration::from_secs(1)).await.unwrap();
     spec.env.insert("GREETING", "hallo");

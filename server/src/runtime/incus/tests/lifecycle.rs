@@ -1,5 +1,5 @@
 use super::*;
-use crate::runtime::{Error, StopCause};
+use crate::runtime::{Error, Resources, StopCause};
 
 const TICKS: &str = "i=0; while true; do echo tick $i; i=$((i+1)); sleep 0.2; done";
 
@@ -8,7 +8,12 @@ async fn start_is_idempotent_stop_reports_a_change_and_remove_forgets() {
     let Some(mut f) = fixture("lifecycle").await else {
         return;
     };
-    let spec = f.spec(Some(TICKS));
+    let mut spec = f.spec(Some(TICKS));
+    spec.resources = Resources {
+        memory_mb: Some(64),
+        cpus: Some(0.5),
+        pids: Some(100),
+    };
     let id = spec.agent_id;
     assert_eq!(f.rt.state(id).await, Err(Error::NotFound));
 
@@ -18,6 +23,30 @@ async fn start_is_idempotent_stop_reports_a_change_and_remove_forgets() {
     assert!(t.status.pid.is_some());
     f.expect_events(id, &[LifecycleKind::Started]).await;
     assert_eq!(f.daemon_code(&spec).await, Some(103));
+    // Labelled, limited, and unprivileged.
+    let inst =
+        f.rt.inner
+            .instance(&format!("taos-agent-{}", spec.name))
+            .await
+            .unwrap()
+            .unwrap();
+    let config = &inst["config"];
+    assert_eq!(config["user.taos.agent"], id.to_string());
+    assert_eq!(config["limits.memory"], "64MiB");
+    assert_eq!(config["limits.cpu.allowance"], "50ms/100ms");
+    assert_eq!(config["limits.processes"], "100");
+    assert!(config.get("security.privileged").is_none() && config.get("security.nesting").is_none());
+    let state =
+        f.rt.inner
+            .rest
+            .get(&format!("/1.0/instances/taos-agent-{}/state", spec.name))
+            .await
+            .unwrap();
+    assert_eq!(
+        state["memory"]["total"],
+        64 * 1024 * 1024,
+        "the memory limit is in force"
+    );
 
     let again = f.rt.start(&spec).await.unwrap();
     assert!(!again.changed);
