@@ -11,7 +11,9 @@
 
 mod agent;
 mod container;
+mod env;
 mod logs;
+mod make;
 mod observe;
 pub mod rest;
 mod verbs;

@@ -10,31 +10,22 @@ use uuid::Uuid;
 
 use super::Inner;
 use super::agent::Agent;
-use super::container::{
-    self, COMMAND_FILE, ENV_FILE, ENV_PREFIX, Init, LABEL_RESTART, LABEL_SPEC, NAME_PREFIX, PROXY_DEVICE,
-};
-use super::observe::label_of;
-use super::rest::{FileWrite, RestError};
+use super::container::{self, NAME_PREFIX};
+use super::rest::RestError;
 use super::watch::record_exit;
 use crate::runtime::error::{Error, Result};
 use crate::runtime::events::{LifecycleKind, StopCause};
 use crate::runtime::spec::InstanceSpec;
 use crate::runtime::state::{InstanceStatus, State, Transition, Verb};
-use crate::runtime::{Injection, InstanceInfo, RuntimeKind};
+use crate::runtime::{InstanceInfo, RuntimeKind};
 
-const CREATE_WAIT: Duration = Duration::from_secs(120);
-const START_WAIT: Duration = Duration::from_secs(30);
+pub(super) const CREATE_WAIT: Duration = Duration::from_secs(120);
+pub(super) const START_WAIT: Duration = Duration::from_secs(30);
 const START_TRIES: u32 = 10;
 const FORCE_WAIT: Duration = Duration::from_secs(30);
 const FREEZE_WAIT: Duration = Duration::from_secs(15);
-const DELETE_WAIT: Duration = Duration::from_secs(60);
-const EXEC_WAIT: Duration = Duration::from_secs(30);
-/// Where an image may have the agent's systemd unit (env file + unit restart = live).
-const UNIT_PATHS: [&str; 3] = [
-    "/etc/systemd/system/taos-agent.service",
-    "/lib/systemd/system/taos-agent.service",
-    "/usr/lib/systemd/system/taos-agent.service",
-];
+pub(super) const DELETE_WAIT: Duration = Duration::from_secs(60);
+pub(super) const EXEC_WAIT: Duration = Duration::from_secs(30);
 
 fn unchanged(from: State, status: &InstanceStatus) -> Transition {
     Transition {
@@ -62,11 +53,16 @@ fn settled(from: State, status: &InstanceStatus) -> Transition {
 }
 
 impl Inner {
-    fn state_path(container: &str) -> String {
+    pub(super) fn state_path(container: &str) -> String {
         format!("/1.0/instances/{container}/state")
     }
 
-    async fn put_state(&self, container: &str, body: Value, wait: Duration) -> Result<(), RestError> {
+    pub(super) async fn put_state(
+        &self,
+        container: &str,
+        body: Value,
+        wait: Duration,
+    ) -> Result<(), RestError> {
         self.rest
             .run(Method::PUT, &Self::state_path(container), Some(&body), wait)
             .await
@@ -74,7 +70,7 @@ impl Inner {
     }
 
     /// The record for a spec (validated first), made if this taosd has none.
-    fn for_spec(&self, spec: &InstanceSpec) -> Result<Arc<Agent>> {
+    pub(super) fn for_spec(&self, spec: &InstanceSpec) -> Result<Arc<Agent>> {
         spec.validate_for(RuntimeKind::Incus)?;
         let mut agents = self.agents();
         let agent = agents
@@ -92,167 +88,10 @@ impl Inner {
     }
 
     /// The daemon's view, recorded; NotFound when the container is gone.
-    async fn refresh(self: &Arc<Self>, agent: &Arc<Agent>) -> Result<super::observe::Observed> {
+    pub(super) async fn refresh(self: &Arc<Self>, agent: &Arc<Agent>) -> Result<super::observe::Observed> {
         let seen = self.observe(&agent.container).await?;
         self.reconcile(agent, seen.as_ref());
         seen.ok_or(Error::NotFound)
-    }
-
-    /// The image as `source` of a new container, or InvalidSpec when incus has no such
-    /// alias (or fingerprint).
-    async fn image_source(&self, image: &str) -> Result<Value> {
-        match self.rest.get(&format!("/1.0/images/aliases/{image}")).await {
-            Ok(_) => return Ok(json!({"type": "image", "alias": image})),
-            Err(e) if e.is_not_found() => {}
-            Err(e) => return Err(e.into()),
-        }
-        match self.rest.get(&format!("/1.0/images/{image}")).await {
-            Ok(_) => Ok(json!({"type": "image", "fingerprint": image})),
-            Err(e) if e.is_not_found() || matches!(e, RestError::Api { code: 400, .. }) => Err(Error::spec(
-                "image",
-                format!(
-                    "incus has no image '{image}' (alias or fingerprint); import one with `incus image import … --alias {image}`"
-                ),
-            )),
-            Err(e) => Err(e.into()),
-        }
-    }
-
-    /// Makes the container for `spec`; nothing is left behind when that fails.
-    async fn create(&self, agent: &Agent, spec: &InstanceSpec) -> Result<()> {
-        let image = spec.image.as_deref().unwrap_or_default();
-        let source = self.image_source(image).await?;
-        let init = container::init_for(spec, container::loopback_target(spec).is_some());
-        let mut body = container::create_body(spec, image, &init);
-        body["source"] = source;
-        self.rest
-            .run(Method::POST, "/1.0/instances", Some(&body), CREATE_WAIT)
-            .await
-            .map_err(|e| match e {
-                RestError::Unreachable(_) => Error::from(e),
-                other => Error::failed(format!(
-                    "cannot create the container {}: {other}",
-                    agent.container
-                )),
-            })?;
-        if let Init::Script(script) = init
-            && let Err(e) = self.write_command(&agent.container, script).await
-        {
-            let _ = self.delete(&agent.container).await;
-            return Err(e);
-        }
-        tracing::info!(container = %agent.container, agent_id = %agent.id, "created an incus container");
-        Ok(())
-    }
-
-    async fn write_command(&self, container: &str, script: String) -> Result<()> {
-        self.ensure_taos_dir(container).await?;
-        self.rest
-            .write_file(
-                container,
-                FileWrite {
-                    path: COMMAND_FILE,
-                    mode: 0o755,
-                    directory: false,
-                    content: script.into_bytes(),
-                },
-            )
-            .await
-            .map_err(|e| Error::failed(format!("cannot write the agent's command into {container}: {e}")))
-    }
-
-    async fn ensure_taos_dir(&self, container: &str) -> Result<()> {
-        let dir = FileWrite {
-            path: "/etc/taos",
-            mode: 0o755,
-            directory: true,
-            content: Vec::new(),
-        };
-        match self.rest.write_file(container, dir).await {
-            Ok(()) => Ok(()),
-            // Already there.
-            Err(RestError::Api {
-                code: 400 | 409 | 500,
-                ..
-            }) if self
-                .rest
-                .file_exists(container, "/etc/taos")
-                .await
-                .unwrap_or(false) =>
-            {
-                Ok(())
-            }
-            Err(e) => Err(Error::failed(format!(
-                "cannot make /etc/taos in {container}: {e}"
-            ))),
-        }
-    }
-
-    async fn delete(&self, container: &str) -> Result<()> {
-        match self
-            .rest
-            .run(
-                Method::DELETE,
-                &format!("/1.0/instances/{container}"),
-                None,
-                DELETE_WAIT,
-            )
-            .await
-        {
-            Ok(_) => Ok(()),
-            Err(e) if e.is_not_found() => Ok(()),
-            Err(e) => Err(e.into()),
-        }
-    }
-
-    /// Makes sure a container made from `spec` exists: creates it, or makes it again when
-    /// it was made from another spec and is not running (a running one is left to
-    /// `restart`). Another agent's container under the name is never touched.
-    async fn prepare(&self, agent: &Agent, spec: &InstanceSpec) -> Result<()> {
-        let Some(inst) = self.instance(&agent.container).await? else {
-            return self.create(agent, spec).await;
-        };
-        let config = inst
-            .get("config")
-            .and_then(Value::as_object)
-            .cloned()
-            .unwrap_or_default();
-        match label_of(&config) {
-            Some(id) if id == spec.agent_id => {}
-            Some(other) => {
-                return Err(Error::failed(format!(
-                    "the container {} belongs to another agent ({other})",
-                    agent.container
-                )));
-            }
-            None => {
-                return Err(Error::failed(format!(
-                    "a container named {} exists and was not made by taOS",
-                    agent.container
-                )));
-            }
-        }
-        let digest = container::spec_digest(spec);
-        if config.get(LABEL_SPEC).and_then(Value::as_str) == Some(digest.as_str()) {
-            if config.get(LABEL_RESTART).and_then(Value::as_str) != Some(spec.restart.as_str()) {
-                let patch = json!({"config": {LABEL_RESTART: spec.restart.as_str()}});
-                let path = format!("/1.0/instances/{}", agent.container);
-                self.rest
-                    .run(Method::PATCH, &path, Some(&patch), START_WAIT)
-                    .await?;
-            }
-            return Ok(());
-        }
-        let running = inst
-            .get("status_code")
-            .and_then(Value::as_u64)
-            .is_some_and(|c| c != 102);
-        if running {
-            return Ok(());
-        }
-        tracing::info!(container = %agent.container, "the spec changed: making the container again");
-        self.delete(&agent.container).await?;
-        self.create(agent, spec).await
     }
 
     /// Starts the container (the status is `starting`) and records the run.
@@ -306,7 +145,11 @@ impl Inner {
         self.start_locked(&agent, spec).await
     }
 
-    async fn start_locked(self: &Arc<Self>, agent: &Arc<Agent>, spec: &InstanceSpec) -> Result<Transition> {
+    pub(super) async fn start_locked(
+        self: &Arc<Self>,
+        agent: &Arc<Agent>,
+        spec: &InstanceSpec,
+    ) -> Result<Transition> {
         {
             let mut s = agent.lock();
             s.spec = Some(spec.clone());
@@ -351,7 +194,11 @@ impl Inner {
         self.stop_locked(&agent, grace).await
     }
 
-    async fn stop_locked(self: &Arc<Self>, agent: &Arc<Agent>, grace: Duration) -> Result<Transition> {
+    pub(super) async fn stop_locked(
+        self: &Arc<Self>,
+        agent: &Arc<Agent>,
+        grace: Duration,
+    ) -> Result<Transition> {
         let seen = self.refresh(agent).await?;
         let (from, before) = {
             let mut s = agent.lock();
@@ -591,142 +438,5 @@ impl Inner {
             .collect();
         out.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(out)
-    }
-
-    /// The env changed: set `environment.*` (what new processes and the next start see); on a
-    /// running container also write the env file and restart the `taos-agent` unit when the
-    /// image has one (live), else restart the container.
-    pub(super) async fn apply_env(
-        self: &Arc<Self>,
-        spec: &InstanceSpec,
-        grace: Duration,
-    ) -> Result<Injection> {
-        spec.validate_for(RuntimeKind::Incus)?;
-        let agent = match self.find(spec.agent_id).await {
-            Ok(agent) => agent,
-            Err(Error::NotFound) => return Ok(Injection::OnNextStart),
-            Err(e) => return Err(e),
-        };
-        let _op = agent.op.lock().await;
-        let Some(inst) = self.instance(&agent.container).await? else {
-            return Ok(Injection::OnNextStart);
-        };
-        self.update_config(&agent.container, &inst, spec).await?;
-        {
-            let mut s = agent.lock();
-            s.spec = Some(spec.clone());
-            s.policy = spec.restart;
-        }
-        if let Ok(log) = self.logs.agent(agent.id) {
-            log.add_secrets(spec.env.secret_values());
-        }
-        let seen = match self.refresh(&agent).await {
-            Ok(seen) => seen,
-            Err(Error::NotFound) => return Ok(Injection::OnNextStart),
-            Err(e) => return Err(e),
-        };
-        if seen.state() == State::Stopped || !agent.status().state.is_live() {
-            return Ok(Injection::OnNextStart);
-        }
-        if seen.state() == State::Running && self.restart_unit(&agent.container, spec).await? {
-            return Ok(Injection::Live);
-        }
-        self.stop_locked(&agent, grace).await?;
-        self.start_locked(&agent, spec).await?;
-        Ok(Injection::Restarted)
-    }
-
-    /// Replaces the container's `environment.*`, its spec label and its proxy device.
-    async fn update_config(&self, container: &str, inst: &Value, spec: &InstanceSpec) -> Result<()> {
-        let mut config = inst
-            .get("config")
-            .and_then(Value::as_object)
-            .cloned()
-            .unwrap_or_default();
-        config.retain(|k, _| !k.starts_with(ENV_PREFIX));
-        for (k, v) in spec.env.iter() {
-            config.insert(format!("{ENV_PREFIX}{k}"), v.into());
-        }
-        config.insert(LABEL_SPEC.into(), container::spec_digest(spec).into());
-        config.insert(LABEL_RESTART.into(), spec.restart.as_str().into());
-        let mut devices = inst
-            .get("devices")
-            .and_then(Value::as_object)
-            .cloned()
-            .unwrap_or_default();
-        devices.remove(PROXY_DEVICE);
-        devices.extend(container::devices_for(spec));
-        let mut body = serde_json::Map::new();
-        for key in ["architecture", "ephemeral", "profiles", "stateful", "description"] {
-            if let Some(v) = inst.get(key) {
-                body.insert(key.into(), v.clone());
-            }
-        }
-        body.insert("config".into(), config.into());
-        body.insert("devices".into(), devices.into());
-        self.rest
-            .run(
-                Method::PUT,
-                &format!("/1.0/instances/{container}"),
-                Some(&Value::Object(body)),
-                START_WAIT,
-            )
-            .await
-            .map_err(|e| match e {
-                RestError::Unreachable(_) => Error::from(e),
-                other => Error::failed(format!("cannot update {container}'s config: {other}")),
-            })?;
-        Ok(())
-    }
-
-    /// Writes the env file (0600) and, when the image runs the agent as a `taos-agent`
-    /// systemd unit, restarts the unit. Whether the new env reached the agent that way.
-    async fn restart_unit(&self, container: &str, spec: &InstanceSpec) -> Result<bool> {
-        self.ensure_taos_dir(container).await?;
-        self.rest
-            .write_file(
-                container,
-                FileWrite {
-                    path: ENV_FILE,
-                    mode: 0o600,
-                    directory: false,
-                    content: container::env_file(spec),
-                },
-            )
-            .await
-            .map_err(|e| Error::failed(format!("cannot write {ENV_FILE} in {container}: {e}")))?;
-        let mut has_unit = false;
-        for path in UNIT_PATHS {
-            if self.rest.file_exists(container, path).await? {
-                has_unit = true;
-                break;
-            }
-        }
-        if !has_unit {
-            return Ok(false);
-        }
-        match self
-            .rest
-            .exec(container, &["systemctl", "restart", "taos-agent"], EXEC_WAIT)
-            .await
-        {
-            Ok(0) => Ok(true),
-            Ok(code) => {
-                tracing::warn!(
-                    container,
-                    code,
-                    "systemctl restart taos-agent failed; restarting the container"
-                );
-                Ok(false)
-            }
-            Err(e @ RestError::Unreachable(_)) => Err(e.into()),
-            Err(e) => {
-                tracing::warn!(
-                    container,
-                    "systemctl restart taos-agent: {e}; restarting the container"
-                );
-                Ok(false)
-            }
-        }
     }
 }
