@@ -8,6 +8,13 @@
 //! The traps of the runtime notes (§1.2) are handled in [`verbs`]: a frozen container is
 //! thawed before a graceful stop, and a graceful stop that times out (busybox init ignores
 //! LXC's halt signal) is followed by a forced one.
+//!
+//! Limits of what incus reports, found on incus 6.0.4: it does not give the exit status of
+//! a container's init, so an exit without a stop verb is `failed` with `exit_code: None`
+//! (and `on-failure` restarts it); an init that exits at once makes liblxc's start itself
+//! fail ("forkstart … exit status 1"), which is a failed start here. Tests: `tests/`, run
+//! `tests/runtimes/incus.sh` first, then
+//! `TAOS_TEST_INCUS=1 cargo test -p taos-server --lib runtime::incus`.
 
 mod agent;
 mod container;
