@@ -9,6 +9,7 @@
 pub mod docker;
 pub mod error;
 pub mod events;
+pub mod incus;
 pub mod logs;
 pub mod process;
 pub mod registry;
