@@ -17,6 +17,12 @@ fn main() {
     if std::env::var_os("TAOS_TEST_DOCKER").is_some_and(|v| v == "1") {
         println!("cargo:rustc-cfg=docker_tests");
     }
+    // Likewise the incus variants: TAOS_TEST_INCUS=1 (after tests/runtimes/incus.sh).
+    println!("cargo::rustc-check-cfg=cfg(incus_tests)");
+    println!("cargo:rerun-if-env-changed=TAOS_TEST_INCUS");
+    if std::env::var_os("TAOS_TEST_INCUS").is_some_and(|v| v == "1") {
+        println!("cargo:rustc-cfg=incus_tests");
+    }
     println!("cargo::rustc-check-cfg=cfg(browser_tests)");
     println!("cargo:rerun-if-env-changed=TAOS_BROWSER_TESTS");
     if std::env::var_os("TAOS_BROWSER_TESTS").is_some_and(|v| v == "1") {

@@ -171,7 +171,7 @@ pub async fn serve(config: Config) -> Result<()> {
         .with_context(|| format!("cannot listen on {}", config.bind))?;
     let addr = listener.local_addr()?;
     let fleet = Arc::new(Fleet::new(
-        Arc::new(runtimes(&data_dir, config.runtime)),
+        Arc::new(runtimes(&data_dir, &config)),
         node_id(&data_dir)?,
         agent_url(addr),
     ));
@@ -203,8 +203,9 @@ pub async fn serve(config: Config) -> Result<()> {
 const AGENT_STOP_GRACE: Duration = Duration::from_secs(5);
 
 /// The runtimes: the process backend, with agents' directories and logs under
-/// `<data dir>/agents/`, and Docker (at `DOCKER_HOST` or /var/run/docker.sock).
-fn runtimes(data_dir: &std::path::Path, default: runtime::RuntimeKind) -> runtime::Runtimes {
+/// `<data dir>/agents/`, Docker (at `DOCKER_HOST` or /var/run/docker.sock) and incus (its
+/// unix socket, in `TAOS_INCUS_PROJECT`).
+fn runtimes(data_dir: &std::path::Path, config: &Config) -> runtime::Runtimes {
     let agents = data_dir.join("agents");
     let logs = Arc::new(runtime::logs::Logs::new(
         &agents,
@@ -223,9 +224,18 @@ fn runtimes(data_dir: &std::path::Path, default: runtime::RuntimeKind) -> runtim
         logs.clone(),
         events.clone(),
     );
-    runtime::Runtimes::new(default, logs, events)
+    let incus = runtime::incus::IncusRuntime::new(
+        runtime::incus::IncusConfig {
+            project: config.incus_project.clone(),
+            ..runtime::incus::IncusConfig::default()
+        },
+        logs.clone(),
+        events.clone(),
+    );
+    runtime::Runtimes::new(config.runtime, logs, events)
         .with(Arc::new(process))
         .with(Arc::new(docker))
+        .with(Arc::new(incus))
 }
 
 /// The URL agents reach this taosd at: its own address, with a wildcard bind seen through

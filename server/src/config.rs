@@ -92,6 +92,16 @@ pub struct Config {
     /// of taosd, any Linux), `docker` or `incus`.
     #[arg(long, env = "TAOS_RUNTIME", default_value = "process", value_parser = parse_runtime, value_name = "RUNTIME")]
     pub runtime: crate::runtime::RuntimeKind,
+
+    /// The incus project agents' containers are made in (it must exist). Each taosd sharing
+    /// one incusd needs its own: a taosd manages every taOS container of its project.
+    #[arg(
+        long,
+        env = "TAOS_INCUS_PROJECT",
+        default_value = "default",
+        value_name = "PROJECT"
+    )]
+    pub incus_project: String,
 }
 
 fn parse_runtime(text: &str) -> Result<crate::runtime::RuntimeKind, String> {

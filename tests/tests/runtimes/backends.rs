@@ -1,7 +1,9 @@
 //! The same lifecycle, logs and token cases on every runtime: `process` always, `docker` when
-//! the suite was built with `TAOS_TEST_DOCKER=1` (tests/run-all.sh starts dockerd and builds
-//! the image `localhost/taos-busybox:latest` first); otherwise the docker variants are ignored
-//! with the reason, never counted as passed.
+//! the suite was built with `TAOS_TEST_DOCKER=1` and `incus` with `TAOS_TEST_INCUS=1`
+//! (tests/run-all.sh starts dockerd and incusd and builds their busybox images first);
+//! otherwise those variants are ignored with the reason, never counted as passed. Each incus
+//! variant's taosd gets an incus project of its own (`TAOS_INCUS_PROJECT`): a taosd manages
+//! every taOS container of its project.
 
 use std::time::{Duration, Instant};
 
@@ -14,9 +16,60 @@ use super::*;
 pub enum Backend {
     Process,
     Docker,
+    Incus,
 }
 
 pub const DOCKER_IMAGE: &str = "localhost/taos-busybox:latest";
+pub const INCUS_IMAGE: &str = "taos-busybox";
+
+/// An incus project for one server, removed (with what is left in it) when dropped.
+pub struct IncusProject(pub String);
+
+impl IncusProject {
+    pub fn new() -> Self {
+        let name = format!("taos-e2e-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+        let ok = std::process::Command::new("incus")
+            .args([
+                "project",
+                "create",
+                &name,
+                "-c",
+                "features.images=false",
+                "-c",
+                "features.profiles=false",
+                "-c",
+                "features.storage.volumes=false",
+            ])
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(
+            ok,
+            "cannot create the incus project {name} (is incusd running? tests/runtimes/incus.sh)"
+        );
+        Self(name)
+    }
+}
+
+impl Drop for IncusProject {
+    fn drop(&mut self) {
+        let out = std::process::Command::new("incus")
+            .args(["list", "--project", &self.0, "--format", "csv", "-c", "n"])
+            .output();
+        if let Ok(out) = out {
+            for name in String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .filter(|l| !l.is_empty())
+            {
+                let _ = std::process::Command::new("incus")
+                    .args(["delete", "--force", "--project", &self.0, name])
+                    .status();
+            }
+        }
+        let _ = std::process::Command::new("incus")
+            .args(["project", "delete", &self.0])
+            .status();
+    }
+}
 
 impl Backend {
     /// A spec running `script` with `sh -c` on this backend.
@@ -26,6 +79,9 @@ impl Backend {
             Backend::Docker => {
                 json!({"runtime": "docker", "image": DOCKER_IMAGE, "command": ["sh", "-c", script]})
             }
+            Backend::Incus => {
+                json!({"runtime": "incus", "image": INCUS_IMAGE, "command": ["sh", "-c", script]})
+            }
         }
     }
 
@@ -33,9 +89,11 @@ impl Backend {
     fn whoami(self) -> String {
         match self {
             Backend::Process => format!("{} auth whoami --json", taos_conformance::taosctl::path().display()),
-            // busybox's wget; the container shares the host's network, so TAOS_URL works.
-            Backend::Docker => {
-                "wget -q -O - --header \"Authorization: Bearer $TAOS_TOKEN\" \"$TAOS_URL/api/auth/whoami\"".into()
+            // busybox's wget; a docker container shares the host's network and an incus one
+            // reaches TAOS_URL through its proxy device.
+            // Retried: an agent's first call may come before its network is up (incus's proxy).
+            Backend::Docker | Backend::Incus => {
+                "for i in 1 2 3 4 5 6 7 8 9 10; do wget -q -O - --header \"Authorization: Bearer $TAOS_TOKEN\" \"$TAOS_URL/api/auth/whoami\" && break; sleep 0.5; done".into()
             }
         }
     }
@@ -62,12 +120,41 @@ macro_rules! on_every_backend {
                 s.run_case(super::$name(&s, super::Backend::Docker)).await;
                 s.stop().await;
             }
+
+            #[::tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            #[cfg_attr(
+                not(incus_tests),
+                ignore = "TAOS_TEST_INCUS=1 not set at build time: the incus variant did not run"
+            )]
+            async fn incus() {
+                let project = super::IncusProject::new();
+                let s = taos_conformance::Server::start_sqlite().await;
+                s.set_env("TAOS_INCUS_PROJECT", &project.0);
+                s.restart().await;
+                s.run_case(super::$name(&s, super::Backend::Incus)).await;
+                s.stop().await;
+            }
         }
     };
 }
 
+/// A name of its own for each run: containers outlive taosd, and a container name is the
+/// agent's slug, so a fixed name would meet the container of an earlier run's agent.
+fn unique(name: &str) -> String {
+    format!("{name} {}", &uuid::Uuid::new_v4().simple().to_string()[..6])
+}
+
+fn slug_of(a: &types::Agent) -> String {
+    a.name.clone()
+}
+
 async fn put_spec(s: &Server, token: &str, name: &str, spec: Value) {
-    s.put(&format!("/api/agents/{name}/runtime")).bearer(token).json(&spec).send().await.expect_json(200);
+    s.put(&format!("/api/agents/{name}/runtime"))
+        .bearer(token)
+        .json(&spec)
+        .send()
+        .await
+        .expect_json(200);
 }
 
 fn ticks(lines: &[types::LogLine]) -> usize {
@@ -80,39 +167,76 @@ on_every_backend!(verbs_pause_and_logs_behave_the_same);
 async fn verbs_pause_and_logs_behave_the_same(s: &Server, b: Backend) {
     let admin = s.setup_admin().await;
     let t = &admin.token;
-    create_agent(&s.client(t), "Ticker").await;
-    put_spec(s, t, "ticker", b.spec("i=0; while :; do echo tick $i; i=$((i+1)); sleep 0.05; done")).await;
-    let started = verb(s, t, "ticker", "start").await;
-    assert!(started.changed && started.state == types::InstanceState::Running, "{started:?}");
-    assert!(!verb(s, t, "ticker", "start").await.changed);
-    await_line(s, t, "ticker", |l| l == "tick 5").await;
+    let agent = create_agent(&s.client(t), &unique("Ticker")).await;
+    let ticker = slug_of(&agent);
+    put_spec(
+        s,
+        t,
+        &ticker,
+        b.spec("i=0; while :; do echo tick $i; i=$((i+1)); sleep 0.05; done"),
+    )
+    .await;
+    let started = verb(s, t, &ticker, "start").await;
+    assert!(
+        started.changed && started.state == types::InstanceState::Running,
+        "{started:?}"
+    );
+    assert!(!verb(s, t, &ticker, "start").await.changed);
+    await_line(s, t, &ticker, |l| l == "tick 5").await;
 
-    assert_eq!(verb(s, t, "ticker", "pause").await.state, types::InstanceState::Paused);
+    assert_eq!(
+        verb(s, t, &ticker, "pause").await.state,
+        types::InstanceState::Paused
+    );
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let frozen = ticks(&log_lines(s, t, "ticker", "tail=10000").await);
+    let frozen = ticks(&log_lines(s, t, &ticker, "tail=10000").await);
     tokio::time::sleep(Duration::from_millis(700)).await;
-    assert_eq!(ticks(&log_lines(s, t, "ticker", "tail=10000").await), frozen, "a paused agent wrote lines");
-    assert_eq!(verb(s, t, "ticker", "resume").await.state, types::InstanceState::Running);
+    assert_eq!(
+        ticks(&log_lines(s, t, &ticker, "tail=10000").await),
+        frozen,
+        "a paused agent wrote lines"
+    );
+    assert_eq!(
+        verb(s, t, &ticker, "resume").await.state,
+        types::InstanceState::Running
+    );
     let deadline = Instant::now() + Duration::from_secs(10);
-    while ticks(&log_lines(s, t, "ticker", "tail=10000").await) <= frozen {
+    while ticks(&log_lines(s, t, &ticker, "tail=10000").await) <= frozen {
         assert!(Instant::now() < deadline, "a resumed agent wrote nothing");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 
-    let stopped: types::AgentState =
-        from_json(s.post("/api/agents/ticker/stop?timeout_s=2").bearer(t).send().await.expect_json(200));
+    let stopped: types::AgentState = from_json(
+        s.post(&format!("/api/agents/{ticker}/stop?timeout_s=2"))
+            .bearer(t)
+            .send()
+            .await
+            .expect_json(200),
+    );
     assert_eq!(stopped.state, types::InstanceState::Stopped);
-    assert!(!verb(s, t, "ticker", "stop").await.changed);
-    assert_eq!(verb(s, t, "ticker", "restart").await.state, types::InstanceState::Running);
+    assert!(!verb(s, t, &ticker, "stop").await.changed);
+    assert_eq!(
+        verb(s, t, &ticker, "restart").await.state,
+        types::InstanceState::Running
+    );
     let listed = s.client(t).list_agent_containers().send().await.value();
     assert!(
-        listed.items.iter().any(|c| c.agent.as_deref() == Some("ticker") && c.state == types::InstanceState::Running),
+        listed
+            .items
+            .iter()
+            .any(|c| c.agent.as_deref() == Some(ticker.as_str()) && c.state == types::InstanceState::Running),
         "{listed:?}"
     );
-    let deleted = s.delete("/api/agents/ticker").bearer(t).send().await;
+    let deleted = s.delete(&format!("/api/agents/{ticker}")).bearer(t).send().await;
     assert_eq!(deleted.status().as_u16(), 200);
     let listed = s.client(t).list_agent_containers().send().await.value();
-    assert!(!listed.items.iter().any(|c| c.agent_id == started_agent_id(&listed, "ticker")), "{listed:?}");
+    assert!(
+        !listed
+            .items
+            .iter()
+            .any(|c| c.agent_id == started_agent_id(&listed, &ticker)),
+        "{listed:?}"
+    );
 }
 
 fn started_agent_id(_l: &types::ContainerList, _name: &str) -> uuid::Uuid {
@@ -126,15 +250,29 @@ on_every_backend!(the_agent_calls_taosd_with_its_injected_token);
 async fn the_agent_calls_taosd_with_its_injected_token(s: &Server, b: Backend) {
     let admin = s.setup_admin().await;
     let t = &admin.token;
-    let agent = create_agent(&s.client(t), "Caller").await;
-    put_spec(s, t, "caller", b.spec(&format!("{}; echo; echo called; exec sleep 120", b.whoami()))).await;
-    verb(s, t, "caller", "start").await;
+    let agent = create_agent(&s.client(t), &unique("Caller")).await;
+    let caller = slug_of(&agent);
+    put_spec(
+        s,
+        t,
+        &caller,
+        b.spec(&format!("{}; echo; echo called; exec sleep 120", b.whoami())),
+    )
+    .await;
+    verb(s, t, &caller, "start").await;
     let id = agent.id.to_string();
-    await_line(s, t, "caller", |l| l.contains(&id)).await;
+    await_line(s, t, &caller, |l| l.contains(&id)).await;
     let issued: types::IssuedAgentToken = from_json(
-        s.post("/api/agents/caller/token/issue").bearer(t).json(&json!({})).send().await.expect_json(200),
+        s.post(&format!("/api/agents/{caller}/token/issue"))
+            .bearer(t)
+            .json(&json!({}))
+            .send()
+            .await
+            .expect_json(200),
     );
-    let how = issued.injection.expect("an agent with a runtime spec says how it got the token");
+    let how = issued
+        .injection
+        .expect("an agent with a runtime spec says how it got the token");
     assert!(
         matches!(how, types::Injection::Restarted | types::Injection::Recreated),
         "{how:?}"
@@ -142,14 +280,21 @@ async fn the_agent_calls_taosd_with_its_injected_token(s: &Server, b: Backend) {
     // The restarted agent called again with the new token: two answers naming it.
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        let lines = log_lines(s, t, "caller", "tail=10000").await;
+        let lines = log_lines(s, t, &caller, "tail=10000").await;
         if lines.iter().filter(|l| l.line.contains(&id)).count() >= 2 {
             break;
         }
-        assert!(Instant::now() < deadline, "the agent did not call with its new token: {lines:?}");
+        assert!(
+            Instant::now() < deadline,
+            "the agent did not call with its new token: {lines:?}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    verb(s, t, "caller", "stop").await;
+    s.delete(&format!("/api/agents/{caller}"))
+        .bearer(t)
+        .send()
+        .await
+        .expect_status(200);
 }
 
 on_every_backend!(a_crash_is_failed_with_its_exit_code_and_bad_input_starts_nothing);
@@ -157,16 +302,40 @@ on_every_backend!(a_crash_is_failed_with_its_exit_code_and_bad_input_starts_noth
 async fn a_crash_is_failed_with_its_exit_code_and_bad_input_starts_nothing(s: &Server, b: Backend) {
     let admin = s.setup_admin().await;
     let t = &admin.token;
-    create_agent(&s.client(t), "Crasher").await;
-    put_spec(s, t, "crasher", b.spec("echo going down; exit 3")).await;
-    verb(s, t, "crasher", "start").await;
-    let failed = wait_for(s, t, "crasher", "failed").await;
-    assert_eq!(failed.exit_code, Some(3), "{failed:?}");
-    await_line(s, t, "crasher", |l| l == "going down").await;
-    if let Backend::Docker = b {
-        // An image the engine does not have: refused at start, nothing made.
-        put_spec(s, t, "crasher", json!({"runtime": "docker", "image": "localhost/no-such-image:never"})).await;
-        let e = s.post("/api/agents/crasher/start").bearer(t).send().await.expect_error(422, "invalid_runtime_spec");
+    let agent = create_agent(&s.client(t), &unique("Crasher")).await;
+    let crasher = slug_of(&agent);
+    put_spec(s, t, &crasher, b.spec("sleep 1; echo going down; exit 3")).await;
+    verb(s, t, &crasher, "start").await;
+    let failed = wait_for(s, t, &crasher, "failed").await;
+    // incus does not tell how a container's init ended: failed, with no exit code.
+    let code = if let Backend::Incus = b { None } else { Some(3) };
+    assert_eq!(failed.exit_code, code, "{failed:?}");
+    await_line(s, t, &crasher, |l| l == "going down").await;
+    if let Backend::Docker | Backend::Incus = b {
+        // An image the runtime does not have: refused at start, nothing made.
+        let runtime = if let Backend::Docker = b {
+            "docker"
+        } else {
+            "incus"
+        };
+        put_spec(
+            s,
+            t,
+            &crasher,
+            json!({"runtime": runtime, "image": "localhost/no-such-image:never"}),
+        )
+        .await;
+        let e = s
+            .post(&format!("/api/agents/{crasher}/start"))
+            .bearer(t)
+            .send()
+            .await
+            .expect_error(422, "invalid_runtime_spec");
         assert_eq!(e.body["field"], "image");
     }
+    s.delete(&format!("/api/agents/{crasher}"))
+        .bearer(t)
+        .send()
+        .await
+        .expect_status(200);
 }
