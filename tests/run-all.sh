@@ -324,9 +324,32 @@ postgres_answers() {
     fi
 }
 
+# The docker and incus daemons the runtime suites run against (tests/runtimes/*.sh install
+# them from Debian's packages, start them and build their busybox images). Each that comes up
+# turns its variants on (TAOS_TEST_DOCKER=1 / TAOS_TEST_INCUS=1, read when the tests are built
+# and by the backends' own tests); one that does not is reported loudly, and its variants are
+# then ignored with that reason, never counted as passed.
+ensure_runtimes() {
+    local rt
+    for rt in docker incus; do
+        local var="TAOS_TEST_${rt^^}"
+        if [[ $(id -u) == 0 ]] && "$ROOT/tests/runtimes/$rt.sh"; then
+            export "$var=1"
+        else
+            unset "$var"
+            echo
+            echo "################################################################################"
+            echo "##  $rt is NOT available: its runtime variants do NOT run (tests/runtimes/$rt.sh)"
+            echo "################################################################################"
+            echo
+        fi
+    done
+}
+
 step_cargo() {
     banner "cargo: build and test the workspace"
     ensure_browser_tools
+    ensure_runtimes
     # Compiles tests/tests/browser.rs as a real test rather than an ignored one (tests/build.rs).
     export TAOS_BROWSER_TESTS=1
     cargo build --workspace
