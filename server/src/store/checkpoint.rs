@@ -17,12 +17,21 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
 
-/// How often the WAL is checkpointed while the store is open.
-const INTERVAL: Duration = Duration::from_millis(500);
+/// How often the WAL is checkpointed while the store is open. Often enough that under a full
+/// notify load (about 16 MB of WAL a second on the benchmark's box) the WAL stays far below
+/// [`WRITER_AUTOCHECKPOINT`]: at 500 ms it grew past 10 000 pages between two checkpoints, so
+/// the notification writer ran one itself at commit, two fsyncs with every notification of
+/// its batch waiting (a few times a second: the notify p99). A checkpoint with nothing to copy
+/// costs a look at the WAL index and no fsync.
+const INTERVAL: Duration = Duration::from_millis(100);
 
 /// WAL pages after which a pool connection checkpoints at commit (SQLite's default is 1000):
 /// the fallback when the checkpoint thread falls behind (40 MB of 4 KB pages).
 pub(super) const POOL_AUTOCHECKPOINT: u32 = 10_000;
+
+/// The same fallback for the notification writer, set further out: its commits are the ones
+/// every waiting notify shares, so it checkpoints only when this thread is far behind (160 MB).
+pub(super) const WRITER_AUTOCHECKPOINT: u32 = 4 * POOL_AUTOCHECKPOINT;
 
 /// The checkpoint thread of one store; it ends when this is dropped (with the last `Store`).
 #[derive(Debug)]

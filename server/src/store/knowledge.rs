@@ -4,6 +4,7 @@
 //! `knowledge_sources`.
 
 mod deadline;
+pub(super) mod fts5_snippet;
 mod inline;
 mod search_sql;
 
@@ -169,14 +170,21 @@ impl Store {
         deadline: Duration,
     ) -> Result<Option<Vec<KnowledgeHit>>> {
         let backend = self.db.get_database_backend();
-        let SearchSql { sql, texts } = search_sql(backend, words, filter);
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         match (backend, &self.reads) {
             (DbBackend::Sqlite, Some(reads)) => {
+                // The read connections have the cheaper snippet function (`fts5_snippet`).
+                let SearchSql { sql, texts } = search_sql(backend, words, filter, fts5_snippet::NAME);
                 inline::search(reads.clone(), sql, texts, limit, deadline).await
             }
-            (DbBackend::Sqlite, None) => self.search_sqlite(sql, texts, limit, deadline).await,
-            _ => self.search_postgres(sql, texts, limit, deadline).await,
+            (DbBackend::Sqlite, None) => {
+                let SearchSql { sql, texts } = search_sql(backend, words, filter, "snippet");
+                self.search_sqlite(sql, texts, limit, deadline).await
+            }
+            _ => {
+                let SearchSql { sql, texts } = search_sql(backend, words, filter, "");
+                self.search_postgres(sql, texts, limit, deadline).await
+            }
         }
     }
 }

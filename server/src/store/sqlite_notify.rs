@@ -19,7 +19,7 @@ use sea_orm::DbErr;
 use tokio::sync::mpsc;
 use uuid::Uuid;
 
-use super::checkpoint::POOL_AUTOCHECKPOINT;
+use super::checkpoint::WRITER_AUTOCHECKPOINT;
 use super::notify_writer::{Job, MAX_BATCH, Reply, answer};
 use super::{Error, Notification};
 
@@ -32,13 +32,13 @@ pub(super) fn spawn(conn: Connection, queue: mpsc::Receiver<Job>) -> std::io::Re
 }
 
 /// The writer's connection, with the settings of the pool's connections (`Store::connect`)
-/// that writes depend on.
+/// that writes depend on, but for its own checkpoint fallback (`checkpoint`).
 pub(super) fn open(path: &Path) -> rusqlite::Result<Connection> {
     let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE)?;
     conn.busy_timeout(Duration::from_secs(5))?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     conn.pragma_update(None, "foreign_keys", true)?;
-    conn.pragma_update(None, "wal_autocheckpoint", POOL_AUTOCHECKPOINT)?;
+    conn.pragma_update(None, "wal_autocheckpoint", WRITER_AUTOCHECKPOINT)?;
     Ok(conn)
 }
 

@@ -87,6 +87,8 @@ impl SqliteReads {
         // `LIMIT ?` when planning and so re-prepares the statement at every new binding: for
         // the agents page that re-prepare cost more than the read itself.
         conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
+        // The knowledge search on these connections cuts its snippets with it.
+        super::knowledge::fts5_snippet::register(&conn)?;
         Ok(conn)
     }
 

@@ -4,6 +4,10 @@
 //! best section, the one that ranks highest for any of the words, and the snippet is cut from
 //! that section alone. A hit none of whose sections holds a word (its title alone matched)
 //! shows its summary.
+//!
+//! On SQLite each step is materialized once (unmarked, SQLite 3.51 ran the ranking of the
+//! documents a second time for `IN (SELECT id FROM top)`), and the snippets of all hits are cut
+//! in one pass over the section index (`cut`) rather than one full-text query per hit.
 
 use sea_orm::DbBackend;
 
@@ -15,10 +19,16 @@ pub(super) struct SearchSql {
     pub texts: Vec<String>,
 }
 
-/// `words` must not be empty.
-pub(super) fn search_sql(backend: DbBackend, words: &[String], filter: &KnowledgeFilter) -> SearchSql {
+/// `words` must not be empty. `snippet` names the SQLite function that cuts snippets: FTS5's
+/// `snippet` or one with its arguments and results (`fts5_snippet`); PostgreSQL ignores it.
+pub(super) fn search_sql(
+    backend: DbBackend,
+    words: &[String],
+    filter: &KnowledgeFilter,
+    snippet: &str,
+) -> SearchSql {
     match backend {
-        DbBackend::Sqlite => sqlite(words, filter),
+        DbBackend::Sqlite => sqlite(words, filter, snippet),
         _ => postgres(words, filter),
     }
 }
@@ -36,9 +46,11 @@ fn conditions(filter: &KnowledgeFilter, texts: &mut Vec<String>, mark: char) -> 
 }
 
 /// bm25 is lower-is-better; it weighs a title match ten times a content match, and a
-/// section's heading twice its text. `?n` parameters, which sqlx and rusqlite both bind by
-/// position.
-fn sqlite(words: &[String], filter: &KnowledgeFilter) -> SearchSql {
+/// section's heading twice its text; the documents are ordered by its negation (`score`
+/// DESC, the same order), so it is computed once a row. `?n` parameters, which sqlx and
+/// rusqlite both bind by position. The `+` on `+rowid` keeps FTS5 from running the full-text
+/// query once per wanted section: one pass, the rowids checked as rows come.
+fn sqlite(words: &[String], filter: &KnowledgeFilter, snippet: &str) -> SearchSql {
     let any = words
         .iter()
         .map(|w| fts5_query(std::slice::from_ref(w)))
@@ -48,29 +60,30 @@ fn sqlite(words: &[String], filter: &KnowledgeFilter) -> SearchSql {
     let conditions = conditions(filter, &mut texts, '?');
     let limit = texts.len() + 1;
     let sql = format!(
-        "WITH top AS ( \
+        "WITH top AS MATERIALIZED ( \
            SELECT k.id, k.source_id, k.source_url, k.category, k.title, k.doc_url, k.summary, \
                   -bm25(knowledge_fts, 10.0, 1.0) AS score \
            FROM knowledge_fts JOIN knowledge_items k ON k.seq = knowledge_fts.rowid \
            WHERE knowledge_fts MATCH ?1{conditions} \
-           ORDER BY bm25(knowledge_fts, 10.0, 1.0), k.id LIMIT ?{limit}), \
-         best AS ( \
+           ORDER BY score DESC, k.id LIMIT ?{limit}), \
+         best AS MATERIALIZED ( \
            SELECT item_id, seq FROM ( \
              SELECT s.item_id, s.seq, row_number() OVER ( \
                       PARTITION BY s.item_id \
                       ORDER BY bm25(knowledge_section_fts, 2.0, 1.0), s.position) AS n \
              FROM knowledge_section_fts JOIN knowledge_sections s ON s.seq = knowledge_section_fts.rowid \
              WHERE knowledge_section_fts MATCH ?2 AND s.item_id IN (SELECT id FROM top)) \
-           WHERE n = 1) \
+           WHERE n = 1), \
+         cut AS MATERIALIZED ( \
+           SELECT rowid AS seq, {snippet}(knowledge_section_fts, 1, '[', ']', '…', 16) AS snippet \
+           FROM knowledge_section_fts \
+           WHERE knowledge_section_fts MATCH ?2 AND +rowid IN (SELECT seq FROM best)) \
          SELECT top.id, top.source_id, top.source_url, top.category, top.title, top.doc_url, \
-                s.heading AS section, s.anchor, \
-                coalesce((SELECT snippet(knowledge_section_fts, 1, '[', ']', '…', 16) \
-                          FROM knowledge_section_fts \
-                          WHERE knowledge_section_fts MATCH ?2 AND knowledge_section_fts.rowid = best.seq), \
-                         top.summary) AS snippet, \
+                s.heading AS section, s.anchor, coalesce(cut.snippet, top.summary) AS snippet, \
                 top.score \
          FROM top LEFT JOIN best ON best.item_id = top.id \
                   LEFT JOIN knowledge_sections s ON s.seq = best.seq \
+                  LEFT JOIN cut ON cut.seq = best.seq \
          ORDER BY top.score DESC, top.id"
     );
     SearchSql { sql, texts }
