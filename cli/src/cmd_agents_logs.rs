@@ -39,7 +39,7 @@ pub struct Logs {
 impl RunCmd for Logs {
     async fn run(&self, ctx: &Context) -> Result<()> {
         if self.follow {
-            return self.follow(ctx).await;
+            return self.follow_stream(ctx).await;
         }
         let tail = self
             .tail
@@ -103,7 +103,7 @@ enum Ended {
 
 impl Logs {
     /// Follows until `event: end` or Ctrl-C (both exit 0).
-    async fn follow(&self, ctx: &Context) -> Result<()> {
+    async fn follow_stream(&self, ctx: &Context) -> Result<()> {
         let tail = match self.tail {
             Some(n) if n > 1000 => {
                 return Err(Failure::usage("invalid value for --tail with -f: 0 to 1000"));

@@ -14,7 +14,7 @@ mod config;
 pub use config::{Config, ConfigError, Credentials, DEFAULT_URL, TokenSource, credentials_path};
 /// The client's own parameter types (builders accept plain strings for these).
 pub use generated::types as params;
-pub use generated::{Client, ClientInfo, Error, ResponseValue, builder};
+pub use generated::{ByteStream, Client, ClientInfo, Error, ResponseValue, builder};
 pub use taos_api::operations;
 /// Request and response types: the shared types of the contract.
 pub use taos_api::types;
