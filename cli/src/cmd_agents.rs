@@ -60,10 +60,14 @@ pub enum AgentsCommand {
     #[command(subcommand)]
     Runtime(RuntimeCommand),
     /// Start an agent on its runtime; prints its state once it runs (exit 1 if it failed)
-    #[command(after_help = "Examples:\n  taosctl agents start research-bot\n  taosctl agents start research-bot --json")]
+    #[command(
+        after_help = "Examples:\n  taosctl agents start research-bot\n  taosctl agents start research-bot --json"
+    )]
     Start(Verb),
     /// Stop an agent (SIGTERM, then killed after --timeout seconds); it stays stopped
-    #[command(after_help = "Examples:\n  taosctl agents stop research-bot\n  taosctl agents stop research-bot --timeout 30")]
+    #[command(
+        after_help = "Examples:\n  taosctl agents stop research-bot\n  taosctl agents stop research-bot --timeout 30"
+    )]
     Stop(StopVerb),
     /// Freeze a running agent (it uses no CPU until resumed)
     #[command(after_help = "Example:\n  taosctl agents pause research-bot")]
@@ -75,12 +79,16 @@ pub enum AgentsCommand {
     #[command(after_help = "Example:\n  taosctl agents restart research-bot --timeout 5")]
     Restart(StopVerb),
     /// Wait until an agent is in a state (exit 1 with the server's error when time runs out)
-    #[command(after_help = "Examples:\n  taosctl agents wait research-bot --state running\n  taosctl agents wait research-bot --state stopped --timeout 300")]
+    #[command(
+        after_help = "Examples:\n  taosctl agents wait research-bot --state running\n  taosctl agents wait research-bot --state stopped --timeout 300"
+    )]
     Wait(Wait),
     /// Print an agent's output lines, or follow them as they are written (-f)
-    #[command(after_help = "Examples:\n  taosctl agents logs research-bot --tail 20\n  taosctl agents logs research-bot --since 10m --stream stderr\n  taosctl agents logs research-bot -f\n  taosctl agents logs research-bot --json | jq -r .line\n\n\
+    #[command(
+        after_help = "Examples:\n  taosctl agents logs research-bot --tail 20\n  taosctl agents logs research-bot --since 10m --stream stderr\n  taosctl agents logs research-bot -f\n  taosctl agents logs research-bot --json | jq -r .line\n\n\
         With --json each line is a LogLine object ({seq, ts, stream, line}) on a line of its own (NDJSON).\n\
-        -f ends (exit 0) when the agent stops or on Ctrl-C; a dropped connection is resumed after the last line printed.")]
+        -f ends (exit 0) when the agent stops or on Ctrl-C; a dropped connection is resumed after the last line printed."
+    )]
     Logs(Logs),
 }
 

@@ -183,8 +183,9 @@ impl RunCmd for Wait {
             }
         })
         .await?;
-        ctx.out
-            .show(&state, |out| out.line(format!("{}: {}", state.agent, describe(&state))));
+        ctx.out.show(&state, |out| {
+            out.line(format!("{}: {}", state.agent, describe(&state)))
+        });
         Ok(())
     }
 }

@@ -50,8 +50,16 @@ impl RunCmd for Logs {
             })
             .transpose()?;
         let now = chrono::Utc::now();
-        let since = self.since.as_deref().map(|t| time("--since", t, now)).transpose()?;
-        let until = self.until.as_deref().map(|t| time("--until", t, now)).transpose()?;
+        let since = self
+            .since
+            .as_deref()
+            .map(|t| time("--since", t, now))
+            .transpose()?;
+        let until = self
+            .until
+            .as_deref()
+            .map(|t| time("--until", t, now))
+            .transpose()?;
         let client = ctx.client()?;
         let mut request = client.get_agent_logs().name(self.name.as_str());
         if let Some(n) = tail {
@@ -70,7 +78,10 @@ impl RunCmd for Logs {
         let mut text = Vec::new();
         while let Some(chunk) = body.next().await {
             let chunk = chunk.map_err(|e| {
-                Failure::new(EXIT_ERROR, format!("reading the logs from {} failed: {e}", ctx.url()))
+                Failure::new(
+                    EXIT_ERROR,
+                    format!("reading the logs from {} failed: {e}", ctx.url()),
+                )
             })?;
             text.extend_from_slice(&chunk);
         }
@@ -79,7 +90,10 @@ impl RunCmd for Logs {
                 continue;
             }
             let parsed: types::LogLine = serde_json::from_str(line).map_err(|e| {
-                Failure::new(EXIT_ERROR, format!("the server sent a log line that is not a LogLine ({e}): {line}"))
+                Failure::new(
+                    EXIT_ERROR,
+                    format!("the server sent a log line that is not a LogLine ({e}): {line}"),
+                )
             })?;
             self.print(ctx, &parsed);
         }
@@ -146,7 +160,10 @@ impl Logs {
                 if failures > FOLLOW_RETRIES {
                     return Err(Failure::new(
                         EXIT_ERROR,
-                        format!("lost the log stream from {} and could not resume: {why}", ctx.url()),
+                        format!(
+                            "lost the log stream from {} and could not resume: {why}",
+                            ctx.url()
+                        ),
                     )
                     .with_fix("check that taosd is running, then follow again"));
                 }
@@ -181,7 +198,13 @@ impl Logs {
                 match event.event.as_str() {
                     "log" => {
                         let line: types::LogLine = serde_json::from_str(&event.data).map_err(|e| {
-                            Failure::new(EXIT_ERROR, format!("the server sent a log event that is not a LogLine ({e}): {}", event.data))
+                            Failure::new(
+                                EXIT_ERROR,
+                                format!(
+                                    "the server sent a log event that is not a LogLine ({e}): {}",
+                                    event.data
+                                ),
+                            )
                         })?;
                         // A resumed stream starts after `last`; never print a line twice.
                         if last.is_some_and(|l| line.seq <= l) {
@@ -206,10 +229,9 @@ impl Logs {
                 Err(e) => ctx.out.note(format!("error: cannot print JSON: {e}")),
             }
         } else if self.timestamps {
-            let ts = l
-                .ts
-                .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
-                .unwrap_or_else(|| "-".into());
+            let ts =
+                l.ts.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+                    .unwrap_or_else(|| "-".into());
             ctx.out.line(format!("{ts} {} {}", l.stream, l.line));
         } else {
             ctx.out.line(&l.line);
@@ -218,11 +240,7 @@ impl Logs {
 }
 
 /// `--since` / `--until`: an RFC 3339 time, or an age before `now` (`90s`, `10m`, `2h`, `1d`).
-fn time(
-    flag: &str,
-    text: &str,
-    now: chrono::DateTime<chrono::Utc>,
-) -> Result<chrono::DateTime<chrono::Utc>> {
+fn time(flag: &str, text: &str, now: chrono::DateTime<chrono::Utc>) -> Result<chrono::DateTime<chrono::Utc>> {
     if let Ok(t) = chrono::DateTime::parse_from_rfc3339(text) {
         return Ok(t.with_timezone(&chrono::Utc));
     }
@@ -255,7 +273,10 @@ mod tests {
             .map(|t| t.with_timezone(&chrono::Utc))
             .expect("a time");
         let at = |s: &str| time("--since", s, now).map(|t| t.to_rfc3339()).ok();
-        assert_eq!(at("2026-11-22T09:00:00Z").as_deref(), Some("2026-11-22T09:00:00+00:00"));
+        assert_eq!(
+            at("2026-11-22T09:00:00Z").as_deref(),
+            Some("2026-11-22T09:00:00+00:00")
+        );
         assert_eq!(at("10m").as_deref(), Some("2026-11-22T09:50:00+00:00"));
         assert_eq!(at("1d").as_deref(), Some("2026-11-21T10:00:00+00:00"));
         assert_eq!(at("90s").as_deref(), Some("2026-11-22T09:58:30+00:00"));

@@ -16,7 +16,9 @@ use crate::request;
 #[derive(Subcommand, Debug)]
 pub enum RuntimeCommand {
     /// Show an agent's runtime spec (env names only, never values) and its state
-    #[command(after_help = "Examples:\n  taosctl agents runtime show research-bot\n  taosctl agents runtime show research-bot --json")]
+    #[command(
+        after_help = "Examples:\n  taosctl agents runtime show research-bot\n  taosctl agents runtime show research-bot --json"
+    )]
     Show(Show),
     /// Set how an agent runs (replaces the whole spec; a running agent gets it on restart)
     #[command(after_help = SET_HELP)]
@@ -103,12 +105,13 @@ impl RunCmd for Set {
                 "invalid value for --cpus: it must be between 0.01 and 1024",
             ));
         }
-        let resources = (self.memory_mb.is_some() || self.cpus.is_some() || self.pids.is_some())
-            .then(|| types::Resources {
+        let resources = (self.memory_mb.is_some() || self.cpus.is_some() || self.pids.is_some()).then(|| {
+            types::Resources {
                 memory_mb: self.memory_mb,
                 cpus: self.cpus,
                 pids: self.pids.and_then(std::num::NonZeroU64::new),
-            });
+            }
+        });
         let command = self
             .command
             .iter()
@@ -120,7 +123,10 @@ impl RunCmd for Set {
         let body: types::AgentRuntimeSpec = request::body(
             builder::AgentRuntimeSpec::default()
                 .runtime(request::opt::<types::RuntimeKind>("--runtime", &self.runtime)?)
-                .image(request::opt::<types::AgentRuntimeSpecImage>("--image", &self.image)?)
+                .image(request::opt::<types::AgentRuntimeSpecImage>(
+                    "--image",
+                    &self.image,
+                )?)
                 .command(command)
                 .env(self.env_values()?)
                 .resources(resources)
@@ -160,12 +166,11 @@ impl Set {
     fn env_values(&self) -> Result<HashMap<String, types::AgentRuntimeSpecEnvValue>> {
         let mut pairs: Vec<(String, String)> = Vec::new();
         if let Some(path) = &self.env_file {
-            let text = std::fs::read_to_string(path).map_err(|e| {
-                Failure::usage(format!("cannot read --env-file {}: {e}", path.display()))
-            })?;
-            pairs.extend(env_file(&text).map_err(|e| {
-                Failure::usage(format!("--env-file {}: {e}", path.display()))
-            })?);
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| Failure::usage(format!("cannot read --env-file {}: {e}", path.display())))?;
+            pairs.extend(
+                env_file(&text).map_err(|e| Failure::usage(format!("--env-file {}: {e}", path.display())))?,
+            );
         }
         for arg in &self.env {
             pairs.push(env_arg(arg, |name| std::env::var(name).ok())?);
@@ -218,11 +223,7 @@ fn env_file(text: &str) -> std::result::Result<Vec<(String, String)>, String> {
         let value = value.trim();
         let value = ['"', '\'']
             .iter()
-            .find_map(|q| {
-                value
-                    .strip_prefix(*q)
-                    .and_then(|v| v.strip_suffix(*q))
-            })
+            .find_map(|q| value.strip_prefix(*q).and_then(|v| v.strip_suffix(*q)))
             .unwrap_or(value);
         out.push((name.to_string(), value.to_string()));
     }
@@ -321,7 +322,10 @@ mod tests {
             env_arg("KEY", lookup).map_err(|f| f.message).ok(),
             Some(("KEY".into(), "from-env".into()))
         );
-        let missing = env_arg("NOPE", lookup).err().map(|f| f.message).unwrap_or_default();
+        let missing = env_arg("NOPE", lookup)
+            .err()
+            .map(|f| f.message)
+            .unwrap_or_default();
         assert!(missing.contains("not set"), "{missing}");
         assert!(env_arg("1BAD=x", lookup).is_err());
         assert!(env_arg("=x", lookup).is_err());

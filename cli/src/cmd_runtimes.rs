@@ -17,7 +17,15 @@ impl RunCmd for Runtimes {
         ctx.out.show(&list, |out| {
             let rows: Vec<Vec<String>> = list.items.iter().map(row).collect();
             out.table(
-                &["KIND", "AVAILABLE", "DEFAULT", "VERSION", "PAUSE", "LIMITS", "REASON / FIX"],
+                &[
+                    "KIND",
+                    "AVAILABLE",
+                    "DEFAULT",
+                    "VERSION",
+                    "PAUSE",
+                    "LIMITS",
+                    "REASON / FIX",
+                ],
                 &rows,
             );
         });
@@ -44,7 +52,11 @@ fn row(r: &types::RuntimeInfo) -> Vec<String> {
         yes(r.default),
         r.version.clone().unwrap_or_else(|| "-".into()),
         r.capabilities.pause.to_string(),
-        if limits.is_empty() { "-".into() } else { limits.join(",") },
+        if limits.is_empty() {
+            "-".into()
+        } else {
+            limits.join(",")
+        },
         note,
     ]
 }

@@ -26,9 +26,7 @@ use std::time::Duration;
 /// Every request must be answered in full within 60 s; for answers that may take longer (a
 /// followed log, a long wait or stop) use [`streaming_client`].
 pub fn client(base_url: &str, token: Option<&str>) -> Result<Client, reqwest::Error> {
-    let http = http_builder(token)
-        .timeout(Duration::from_secs(60))
-        .build()?;
+    let http = http_builder(token).timeout(Duration::from_secs(60)).build()?;
     Ok(Client::new_with_client(base_url.trim_end_matches('/'), http))
 }
 

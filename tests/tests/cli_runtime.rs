@@ -110,7 +110,10 @@ async fn runtimes_table_and_json(server: &Server) {
         .lines()
         .find(|l| l.starts_with("process "))
         .unwrap_or_else(|| panic!("a process row:\n{}", table.stdout));
-    assert!(process.contains(" yes "), "process is available and the default: {process}");
+    assert!(
+        process.contains(" yes "),
+        "process is available and the default: {process}"
+    );
     for kind in ["docker", "incus"] {
         assert!(
             table.stdout.lines().any(|l| l.starts_with(kind)),
@@ -147,10 +150,7 @@ async fn runtimes_table_and_json(server: &Server) {
         &["agents", "logs"],
     ])
     .await;
-    let help = ctl
-        .run(&["agents", "runtime", "set", "--help"], None)
-        .await
-        .ok();
+    let help = ctl.run(&["agents", "runtime", "set", "--help"], None).await.ok();
     assert!(
         help.stdout.contains("--env-file") && help.stdout.contains("environment"),
         "the help says how to keep env values off argv:\n{}",
@@ -185,19 +185,36 @@ async fn unconfigured_agent_is_an_error_with_its_fix(server: &Server) {
         .await
         .api_err(1, "agent_not_found");
     // A process spec without a command is the server's to refuse, naming the field.
-    ctl.run(&["agents", "runtime", "set", "runner", "--runtime", "process"], None)
-        .await
-        .api_err(1, "invalid_runtime_spec");
+    ctl.run(
+        &["agents", "runtime", "set", "runner", "--runtime", "process"],
+        None,
+    )
+    .await
+    .api_err(1, "invalid_runtime_spec");
     // Usage errors are caught before any request.
     ctl.run(
-        &["agents", "runtime", "set", "runner", "--env", "TAOS_CLI_TEST_UNSET", "--", "true"],
+        &[
+            "agents",
+            "runtime",
+            "set",
+            "runner",
+            "--env",
+            "TAOS_CLI_TEST_UNSET",
+            "--",
+            "true",
+        ],
         None,
     )
     .await
     .usage_err("not set in taosctl's environment");
-    ctl.run(&["agents", "runtime", "set", "runner", "--env", "1X=y", "--", "true"], None)
-        .await
-        .usage_err("not an env name");
+    ctl.run(
+        &[
+            "agents", "runtime", "set", "runner", "--env", "1X=y", "--", "true",
+        ],
+        None,
+    )
+    .await
+    .usage_err("not an env name");
     ctl.run(&["agents", "wait", "runner", "--state", "asleep"], None)
         .await
         .usage_err("asleep");
@@ -208,13 +225,29 @@ async fn unconfigured_agent_is_an_error_with_its_fix(server: &Server) {
 
 sqlite_e2e!(spec_start_logs_stop_and_wait);
 async fn spec_start_logs_stop_and_wait(server: &Server) {
-    let ctl = with_runner(server).await.with_env("RUNNER_API_KEY", "sk-test-secret-value");
+    let ctl = with_runner(server)
+        .await
+        .with_env("RUNNER_API_KEY", "sk-test-secret-value");
     let set = ctl
         .run(
             &[
-                "agents", "runtime", "set", "runner", "--json", "--env", "RUNNER_API_KEY",
-                "--env", "GREETING=hi", "--memory-mb", "256", "--restart", "no", "--", "sh",
-                "-c", "echo hello; sleep 30",
+                "agents",
+                "runtime",
+                "set",
+                "runner",
+                "--json",
+                "--env",
+                "RUNNER_API_KEY",
+                "--env",
+                "GREETING=hi",
+                "--memory-mb",
+                "256",
+                "--restart",
+                "no",
+                "--",
+                "sh",
+                "-c",
+                "echo hello; sleep 30",
             ],
             None,
         )
@@ -235,7 +268,10 @@ async fn spec_start_logs_stop_and_wait(server: &Server) {
         .collect();
     names.sort();
     assert_eq!(names, ["GREETING", "RUNNER_API_KEY"]);
-    assert!(!set.stdout.contains("sk-test-secret-value"), "env values are never shown");
+    assert!(
+        !set.stdout.contains("sk-test-secret-value"),
+        "env values are never shown"
+    );
     assert_eq!(spec["resources"]["memory_mb"], 256);
 
     let shown = ctl.run(&["agents", "runtime", "show", "runner"], None).await.ok();
@@ -260,7 +296,19 @@ async fn spec_start_logs_stop_and_wait(server: &Server) {
         again.stdout
     );
     let waited = ctl
-        .run(&["agents", "wait", "runner", "--state", "running", "--timeout", "10", "--json"], None)
+        .run(
+            &[
+                "agents",
+                "wait",
+                "runner",
+                "--state",
+                "running",
+                "--timeout",
+                "10",
+                "--json",
+            ],
+            None,
+        )
         .await
         .ok()
         .json();
@@ -283,13 +331,20 @@ async fn spec_start_logs_stop_and_wait(server: &Server) {
         .ok();
     assert!(stamped.stdout.contains(" stdout hello"), "{}", stamped.stdout);
     let none = ctl
-        .run(&["agents", "logs", "runner", "--stream", "stderr", "--until", "1d"], None)
+        .run(
+            &["agents", "logs", "runner", "--stream", "stderr", "--until", "1d"],
+            None,
+        )
         .await
         .ok();
     assert_eq!(none.stdout, "", "no stderr lines, none a day old");
 
     // Pause and resume; a paused agent cannot be started.
-    let paused = ctl.run(&["agents", "pause", "runner", "--json"], None).await.ok().json();
+    let paused = ctl
+        .run(&["agents", "pause", "runner", "--json"], None)
+        .await
+        .ok()
+        .json();
     assert_eq!(paused["state"], "paused");
     assert_eq!(paused["changed"], true);
     let refused = ctl
@@ -298,7 +353,11 @@ async fn spec_start_logs_stop_and_wait(server: &Server) {
         .api_err(1, "invalid_transition");
     assert!(refused.stderr.contains("resume"), "{}", refused.stderr);
     let resumed = ctl.run(&["agents", "resume", "runner"], None).await.ok();
-    assert!(resumed.stdout.starts_with("runner: running"), "{}", resumed.stdout);
+    assert!(
+        resumed.stdout.starts_with("runner: running"),
+        "{}",
+        resumed.stdout
+    );
 
     let stopped = ctl
         .run(&["agents", "stop", "runner", "--timeout", "5", "--json"], None)
@@ -313,11 +372,17 @@ async fn spec_start_logs_stop_and_wait(server: &Server) {
         "{}",
         again.stdout
     );
-    ctl.run(&["agents", "wait", "runner", "--state", "stopped", "--timeout", "5"], None)
-        .await
-        .ok();
+    ctl.run(
+        &["agents", "wait", "runner", "--state", "stopped", "--timeout", "5"],
+        None,
+    )
+    .await
+    .ok();
     let timed_out = ctl
-        .run(&["agents", "wait", "runner", "--state", "running", "--timeout", "1"], None)
+        .run(
+            &["agents", "wait", "runner", "--state", "running", "--timeout", "1"],
+            None,
+        )
         .await
         .api_err(1, "wait_timeout");
     assert!(timed_out.stderr.contains("it is stopped"), "{}", timed_out.stderr);
@@ -339,7 +404,13 @@ async fn follow_prints_new_lines_and_stops_on_sigint(server: &Server) {
     let ctl = with_runner(server).await;
     ctl.run(
         &[
-            "agents", "runtime", "set", "runner", "--", "sh", "-c",
+            "agents",
+            "runtime",
+            "set",
+            "runner",
+            "--",
+            "sh",
+            "-c",
             "echo hello; while sleep 1; do echo tick; done",
         ],
         None,
@@ -353,11 +424,21 @@ async fn follow_prints_new_lines_and_stops_on_sigint(server: &Server) {
     let mut child = spawn(&ctl, &["agents", "logs", "runner", "-f", "--tail", "0"]);
     let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
     let seen = read_until(&mut lines, "tick", 15).await;
-    assert!(!seen.iter().any(|l| l.contains("hello")), "no backlog with --tail 0: {seen:?}");
-    assert_eq!(interrupt(&mut child).await, Some(0), "Ctrl-C ends `logs -f` with exit 0");
+    assert!(
+        !seen.iter().any(|l| l.contains("hello")),
+        "no backlog with --tail 0: {seen:?}"
+    );
+    assert_eq!(
+        interrupt(&mut child).await,
+        Some(0),
+        "Ctrl-C ends `logs -f` with exit 0"
+    );
 
     // --json: each line a LogLine object on its own line, the backlog first.
-    let mut child = spawn(&ctl, &["agents", "logs", "runner", "-f", "--json", "--tail", "1000"]);
+    let mut child = spawn(
+        &ctl,
+        &["agents", "logs", "runner", "-f", "--json", "--tail", "1000"],
+    );
     let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
     let seen = read_until(&mut lines, "tick", 15).await;
     let first: serde_json::Value = serde_json::from_str(&seen[0]).expect("NDJSON");
@@ -408,7 +489,11 @@ async fn token_reissue_reaches_a_running_agent(server: &Server) {
         .run(&["agents", "restart", "runner", "--timeout", "1"], None)
         .await
         .ok();
-    assert!(restarted.stdout.starts_with("runner: running"), "{}", restarted.stdout);
+    assert!(
+        restarted.stdout.starts_with("runner: running"),
+        "{}",
+        restarted.stdout
+    );
     ctl.run(&["agents", "stop", "runner", "--timeout", "1"], None)
         .await
         .ok();
