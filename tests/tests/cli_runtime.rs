@@ -498,3 +498,167 @@ async fn token_reissue_reaches_a_running_agent(server: &Server) {
         .await
         .ok();
 }
+
+/// A TCP proxy in front of taosd whose open connections can be cut, to drop a followed log
+/// stream the way a flaky network does.
+struct Proxy {
+    url: String,
+    conns: std::sync::Arc<std::sync::Mutex<Vec<tokio::task::AbortHandle>>>,
+    accepting: tokio::task::JoinHandle<()>,
+}
+
+impl Proxy {
+    async fn start(upstream: &str) -> Proxy {
+        let target = upstream
+            .trim_start_matches("http://")
+            .trim_end_matches('/')
+            .to_string();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind the proxy");
+        let url = format!("http://{}", listener.local_addr().expect("proxy address"));
+        let conns = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let kept = conns.clone();
+        let accepting = tokio::spawn(async move {
+            while let Ok((mut client, _)) = listener.accept().await {
+                let target = target.clone();
+                let task = tokio::spawn(async move {
+                    if let Ok(mut server) = tokio::net::TcpStream::connect(&target).await {
+                        let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                    }
+                });
+                kept.lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push(task.abort_handle());
+            }
+        });
+        Proxy {
+            url,
+            conns,
+            accepting,
+        }
+    }
+
+    /// Closes every connection open now; new ones are still let through.
+    fn cut(&self) {
+        for c in self.conns.lock().unwrap_or_else(|p| p.into_inner()).drain(..) {
+            c.abort();
+        }
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        self.accepting.abort();
+        self.cut();
+    }
+}
+
+sqlite_e2e!(follow_resumes_after_a_dropped_connection);
+async fn follow_resumes_after_a_dropped_connection(server: &Server) {
+    let ctl = with_runner(server).await;
+    ctl.run(
+        &[
+            "agents",
+            "runtime",
+            "set",
+            "runner",
+            "--",
+            "sh",
+            "-c",
+            "echo hello; while sleep 0.3; do echo tick; done",
+        ],
+        None,
+    )
+    .await
+    .ok();
+    ctl.run(&["agents", "start", "runner"], None).await.ok();
+
+    let proxy = Proxy::start(&server.url()).await;
+    let via_proxy = Ctl {
+        config: tempfile_copy(&ctl),
+        url: proxy.url.clone(),
+        env: ctl.env.clone(),
+    };
+    let mut child = spawn(
+        &via_proxy,
+        &["agents", "logs", "runner", "-f", "--json", "--tail", "1000"],
+    );
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let mut seen = read_until(&mut lines, "tick", 15).await;
+    proxy.cut();
+    // Lines written after the cut arrive over the new connection.
+    let before = seen.len();
+    for _ in 0..3 {
+        seen.extend(read_until(&mut lines, "tick", 20).await);
+    }
+    assert!(seen.len() > before, "{seen:?}");
+    assert_eq!(interrupt(&mut child).await, Some(0));
+    let mut stderr = String::new();
+    if let Some(mut err) = child.stderr.take() {
+        use tokio::io::AsyncReadExt;
+        let _ = err.read_to_string(&mut stderr).await;
+    }
+    assert!(
+        stderr.contains("connection lost") && stderr.contains("resuming after line"),
+        "taosctl says it resumed:\n{stderr}"
+    );
+    // No gap and no line twice: seq goes up by one from the first line to the last.
+    let seqs: Vec<u64> = seen
+        .iter()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).expect("NDJSON")["seq"]
+                .as_u64()
+                .expect("seq")
+        })
+        .collect();
+    for pair in seqs.windows(2) {
+        assert_eq!(
+            pair[1],
+            pair[0] + 1,
+            "consecutive seqs across the reconnect: {seqs:?}"
+        );
+    }
+    ctl.run(&["agents", "stop", "runner", "--timeout", "1"], None)
+        .await
+        .ok();
+}
+
+/// A config directory with the same saved credentials as `ctl`'s, for a second terminal on
+/// another URL.
+fn tempfile_copy(ctl: &Ctl) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let from = ctl.credentials();
+    let to = dir.path().join("taos").join("credentials");
+    std::fs::create_dir_all(to.parent().expect("a parent")).expect("mkdir");
+    std::fs::copy(&from, &to).expect("copy the credentials");
+    dir
+}
+
+sqlite_e2e!(wait_shows_progress_only_on_a_terminal);
+async fn wait_shows_progress_only_on_a_terminal(server: &Server) {
+    let ctl = with_runner(server).await;
+    ctl.run(&["agents", "runtime", "set", "runner", "--", "sleep", "30"], None)
+        .await
+        .ok();
+    let on_tty = ctl
+        .run_on_tty(
+            &["agents", "wait", "runner", "--state", "running", "--timeout", "2"],
+            "",
+        )
+        .await;
+    assert_eq!(on_tty.code, 1, "{}", on_tty.stdout);
+    assert!(
+        on_tty.stdout.contains("waiting for runner to be running") && on_tty.stdout.contains("wait_timeout"),
+        "a progress line, then the error:\n{}",
+        on_tty.stdout
+    );
+    let piped = ctl
+        .run(
+            &["agents", "wait", "runner", "--state", "running", "--timeout", "1"],
+            None,
+        )
+        .await
+        .api_err(1, "wait_timeout");
+    assert!(!piped.stderr.contains("waiting for"), "{}", piped.stderr);
+}
