@@ -79,8 +79,7 @@ fn report(ctx: &Context, state: &types::AgentState, started: bool) -> Result<()>
         } else {
             out.line(format!(
                 "{}: already {} (nothing changed)",
-                state.agent,
-                describe(state)
+                state.agent, state.state
             ));
         }
     });
@@ -157,12 +156,13 @@ impl RunCmd for Wait {
             .parse()
             .map_err(|e| Failure::usage(format!("invalid value for --state: {e}")))?;
         let client = ctx.streaming_client(Duration::from_secs(WAIT_CHUNK + 30))?;
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(self.timeout);
         let label = format!("waiting for {} to be {want}", self.name);
         let state = progress::while_running(&label, async {
+            // Seconds still to wait after the request in flight.
+            let mut left = self.timeout;
             loop {
-                let left = deadline.saturating_duration_since(tokio::time::Instant::now());
-                let chunk = left.as_secs().min(WAIT_CHUNK);
+                let chunk = left.min(WAIT_CHUNK);
+                left -= chunk;
                 let sent = client
                     .wait_agent()
                     .name(self.name.as_str())
@@ -173,9 +173,7 @@ impl RunCmd for Wait {
                 match sent {
                     Ok(rv) => return Ok(rv.into_inner()),
                     // Not yet, and there is time left: ask again.
-                    Err(taos_client::Error::ErrorResponse(rv))
-                        if rv.status().as_u16() == 408 && left.as_secs() > chunk =>
-                    {
+                    Err(taos_client::Error::ErrorResponse(rv)) if rv.status().as_u16() == 408 && left > 0 => {
                         continue;
                     }
                     Err(e) => return Err(ctx.fail(e)),

@@ -385,7 +385,11 @@ async fn spec_start_logs_stop_and_wait(server: &Server) {
         )
         .await
         .api_err(1, "wait_timeout");
-    assert!(timed_out.stderr.contains("it is stopped"), "{}", timed_out.stderr);
+    assert!(
+        timed_out.stderr.contains("within 1 s; it is stopped"),
+        "{}",
+        timed_out.stderr
+    );
 
     // Following a stopped agent prints its lines and ends by itself at `event: end`.
     let ended = tokio::time::timeout(
@@ -471,16 +475,44 @@ async fn follow_prints_new_lines_and_stops_on_sigint(server: &Server) {
 
 sqlite_e2e!(token_reissue_reaches_a_running_agent);
 async fn token_reissue_reaches_a_running_agent(server: &Server) {
-    let ctl = with_runner(server).await;
-    ctl.run(&["agents", "runtime", "set", "runner", "--", "sleep", "30"], None)
+    let ctl = with_runner(server)
         .await
-        .ok();
+        .with_env("RUNNER_API_KEY", "sk-test-secret-value");
+    ctl.run(
+        &[
+            "agents",
+            "runtime",
+            "set",
+            "runner",
+            "--env",
+            "RUNNER_API_KEY",
+            "--",
+            "sh",
+            "-c",
+            "echo key=$RUNNER_API_KEY url=$TAOS_URL token=$TAOS_TOKEN; sleep 30",
+        ],
+        None,
+    )
+    .await
+    .ok();
     ctl.run(&["agents", "start", "runner"], None).await.ok();
     let issued = ctl
         .run(&["agents", "token", "issue", "runner", "--json"], None)
         .await
         .ok()
         .json();
+    // The agent got its env (read from taosctl's environment), TAOS_URL and a token issued at
+    // start; the secret and the token are masked in its logs.
+    let logs = until_stdout(&ctl, &["agents", "logs", "runner"], "key=", 10).await;
+    assert!(
+        logs.stdout.contains("key=[REDACTED]")
+            && logs.stdout.contains("url=http")
+            && logs.stdout.contains("token=[REDACTED]")
+            && !logs.stdout.contains("sk-test")
+            && !logs.stdout.contains("taos_agent_"),
+        "{}",
+        logs.stdout
+    );
     // The process runtime cannot change a running process's environment: it restarts it.
     assert_eq!(issued["injection"], "restarted");
     let human = ctl.run(&["agents", "token", "issue", "runner"], None).await.ok();
