@@ -68,7 +68,7 @@ pub enum Command {
     /// Sign in and out, and see who you are
     #[command(subcommand)]
     Auth(cmd_auth::AuthCommand),
-    /// Register and manage agents and their tokens
+    /// Register, run and manage agents: their tokens, runtime specs, states and logs
     #[command(subcommand)]
     Agents(cmd_agents::AgentsCommand),
     /// Add, list and remove people (admins only)

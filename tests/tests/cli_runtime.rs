@@ -215,6 +215,40 @@ async fn unconfigured_agent_is_an_error_with_its_fix(server: &Server) {
     )
     .await
     .usage_err("not an env name");
+    // An env file, then --env on top of it (names only ever come back).
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("runner.env");
+    std::fs::write(&file, "# keys\nA_KEY=one\nexport B_NAME='two words'\n\nC=file\n")
+        .expect("write the env file");
+    let file = file.display().to_string();
+    let spec = ctl
+        .run(
+            &[
+                "agents",
+                "runtime",
+                "set",
+                "runner",
+                "--json",
+                "--env-file",
+                &file,
+                "--env",
+                "C=flag",
+                "--",
+                "true",
+            ],
+            None,
+        )
+        .await
+        .ok();
+    let mut names: Vec<String> = spec.json()["env_names"]
+        .as_array()
+        .expect("env_names")
+        .iter()
+        .filter_map(|n| n.as_str().map(String::from))
+        .collect();
+    names.sort();
+    assert_eq!(names, ["A_KEY", "B_NAME", "C"]);
+    assert!(!spec.stdout.contains("two words") && !spec.stdout.contains("flag"));
     ctl.run(&["agents", "wait", "runner", "--state", "asleep"], None)
         .await
         .usage_err("asleep");
