@@ -56,8 +56,15 @@ impl RunCmd for Issue {
                     .send(),
             )
             .await?;
+        let reached = match issued.injection {
+            Some(types::Injection::Live) => " The running agent has it already (no restart).",
+            Some(types::Injection::Restarted) => " The agent was restarted with it.",
+            Some(types::Injection::Recreated) => " The agent's container was made again with it.",
+            Some(types::Injection::OnNextStart) => " The agent gets it in TAOS_TOKEN when it starts.",
+            None => "",
+        };
         ctx.out.secret(&issued, &issued.token, format!(
-            "Warning: this token for agent {} is shown only once; save it now. Any previous token of this agent no longer works.",
+            "Warning: this token for agent {} is shown only once; save it now. Any previous token of this agent no longer works.{reached}",
             issued.agent
         ));
         Ok(())

@@ -1,11 +1,15 @@
 //! `taosctl agents …`: the agent registry (list, get, create, update, delete, permissions);
-//! archived agents, export/import and agent tokens have files of their own.
+//! archived agents, export/import, agent tokens, runtime specs, the lifecycle verbs and logs
+//! have files of their own.
 
 use clap::{ArgAction, Args, Subcommand};
 use taos_client::types::{self, builder};
 
 use crate::cmd_agent_tokens::TokenCommand;
 use crate::cmd_agents_archived::ArchivedCommand;
+use crate::cmd_agents_lifecycle::{Action, StopVerb, Verb, Wait};
+use crate::cmd_agents_logs::Logs;
+use crate::cmd_agents_runtime::RuntimeCommand;
 use crate::cmd_agents_transfer::{Export, Import};
 use crate::context::{Context, RunCmd};
 use crate::failure::{EXIT_ERROR, Failure, Result};
@@ -52,6 +56,40 @@ pub enum AgentsCommand {
     /// Issue and revoke an agent's API token
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Show or set how an agent runs (its runtime spec)
+    #[command(subcommand)]
+    Runtime(RuntimeCommand),
+    /// Start an agent on its runtime; prints its state once it runs (exit 1 if it failed)
+    #[command(
+        after_help = "Examples:\n  taosctl agents start research-bot\n  taosctl agents start research-bot --json"
+    )]
+    Start(Verb),
+    /// Stop an agent (SIGTERM, then killed after --timeout seconds); it stays stopped
+    #[command(
+        after_help = "Examples:\n  taosctl agents stop research-bot\n  taosctl agents stop research-bot --timeout 30"
+    )]
+    Stop(StopVerb),
+    /// Freeze a running agent (it uses no CPU until resumed)
+    #[command(after_help = "Example:\n  taosctl agents pause research-bot")]
+    Pause(Verb),
+    /// Thaw a paused agent; it carries on where it was
+    #[command(after_help = "Example:\n  taosctl agents resume research-bot")]
+    Resume(Verb),
+    /// Stop an agent if it runs, then start it with its current spec
+    #[command(after_help = "Example:\n  taosctl agents restart research-bot --timeout 5")]
+    Restart(StopVerb),
+    /// Wait until an agent is in a state (exit 1 with the server's error when time runs out)
+    #[command(
+        after_help = "Examples:\n  taosctl agents wait research-bot --state running\n  taosctl agents wait research-bot --state stopped --timeout 300"
+    )]
+    Wait(Wait),
+    /// Print an agent's output lines, or follow them as they are written (-f)
+    #[command(
+        after_help = "Examples:\n  taosctl agents logs research-bot --tail 20\n  taosctl agents logs research-bot --since 10m --stream stderr\n  taosctl agents logs research-bot -f\n  taosctl agents logs research-bot --json | jq -r .line\n\n\
+        With --json each line is a LogLine object ({seq, ts, stream, line}) on a line of its own (NDJSON).\n\
+        -f ends (exit 0) when the agent stops or on Ctrl-C; a dropped connection is resumed after the last line printed."
+    )]
+    Logs(Logs),
 }
 
 impl RunCmd for AgentsCommand {
@@ -67,6 +105,14 @@ impl RunCmd for AgentsCommand {
             AgentsCommand::Export(cmd) => cmd.run(ctx).await,
             AgentsCommand::Import(cmd) => cmd.run(ctx).await,
             AgentsCommand::Token(cmd) => cmd.run(ctx).await,
+            AgentsCommand::Runtime(cmd) => cmd.run(ctx).await,
+            AgentsCommand::Start(cmd) => cmd.run(ctx, Action::Start).await,
+            AgentsCommand::Stop(cmd) => cmd.run(ctx, false).await,
+            AgentsCommand::Pause(cmd) => cmd.run(ctx, Action::Pause).await,
+            AgentsCommand::Resume(cmd) => cmd.run(ctx, Action::Resume).await,
+            AgentsCommand::Restart(cmd) => cmd.run(ctx, true).await,
+            AgentsCommand::Wait(cmd) => cmd.run(ctx).await,
+            AgentsCommand::Logs(cmd) => cmd.run(ctx).await,
         }
     }
 }

@@ -67,6 +67,18 @@ impl Context {
         build(taos_client::client(self.url(), Some(token)))
     }
 
+    /// A client with the token for answers that may take longer than the usual 60 s (a
+    /// followed log, a long wait or stop): no limit on the whole answer, but a connection on
+    /// which nothing arrives for `read_timeout` is given up.
+    pub fn streaming_client(&self, read_timeout: Duration) -> Result<Client> {
+        let (token, _) = self.token().ok_or_else(Failure::not_logged_in)?;
+        build(taos_client::streaming_client(
+            self.url(),
+            Some(token),
+            read_timeout,
+        ))
+    }
+
     /// Turns an SDK error into a failure that names this server.
     pub fn fail(&self, e: taos_client::Error<types::Error>) -> Failure {
         Failure::from_client(e, self.url())

@@ -12,19 +12,25 @@ mod paging;
 mod cmd_agent_tokens;
 mod cmd_agents;
 mod cmd_agents_archived;
+mod cmd_agents_lifecycle;
+mod cmd_agents_logs;
+mod cmd_agents_runtime;
 mod cmd_agents_transfer;
 mod cmd_auth;
 mod cmd_auth_tokens;
 mod cmd_completion;
 mod cmd_knowledge;
 mod cmd_notifications;
+mod cmd_runtimes;
 mod cmd_ui;
 mod cmd_users;
 mod context;
 mod failure;
 mod output;
+mod progress;
 mod prompt;
 mod request;
+mod sse;
 
 use std::process::ExitCode;
 
@@ -37,10 +43,10 @@ use failure::{EXIT_USAGE, Failure};
 #[command(
     name = "taosctl",
     version,
-    about = "Manage taOS agents, their tokens and notifications",
+    about = "Manage taOS agents, their tokens, runtimes and notifications",
     long_about = "taosctl talks to a taOS server (taosd). Agents use it inside their containers \
         with the token in TAOS_TOKEN; people sign in with `taosctl auth login`.",
-    after_help = "Examples:\n  taosctl auth login\n  taosctl agents list\n  TOKEN=$(taosctl agents token issue research-bot)\n  taosctl ui notify --title 'Build done' --body 'All green'\n\n\
+    after_help = "Examples:\n  taosctl auth login\n  taosctl agents list\n  taosctl agents runtime set research-bot -- python3 agent.py\n  taosctl agents start research-bot\n  taosctl agents logs research-bot -f\n  TOKEN=$(taosctl agents token issue research-bot)\n  taosctl ui notify --title 'Build done' --body 'All green'\n\n\
         Environment:\n  TAOS_URL     server URL (default http://localhost:6969)\n  TAOS_TOKEN   bearer token (wins over the credentials file)\n  NO_COLOR     disable colour\n\n\
         Exit codes: 0 ok, 1 API or network error, 2 usage error, 4 authentication needed or rejected."
 )]
@@ -62,7 +68,7 @@ pub enum Command {
     /// Sign in and out, and see who you are
     #[command(subcommand)]
     Auth(cmd_auth::AuthCommand),
-    /// Register and manage agents and their tokens
+    /// Register, run and manage agents: their tokens, runtime specs, states and logs
     #[command(subcommand)]
     Agents(cmd_agents::AgentsCommand),
     /// Add, list and remove people (admins only)
@@ -74,6 +80,9 @@ pub enum Command {
     /// Read the user's notifications
     #[command(subcommand)]
     Notifications(cmd_notifications::NotificationsCommand),
+    /// List the runtimes agents can run on (process, docker, incus) and what they can do
+    #[command(after_help = "Examples:\n  taosctl runtimes\n  taosctl runtimes --json")]
+    Runtimes(cmd_runtimes::Runtimes),
     /// Read and search the docs and installed apps' guides
     #[command(subcommand)]
     Knowledge(cmd_knowledge::KnowledgeCommand),
@@ -90,6 +99,7 @@ impl RunCmd for Command {
             Command::Users(cmd) => cmd.run(ctx).await,
             Command::Ui(cmd) => cmd.run(ctx).await,
             Command::Notifications(cmd) => cmd.run(ctx).await,
+            Command::Runtimes(cmd) => cmd.run(ctx).await,
             Command::Knowledge(cmd) => cmd.run(ctx).await,
             // Needs no configuration: answered in `run` before it is loaded.
             Command::Completion(cmd) => cmd.print(),

@@ -14,7 +14,7 @@ mod config;
 pub use config::{Config, ConfigError, Credentials, DEFAULT_URL, TokenSource, credentials_path};
 /// The client's own parameter types (builders accept plain strings for these).
 pub use generated::types as params;
-pub use generated::{Client, ClientInfo, Error, ResponseValue, builder};
+pub use generated::{ByteStream, Client, ClientInfo, Error, ResponseValue, builder};
 pub use taos_api::operations;
 /// Request and response types: the shared types of the contract.
 pub use taos_api::types;
@@ -22,7 +22,30 @@ pub use taos_api::types;
 use std::time::Duration;
 
 /// A client for `base_url` that sends `token` (if any) as `Authorization: Bearer …`.
+///
+/// Every request must be answered in full within 60 s; for answers that may take longer (a
+/// followed log, a long wait or stop) use [`streaming_client`].
 pub fn client(base_url: &str, token: Option<&str>) -> Result<Client, reqwest::Error> {
+    let http = http_builder(token).timeout(Duration::from_secs(60)).build()?;
+    Ok(Client::new_with_client(base_url.trim_end_matches('/'), http))
+}
+
+/// A client like [`client`] but without a limit on a whole answer, for answers that last:
+/// `followAgentLogs` (a stream with no end while the agent runs), and `waitAgent`,
+/// `stopAgent` or `restartAgent` with a long `timeout_s`. A total timeout (progenitor's
+/// `Client::new` has 15 s) would cut such an answer off mid-way; instead a connection is given
+/// up when nothing at all arrives for `read_timeout` (SSE keep-alives come every 15 s, so
+/// a dead connection is noticed without cutting a quiet, healthy one).
+pub fn streaming_client(
+    base_url: &str,
+    token: Option<&str>,
+    read_timeout: Duration,
+) -> Result<Client, reqwest::Error> {
+    let http = http_builder(token).read_timeout(read_timeout).build()?;
+    Ok(Client::new_with_client(base_url.trim_end_matches('/'), http))
+}
+
+fn http_builder(token: Option<&str>) -> reqwest::ClientBuilder {
     let mut headers = reqwest::header::HeaderMap::new();
     if let Some(token) = token {
         // A token with characters a header cannot carry is sent as nothing and answered 401.
@@ -31,11 +54,8 @@ pub fn client(base_url: &str, token: Option<&str>) -> Result<Client, reqwest::Er
             headers.insert(reqwest::header::AUTHORIZATION, value);
         }
     }
-    let http = reqwest::Client::builder()
+    reqwest::Client::builder()
         .default_headers(headers)
         .user_agent(concat!("taos-client/", env!("CARGO_PKG_VERSION")))
         .connect_timeout(Duration::from_secs(10))
-        .timeout(Duration::from_secs(60))
-        .build()?;
-    Ok(Client::new_with_client(base_url.trim_end_matches('/'), http))
 }

@@ -12,11 +12,13 @@ mod requests;
 mod runner_fails;
 
 /// Every page the replay covers, as the cases below name them.
-const PAGES: [&str; 5] = [
+const PAGES: [&str; 7] = [
     "getting-started.md",
     "recipes/issuing-tokens.md",
     "recipes/managing-agents.md",
     "recipes/notifying-the-user.md",
+    "recipes/reading-logs.md",
+    "recipes/running-agents.md",
     "recipes/searching-the-docs.md",
 ];
 
@@ -83,6 +85,26 @@ async fn notifying_the_user_http(s: &Server) {
 e2e!(notifying_the_user_bash);
 async fn notifying_the_user_bash(s: &Server) {
     bash(s, "recipes/notifying-the-user.md").await;
+}
+
+e2e!(running_agents_http);
+async fn running_agents_http(s: &Server) {
+    http(s, "recipes/running-agents.md").await;
+}
+
+e2e!(running_agents_bash);
+async fn running_agents_bash(s: &Server) {
+    bash(s, "recipes/running-agents.md").await;
+}
+
+e2e!(reading_logs_http);
+async fn reading_logs_http(s: &Server) {
+    http(s, "recipes/reading-logs.md").await;
+}
+
+e2e!(reading_logs_bash);
+async fn reading_logs_bash(s: &Server) {
+    bash(s, "recipes/reading-logs.md").await;
 }
 
 /// The notes app's guide. The page's last step says taosd was started with a
