@@ -549,9 +549,13 @@ sdk_python() {
     local url=$TAOSD_URL rc=0
     (
         mkdir "$SCRATCH/python" && cd "$SCRATCH/python" &&
-            # ruff (a default post-generation hook) is in the venv; a warning fails generation.
+            # ruff (a default post-generation hook) is in the venv. Any warning fails the step but
+            # one: openapi-python-client has no NDJSON support, so it leaves the body of
+            # `GET /api/agents/{name}/logs` untyped (the call itself is generated).
             PATH="$TOOLS/sdk-venv/bin:$PATH" openapi-python-client generate \
-                --url "$url/openapi.json" --fail-on-warning &&
+                --url "$url/openapi.json" >"$SCRATCH/py-generate.log" 2>&1 &&
+            cat "$SCRATCH/py-generate.log" &&
+            ! grep '^WARNING' "$SCRATCH/py-generate.log" | grep -v '^WARNING parsing GET /api/agents/{name}/logs within logs\.$' | grep -q . &&
             note "python sdk: package ta_os_agent_api_client, $(find . -name '*.py' | wc -l) files" &&
             PYTHONDONTWRITEBYTECODE=1 PYTHONPATH="$SCRATCH/python/ta-os-agent-api-client" \
                 "$TOOLS/sdk-venv/bin/python" "$ROOT/tests/sdk/python/flow.py" "$url"

@@ -37,6 +37,7 @@ fn resolve<'a>(doc: &'a Value, v: &'a Value) -> &'a Value {
 fn fill(path: &str, agent: &str) -> String {
     path.replace("{name}", agent)
         .replace("{id}", "0192f1c5-1111-7222-8333-444455556666")
+        .replace("{action}", "stop")
 }
 
 /// (method, path, operation) of every operation, in document order.
@@ -204,7 +205,7 @@ async fn every_bound_of_a_request_body_is_enforced(s: &Server) {
                 let field = bound.path.join(".");
                 // The catalog's status of each slug a contract hint names.
                 let status = match bound.slug.as_str() {
-                    "validation_error" | "invalid_runtime_spec" => 422,
+                    "validation_error" | "invalid_runtime_spec" | "invalid_bulk_request" => 422,
                     _ => 400,
                 };
                 let err = resp.expect_error(status, &bound.slug);

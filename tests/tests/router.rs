@@ -154,10 +154,17 @@ fn every_operation_is_documented_for_agents() {
                 .filter(|(code, _)| code.starts_with('2'))
                 .collect();
             assert_eq!(successes.len(), 1, "{at}: exactly one success response");
-            if let Some(content) = successes[0].1.get("content") {
-                let json = &content["application/json"];
-                assert!(json.get("schema").is_some(), "{at}: success without a schema");
-                assert!(json.get("example").is_some(), "{at}: success without an example");
+            if let Some(content) = successes[0].1.get("content").and_then(Value::as_object) {
+                // JSON, or one stream type (NDJSON lines, server-sent events).
+                assert_eq!(content.len(), 1, "{at}: one media type per success");
+                let (media_type, media) = content.iter().next().expect("one media type");
+                assert!(
+                    ["application/json", "application/x-ndjson", "text/event-stream"]
+                        .contains(&media_type.as_str()),
+                    "{at}: success media type {media_type}"
+                );
+                assert!(media.get("schema").is_some(), "{at}: success without a schema");
+                assert!(media.get("example").is_some(), "{at}: success without an example");
             }
             if let Some(body) = op.get("requestBody") {
                 let json = &body["content"]["application/json"];

@@ -1608,12 +1608,12 @@ pub struct Container {
     #[serde(deserialize_with = "::std::option::Option::deserialize")]
     pub agent: ::std::option::Option<::std::string::String>,
     pub agent_id: ::uuid::Uuid,
-    ///CPU time of the current run
+    ///CPU time of the current run, where the runtime tells it.
     #[serde(deserialize_with = "::std::option::Option::deserialize")]
     pub cpu_time_ms: ::std::option::Option<i64>,
     #[serde(deserialize_with = "::std::option::Option::deserialize")]
     pub ip: ::std::option::Option<::std::string::String>,
-    ///Resident memory
+    ///Resident memory, where the runtime tells it.
     #[serde(deserialize_with = "::std::option::Option::deserialize")]
     pub memory_bytes: ::std::option::Option<i64>,
     ///The instance's name on its runtime (a container is `taos-agent-<slug>`).
@@ -3737,7 +3737,7 @@ pub struct Resources {
     ///Most CPU, in cores (0.5 = half a core).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub cpus: ::std::option::Option<f64>,
-    ///Most memory
+    ///Most memory, in MiB.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub memory_mb: ::std::option::Option<i64>,
     ///Most processes and threads at once.

@@ -188,9 +188,11 @@ async fn verbs_pause_and_logs_behave_the_same(s: &Server, b: Backend) {
         verb(s, t, &ticker, "pause").await.state,
         types::InstanceState::Paused
     );
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // What was written before the freeze may still be on its way in (incus's console is read
+    // once a second).
+    tokio::time::sleep(Duration::from_millis(1500)).await;
     let frozen = ticks(&log_lines(s, t, &ticker, "tail=10000").await);
-    tokio::time::sleep(Duration::from_millis(700)).await;
+    tokio::time::sleep(Duration::from_millis(1200)).await;
     assert_eq!(
         ticks(&log_lines(s, t, &ticker, "tail=10000").await),
         frozen,
