@@ -225,6 +225,19 @@ async fn follow_streams_every_line_once_across_a_reconnect_and_ends(s: &Server) 
         .send()
         .await
         .expect_error(422, "invalid_parameter");
+    // A seq past every line (even past a u64) follows from the newest line: here, the end.
+    let mut far = http
+        .get(s.at("/api/agents/counter/logs/stream"))
+        .bearer_auth(t)
+        .header("last-event-id", "99960496116980393752")
+        .send()
+        .await
+        .expect("follow");
+    assert_eq!(far.status().as_u16(), 200);
+    let mut buf = String::new();
+    let evs = read_events(&mut far, &mut buf, 10).await;
+    let names: Vec<&str> = evs.iter().map(|e| e.event.as_str()).collect();
+    assert_eq!(names, ["end"], "{evs:?}");
 }
 
 e2e!(a_flooding_agent_cannot_grow_taosd);
