@@ -10,7 +10,14 @@ use super::events::Events;
 use super::logs::Logs;
 use super::{Availability, Runtime, RuntimeKind};
 
+/// How long one probe of every backend answers `GET /api/runtimes`: a probe asks each daemon
+/// over its socket, far too slow (and too easy to flood) for every request.
+const PROBE_TTL: Duration = Duration::from_secs(1);
+
 pub struct Runtimes {
+    /// The last probe of every backend, and when it was made; one caller probes at a time and
+    /// the others take its answer.
+    probed: tokio::sync::Mutex<Option<(tokio::time::Instant, Vec<Availability>)>>,
     default: RuntimeKind,
     backends: BTreeMap<RuntimeKind, Arc<dyn Runtime>>,
     logs: Arc<Logs>,
@@ -20,6 +27,7 @@ pub struct Runtimes {
 impl Runtimes {
     pub fn new(default: RuntimeKind, logs: Arc<Logs>, events: Events) -> Self {
         Self {
+            probed: tokio::sync::Mutex::new(None),
             default,
             backends: BTreeMap::new(),
             logs,
@@ -52,8 +60,21 @@ impl Runtimes {
             })
     }
 
-    /// Every known kind, probed (configured or not), for `GET /api/runtimes`.
+    /// Every known kind, probed (configured or not), for `GET /api/runtimes`: the probe of at
+    /// most [`PROBE_TTL`] ago.
     pub async fn probe_all(&self) -> Vec<Availability> {
+        let mut last = self.probed.lock().await;
+        if let Some((at, all)) = last.as_ref()
+            && at.elapsed() < PROBE_TTL
+        {
+            return all.clone();
+        }
+        let all = self.probe_now().await;
+        *last = Some((tokio::time::Instant::now(), all.clone()));
+        all
+    }
+
+    async fn probe_now(&self) -> Vec<Availability> {
         let mut out = Vec::new();
         for kind in RuntimeKind::ALL {
             out.push(match self.get(Some(kind)) {
