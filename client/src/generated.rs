@@ -199,6 +199,63 @@ pub mod types {
                 })
         }
     }
+    ///`DeployAgentIdempotencyKey`
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct DeployAgentIdempotencyKey(::std::string::String);
+    impl ::std::ops::Deref for DeployAgentIdempotencyKey {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<DeployAgentIdempotencyKey> for ::std::string::String {
+        fn from(value: DeployAgentIdempotencyKey) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for DeployAgentIdempotencyKey {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 255usize {
+                return Err("longer than 255 characters".into());
+            }
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for DeployAgentIdempotencyKey {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for DeployAgentIdempotencyKey {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for DeployAgentIdempotencyKey {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
     ///`ExportAgentName`
     #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
@@ -435,6 +492,68 @@ pub mod types {
             value: ::std::string::String,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
+        }
+    }
+    ///`GetAgentDeployStatusName`
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct GetAgentDeployStatusName(::std::string::String);
+    impl ::std::ops::Deref for GetAgentDeployStatusName {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<GetAgentDeployStatusName> for ::std::string::String {
+        fn from(value: GetAgentDeployStatusName) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for GetAgentDeployStatusName {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 63usize {
+                return Err("longer than 63 characters".into());
+            }
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^[a-z0-9]+(-[a-z0-9]+)*$").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err("doesn't match pattern \"^[a-z0-9]+(-[a-z0-9]+)*$\"".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetAgentDeployStatusName {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for GetAgentDeployStatusName {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetAgentDeployStatusName {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
         }
     }
     ///`GetAgentLogsName`
@@ -1782,7 +1901,7 @@ How to use it well:
 - `GET /api` lists the API's areas with their docs; agent docs live under `/docs/agents/`.
 
 
-Version: 1.3.0*/
+Version: 1.4.0*/
 pub struct Client {
     pub(crate) baseurl: String,
     pub(crate) client: reqwest::Client,
@@ -1818,7 +1937,7 @@ impl Client {
 }
 impl ClientInfo<()> for Client {
     fn api_version() -> &'static str {
-        "1.3.0"
+        "1.4.0"
     }
     fn baseurl(&self) -> &str {
         self.baseurl.as_str()
@@ -2668,6 +2787,86 @@ let response = client.follow_agent_logs()
 ```*/
     pub fn follow_agent_logs(&self) -> builder::FollowAgentLogs<'_> {
         builder::FollowAgentLogs::new(self)
+    }
+    /**Deploy an agent — register, token, start, wait — as one operation
+
+Registers the agent as `POST /api/agents` does, with its runtime `spec`, and answers
+`202` at once with an operation that does the rest in the background: issue the
+agent's token (its `scope`, within yours; the agent preset when left out), start it
+with `TAOS_URL` and `TAOS_TOKEN` in its environment, and wait until it is `running`
+and still running one second later. Follow it with `GET /api/operations/{id}?wait_s=30`
+until `done` is true: `status` is then `succeeded` (`result` is the agent's state) or
+`failed` (`error` is the canonical error, and the failed step of `steps` says where).
+A failed deploy leaves the agent registered but not running, with no active token:
+read its logs, fix its spec (`PUT /api/agents/{name}/runtime`) and start it, or delete
+it. While the deploy runs, changes to that agent answer 409 `operation_in_progress`.
+What can be checked up front (the name, the scope, the spec, that the runtime is here)
+is checked before anything is made: a 4xx, and nothing created. Send an
+`Idempotency-Key`: a retry then gets the same operation back instead of a second agent.
+
+
+Sends a `POST` request to `/api/agents/deploy`
+
+Arguments:
+- `idempotency_key`: A unique key (a UUID is best, at most 255 characters) that makes retries safe: the same
+key with the same body returns the first answer; with a different body → 422. Keys are
+kept for 24 hours.
+
+- `body`
+```ignore
+let response = client.deploy_agent()
+    .idempotency_key(idempotency_key)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn deploy_agent(&self) -> builder::DeployAgent<'_> {
+        builder::DeployAgent::new(self)
+    }
+    /**The agent's latest deploy
+
+The operation of the agent's latest `POST /api/agents/deploy`, as
+`GET /api/operations/{id}` answers it. An agent that was never deployed (created with
+`POST /api/agents`) → 404 `deploy_not_found`.
+
+
+Sends a `GET` request to `/api/agents/{name}/deploy-status`
+
+Arguments:
+- `name`: The agent's slug (its `name`, as `GET /api/agents` shows it).
+```ignore
+let response = client.get_agent_deploy_status()
+    .name(name)
+    .send()
+    .await;
+```*/
+    pub fn get_agent_deploy_status(&self) -> builder::GetAgentDeployStatus<'_> {
+        builder::GetAgentDeployStatus::new(self)
+    }
+    /**Follow an operation (long-poll with wait_s)
+
+The operation as it is now. With `wait_s` (0 to 60, default 0) the answer waits until
+the operation is `done` or `wait_s` has passed, whichever is first — so a loop of
+`GET /api/operations/{id}?wait_s=30` until `done` is true follows it without busy
+polling. Operations are kept in the database: they survive a taosd restart (an
+operation that was running when taosd stopped is `failed` with `server_restarted`).
+Another user's operation, or an unknown id → 404 `operation_not_found`.
+
+
+Sends a `GET` request to `/api/operations/{id}`
+
+Arguments:
+- `id`: The operation's `id`.
+- `wait_s`: Seconds to wait for the operation to be done, 0 to 60 (default 0).
+```ignore
+let response = client.get_operation()
+    .id(id)
+    .wait_s(wait_s)
+    .send()
+    .await;
+```*/
+    pub fn get_operation(&self) -> builder::GetOperation<'_> {
+        builder::GetOperation::new(self)
     }
     /**Send the user a notification
 
@@ -6317,6 +6516,290 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => Ok(ResponseValue::stream(response)),
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::deploy_agent`]
+
+[`Client::deploy_agent`]: super::Client::deploy_agent*/
+    #[derive(Debug, Clone)]
+    pub struct DeployAgent<'a> {
+        client: &'a super::Client,
+        idempotency_key: Result<Option<types::DeployAgentIdempotencyKey>, String>,
+        body: Result<::taos_api::types::AgentDeploy, String>,
+    }
+    impl<'a> DeployAgent<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                idempotency_key: Ok(None),
+                body: Err("body was not initialized".to_string()),
+            }
+        }
+        pub fn idempotency_key<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::DeployAgentIdempotencyKey>,
+        {
+            self.idempotency_key = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `DeployAgentIdempotencyKey` for idempotency_key failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::taos_api::types::AgentDeploy>,
+        {
+            self.body = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: taos_api :: types :: AgentDeploy` for body failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `POST` request to `/api/agents/deploy`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<::taos_api::types::Operation>,
+            Error<::taos_api::types::Error>,
+        > {
+            let Self { client, idempotency_key, body } = self;
+            let idempotency_key = idempotency_key.map_err(Error::InvalidRequest)?;
+            let body = body.map_err(Error::InvalidRequest)?;
+            let url = format!("{}/api/agents/deploy", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            if let Some(value) = idempotency_key {
+                header_map.append("Idempotency-Key", value.to_string().try_into()?);
+            }
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "deploy_agent",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                202u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::get_agent_deploy_status`]
+
+[`Client::get_agent_deploy_status`]: super::Client::get_agent_deploy_status*/
+    #[derive(Debug, Clone)]
+    pub struct GetAgentDeployStatus<'a> {
+        client: &'a super::Client,
+        name: Result<types::GetAgentDeployStatusName, String>,
+    }
+    impl<'a> GetAgentDeployStatus<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                name: Err("name was not initialized".to_string()),
+            }
+        }
+        pub fn name<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::GetAgentDeployStatusName>,
+        {
+            self.name = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `GetAgentDeployStatusName` for name failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/api/agents/{name}/deploy-status`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<::taos_api::types::Operation>,
+            Error<::taos_api::types::Error>,
+        > {
+            let Self { client, name } = self;
+            let name = name.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/api/agents/{}/deploy-status", client.baseurl, encode_path(& name
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_agent_deploy_status",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::get_operation`]
+
+[`Client::get_operation`]: super::Client::get_operation*/
+    #[derive(Debug, Clone)]
+    pub struct GetOperation<'a> {
+        client: &'a super::Client,
+        id: Result<::uuid::Uuid, String>,
+        wait_s: Result<Option<i64>, String>,
+    }
+    impl<'a> GetOperation<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                id: Err("id was not initialized".to_string()),
+                wait_s: Ok(None),
+            }
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::uuid::Uuid>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: uuid :: Uuid` for id failed".to_string()
+                });
+            self
+        }
+        pub fn wait_s<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.wait_s = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `i64` for wait_s failed".to_string());
+            self
+        }
+        ///Sends a `GET` request to `/api/operations/{id}`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<::taos_api::types::Operation>,
+            Error<::taos_api::types::Error>,
+        > {
+            let Self { client, id, wait_s } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let wait_s = wait_s.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/api/operations/{}", client.baseurl, encode_path(& id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("wait_s", &wait_s))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_operation",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
                 400u16..=499u16 => {
                     Err(
                         Error::ErrorResponse(

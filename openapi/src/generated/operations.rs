@@ -3,7 +3,7 @@
 //! Every operation of the contract with what the server needs to know about it before
 //! any handler runs, and the contract's tags (the areas `GET /api` lists).
 /// The contract's `info.version`.
-pub const API_VERSION: &str = "1.3.0";
+pub const API_VERSION: &str = "1.4.0";
 /// One operation of the contract.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Operation {
@@ -426,6 +426,36 @@ pub const OPERATIONS: &[Operation] = &[
         idempotent: false,
     },
     Operation {
+        id: "deployAgent",
+        method: "POST",
+        path: "/api/agents/deploy",
+        tag: "deploy",
+        summary: "Deploy an agent — register, token, start, wait — as one operation",
+        scope: Some("agents.deploy"),
+        public: false,
+        idempotent: true,
+    },
+    Operation {
+        id: "getAgentDeployStatus",
+        method: "GET",
+        path: "/api/agents/{name}/deploy-status",
+        tag: "deploy",
+        summary: "The agent's latest deploy",
+        scope: Some("agents.read"),
+        public: false,
+        idempotent: false,
+    },
+    Operation {
+        id: "getOperation",
+        method: "GET",
+        path: "/api/operations/{id}",
+        tag: "deploy",
+        summary: "Follow an operation (long-poll with wait_s)",
+        scope: Some("operations.read"),
+        public: false,
+        idempotent: false,
+    },
+    Operation {
         id: "notifyUser",
         method: "POST",
         path: "/api/ui/notify",
@@ -563,6 +593,12 @@ pub const TAGS: &[Tag] = &[
         doc_url: "/docs/agents/recipes/reading-logs",
     },
     Tag {
+        name: "deploy",
+        title: "Deploying agents",
+        description: "Deploy an agent in one call (register, token, start, wait) and follow the operation.",
+        doc_url: "/docs/agents/recipes/deploying-an-agent",
+    },
+    Tag {
         name: "notify",
         title: "UI: notify the user",
         description: "Agents and people send a notification to the user's inbox.",
@@ -668,20 +704,26 @@ pub mod op {
     pub const GET_AGENT_LOGS: &Operation = &OPERATIONS[37usize];
     ///`GET /api/agents/{name}/logs/stream`
     pub const FOLLOW_AGENT_LOGS: &Operation = &OPERATIONS[38usize];
+    ///`POST /api/agents/deploy`
+    pub const DEPLOY_AGENT: &Operation = &OPERATIONS[39usize];
+    ///`GET /api/agents/{name}/deploy-status`
+    pub const GET_AGENT_DEPLOY_STATUS: &Operation = &OPERATIONS[40usize];
+    ///`GET /api/operations/{id}`
+    pub const GET_OPERATION: &Operation = &OPERATIONS[41usize];
     ///`POST /api/ui/notify`
-    pub const NOTIFY_USER: &Operation = &OPERATIONS[39usize];
+    pub const NOTIFY_USER: &Operation = &OPERATIONS[42usize];
     ///`GET /api/notifications`
-    pub const LIST_NOTIFICATIONS: &Operation = &OPERATIONS[40usize];
+    pub const LIST_NOTIFICATIONS: &Operation = &OPERATIONS[43usize];
     ///`POST /api/notifications/{id}/read`
-    pub const MARK_NOTIFICATION_READ: &Operation = &OPERATIONS[41usize];
+    pub const MARK_NOTIFICATION_READ: &Operation = &OPERATIONS[44usize];
     ///`POST /api/notifications/read-all`
-    pub const MARK_ALL_NOTIFICATIONS_READ: &Operation = &OPERATIONS[42usize];
+    pub const MARK_ALL_NOTIFICATIONS_READ: &Operation = &OPERATIONS[45usize];
     ///`GET /api/knowledge`
-    pub const LIST_KNOWLEDGE_ITEMS: &Operation = &OPERATIONS[43usize];
+    pub const LIST_KNOWLEDGE_ITEMS: &Operation = &OPERATIONS[46usize];
     ///`GET /api/knowledge/search`
-    pub const SEARCH_KNOWLEDGE: &Operation = &OPERATIONS[44usize];
+    pub const SEARCH_KNOWLEDGE: &Operation = &OPERATIONS[47usize];
     ///`GET /api/knowledge/{id}`
-    pub const GET_KNOWLEDGE_ITEM: &Operation = &OPERATIONS[45usize];
+    pub const GET_KNOWLEDGE_ITEM: &Operation = &OPERATIONS[48usize];
     ///`GET /api/taos-agent/system-prompt`
-    pub const GET_SYSTEM_PROMPT: &Operation = &OPERATIONS[46usize];
+    pub const GET_SYSTEM_PROMPT: &Operation = &OPERATIONS[49usize];
 }

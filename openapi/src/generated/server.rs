@@ -10,10 +10,10 @@ pub use crate::server_runtime::{Location, Rejection, Work};
 /// The whole API: [`ApiBase`] and one trait per tag of the contract. Implement every
 /// method (there are no defaults, so an operation added to the contract does not
 /// compile until it is implemented).
-pub trait Api: ApiBase + DiscoveryApi + AccountsApi + IdentityApi + UsersApi + AgentsApi + AgentTokensApi + RuntimesApi + LifecycleApi + LogsApi + NotifyApi + NotificationsApi + KnowledgeApi + TaosAgentApi {}
+pub trait Api: ApiBase + DiscoveryApi + AccountsApi + IdentityApi + UsersApi + AgentsApi + AgentTokensApi + RuntimesApi + LifecycleApi + LogsApi + DeployApi + NotifyApi + NotificationsApi + KnowledgeApi + TaosAgentApi {}
 impl<
     T: ApiBase + DiscoveryApi + AccountsApi + IdentityApi + UsersApi + AgentsApi
-        + AgentTokensApi + RuntimesApi + LifecycleApi + LogsApi + NotifyApi
+        + AgentTokensApi + RuntimesApi + LifecycleApi + LogsApi + DeployApi + NotifyApi
         + NotificationsApi + KnowledgeApi + TaosAgentApi,
 > Api for T {}
 /// What every operation shares: who is calling, how refusals are answered, how an
@@ -578,6 +578,59 @@ line you got (no gap, no repeat, as far as the kept logs reach).*/
         headers: FollowAgentLogsHeaders,
     ) -> impl ::std::future::Future<
         Output = Result<FollowAgentLogsResponse, Self::Halt>,
+    > + Send;
+}
+///The operations tagged `deploy`: Deploy an agent in one call (register, token, start, wait) and follow the operation.
+pub trait DeployApi: ApiBase {
+    /**`POST /api/agents/deploy` — Deploy an agent — register, token, start, wait — as one operation
+
+Registers the agent as `POST /api/agents` does, with its runtime `spec`, and answers
+`202` at once with an operation that does the rest in the background: issue the
+agent's token (its `scope`, within yours; the agent preset when left out), start it
+with `TAOS_URL` and `TAOS_TOKEN` in its environment, and wait until it is `running`
+and still running one second later. Follow it with `GET /api/operations/{id}?wait_s=30`
+until `done` is true: `status` is then `succeeded` (`result` is the agent's state) or
+`failed` (`error` is the canonical error, and the failed step of `steps` says where).
+A failed deploy leaves the agent registered but not running, with no active token:
+read its logs, fix its spec (`PUT /api/agents/{name}/runtime`) and start it, or delete
+it. While the deploy runs, changes to that agent answer 409 `operation_in_progress`.
+What can be checked up front (the name, the scope, the spec, that the runtime is here)
+is checked before anything is made: a 4xx, and nothing created. Send an
+`Idempotency-Key`: a retry then gets the same operation back instead of a second agent.*/
+    fn deploy_agent(
+        &self,
+        ctx: Self::Context,
+        body: types::AgentDeploy,
+    ) -> impl ::std::future::Future<
+        Output = Result<DeployAgentResponse, Self::Halt>,
+    > + Send;
+    /**`GET /api/agents/{name}/deploy-status` — The agent's latest deploy
+
+The operation of the agent's latest `POST /api/agents/deploy`, as
+`GET /api/operations/{id}` answers it. An agent that was never deployed (created with
+`POST /api/agents`) → 404 `deploy_not_found`.*/
+    fn get_agent_deploy_status(
+        &self,
+        ctx: Self::Context,
+        path: GetAgentDeployStatusPath,
+    ) -> impl ::std::future::Future<
+        Output = Result<GetAgentDeployStatusResponse, Self::Halt>,
+    > + Send;
+    /**`GET /api/operations/{id}` — Follow an operation (long-poll with wait_s)
+
+The operation as it is now. With `wait_s` (0 to 60, default 0) the answer waits until
+the operation is `done` or `wait_s` has passed, whichever is first — so a loop of
+`GET /api/operations/{id}?wait_s=30` until `done` is true follows it without busy
+polling. Operations are kept in the database: they survive a taosd restart (an
+operation that was running when taosd stopped is `failed` with `server_restarted`).
+Another user's operation, or an unknown id → 404 `operation_not_found`.*/
+    fn get_operation(
+        &self,
+        ctx: Self::Context,
+        path: GetOperationPath,
+        query: GetOperationQuery,
+    ) -> impl ::std::future::Future<
+        Output = Result<GetOperationResponse, Self::Halt>,
     > + Send;
 }
 ///The operations tagged `notify`: Agents and people send a notification to the user's inbox.
@@ -1383,9 +1436,18 @@ async fn handle_list_agents<A: Api>(
 }
 static HINTS_CREATE_AGENT: &[(&[&str], &str)] = &[
     (&["name"] as &[&str], "invalid_agent_name"),
+    (&["spec"] as &[&str], "invalid_runtime_spec"),
+    (&["spec", "command"] as &[&str], "invalid_runtime_spec"),
+    (&["spec", "image"] as &[&str], "invalid_runtime_spec"),
+    (&["spec", "env"] as &[&str], "invalid_runtime_spec"),
 ];
 static NULLABLE_CREATE_AGENT: &[&[&str]] = &[];
-static OBJECTS_CREATE_AGENT: &[&[&str]] = &[&[] as &[&str]];
+static OBJECTS_CREATE_AGENT: &[&[&str]] = &[
+    &[] as &[&str],
+    &["spec"] as &[&str],
+    &["spec", "env"] as &[&str],
+    &["spec", "resources"] as &[&str],
+];
 static LIMITS_CREATE_AGENT: &[(&[&str], rt::Limits)] = &[
     (
         &["scope"] as &[&str],
@@ -1394,6 +1456,42 @@ static LIMITS_CREATE_AGENT: &[(&[&str], rt::Limits)] = &[
             maximum: None,
             min_items: None,
             max_items: Some(64usize),
+        },
+    ),
+    (
+        &["spec", "command"] as &[&str],
+        rt::Limits {
+            minimum: None,
+            maximum: None,
+            min_items: None,
+            max_items: Some(1024usize),
+        },
+    ),
+    (
+        &["spec", "resources", "memory_mb"] as &[&str],
+        rt::Limits {
+            minimum: Some(4f64),
+            maximum: Some(4194304f64),
+            min_items: None,
+            max_items: None,
+        },
+    ),
+    (
+        &["spec", "resources", "cpus"] as &[&str],
+        rt::Limits {
+            minimum: Some(0.01f64),
+            maximum: Some(1024f64),
+            min_items: None,
+            max_items: None,
+        },
+    ),
+    (
+        &["spec", "resources", "pids"] as &[&str],
+        rt::Limits {
+            minimum: Some(1f64),
+            maximum: Some(4194304f64),
+            min_items: None,
+            max_items: None,
         },
     ),
 ];
@@ -1651,6 +1749,10 @@ static NULLABLE_IMPORT_AGENT: &[&[&str]] = &[
     &["agent", "host"] as &[&str],
     &["agent", "qmd_index"] as &[&str],
     &["agent", "emoji"] as &[&str],
+    &["agent", "model"] as &[&str],
+    &["agent", "soul_md"] as &[&str],
+    &["agent", "agent_md"] as &[&str],
+    &["agent", "memory_plugin"] as &[&str],
 ];
 static OBJECTS_IMPORT_AGENT: &[&[&str]] = &[&[] as &[&str], &["agent"] as &[&str]];
 static LIMITS_IMPORT_AGENT: &[(&[&str], rt::Limits)] = &[
@@ -1856,9 +1958,19 @@ impl UpdateAgentPath {
         })
     }
 }
-static HINTS_UPDATE_AGENT: &[(&[&str], &str)] = &[];
+static HINTS_UPDATE_AGENT: &[(&[&str], &str)] = &[
+    (&["spec"] as &[&str], "invalid_runtime_spec"),
+    (&["spec", "command"] as &[&str], "invalid_runtime_spec"),
+    (&["spec", "image"] as &[&str], "invalid_runtime_spec"),
+    (&["spec", "env"] as &[&str], "invalid_runtime_spec"),
+];
 static NULLABLE_UPDATE_AGENT: &[&[&str]] = &[];
-static OBJECTS_UPDATE_AGENT: &[&[&str]] = &[&[] as &[&str]];
+static OBJECTS_UPDATE_AGENT: &[&[&str]] = &[
+    &[] as &[&str],
+    &["spec"] as &[&str],
+    &["spec", "env"] as &[&str],
+    &["spec", "resources"] as &[&str],
+];
 static LIMITS_UPDATE_AGENT: &[(&[&str], rt::Limits)] = &[
     (
         &["scope"] as &[&str],
@@ -1867,6 +1979,42 @@ static LIMITS_UPDATE_AGENT: &[(&[&str], rt::Limits)] = &[
             maximum: None,
             min_items: None,
             max_items: Some(64usize),
+        },
+    ),
+    (
+        &["spec", "command"] as &[&str],
+        rt::Limits {
+            minimum: None,
+            maximum: None,
+            min_items: None,
+            max_items: Some(1024usize),
+        },
+    ),
+    (
+        &["spec", "resources", "memory_mb"] as &[&str],
+        rt::Limits {
+            minimum: Some(4f64),
+            maximum: Some(4194304f64),
+            min_items: None,
+            max_items: None,
+        },
+    ),
+    (
+        &["spec", "resources", "cpus"] as &[&str],
+        rt::Limits {
+            minimum: Some(0.01f64),
+            maximum: Some(1024f64),
+            min_items: None,
+            max_items: None,
+        },
+    ),
+    (
+        &["spec", "resources", "pids"] as &[&str],
+        rt::Limits {
+            minimum: Some(1f64),
+            maximum: Some(4194304f64),
+            min_items: None,
+            max_items: None,
         },
     ),
 ];
@@ -3598,6 +3746,296 @@ async fn handle_follow_agent_logs<A: Api>(
         Err(halt) => halt.into_response(),
     }
 }
+static HINTS_DEPLOY_AGENT: &[(&[&str], &str)] = &[
+    (&["name"] as &[&str], "invalid_agent_name"),
+    (&["spec"] as &[&str], "invalid_runtime_spec"),
+    (&["spec", "command"] as &[&str], "invalid_runtime_spec"),
+    (&["spec", "image"] as &[&str], "invalid_runtime_spec"),
+    (&["spec", "env"] as &[&str], "invalid_runtime_spec"),
+];
+static NULLABLE_DEPLOY_AGENT: &[&[&str]] = &[];
+static OBJECTS_DEPLOY_AGENT: &[&[&str]] = &[
+    &[] as &[&str],
+    &["spec"] as &[&str],
+    &["spec", "env"] as &[&str],
+    &["spec", "resources"] as &[&str],
+];
+static LIMITS_DEPLOY_AGENT: &[(&[&str], rt::Limits)] = &[
+    (
+        &["scope"] as &[&str],
+        rt::Limits {
+            minimum: None,
+            maximum: None,
+            min_items: None,
+            max_items: Some(64usize),
+        },
+    ),
+    (
+        &["spec", "command"] as &[&str],
+        rt::Limits {
+            minimum: None,
+            maximum: None,
+            min_items: None,
+            max_items: Some(1024usize),
+        },
+    ),
+    (
+        &["spec", "resources", "memory_mb"] as &[&str],
+        rt::Limits {
+            minimum: Some(4f64),
+            maximum: Some(4194304f64),
+            min_items: None,
+            max_items: None,
+        },
+    ),
+    (
+        &["spec", "resources", "cpus"] as &[&str],
+        rt::Limits {
+            minimum: Some(0.01f64),
+            maximum: Some(1024f64),
+            min_items: None,
+            max_items: None,
+        },
+    ),
+    (
+        &["spec", "resources", "pids"] as &[&str],
+        rt::Limits {
+            minimum: Some(1f64),
+            maximum: Some(4194304f64),
+            min_items: None,
+            max_items: None,
+        },
+    ),
+];
+///The success responses of `deployAgent`; errors go through `ApiBase::Halt`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DeployAgentResponse {
+    Accepted(types::Operation),
+}
+impl ::axum::response::IntoResponse for DeployAgentResponse {
+    fn into_response(self) -> ::axum::response::Response {
+        match self {
+            Self::Accepted(body) => {
+                (::axum::http::StatusCode::ACCEPTED, ::axum::Json(body)).into_response()
+            }
+        }
+    }
+}
+async fn handle_deploy_agent<A: Api>(
+    ::axum::extract::State(api): ::axum::extract::State<::std::sync::Arc<A>>,
+    request: ::axum::extract::Request,
+) -> ::axum::response::Response {
+    const OP: &Operation = &OPERATIONS[39usize];
+    let (parts, body) = request.into_parts();
+    let ctx = match api.authorize(OP, &parts).await {
+        Ok(ctx) => ctx,
+        Err(halt) => return halt.into_response(),
+    };
+    #[allow(clippy::needless_question_mark)]
+    let idempotency_key: Option<String> = match (|
+        parts: &::axum::http::request::Parts,
+    | -> Result<Option<String>, rt::Rejection> {
+        Ok(
+            rt::string(
+                "Idempotency-Key",
+                rt::Location::Header,
+                rt::header(parts, "Idempotency-Key")?,
+                &rt::StringRules {
+                    min_length: Some(1usize),
+                    max_length: Some(255usize),
+                    pattern: None,
+                    one_of: None,
+                    hint: Some("invalid_idempotency_key"),
+                },
+            )?,
+        )
+    })(&parts) {
+        Ok(v) => v,
+        Err(rejection) => return api.reject(OP, rejection).into_response(),
+    };
+    let body = match rt::json_body::<
+        types::AgentDeploy,
+    >(
+            &parts,
+            body,
+            &rt::BodyRules {
+                hints: HINTS_DEPLOY_AGENT,
+                nullable: NULLABLE_DEPLOY_AGENT,
+                objects: OBJECTS_DEPLOY_AGENT,
+                limits: LIMITS_DEPLOY_AGENT,
+            },
+        )
+        .await
+    {
+        Ok(v) => v,
+        Err(rejection) => return api.reject(OP, rejection).into_response(),
+    };
+    let request = ::serde_json::to_value(&body).unwrap_or_default();
+    let work: rt::Work<A::Context> = {
+        let api = ::std::sync::Arc::clone(&api);
+        Box::new(move |ctx| Box::pin(async move {
+            match api.deploy_agent(ctx, body).await {
+                Ok(response) => response.into_response(),
+                Err(halt) => halt.into_response(),
+            }
+        }))
+    };
+    api.idempotent(OP, ctx, idempotency_key, request, work).await
+}
+static RE_GET_AGENT_DEPLOY_STATUS_NAME: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+{
+    ::regress::Regex::new("^[a-z0-9]+(-[a-z0-9]+)*$")
+        .expect("checked when the code was generated")
+});
+///The path parameters of `getAgentDeployStatus`.
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize)]
+pub struct GetAgentDeployStatusPath {
+    ///`name` (path)
+    pub name: String,
+}
+impl GetAgentDeployStatusPath {
+    fn parse(raw: &rt::RawParams) -> Result<Self, rt::Rejection> {
+        Ok(Self {
+            name: rt::required(
+                "name",
+                rt::Location::Path,
+                rt::string(
+                    "name",
+                    rt::Location::Path,
+                    raw.path("name"),
+                    &rt::StringRules {
+                        min_length: Some(1usize),
+                        max_length: Some(63usize),
+                        pattern: Some((
+                            "^[a-z0-9]+(-[a-z0-9]+)*$",
+                            &*RE_GET_AGENT_DEPLOY_STATUS_NAME,
+                        )),
+                        one_of: None,
+                        hint: None,
+                    },
+                )?,
+                None,
+            )?,
+        })
+    }
+}
+///The success responses of `getAgentDeployStatus`; errors go through `ApiBase::Halt`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum GetAgentDeployStatusResponse {
+    Ok(types::Operation),
+}
+impl ::axum::response::IntoResponse for GetAgentDeployStatusResponse {
+    fn into_response(self) -> ::axum::response::Response {
+        match self {
+            Self::Ok(body) => {
+                (::axum::http::StatusCode::OK, ::axum::Json(body)).into_response()
+            }
+        }
+    }
+}
+async fn handle_get_agent_deploy_status<A: Api>(
+    ::axum::extract::State(api): ::axum::extract::State<::std::sync::Arc<A>>,
+    request: ::axum::extract::Request,
+) -> ::axum::response::Response {
+    const OP: &Operation = &OPERATIONS[40usize];
+    let (mut parts, _body) = request.into_parts();
+    let ctx = match api.authorize(OP, &parts).await {
+        Ok(ctx) => ctx,
+        Err(halt) => return halt.into_response(),
+    };
+    let raw = match rt::RawParams::extract(&mut parts, &[]).await {
+        Ok(raw) => raw,
+        Err(rejection) => return api.reject(OP, rejection).into_response(),
+    };
+    let path = match GetAgentDeployStatusPath::parse(&raw) {
+        Ok(v) => v,
+        Err(rejection) => return api.reject(OP, rejection).into_response(),
+    };
+    match api.get_agent_deploy_status(ctx, path).await {
+        Ok(response) => response.into_response(),
+        Err(halt) => halt.into_response(),
+    }
+}
+///The path parameters of `getOperation`.
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize)]
+pub struct GetOperationPath {
+    ///`id` (path)
+    pub id: ::uuid::Uuid,
+}
+impl GetOperationPath {
+    fn parse(raw: &rt::RawParams) -> Result<Self, rt::Rejection> {
+        Ok(Self {
+            id: rt::required(
+                "id",
+                rt::Location::Path,
+                rt::uuid("id", rt::Location::Path, raw.path("id"), None)?,
+                None,
+            )?,
+        })
+    }
+}
+///The query parameters of `getOperation`.
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize)]
+pub struct GetOperationQuery {
+    ///`wait_s` (query)
+    pub wait_s: i64,
+}
+impl GetOperationQuery {
+    fn parse(raw: &rt::RawParams) -> Result<Self, rt::Rejection> {
+        Ok(Self {
+            wait_s: rt::integer(
+                    "wait_s",
+                    rt::Location::Query,
+                    raw.query("wait_s"),
+                    Some(0i64),
+                    Some(60i64),
+                    None,
+                )?
+                .unwrap_or(0i64),
+        })
+    }
+}
+///The success responses of `getOperation`; errors go through `ApiBase::Halt`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum GetOperationResponse {
+    Ok(types::Operation),
+}
+impl ::axum::response::IntoResponse for GetOperationResponse {
+    fn into_response(self) -> ::axum::response::Response {
+        match self {
+            Self::Ok(body) => {
+                (::axum::http::StatusCode::OK, ::axum::Json(body)).into_response()
+            }
+        }
+    }
+}
+async fn handle_get_operation<A: Api>(
+    ::axum::extract::State(api): ::axum::extract::State<::std::sync::Arc<A>>,
+    request: ::axum::extract::Request,
+) -> ::axum::response::Response {
+    const OP: &Operation = &OPERATIONS[41usize];
+    let (mut parts, _body) = request.into_parts();
+    let ctx = match api.authorize(OP, &parts).await {
+        Ok(ctx) => ctx,
+        Err(halt) => return halt.into_response(),
+    };
+    let raw = match rt::RawParams::extract(&mut parts, &["wait_s"]).await {
+        Ok(raw) => raw,
+        Err(rejection) => return api.reject(OP, rejection).into_response(),
+    };
+    let path = match GetOperationPath::parse(&raw) {
+        Ok(v) => v,
+        Err(rejection) => return api.reject(OP, rejection).into_response(),
+    };
+    let query = match GetOperationQuery::parse(&raw) {
+        Ok(v) => v,
+        Err(rejection) => return api.reject(OP, rejection).into_response(),
+    };
+    match api.get_operation(ctx, path, query).await {
+        Ok(response) => response.into_response(),
+        Err(halt) => halt.into_response(),
+    }
+}
 static HINTS_NOTIFY_USER: &[(&[&str], &str)] = &[
     (&["priority"] as &[&str], "invalid_priority"),
 ];
@@ -3622,7 +4060,7 @@ async fn handle_notify_user<A: Api>(
     ::axum::extract::State(api): ::axum::extract::State<::std::sync::Arc<A>>,
     request: ::axum::extract::Request,
 ) -> ::axum::response::Response {
-    const OP: &Operation = &OPERATIONS[39usize];
+    const OP: &Operation = &OPERATIONS[42usize];
     let (parts, body) = request.into_parts();
     let ctx = match api.authorize(OP, &parts).await {
         Ok(ctx) => ctx,
@@ -3701,7 +4139,7 @@ async fn handle_list_notifications<A: Api>(
     ::axum::extract::State(api): ::axum::extract::State<::std::sync::Arc<A>>,
     request: ::axum::extract::Request,
 ) -> ::axum::response::Response {
-    const OP: &Operation = &OPERATIONS[40usize];
+    const OP: &Operation = &OPERATIONS[43usize];
     let (mut parts, _body) = request.into_parts();
     let ctx = match api.authorize(OP, &parts).await {
         Ok(ctx) => ctx,
@@ -3761,7 +4199,7 @@ async fn handle_mark_notification_read<A: Api>(
     ::axum::extract::State(api): ::axum::extract::State<::std::sync::Arc<A>>,
     request: ::axum::extract::Request,
 ) -> ::axum::response::Response {
-    const OP: &Operation = &OPERATIONS[41usize];
+    const OP: &Operation = &OPERATIONS[44usize];
     let (mut parts, _body) = request.into_parts();
     let ctx = match api.authorize(OP, &parts).await {
         Ok(ctx) => ctx,
@@ -3798,7 +4236,7 @@ async fn handle_mark_all_notifications_read<A: Api>(
     ::axum::extract::State(api): ::axum::extract::State<::std::sync::Arc<A>>,
     request: ::axum::extract::Request,
 ) -> ::axum::response::Response {
-    const OP: &Operation = &OPERATIONS[42usize];
+    const OP: &Operation = &OPERATIONS[45usize];
     let (parts, _body) = request.into_parts();
     let ctx = match api.authorize(OP, &parts).await {
         Ok(ctx) => ctx,
@@ -3890,7 +4328,7 @@ async fn handle_list_knowledge_items<A: Api>(
     ::axum::extract::State(api): ::axum::extract::State<::std::sync::Arc<A>>,
     request: ::axum::extract::Request,
 ) -> ::axum::response::Response {
-    const OP: &Operation = &OPERATIONS[43usize];
+    const OP: &Operation = &OPERATIONS[46usize];
     let (mut parts, _body) = request.into_parts();
     let ctx = match api.authorize(OP, &parts).await {
         Ok(ctx) => ctx,
@@ -4016,7 +4454,7 @@ async fn handle_search_knowledge<A: Api>(
     ::axum::extract::State(api): ::axum::extract::State<::std::sync::Arc<A>>,
     request: ::axum::extract::Request,
 ) -> ::axum::response::Response {
-    const OP: &Operation = &OPERATIONS[44usize];
+    const OP: &Operation = &OPERATIONS[47usize];
     let (mut parts, _body) = request.into_parts();
     let ctx = match api.authorize(OP, &parts).await {
         Ok(ctx) => ctx,
@@ -4076,7 +4514,7 @@ async fn handle_get_knowledge_item<A: Api>(
     ::axum::extract::State(api): ::axum::extract::State<::std::sync::Arc<A>>,
     request: ::axum::extract::Request,
 ) -> ::axum::response::Response {
-    const OP: &Operation = &OPERATIONS[45usize];
+    const OP: &Operation = &OPERATIONS[48usize];
     let (mut parts, _body) = request.into_parts();
     let ctx = match api.authorize(OP, &parts).await {
         Ok(ctx) => ctx,
@@ -4113,7 +4551,7 @@ async fn handle_get_system_prompt<A: Api>(
     ::axum::extract::State(api): ::axum::extract::State<::std::sync::Arc<A>>,
     request: ::axum::extract::Request,
 ) -> ::axum::response::Response {
-    const OP: &Operation = &OPERATIONS[46usize];
+    const OP: &Operation = &OPERATIONS[49usize];
     let (parts, _body) = request.into_parts();
     let ctx = match api.authorize(OP, &parts).await {
         Ok(ctx) => ctx,
@@ -4548,6 +4986,43 @@ pub fn router<A: Api>(api: ::std::sync::Arc<A>) -> ::axum::Router {
         .route(
             "/api/agents/{name}/logs/stream",
             ::axum::routing::get(handle_follow_agent_logs::<A>)
+                .fallback(|
+                    ::axum::extract::State(
+                        api,
+                    ): ::axum::extract::State<::std::sync::Arc<A>>,
+                    method: ::axum::http::Method,
+                    uri: ::axum::http::Uri|
+                async move {
+                    method_not_allowed(&*api, &method, uri.path(), "GET, HEAD")
+                }),
+        )
+        .route(
+            "/api/agents/deploy",
+            ::axum::routing::post(handle_deploy_agent::<A>)
+                .fallback(|
+                    ::axum::extract::State(
+                        api,
+                    ): ::axum::extract::State<::std::sync::Arc<A>>,
+                    method: ::axum::http::Method,
+                    uri: ::axum::http::Uri|
+                async move { method_not_allowed(&*api, &method, uri.path(), "POST") }),
+        )
+        .route(
+            "/api/agents/{name}/deploy-status",
+            ::axum::routing::get(handle_get_agent_deploy_status::<A>)
+                .fallback(|
+                    ::axum::extract::State(
+                        api,
+                    ): ::axum::extract::State<::std::sync::Arc<A>>,
+                    method: ::axum::http::Method,
+                    uri: ::axum::http::Uri|
+                async move {
+                    method_not_allowed(&*api, &method, uri.path(), "GET, HEAD")
+                }),
+        )
+        .route(
+            "/api/operations/{id}",
+            ::axum::routing::get(handle_get_operation::<A>)
                 .fallback(|
                     ::axum::extract::State(
                         api,

@@ -4,6 +4,9 @@
 ///`Agent`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct Agent {
+    ///The agent's operating instructions (markdown).
+    #[serde(deserialize_with = "::std::option::Option::deserialize")]
+    pub agent_md: ::std::option::Option<::std::string::String>,
     pub can_read_user_memory: bool,
     pub color: ::std::string::String,
     pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
@@ -21,6 +24,12 @@ pub struct Agent {
     ///When the active token was last used (updated at most once a minute).
     #[serde(deserialize_with = "::std::option::Option::deserialize")]
     pub last_used_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+    ///The memory plugin the agent uses.
+    #[serde(deserialize_with = "::std::option::Option::deserialize")]
+    pub memory_plugin: ::std::option::Option<::std::string::String>,
+    ///The model the agent uses (stored for it; taosd does not call it).
+    #[serde(deserialize_with = "::std::option::Option::deserialize")]
+    pub model: ::std::option::Option<::std::string::String>,
     ///The slug: the agent's name in paths.
     pub name: ::std::string::String,
     pub owner: AgentOwner,
@@ -28,6 +37,9 @@ pub struct Agent {
     pub qmd_index: ::std::option::Option<::std::string::String>,
     ///Default scope of this agent's tokens.
     pub scope: ::std::vec::Vec<::std::string::String>,
+    ///The agent's persona (markdown).
+    #[serde(deserialize_with = "::std::option::Option::deserialize")]
+    pub soul_md: ::std::option::Option<::std::string::String>,
     pub status: AgentStatus,
     ///When the active token expires (null = never).
     #[serde(deserialize_with = "::std::option::Option::deserialize")]
@@ -48,6 +60,9 @@ impl Agent {
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct AgentCreate {
+    ///The agent's operating instructions (markdown); stored and exported. An empty string clears it.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub agent_md: ::std::option::Option<AgentCreateAgentMd>,
     ///Whether the agent may read the user's memory; `false` when omitted.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub can_read_user_memory: ::std::option::Option<bool>,
@@ -58,6 +73,12 @@ pub struct AgentCreate {
     ///Where the agent runs (IP or hostname).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub host: ::std::option::Option<AgentCreateHost>,
+    ///The memory plugin the agent uses (e.g. `taosmd`); stored and exported. An empty string clears it.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub memory_plugin: ::std::option::Option<AgentCreateMemoryPlugin>,
+    ///The model the agent uses (e.g. `llama3.1:8b`); stored and exported, taosd does not call it. An empty string clears it.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub model: ::std::option::Option<AgentCreateModel>,
     ///Display name, with at least one letter or digit; the slug is derived from it.
     pub name: AgentCreateName,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -68,10 +89,75 @@ hold); ask for more only when the agent needs it.
 */
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub scope: ::std::option::Option<Scope>,
+    ///The agent's persona (markdown); stored and exported. An empty string clears it.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub soul_md: ::std::option::Option<AgentCreateSoulMd>,
+    ///How the agent runs, as `PUT /api/agents/{name}/runtime` takes it; left out, set it later there.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub spec: ::std::option::Option<AgentRuntimeSpec>,
 }
 impl AgentCreate {
     pub fn builder() -> builder::AgentCreate {
         Default::default()
+    }
+}
+///The agent's operating instructions (markdown); stored and exported. An empty string clears it.
+#[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[serde(transparent)]
+pub struct AgentCreateAgentMd(::std::string::String);
+impl ::std::ops::Deref for AgentCreateAgentMd {
+    type Target = ::std::string::String;
+    fn deref(&self) -> &::std::string::String {
+        &self.0
+    }
+}
+impl ::std::convert::From<AgentCreateAgentMd> for ::std::string::String {
+    fn from(value: AgentCreateAgentMd) -> Self {
+        value.0
+    }
+}
+impl ::std::str::FromStr for AgentCreateAgentMd {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        if value.chars().count() > 65536usize {
+            return Err("longer than 65536 characters".into());
+        }
+        static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+        { ::regress::Regex::new("^[^\\u0000]*$").unwrap() });
+        if PATTERN.find(value).is_none() {
+            return Err("doesn't match pattern \"^[^\\u0000]*$\"".into());
+        }
+        Ok(Self(value.to_string()))
+    }
+}
+impl ::std::convert::TryFrom<&str> for AgentCreateAgentMd {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl ::std::convert::TryFrom<::std::string::String> for AgentCreateAgentMd {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for AgentCreateAgentMd {
+    fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+    where
+        D: ::serde::Deserializer<'de>,
+    {
+        ::std::string::String::deserialize(deserializer)?
+            .parse()
+            .map_err(|e: self::error::ConversionError| {
+                <D::Error as ::serde::de::Error>::custom(e.to_string())
+            })
     }
 }
 ///`AgentCreateEmoji`
@@ -181,6 +267,124 @@ impl ::std::convert::TryFrom<::std::string::String> for AgentCreateHost {
     }
 }
 impl<'de> ::serde::Deserialize<'de> for AgentCreateHost {
+    fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+    where
+        D: ::serde::Deserializer<'de>,
+    {
+        ::std::string::String::deserialize(deserializer)?
+            .parse()
+            .map_err(|e: self::error::ConversionError| {
+                <D::Error as ::serde::de::Error>::custom(e.to_string())
+            })
+    }
+}
+///The memory plugin the agent uses (e.g. `taosmd`); stored and exported. An empty string clears it.
+#[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[serde(transparent)]
+pub struct AgentCreateMemoryPlugin(::std::string::String);
+impl ::std::ops::Deref for AgentCreateMemoryPlugin {
+    type Target = ::std::string::String;
+    fn deref(&self) -> &::std::string::String {
+        &self.0
+    }
+}
+impl ::std::convert::From<AgentCreateMemoryPlugin> for ::std::string::String {
+    fn from(value: AgentCreateMemoryPlugin) -> Self {
+        value.0
+    }
+}
+impl ::std::str::FromStr for AgentCreateMemoryPlugin {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        if value.chars().count() > 64usize {
+            return Err("longer than 64 characters".into());
+        }
+        static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+        { ::regress::Regex::new("^[^\\u0000]*$").unwrap() });
+        if PATTERN.find(value).is_none() {
+            return Err("doesn't match pattern \"^[^\\u0000]*$\"".into());
+        }
+        Ok(Self(value.to_string()))
+    }
+}
+impl ::std::convert::TryFrom<&str> for AgentCreateMemoryPlugin {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl ::std::convert::TryFrom<::std::string::String> for AgentCreateMemoryPlugin {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for AgentCreateMemoryPlugin {
+    fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+    where
+        D: ::serde::Deserializer<'de>,
+    {
+        ::std::string::String::deserialize(deserializer)?
+            .parse()
+            .map_err(|e: self::error::ConversionError| {
+                <D::Error as ::serde::de::Error>::custom(e.to_string())
+            })
+    }
+}
+///The model the agent uses (e.g. `llama3.1:8b`); stored and exported, taosd does not call it. An empty string clears it.
+#[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[serde(transparent)]
+pub struct AgentCreateModel(::std::string::String);
+impl ::std::ops::Deref for AgentCreateModel {
+    type Target = ::std::string::String;
+    fn deref(&self) -> &::std::string::String {
+        &self.0
+    }
+}
+impl ::std::convert::From<AgentCreateModel> for ::std::string::String {
+    fn from(value: AgentCreateModel) -> Self {
+        value.0
+    }
+}
+impl ::std::str::FromStr for AgentCreateModel {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        if value.chars().count() > 255usize {
+            return Err("longer than 255 characters".into());
+        }
+        static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+        { ::regress::Regex::new("^[^\\u0000]*$").unwrap() });
+        if PATTERN.find(value).is_none() {
+            return Err("doesn't match pattern \"^[^\\u0000]*$\"".into());
+        }
+        Ok(Self(value.to_string()))
+    }
+}
+impl ::std::convert::TryFrom<&str> for AgentCreateModel {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl ::std::convert::TryFrom<::std::string::String> for AgentCreateModel {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for AgentCreateModel {
     fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
     where
         D: ::serde::Deserializer<'de>,
@@ -315,6 +519,585 @@ impl<'de> ::serde::Deserialize<'de> for AgentCreateQmdIndex {
             })
     }
 }
+///The agent's persona (markdown); stored and exported. An empty string clears it.
+#[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[serde(transparent)]
+pub struct AgentCreateSoulMd(::std::string::String);
+impl ::std::ops::Deref for AgentCreateSoulMd {
+    type Target = ::std::string::String;
+    fn deref(&self) -> &::std::string::String {
+        &self.0
+    }
+}
+impl ::std::convert::From<AgentCreateSoulMd> for ::std::string::String {
+    fn from(value: AgentCreateSoulMd) -> Self {
+        value.0
+    }
+}
+impl ::std::str::FromStr for AgentCreateSoulMd {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        if value.chars().count() > 65536usize {
+            return Err("longer than 65536 characters".into());
+        }
+        static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+        { ::regress::Regex::new("^[^\\u0000]*$").unwrap() });
+        if PATTERN.find(value).is_none() {
+            return Err("doesn't match pattern \"^[^\\u0000]*$\"".into());
+        }
+        Ok(Self(value.to_string()))
+    }
+}
+impl ::std::convert::TryFrom<&str> for AgentCreateSoulMd {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl ::std::convert::TryFrom<::std::string::String> for AgentCreateSoulMd {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for AgentCreateSoulMd {
+    fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+    where
+        D: ::serde::Deserializer<'de>,
+    {
+        ::std::string::String::deserialize(deserializer)?
+            .parse()
+            .map_err(|e: self::error::ConversionError| {
+                <D::Error as ::serde::de::Error>::custom(e.to_string())
+            })
+    }
+}
+///An agent to deploy: what `POST /api/agents` takes, with the runtime `spec` required.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct AgentDeploy {
+    ///The agent's operating instructions (markdown); stored and exported. An empty string clears it.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub agent_md: ::std::option::Option<AgentDeployAgentMd>,
+    ///Whether the agent may read the user's memory; `false` when omitted.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub can_read_user_memory: ::std::option::Option<bool>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub color: ::std::option::Option<Color>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub emoji: ::std::option::Option<AgentDeployEmoji>,
+    ///Where the agent runs (IP or hostname).
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub host: ::std::option::Option<AgentDeployHost>,
+    ///The memory plugin the agent uses (e.g. `taosmd`); stored and exported. An empty string clears it.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub memory_plugin: ::std::option::Option<AgentDeployMemoryPlugin>,
+    ///The model the agent uses (e.g. `llama3.1:8b`); stored and exported, taosd does not call it. An empty string clears it.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub model: ::std::option::Option<AgentDeployModel>,
+    ///Display name, with at least one letter or digit; the slug is derived from it.
+    pub name: AgentDeployName,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub qmd_index: ::std::option::Option<AgentDeployQmdIndex>,
+    /**The scope of the agent's tokens (the one issued by the deploy too), within the
+caller's own. Left out: the agent preset `["ui.notify", "knowledge.read"]`.
+*/
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub scope: ::std::option::Option<Scope>,
+    ///The agent's persona (markdown); stored and exported. An empty string clears it.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub soul_md: ::std::option::Option<AgentDeploySoulMd>,
+    ///How the agent runs, as `PUT /api/agents/{name}/runtime` takes it.
+    pub spec: AgentRuntimeSpec,
+}
+impl AgentDeploy {
+    pub fn builder() -> builder::AgentDeploy {
+        Default::default()
+    }
+}
+///The agent's operating instructions (markdown); stored and exported. An empty string clears it.
+#[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[serde(transparent)]
+pub struct AgentDeployAgentMd(::std::string::String);
+impl ::std::ops::Deref for AgentDeployAgentMd {
+    type Target = ::std::string::String;
+    fn deref(&self) -> &::std::string::String {
+        &self.0
+    }
+}
+impl ::std::convert::From<AgentDeployAgentMd> for ::std::string::String {
+    fn from(value: AgentDeployAgentMd) -> Self {
+        value.0
+    }
+}
+impl ::std::str::FromStr for AgentDeployAgentMd {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        if value.chars().count() > 65536usize {
+            return Err("longer than 65536 characters".into());
+        }
+        static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+        { ::regress::Regex::new("^[^\\u0000]*$").unwrap() });
+        if PATTERN.find(value).is_none() {
+            return Err("doesn't match pattern \"^[^\\u0000]*$\"".into());
+        }
+        Ok(Self(value.to_string()))
+    }
+}
+impl ::std::convert::TryFrom<&str> for AgentDeployAgentMd {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl ::std::convert::TryFrom<::std::string::String> for AgentDeployAgentMd {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for AgentDeployAgentMd {
+    fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+    where
+        D: ::serde::Deserializer<'de>,
+    {
+        ::std::string::String::deserialize(deserializer)?
+            .parse()
+            .map_err(|e: self::error::ConversionError| {
+                <D::Error as ::serde::de::Error>::custom(e.to_string())
+            })
+    }
+}
+///`AgentDeployEmoji`
+#[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[serde(transparent)]
+pub struct AgentDeployEmoji(::std::string::String);
+impl ::std::ops::Deref for AgentDeployEmoji {
+    type Target = ::std::string::String;
+    fn deref(&self) -> &::std::string::String {
+        &self.0
+    }
+}
+impl ::std::convert::From<AgentDeployEmoji> for ::std::string::String {
+    fn from(value: AgentDeployEmoji) -> Self {
+        value.0
+    }
+}
+impl ::std::str::FromStr for AgentDeployEmoji {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        if value.chars().count() > 32usize {
+            return Err("longer than 32 characters".into());
+        }
+        static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+        { ::regress::Regex::new("^[^\\u0000]*$").unwrap() });
+        if PATTERN.find(value).is_none() {
+            return Err("doesn't match pattern \"^[^\\u0000]*$\"".into());
+        }
+        Ok(Self(value.to_string()))
+    }
+}
+impl ::std::convert::TryFrom<&str> for AgentDeployEmoji {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl ::std::convert::TryFrom<::std::string::String> for AgentDeployEmoji {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for AgentDeployEmoji {
+    fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+    where
+        D: ::serde::Deserializer<'de>,
+    {
+        ::std::string::String::deserialize(deserializer)?
+            .parse()
+            .map_err(|e: self::error::ConversionError| {
+                <D::Error as ::serde::de::Error>::custom(e.to_string())
+            })
+    }
+}
+///Where the agent runs (IP or hostname).
+#[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[serde(transparent)]
+pub struct AgentDeployHost(::std::string::String);
+impl ::std::ops::Deref for AgentDeployHost {
+    type Target = ::std::string::String;
+    fn deref(&self) -> &::std::string::String {
+        &self.0
+    }
+}
+impl ::std::convert::From<AgentDeployHost> for ::std::string::String {
+    fn from(value: AgentDeployHost) -> Self {
+        value.0
+    }
+}
+impl ::std::str::FromStr for AgentDeployHost {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        if value.chars().count() > 255usize {
+            return Err("longer than 255 characters".into());
+        }
+        static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+        { ::regress::Regex::new("^[^\\u0000]*$").unwrap() });
+        if PATTERN.find(value).is_none() {
+            return Err("doesn't match pattern \"^[^\\u0000]*$\"".into());
+        }
+        Ok(Self(value.to_string()))
+    }
+}
+impl ::std::convert::TryFrom<&str> for AgentDeployHost {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl ::std::convert::TryFrom<::std::string::String> for AgentDeployHost {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for AgentDeployHost {
+    fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+    where
+        D: ::serde::Deserializer<'de>,
+    {
+        ::std::string::String::deserialize(deserializer)?
+            .parse()
+            .map_err(|e: self::error::ConversionError| {
+                <D::Error as ::serde::de::Error>::custom(e.to_string())
+            })
+    }
+}
+///The memory plugin the agent uses (e.g. `taosmd`); stored and exported. An empty string clears it.
+#[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[serde(transparent)]
+pub struct AgentDeployMemoryPlugin(::std::string::String);
+impl ::std::ops::Deref for AgentDeployMemoryPlugin {
+    type Target = ::std::string::String;
+    fn deref(&self) -> &::std::string::String {
+        &self.0
+    }
+}
+impl ::std::convert::From<AgentDeployMemoryPlugin> for ::std::string::String {
+    fn from(value: AgentDeployMemoryPlugin) -> Self {
+        value.0
+    }
+}
+impl ::std::str::FromStr for AgentDeployMemoryPlugin {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        if value.chars().count() > 64usize {
+            return Err("longer than 64 characters".into());
+        }
+        static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+        { ::regress::Regex::new("^[^\\u0000]*$").unwrap() });
+        if PATTERN.find(value).is_none() {
+            return Err("doesn't match pattern \"^[^\\u0000]*$\"".into());
+        }
+        Ok(Self(value.to_string()))
+    }
+}
+impl ::std::convert::TryFrom<&str> for AgentDeployMemoryPlugin {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl ::std::convert::TryFrom<::std::string::String> for AgentDeployMemoryPlugin {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for AgentDeployMemoryPlugin {
+    fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+    where
+        D: ::serde::Deserializer<'de>,
+    {
+        ::std::string::String::deserialize(deserializer)?
+            .parse()
+            .map_err(|e: self::error::ConversionError| {
+                <D::Error as ::serde::de::Error>::custom(e.to_string())
+            })
+    }
+}
+///The model the agent uses (e.g. `llama3.1:8b`); stored and exported, taosd does not call it. An empty string clears it.
+#[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[serde(transparent)]
+pub struct AgentDeployModel(::std::string::String);
+impl ::std::ops::Deref for AgentDeployModel {
+    type Target = ::std::string::String;
+    fn deref(&self) -> &::std::string::String {
+        &self.0
+    }
+}
+impl ::std::convert::From<AgentDeployModel> for ::std::string::String {
+    fn from(value: AgentDeployModel) -> Self {
+        value.0
+    }
+}
+impl ::std::str::FromStr for AgentDeployModel {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        if value.chars().count() > 255usize {
+            return Err("longer than 255 characters".into());
+        }
+        static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+        { ::regress::Regex::new("^[^\\u0000]*$").unwrap() });
+        if PATTERN.find(value).is_none() {
+            return Err("doesn't match pattern \"^[^\\u0000]*$\"".into());
+        }
+        Ok(Self(value.to_string()))
+    }
+}
+impl ::std::convert::TryFrom<&str> for AgentDeployModel {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl ::std::convert::TryFrom<::std::string::String> for AgentDeployModel {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for AgentDeployModel {
+    fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+    where
+        D: ::serde::Deserializer<'de>,
+    {
+        ::std::string::String::deserialize(deserializer)?
+            .parse()
+            .map_err(|e: self::error::ConversionError| {
+                <D::Error as ::serde::de::Error>::custom(e.to_string())
+            })
+    }
+}
+///Display name, with at least one letter or digit; the slug is derived from it.
+#[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[serde(transparent)]
+pub struct AgentDeployName(::std::string::String);
+impl ::std::ops::Deref for AgentDeployName {
+    type Target = ::std::string::String;
+    fn deref(&self) -> &::std::string::String {
+        &self.0
+    }
+}
+impl ::std::convert::From<AgentDeployName> for ::std::string::String {
+    fn from(value: AgentDeployName) -> Self {
+        value.0
+    }
+}
+impl ::std::str::FromStr for AgentDeployName {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        if value.chars().count() > 64usize {
+            return Err("longer than 64 characters".into());
+        }
+        if value.chars().count() < 1usize {
+            return Err("shorter than 1 characters".into());
+        }
+        static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+        { ::regress::Regex::new("^[^\\u0000]*[A-Za-z0-9][^\\u0000]*$").unwrap() });
+        if PATTERN.find(value).is_none() {
+            return Err(
+                "doesn't match pattern \"^[^\\u0000]*[A-Za-z0-9][^\\u0000]*$\"".into(),
+            );
+        }
+        Ok(Self(value.to_string()))
+    }
+}
+impl ::std::convert::TryFrom<&str> for AgentDeployName {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl ::std::convert::TryFrom<::std::string::String> for AgentDeployName {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for AgentDeployName {
+    fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+    where
+        D: ::serde::Deserializer<'de>,
+    {
+        ::std::string::String::deserialize(deserializer)?
+            .parse()
+            .map_err(|e: self::error::ConversionError| {
+                <D::Error as ::serde::de::Error>::custom(e.to_string())
+            })
+    }
+}
+///`AgentDeployQmdIndex`
+#[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[serde(transparent)]
+pub struct AgentDeployQmdIndex(::std::string::String);
+impl ::std::ops::Deref for AgentDeployQmdIndex {
+    type Target = ::std::string::String;
+    fn deref(&self) -> &::std::string::String {
+        &self.0
+    }
+}
+impl ::std::convert::From<AgentDeployQmdIndex> for ::std::string::String {
+    fn from(value: AgentDeployQmdIndex) -> Self {
+        value.0
+    }
+}
+impl ::std::str::FromStr for AgentDeployQmdIndex {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        if value.chars().count() > 255usize {
+            return Err("longer than 255 characters".into());
+        }
+        static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+        { ::regress::Regex::new("^[^\\u0000]*$").unwrap() });
+        if PATTERN.find(value).is_none() {
+            return Err("doesn't match pattern \"^[^\\u0000]*$\"".into());
+        }
+        Ok(Self(value.to_string()))
+    }
+}
+impl ::std::convert::TryFrom<&str> for AgentDeployQmdIndex {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl ::std::convert::TryFrom<::std::string::String> for AgentDeployQmdIndex {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for AgentDeployQmdIndex {
+    fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+    where
+        D: ::serde::Deserializer<'de>,
+    {
+        ::std::string::String::deserialize(deserializer)?
+            .parse()
+            .map_err(|e: self::error::ConversionError| {
+                <D::Error as ::serde::de::Error>::custom(e.to_string())
+            })
+    }
+}
+///The agent's persona (markdown); stored and exported. An empty string clears it.
+#[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[serde(transparent)]
+pub struct AgentDeploySoulMd(::std::string::String);
+impl ::std::ops::Deref for AgentDeploySoulMd {
+    type Target = ::std::string::String;
+    fn deref(&self) -> &::std::string::String {
+        &self.0
+    }
+}
+impl ::std::convert::From<AgentDeploySoulMd> for ::std::string::String {
+    fn from(value: AgentDeploySoulMd) -> Self {
+        value.0
+    }
+}
+impl ::std::str::FromStr for AgentDeploySoulMd {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        if value.chars().count() > 65536usize {
+            return Err("longer than 65536 characters".into());
+        }
+        static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+        { ::regress::Regex::new("^[^\\u0000]*$").unwrap() });
+        if PATTERN.find(value).is_none() {
+            return Err("doesn't match pattern \"^[^\\u0000]*$\"".into());
+        }
+        Ok(Self(value.to_string()))
+    }
+}
+impl ::std::convert::TryFrom<&str> for AgentDeploySoulMd {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl ::std::convert::TryFrom<::std::string::String> for AgentDeploySoulMd {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for AgentDeploySoulMd {
+    fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+    where
+        D: ::serde::Deserializer<'de>,
+    {
+        ::std::string::String::deserialize(deserializer)?
+            .parse()
+            .map_err(|e: self::error::ConversionError| {
+                <D::Error as ::serde::de::Error>::custom(e.to_string())
+            })
+    }
+}
 ///A portable description of one agent (no token, no secrets).
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -334,6 +1117,8 @@ impl AgentExport {
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct AgentExportData {
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub agent_md: ::std::option::Option<AgentExportDataAgentMd>,
     ///Whether the agent may read the user's memory; `false` when omitted.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub can_read_user_memory: ::std::option::Option<bool>,
@@ -344,16 +1129,81 @@ pub struct AgentExportData {
     pub emoji: ::std::option::Option<AgentExportDataEmoji>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub host: ::std::option::Option<AgentExportDataHost>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub memory_plugin: ::std::option::Option<AgentExportDataMemoryPlugin>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub model: ::std::option::Option<AgentExportDataModel>,
     ///The slug the agent is imported under.
     pub name: AgentExportDataName,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub qmd_index: ::std::option::Option<AgentExportDataQmdIndex>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub scope: ::std::option::Option<Scope>,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub soul_md: ::std::option::Option<AgentExportDataSoulMd>,
 }
 impl AgentExportData {
     pub fn builder() -> builder::AgentExportData {
         Default::default()
+    }
+}
+///`AgentExportDataAgentMd`
+#[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[serde(transparent)]
+pub struct AgentExportDataAgentMd(::std::string::String);
+impl ::std::ops::Deref for AgentExportDataAgentMd {
+    type Target = ::std::string::String;
+    fn deref(&self) -> &::std::string::String {
+        &self.0
+    }
+}
+impl ::std::convert::From<AgentExportDataAgentMd> for ::std::string::String {
+    fn from(value: AgentExportDataAgentMd) -> Self {
+        value.0
+    }
+}
+impl ::std::str::FromStr for AgentExportDataAgentMd {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        if value.chars().count() > 65536usize {
+            return Err("longer than 65536 characters".into());
+        }
+        static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+        { ::regress::Regex::new("^[^\\u0000]*$").unwrap() });
+        if PATTERN.find(value).is_none() {
+            return Err("doesn't match pattern \"^[^\\u0000]*$\"".into());
+        }
+        Ok(Self(value.to_string()))
+    }
+}
+impl ::std::convert::TryFrom<&str> for AgentExportDataAgentMd {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl ::std::convert::TryFrom<::std::string::String> for AgentExportDataAgentMd {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for AgentExportDataAgentMd {
+    fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+    where
+        D: ::serde::Deserializer<'de>,
+    {
+        ::std::string::String::deserialize(deserializer)?
+            .parse()
+            .map_err(|e: self::error::ConversionError| {
+                <D::Error as ::serde::de::Error>::custom(e.to_string())
+            })
     }
 }
 ///`AgentExportDataDisplayName`
@@ -536,6 +1386,124 @@ impl<'de> ::serde::Deserialize<'de> for AgentExportDataHost {
             })
     }
 }
+///`AgentExportDataMemoryPlugin`
+#[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[serde(transparent)]
+pub struct AgentExportDataMemoryPlugin(::std::string::String);
+impl ::std::ops::Deref for AgentExportDataMemoryPlugin {
+    type Target = ::std::string::String;
+    fn deref(&self) -> &::std::string::String {
+        &self.0
+    }
+}
+impl ::std::convert::From<AgentExportDataMemoryPlugin> for ::std::string::String {
+    fn from(value: AgentExportDataMemoryPlugin) -> Self {
+        value.0
+    }
+}
+impl ::std::str::FromStr for AgentExportDataMemoryPlugin {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        if value.chars().count() > 64usize {
+            return Err("longer than 64 characters".into());
+        }
+        static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+        { ::regress::Regex::new("^[^\\u0000]*$").unwrap() });
+        if PATTERN.find(value).is_none() {
+            return Err("doesn't match pattern \"^[^\\u0000]*$\"".into());
+        }
+        Ok(Self(value.to_string()))
+    }
+}
+impl ::std::convert::TryFrom<&str> for AgentExportDataMemoryPlugin {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl ::std::convert::TryFrom<::std::string::String> for AgentExportDataMemoryPlugin {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for AgentExportDataMemoryPlugin {
+    fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+    where
+        D: ::serde::Deserializer<'de>,
+    {
+        ::std::string::String::deserialize(deserializer)?
+            .parse()
+            .map_err(|e: self::error::ConversionError| {
+                <D::Error as ::serde::de::Error>::custom(e.to_string())
+            })
+    }
+}
+///`AgentExportDataModel`
+#[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[serde(transparent)]
+pub struct AgentExportDataModel(::std::string::String);
+impl ::std::ops::Deref for AgentExportDataModel {
+    type Target = ::std::string::String;
+    fn deref(&self) -> &::std::string::String {
+        &self.0
+    }
+}
+impl ::std::convert::From<AgentExportDataModel> for ::std::string::String {
+    fn from(value: AgentExportDataModel) -> Self {
+        value.0
+    }
+}
+impl ::std::str::FromStr for AgentExportDataModel {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        if value.chars().count() > 255usize {
+            return Err("longer than 255 characters".into());
+        }
+        static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+        { ::regress::Regex::new("^[^\\u0000]*$").unwrap() });
+        if PATTERN.find(value).is_none() {
+            return Err("doesn't match pattern \"^[^\\u0000]*$\"".into());
+        }
+        Ok(Self(value.to_string()))
+    }
+}
+impl ::std::convert::TryFrom<&str> for AgentExportDataModel {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl ::std::convert::TryFrom<::std::string::String> for AgentExportDataModel {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for AgentExportDataModel {
+    fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+    where
+        D: ::serde::Deserializer<'de>,
+    {
+        ::std::string::String::deserialize(deserializer)?
+            .parse()
+            .map_err(|e: self::error::ConversionError| {
+                <D::Error as ::serde::de::Error>::custom(e.to_string())
+            })
+    }
+}
 ///The slug the agent is imported under.
 #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 #[serde(transparent)]
@@ -646,6 +1614,65 @@ impl ::std::convert::TryFrom<::std::string::String> for AgentExportDataQmdIndex 
     }
 }
 impl<'de> ::serde::Deserialize<'de> for AgentExportDataQmdIndex {
+    fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+    where
+        D: ::serde::Deserializer<'de>,
+    {
+        ::std::string::String::deserialize(deserializer)?
+            .parse()
+            .map_err(|e: self::error::ConversionError| {
+                <D::Error as ::serde::de::Error>::custom(e.to_string())
+            })
+    }
+}
+///`AgentExportDataSoulMd`
+#[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[serde(transparent)]
+pub struct AgentExportDataSoulMd(::std::string::String);
+impl ::std::ops::Deref for AgentExportDataSoulMd {
+    type Target = ::std::string::String;
+    fn deref(&self) -> &::std::string::String {
+        &self.0
+    }
+}
+impl ::std::convert::From<AgentExportDataSoulMd> for ::std::string::String {
+    fn from(value: AgentExportDataSoulMd) -> Self {
+        value.0
+    }
+}
+impl ::std::str::FromStr for AgentExportDataSoulMd {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        if value.chars().count() > 65536usize {
+            return Err("longer than 65536 characters".into());
+        }
+        static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+        { ::regress::Regex::new("^[^\\u0000]*$").unwrap() });
+        if PATTERN.find(value).is_none() {
+            return Err("doesn't match pattern \"^[^\\u0000]*$\"".into());
+        }
+        Ok(Self(value.to_string()))
+    }
+}
+impl ::std::convert::TryFrom<&str> for AgentExportDataSoulMd {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl ::std::convert::TryFrom<::std::string::String> for AgentExportDataSoulMd {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for AgentExportDataSoulMd {
     fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
     where
         D: ::serde::Deserializer<'de>,
@@ -1106,6 +2133,9 @@ impl ::std::convert::TryFrom<::std::string::String> for AgentStatus {
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct AgentUpdate {
+    ///The agent's operating instructions (markdown); stored and exported. An empty string clears it.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub agent_md: ::std::option::Option<AgentUpdateAgentMd>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub can_read_user_memory: ::std::option::Option<bool>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1114,14 +2144,85 @@ pub struct AgentUpdate {
     pub emoji: ::std::option::Option<AgentUpdateEmoji>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub host: ::std::option::Option<AgentUpdateHost>,
+    ///The memory plugin the agent uses (e.g. `taosmd`); stored and exported. An empty string clears it.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub memory_plugin: ::std::option::Option<AgentUpdateMemoryPlugin>,
+    ///The model the agent uses (e.g. `llama3.1:8b`); stored and exported, taosd does not call it. An empty string clears it.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub model: ::std::option::Option<AgentUpdateModel>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub qmd_index: ::std::option::Option<AgentUpdateQmdIndex>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub scope: ::std::option::Option<Scope>,
+    ///The agent's persona (markdown); stored and exported. An empty string clears it.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub soul_md: ::std::option::Option<AgentUpdateSoulMd>,
+    ///Replaces the runtime spec, as `PUT /api/agents/{name}/runtime` does (a running agent keeps the old one until restarted).
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub spec: ::std::option::Option<AgentRuntimeSpec>,
 }
 impl AgentUpdate {
     pub fn builder() -> builder::AgentUpdate {
         Default::default()
+    }
+}
+///The agent's operating instructions (markdown); stored and exported. An empty string clears it.
+#[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[serde(transparent)]
+pub struct AgentUpdateAgentMd(::std::string::String);
+impl ::std::ops::Deref for AgentUpdateAgentMd {
+    type Target = ::std::string::String;
+    fn deref(&self) -> &::std::string::String {
+        &self.0
+    }
+}
+impl ::std::convert::From<AgentUpdateAgentMd> for ::std::string::String {
+    fn from(value: AgentUpdateAgentMd) -> Self {
+        value.0
+    }
+}
+impl ::std::str::FromStr for AgentUpdateAgentMd {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        if value.chars().count() > 65536usize {
+            return Err("longer than 65536 characters".into());
+        }
+        static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+        { ::regress::Regex::new("^[^\\u0000]*$").unwrap() });
+        if PATTERN.find(value).is_none() {
+            return Err("doesn't match pattern \"^[^\\u0000]*$\"".into());
+        }
+        Ok(Self(value.to_string()))
+    }
+}
+impl ::std::convert::TryFrom<&str> for AgentUpdateAgentMd {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl ::std::convert::TryFrom<::std::string::String> for AgentUpdateAgentMd {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for AgentUpdateAgentMd {
+    fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+    where
+        D: ::serde::Deserializer<'de>,
+    {
+        ::std::string::String::deserialize(deserializer)?
+            .parse()
+            .map_err(|e: self::error::ConversionError| {
+                <D::Error as ::serde::de::Error>::custom(e.to_string())
+            })
     }
 }
 ///`AgentUpdateEmoji`
@@ -1242,6 +2343,124 @@ impl<'de> ::serde::Deserialize<'de> for AgentUpdateHost {
             })
     }
 }
+///The memory plugin the agent uses (e.g. `taosmd`); stored and exported. An empty string clears it.
+#[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[serde(transparent)]
+pub struct AgentUpdateMemoryPlugin(::std::string::String);
+impl ::std::ops::Deref for AgentUpdateMemoryPlugin {
+    type Target = ::std::string::String;
+    fn deref(&self) -> &::std::string::String {
+        &self.0
+    }
+}
+impl ::std::convert::From<AgentUpdateMemoryPlugin> for ::std::string::String {
+    fn from(value: AgentUpdateMemoryPlugin) -> Self {
+        value.0
+    }
+}
+impl ::std::str::FromStr for AgentUpdateMemoryPlugin {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        if value.chars().count() > 64usize {
+            return Err("longer than 64 characters".into());
+        }
+        static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+        { ::regress::Regex::new("^[^\\u0000]*$").unwrap() });
+        if PATTERN.find(value).is_none() {
+            return Err("doesn't match pattern \"^[^\\u0000]*$\"".into());
+        }
+        Ok(Self(value.to_string()))
+    }
+}
+impl ::std::convert::TryFrom<&str> for AgentUpdateMemoryPlugin {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl ::std::convert::TryFrom<::std::string::String> for AgentUpdateMemoryPlugin {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for AgentUpdateMemoryPlugin {
+    fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+    where
+        D: ::serde::Deserializer<'de>,
+    {
+        ::std::string::String::deserialize(deserializer)?
+            .parse()
+            .map_err(|e: self::error::ConversionError| {
+                <D::Error as ::serde::de::Error>::custom(e.to_string())
+            })
+    }
+}
+///The model the agent uses (e.g. `llama3.1:8b`); stored and exported, taosd does not call it. An empty string clears it.
+#[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[serde(transparent)]
+pub struct AgentUpdateModel(::std::string::String);
+impl ::std::ops::Deref for AgentUpdateModel {
+    type Target = ::std::string::String;
+    fn deref(&self) -> &::std::string::String {
+        &self.0
+    }
+}
+impl ::std::convert::From<AgentUpdateModel> for ::std::string::String {
+    fn from(value: AgentUpdateModel) -> Self {
+        value.0
+    }
+}
+impl ::std::str::FromStr for AgentUpdateModel {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        if value.chars().count() > 255usize {
+            return Err("longer than 255 characters".into());
+        }
+        static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+        { ::regress::Regex::new("^[^\\u0000]*$").unwrap() });
+        if PATTERN.find(value).is_none() {
+            return Err("doesn't match pattern \"^[^\\u0000]*$\"".into());
+        }
+        Ok(Self(value.to_string()))
+    }
+}
+impl ::std::convert::TryFrom<&str> for AgentUpdateModel {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl ::std::convert::TryFrom<::std::string::String> for AgentUpdateModel {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for AgentUpdateModel {
+    fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+    where
+        D: ::serde::Deserializer<'de>,
+    {
+        ::std::string::String::deserialize(deserializer)?
+            .parse()
+            .map_err(|e: self::error::ConversionError| {
+                <D::Error as ::serde::de::Error>::custom(e.to_string())
+            })
+    }
+}
 ///`AgentUpdateQmdIndex`
 #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 #[serde(transparent)]
@@ -1290,6 +2509,65 @@ impl ::std::convert::TryFrom<::std::string::String> for AgentUpdateQmdIndex {
     }
 }
 impl<'de> ::serde::Deserialize<'de> for AgentUpdateQmdIndex {
+    fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+    where
+        D: ::serde::Deserializer<'de>,
+    {
+        ::std::string::String::deserialize(deserializer)?
+            .parse()
+            .map_err(|e: self::error::ConversionError| {
+                <D::Error as ::serde::de::Error>::custom(e.to_string())
+            })
+    }
+}
+///The agent's persona (markdown); stored and exported. An empty string clears it.
+#[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[serde(transparent)]
+pub struct AgentUpdateSoulMd(::std::string::String);
+impl ::std::ops::Deref for AgentUpdateSoulMd {
+    type Target = ::std::string::String;
+    fn deref(&self) -> &::std::string::String {
+        &self.0
+    }
+}
+impl ::std::convert::From<AgentUpdateSoulMd> for ::std::string::String {
+    fn from(value: AgentUpdateSoulMd) -> Self {
+        value.0
+    }
+}
+impl ::std::str::FromStr for AgentUpdateSoulMd {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        if value.chars().count() > 65536usize {
+            return Err("longer than 65536 characters".into());
+        }
+        static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+        { ::regress::Regex::new("^[^\\u0000]*$").unwrap() });
+        if PATTERN.find(value).is_none() {
+            return Err("doesn't match pattern \"^[^\\u0000]*$\"".into());
+        }
+        Ok(Self(value.to_string()))
+    }
+}
+impl ::std::convert::TryFrom<&str> for AgentUpdateSoulMd {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl ::std::convert::TryFrom<::std::string::String> for AgentUpdateSoulMd {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for AgentUpdateSoulMd {
     fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
     where
         D: ::serde::Deserializer<'de>,
@@ -1759,6 +3037,63 @@ impl<'de> ::serde::Deserialize<'de> for DeleteAgentName {
             })
     }
 }
+///`DeployAgentIdempotencyKey`
+#[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[serde(transparent)]
+pub struct DeployAgentIdempotencyKey(::std::string::String);
+impl ::std::ops::Deref for DeployAgentIdempotencyKey {
+    type Target = ::std::string::String;
+    fn deref(&self) -> &::std::string::String {
+        &self.0
+    }
+}
+impl ::std::convert::From<DeployAgentIdempotencyKey> for ::std::string::String {
+    fn from(value: DeployAgentIdempotencyKey) -> Self {
+        value.0
+    }
+}
+impl ::std::str::FromStr for DeployAgentIdempotencyKey {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        if value.chars().count() > 255usize {
+            return Err("longer than 255 characters".into());
+        }
+        if value.chars().count() < 1usize {
+            return Err("shorter than 1 characters".into());
+        }
+        Ok(Self(value.to_string()))
+    }
+}
+impl ::std::convert::TryFrom<&str> for DeployAgentIdempotencyKey {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl ::std::convert::TryFrom<::std::string::String> for DeployAgentIdempotencyKey {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for DeployAgentIdempotencyKey {
+    fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+    where
+        D: ::serde::Deserializer<'de>,
+    {
+        ::std::string::String::deserialize(deserializer)?
+            .parse()
+            .map_err(|e: self::error::ConversionError| {
+                <D::Error as ::serde::de::Error>::custom(e.to_string())
+            })
+    }
+}
 ///The one error shape of the API.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct Error {
@@ -1782,6 +3117,9 @@ pub struct Error {
     ///On `invalid_parameter`: where it is (`path`, `query` or `header`).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub location: ::std::option::Option<::std::string::String>,
+    ///On `operation_in_progress`: the operation that holds the agent (`GET /api/operations/{id}`).
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub operation_id: ::std::option::Option<::std::string::String>,
     ///On `invalid_parameter`: the offending parameter.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub parameter: ::std::option::Option<::std::string::String>,
@@ -1800,6 +3138,9 @@ pub struct Error {
     ///On `invalid_transition` and `wait_timeout`: the state the agent is in.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub state: ::std::option::Option<::std::string::String>,
+    ///In a failed operation's `error`: the step that failed.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub step: ::std::option::Option<::std::string::String>,
 }
 impl Error {
     pub fn builder() -> builder::Error {
@@ -2085,6 +3426,68 @@ impl ::std::convert::TryFrom<::std::string::String> for FollowAgentLogsStream {
         value: ::std::string::String,
     ) -> ::std::result::Result<Self, self::error::ConversionError> {
         value.parse()
+    }
+}
+///`GetAgentDeployStatusName`
+#[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+#[serde(transparent)]
+pub struct GetAgentDeployStatusName(::std::string::String);
+impl ::std::ops::Deref for GetAgentDeployStatusName {
+    type Target = ::std::string::String;
+    fn deref(&self) -> &::std::string::String {
+        &self.0
+    }
+}
+impl ::std::convert::From<GetAgentDeployStatusName> for ::std::string::String {
+    fn from(value: GetAgentDeployStatusName) -> Self {
+        value.0
+    }
+}
+impl ::std::str::FromStr for GetAgentDeployStatusName {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        if value.chars().count() > 63usize {
+            return Err("longer than 63 characters".into());
+        }
+        if value.chars().count() < 1usize {
+            return Err("shorter than 1 characters".into());
+        }
+        static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+        { ::regress::Regex::new("^[a-z0-9]+(-[a-z0-9]+)*$").unwrap() });
+        if PATTERN.find(value).is_none() {
+            return Err("doesn't match pattern \"^[a-z0-9]+(-[a-z0-9]+)*$\"".into());
+        }
+        Ok(Self(value.to_string()))
+    }
+}
+impl ::std::convert::TryFrom<&str> for GetAgentDeployStatusName {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl ::std::convert::TryFrom<::std::string::String> for GetAgentDeployStatusName {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for GetAgentDeployStatusName {
+    fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+    where
+        D: ::serde::Deserializer<'de>,
+    {
+        ::std::string::String::deserialize(deserializer)?
+            .parse()
+            .map_err(|e: self::error::ConversionError| {
+                <D::Error as ::serde::de::Error>::custom(e.to_string())
+            })
     }
 }
 ///`GetAgentLogsName`
@@ -3486,6 +4889,230 @@ pub struct NotifyResponse {
 impl NotifyResponse {
     pub fn builder() -> builder::NotifyResponse {
         Default::default()
+    }
+}
+/**Work taosd does in the background for you (a deploy), kept in the database. Follow it
+with `GET /api/operations/{id}?wait_s=30` until `done`.
+*/
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+pub struct Operation {
+    ///The slug of the agent it acts on.
+    pub agent: ::std::string::String,
+    pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
+    ///Whether it has finished (`status` is `succeeded` or `failed`).
+    pub done: bool,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub error: ::std::option::Option<Error>,
+    pub id: ::uuid::Uuid,
+    ///What the operation does.
+    pub kind: OperationKind,
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub result: ::std::option::Option<AgentState>,
+    ///`running` until `done`; then `succeeded` or `failed`.
+    pub status: OperationStatus,
+    ///The steps in order: for a deploy `register`, `issue_token`, `start`, `wait_running`.
+    pub steps: ::std::vec::Vec<OperationStep>,
+    pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
+}
+impl Operation {
+    pub fn builder() -> builder::Operation {
+        Default::default()
+    }
+}
+///What the operation does.
+#[derive(
+    ::serde::Deserialize,
+    ::serde::Serialize,
+    Clone,
+    Copy,
+    Debug,
+    Eq,
+    Hash,
+    Ord,
+    PartialEq,
+    PartialOrd
+)]
+pub enum OperationKind {
+    #[serde(rename = "deploy")]
+    Deploy,
+}
+impl ::std::fmt::Display for OperationKind {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match *self {
+            Self::Deploy => f.write_str("deploy"),
+        }
+    }
+}
+impl ::std::str::FromStr for OperationKind {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        match value {
+            "deploy" => Ok(Self::Deploy),
+            _ => Err("invalid value".into()),
+        }
+    }
+}
+impl ::std::convert::TryFrom<&str> for OperationKind {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl ::std::convert::TryFrom<::std::string::String> for OperationKind {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+///`running` until `done`; then `succeeded` or `failed`.
+#[derive(
+    ::serde::Deserialize,
+    ::serde::Serialize,
+    Clone,
+    Copy,
+    Debug,
+    Eq,
+    Hash,
+    Ord,
+    PartialEq,
+    PartialOrd
+)]
+pub enum OperationStatus {
+    #[serde(rename = "running")]
+    Running,
+    #[serde(rename = "succeeded")]
+    Succeeded,
+    #[serde(rename = "failed")]
+    Failed,
+}
+impl ::std::fmt::Display for OperationStatus {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match *self {
+            Self::Running => f.write_str("running"),
+            Self::Succeeded => f.write_str("succeeded"),
+            Self::Failed => f.write_str("failed"),
+        }
+    }
+}
+impl ::std::str::FromStr for OperationStatus {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        match value {
+            "running" => Ok(Self::Running),
+            "succeeded" => Ok(Self::Succeeded),
+            "failed" => Ok(Self::Failed),
+            _ => Err("invalid value".into()),
+        }
+    }
+}
+impl ::std::convert::TryFrom<&str> for OperationStatus {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl ::std::convert::TryFrom<::std::string::String> for OperationStatus {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+///`OperationStep`
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+pub struct OperationStep {
+    ///What happened, when there is more to say (why it failed).
+    #[serde(deserialize_with = "::std::option::Option::deserialize")]
+    pub detail: ::std::option::Option<::std::string::String>,
+    #[serde(deserialize_with = "::std::option::Option::deserialize")]
+    pub finished_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+    ///The step: `register`, `issue_token`, `start` or `wait_running`.
+    pub name: ::std::string::String,
+    #[serde(deserialize_with = "::std::option::Option::deserialize")]
+    pub started_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+    pub status: OperationStepStatus,
+}
+impl OperationStep {
+    pub fn builder() -> builder::OperationStep {
+        Default::default()
+    }
+}
+///`OperationStepStatus`
+#[derive(
+    ::serde::Deserialize,
+    ::serde::Serialize,
+    Clone,
+    Copy,
+    Debug,
+    Eq,
+    Hash,
+    Ord,
+    PartialEq,
+    PartialOrd
+)]
+pub enum OperationStepStatus {
+    #[serde(rename = "pending")]
+    Pending,
+    #[serde(rename = "running")]
+    Running,
+    #[serde(rename = "succeeded")]
+    Succeeded,
+    #[serde(rename = "failed")]
+    Failed,
+    #[serde(rename = "skipped")]
+    Skipped,
+}
+impl ::std::fmt::Display for OperationStepStatus {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match *self {
+            Self::Pending => f.write_str("pending"),
+            Self::Running => f.write_str("running"),
+            Self::Succeeded => f.write_str("succeeded"),
+            Self::Failed => f.write_str("failed"),
+            Self::Skipped => f.write_str("skipped"),
+        }
+    }
+}
+impl ::std::str::FromStr for OperationStepStatus {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        match value {
+            "pending" => Ok(Self::Pending),
+            "running" => Ok(Self::Running),
+            "succeeded" => Ok(Self::Succeeded),
+            "failed" => Ok(Self::Failed),
+            "skipped" => Ok(Self::Skipped),
+            _ => Err("invalid value".into()),
+        }
+    }
+}
+impl ::std::convert::TryFrom<&str> for OperationStepStatus {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl ::std::convert::TryFrom<::std::string::String> for OperationStepStatus {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
     }
 }
 ///At least 8 characters.
@@ -5520,6 +7147,10 @@ impl Whoami {
 pub mod builder {
     #[derive(Clone, Debug)]
     pub struct Agent {
+        agent_md: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
         can_read_user_memory: ::std::result::Result<bool, ::std::string::String>,
         color: ::std::result::Result<::std::string::String, ::std::string::String>,
         created_at: ::std::result::Result<
@@ -5548,6 +7179,14 @@ pub mod builder {
             ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
             ::std::string::String,
         >,
+        memory_plugin: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        model: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
         name: ::std::result::Result<::std::string::String, ::std::string::String>,
         owner: ::std::result::Result<super::AgentOwner, ::std::string::String>,
         qmd_index: ::std::result::Result<
@@ -5556,6 +7195,10 @@ pub mod builder {
         >,
         scope: ::std::result::Result<
             ::std::vec::Vec<::std::string::String>,
+            ::std::string::String,
+        >,
+        soul_md: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
             ::std::string::String,
         >,
         status: ::std::result::Result<super::AgentStatus, ::std::string::String>,
@@ -5575,6 +7218,7 @@ pub mod builder {
     impl ::std::default::Default for Agent {
         fn default() -> Self {
             Self {
+                agent_md: Err("no value supplied for agent_md".to_string()),
                 can_read_user_memory: Err(
                     "no value supplied for can_read_user_memory".to_string(),
                 ),
@@ -5587,10 +7231,13 @@ pub mod builder {
                 id: Err("no value supplied for id".to_string()),
                 issued_at: Err("no value supplied for issued_at".to_string()),
                 last_used_at: Err("no value supplied for last_used_at".to_string()),
+                memory_plugin: Err("no value supplied for memory_plugin".to_string()),
+                model: Err("no value supplied for model".to_string()),
                 name: Err("no value supplied for name".to_string()),
                 owner: Err("no value supplied for owner".to_string()),
                 qmd_index: Err("no value supplied for qmd_index".to_string()),
                 scope: Err("no value supplied for scope".to_string()),
+                soul_md: Err("no value supplied for soul_md".to_string()),
                 status: Err("no value supplied for status".to_string()),
                 token_expires_at: Err(
                     "no value supplied for token_expires_at".to_string(),
@@ -5601,6 +7248,18 @@ pub mod builder {
         }
     }
     impl Agent {
+        pub fn agent_md<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.agent_md = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for agent_md: {e}")
+                });
+            self
+        }
         pub fn can_read_user_memory<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<bool>,
@@ -5719,6 +7378,28 @@ pub mod builder {
                 });
             self
         }
+        pub fn memory_plugin<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.memory_plugin = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for memory_plugin: {e}")
+                });
+            self
+        }
+        pub fn model<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.model = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for model: {e}"));
+            self
+        }
         pub fn name<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<::std::string::String>,
@@ -5759,6 +7440,18 @@ pub mod builder {
             self.scope = value
                 .try_into()
                 .map_err(|e| format!("error converting supplied value for scope: {e}"));
+            self
+        }
+        pub fn soul_md<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.soul_md = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for soul_md: {e}")
+                });
             self
         }
         pub fn status<T>(mut self, value: T) -> Self
@@ -5818,6 +7511,7 @@ pub mod builder {
             value: Agent,
         ) -> ::std::result::Result<Self, super::error::ConversionError> {
             Ok(Self {
+                agent_md: value.agent_md?,
                 can_read_user_memory: value.can_read_user_memory?,
                 color: value.color?,
                 created_at: value.created_at?,
@@ -5828,10 +7522,13 @@ pub mod builder {
                 id: value.id?,
                 issued_at: value.issued_at?,
                 last_used_at: value.last_used_at?,
+                memory_plugin: value.memory_plugin?,
+                model: value.model?,
                 name: value.name?,
                 owner: value.owner?,
                 qmd_index: value.qmd_index?,
                 scope: value.scope?,
+                soul_md: value.soul_md?,
                 status: value.status?,
                 token_expires_at: value.token_expires_at?,
                 token_scope: value.token_scope?,
@@ -5842,6 +7539,7 @@ pub mod builder {
     impl ::std::convert::From<super::Agent> for Agent {
         fn from(value: super::Agent) -> Self {
             Self {
+                agent_md: Ok(value.agent_md),
                 can_read_user_memory: Ok(value.can_read_user_memory),
                 color: Ok(value.color),
                 created_at: Ok(value.created_at),
@@ -5852,10 +7550,13 @@ pub mod builder {
                 id: Ok(value.id),
                 issued_at: Ok(value.issued_at),
                 last_used_at: Ok(value.last_used_at),
+                memory_plugin: Ok(value.memory_plugin),
+                model: Ok(value.model),
                 name: Ok(value.name),
                 owner: Ok(value.owner),
                 qmd_index: Ok(value.qmd_index),
                 scope: Ok(value.scope),
+                soul_md: Ok(value.soul_md),
                 status: Ok(value.status),
                 token_expires_at: Ok(value.token_expires_at),
                 token_scope: Ok(value.token_scope),
@@ -5865,6 +7566,10 @@ pub mod builder {
     }
     #[derive(Clone, Debug)]
     pub struct AgentCreate {
+        agent_md: ::std::result::Result<
+            ::std::option::Option<super::AgentCreateAgentMd>,
+            ::std::string::String,
+        >,
         can_read_user_memory: ::std::result::Result<
             ::std::option::Option<bool>,
             ::std::string::String,
@@ -5881,6 +7586,14 @@ pub mod builder {
             ::std::option::Option<super::AgentCreateHost>,
             ::std::string::String,
         >,
+        memory_plugin: ::std::result::Result<
+            ::std::option::Option<super::AgentCreateMemoryPlugin>,
+            ::std::string::String,
+        >,
+        model: ::std::result::Result<
+            ::std::option::Option<super::AgentCreateModel>,
+            ::std::string::String,
+        >,
         name: ::std::result::Result<super::AgentCreateName, ::std::string::String>,
         qmd_index: ::std::result::Result<
             ::std::option::Option<super::AgentCreateQmdIndex>,
@@ -5890,21 +7603,46 @@ pub mod builder {
             ::std::option::Option<super::Scope>,
             ::std::string::String,
         >,
+        soul_md: ::std::result::Result<
+            ::std::option::Option<super::AgentCreateSoulMd>,
+            ::std::string::String,
+        >,
+        spec: ::std::result::Result<
+            ::std::option::Option<super::AgentRuntimeSpec>,
+            ::std::string::String,
+        >,
     }
     impl ::std::default::Default for AgentCreate {
         fn default() -> Self {
             Self {
+                agent_md: Ok(Default::default()),
                 can_read_user_memory: Ok(Default::default()),
                 color: Ok(Default::default()),
                 emoji: Ok(Default::default()),
                 host: Ok(Default::default()),
+                memory_plugin: Ok(Default::default()),
+                model: Ok(Default::default()),
                 name: Err("no value supplied for name".to_string()),
                 qmd_index: Ok(Default::default()),
                 scope: Ok(Default::default()),
+                soul_md: Ok(Default::default()),
+                spec: Ok(Default::default()),
             }
         }
     }
     impl AgentCreate {
+        pub fn agent_md<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<super::AgentCreateAgentMd>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.agent_md = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for agent_md: {e}")
+                });
+            self
+        }
         pub fn can_read_user_memory<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<::std::option::Option<bool>>,
@@ -5949,6 +7687,30 @@ pub mod builder {
                 .map_err(|e| format!("error converting supplied value for host: {e}"));
             self
         }
+        pub fn memory_plugin<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::std::option::Option<super::AgentCreateMemoryPlugin>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.memory_plugin = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for memory_plugin: {e}")
+                });
+            self
+        }
+        pub fn model<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<super::AgentCreateModel>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.model = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for model: {e}"));
+            self
+        }
         pub fn name<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<super::AgentCreateName>,
@@ -5983,6 +7745,28 @@ pub mod builder {
                 .map_err(|e| format!("error converting supplied value for scope: {e}"));
             self
         }
+        pub fn soul_md<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<super::AgentCreateSoulMd>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.soul_md = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for soul_md: {e}")
+                });
+            self
+        }
+        pub fn spec<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<super::AgentRuntimeSpec>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.spec = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for spec: {e}"));
+            self
+        }
     }
     impl ::std::convert::TryFrom<AgentCreate> for super::AgentCreate {
         type Error = super::error::ConversionError;
@@ -5990,26 +7774,276 @@ pub mod builder {
             value: AgentCreate,
         ) -> ::std::result::Result<Self, super::error::ConversionError> {
             Ok(Self {
+                agent_md: value.agent_md?,
                 can_read_user_memory: value.can_read_user_memory?,
                 color: value.color?,
                 emoji: value.emoji?,
                 host: value.host?,
+                memory_plugin: value.memory_plugin?,
+                model: value.model?,
                 name: value.name?,
                 qmd_index: value.qmd_index?,
                 scope: value.scope?,
+                soul_md: value.soul_md?,
+                spec: value.spec?,
             })
         }
     }
     impl ::std::convert::From<super::AgentCreate> for AgentCreate {
         fn from(value: super::AgentCreate) -> Self {
             Self {
+                agent_md: Ok(value.agent_md),
                 can_read_user_memory: Ok(value.can_read_user_memory),
                 color: Ok(value.color),
                 emoji: Ok(value.emoji),
                 host: Ok(value.host),
+                memory_plugin: Ok(value.memory_plugin),
+                model: Ok(value.model),
                 name: Ok(value.name),
                 qmd_index: Ok(value.qmd_index),
                 scope: Ok(value.scope),
+                soul_md: Ok(value.soul_md),
+                spec: Ok(value.spec),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
+    pub struct AgentDeploy {
+        agent_md: ::std::result::Result<
+            ::std::option::Option<super::AgentDeployAgentMd>,
+            ::std::string::String,
+        >,
+        can_read_user_memory: ::std::result::Result<
+            ::std::option::Option<bool>,
+            ::std::string::String,
+        >,
+        color: ::std::result::Result<
+            ::std::option::Option<super::Color>,
+            ::std::string::String,
+        >,
+        emoji: ::std::result::Result<
+            ::std::option::Option<super::AgentDeployEmoji>,
+            ::std::string::String,
+        >,
+        host: ::std::result::Result<
+            ::std::option::Option<super::AgentDeployHost>,
+            ::std::string::String,
+        >,
+        memory_plugin: ::std::result::Result<
+            ::std::option::Option<super::AgentDeployMemoryPlugin>,
+            ::std::string::String,
+        >,
+        model: ::std::result::Result<
+            ::std::option::Option<super::AgentDeployModel>,
+            ::std::string::String,
+        >,
+        name: ::std::result::Result<super::AgentDeployName, ::std::string::String>,
+        qmd_index: ::std::result::Result<
+            ::std::option::Option<super::AgentDeployQmdIndex>,
+            ::std::string::String,
+        >,
+        scope: ::std::result::Result<
+            ::std::option::Option<super::Scope>,
+            ::std::string::String,
+        >,
+        soul_md: ::std::result::Result<
+            ::std::option::Option<super::AgentDeploySoulMd>,
+            ::std::string::String,
+        >,
+        spec: ::std::result::Result<super::AgentRuntimeSpec, ::std::string::String>,
+    }
+    impl ::std::default::Default for AgentDeploy {
+        fn default() -> Self {
+            Self {
+                agent_md: Ok(Default::default()),
+                can_read_user_memory: Ok(Default::default()),
+                color: Ok(Default::default()),
+                emoji: Ok(Default::default()),
+                host: Ok(Default::default()),
+                memory_plugin: Ok(Default::default()),
+                model: Ok(Default::default()),
+                name: Err("no value supplied for name".to_string()),
+                qmd_index: Ok(Default::default()),
+                scope: Ok(Default::default()),
+                soul_md: Ok(Default::default()),
+                spec: Err("no value supplied for spec".to_string()),
+            }
+        }
+    }
+    impl AgentDeploy {
+        pub fn agent_md<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<super::AgentDeployAgentMd>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.agent_md = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for agent_md: {e}")
+                });
+            self
+        }
+        pub fn can_read_user_memory<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<bool>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.can_read_user_memory = value
+                .try_into()
+                .map_err(|e| {
+                    format!(
+                        "error converting supplied value for can_read_user_memory: {e}"
+                    )
+                });
+            self
+        }
+        pub fn color<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<super::Color>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.color = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for color: {e}"));
+            self
+        }
+        pub fn emoji<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<super::AgentDeployEmoji>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.emoji = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for emoji: {e}"));
+            self
+        }
+        pub fn host<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<super::AgentDeployHost>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.host = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for host: {e}"));
+            self
+        }
+        pub fn memory_plugin<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::std::option::Option<super::AgentDeployMemoryPlugin>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.memory_plugin = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for memory_plugin: {e}")
+                });
+            self
+        }
+        pub fn model<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<super::AgentDeployModel>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.model = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for model: {e}"));
+            self
+        }
+        pub fn name<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<super::AgentDeployName>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.name = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for name: {e}"));
+            self
+        }
+        pub fn qmd_index<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::std::option::Option<super::AgentDeployQmdIndex>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.qmd_index = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for qmd_index: {e}")
+                });
+            self
+        }
+        pub fn scope<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<super::Scope>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.scope = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for scope: {e}"));
+            self
+        }
+        pub fn soul_md<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<super::AgentDeploySoulMd>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.soul_md = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for soul_md: {e}")
+                });
+            self
+        }
+        pub fn spec<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<super::AgentRuntimeSpec>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.spec = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for spec: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<AgentDeploy> for super::AgentDeploy {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: AgentDeploy,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                agent_md: value.agent_md?,
+                can_read_user_memory: value.can_read_user_memory?,
+                color: value.color?,
+                emoji: value.emoji?,
+                host: value.host?,
+                memory_plugin: value.memory_plugin?,
+                model: value.model?,
+                name: value.name?,
+                qmd_index: value.qmd_index?,
+                scope: value.scope?,
+                soul_md: value.soul_md?,
+                spec: value.spec?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::AgentDeploy> for AgentDeploy {
+        fn from(value: super::AgentDeploy) -> Self {
+            Self {
+                agent_md: Ok(value.agent_md),
+                can_read_user_memory: Ok(value.can_read_user_memory),
+                color: Ok(value.color),
+                emoji: Ok(value.emoji),
+                host: Ok(value.host),
+                memory_plugin: Ok(value.memory_plugin),
+                model: Ok(value.model),
+                name: Ok(value.name),
+                qmd_index: Ok(value.qmd_index),
+                scope: Ok(value.scope),
+                soul_md: Ok(value.soul_md),
+                spec: Ok(value.spec),
             }
         }
     }
@@ -6092,6 +8126,10 @@ pub mod builder {
     }
     #[derive(Clone, Debug)]
     pub struct AgentExportData {
+        agent_md: ::std::result::Result<
+            ::std::option::Option<super::AgentExportDataAgentMd>,
+            ::std::string::String,
+        >,
         can_read_user_memory: ::std::result::Result<
             ::std::option::Option<bool>,
             ::std::string::String,
@@ -6112,6 +8150,14 @@ pub mod builder {
             ::std::option::Option<super::AgentExportDataHost>,
             ::std::string::String,
         >,
+        memory_plugin: ::std::result::Result<
+            ::std::option::Option<super::AgentExportDataMemoryPlugin>,
+            ::std::string::String,
+        >,
+        model: ::std::result::Result<
+            ::std::option::Option<super::AgentExportDataModel>,
+            ::std::string::String,
+        >,
         name: ::std::result::Result<super::AgentExportDataName, ::std::string::String>,
         qmd_index: ::std::result::Result<
             ::std::option::Option<super::AgentExportDataQmdIndex>,
@@ -6121,22 +8167,44 @@ pub mod builder {
             ::std::option::Option<super::Scope>,
             ::std::string::String,
         >,
+        soul_md: ::std::result::Result<
+            ::std::option::Option<super::AgentExportDataSoulMd>,
+            ::std::string::String,
+        >,
     }
     impl ::std::default::Default for AgentExportData {
         fn default() -> Self {
             Self {
+                agent_md: Ok(Default::default()),
                 can_read_user_memory: Ok(Default::default()),
                 color: Ok(Default::default()),
                 display_name: Err("no value supplied for display_name".to_string()),
                 emoji: Ok(Default::default()),
                 host: Ok(Default::default()),
+                memory_plugin: Ok(Default::default()),
+                model: Ok(Default::default()),
                 name: Err("no value supplied for name".to_string()),
                 qmd_index: Ok(Default::default()),
                 scope: Ok(Default::default()),
+                soul_md: Ok(Default::default()),
             }
         }
     }
     impl AgentExportData {
+        pub fn agent_md<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::std::option::Option<super::AgentExportDataAgentMd>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.agent_md = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for agent_md: {e}")
+                });
+            self
+        }
         pub fn can_read_user_memory<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<::std::option::Option<bool>>,
@@ -6197,6 +8265,32 @@ pub mod builder {
                 .map_err(|e| format!("error converting supplied value for host: {e}"));
             self
         }
+        pub fn memory_plugin<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::std::option::Option<super::AgentExportDataMemoryPlugin>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.memory_plugin = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for memory_plugin: {e}")
+                });
+            self
+        }
+        pub fn model<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::std::option::Option<super::AgentExportDataModel>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.model = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for model: {e}"));
+            self
+        }
         pub fn name<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<super::AgentExportDataName>,
@@ -6231,6 +8325,20 @@ pub mod builder {
                 .map_err(|e| format!("error converting supplied value for scope: {e}"));
             self
         }
+        pub fn soul_md<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::std::option::Option<super::AgentExportDataSoulMd>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.soul_md = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for soul_md: {e}")
+                });
+            self
+        }
     }
     impl ::std::convert::TryFrom<AgentExportData> for super::AgentExportData {
         type Error = super::error::ConversionError;
@@ -6238,28 +8346,36 @@ pub mod builder {
             value: AgentExportData,
         ) -> ::std::result::Result<Self, super::error::ConversionError> {
             Ok(Self {
+                agent_md: value.agent_md?,
                 can_read_user_memory: value.can_read_user_memory?,
                 color: value.color?,
                 display_name: value.display_name?,
                 emoji: value.emoji?,
                 host: value.host?,
+                memory_plugin: value.memory_plugin?,
+                model: value.model?,
                 name: value.name?,
                 qmd_index: value.qmd_index?,
                 scope: value.scope?,
+                soul_md: value.soul_md?,
             })
         }
     }
     impl ::std::convert::From<super::AgentExportData> for AgentExportData {
         fn from(value: super::AgentExportData) -> Self {
             Self {
+                agent_md: Ok(value.agent_md),
                 can_read_user_memory: Ok(value.can_read_user_memory),
                 color: Ok(value.color),
                 display_name: Ok(value.display_name),
                 emoji: Ok(value.emoji),
                 host: Ok(value.host),
+                memory_plugin: Ok(value.memory_plugin),
+                model: Ok(value.model),
                 name: Ok(value.name),
                 qmd_index: Ok(value.qmd_index),
                 scope: Ok(value.scope),
+                soul_md: Ok(value.soul_md),
             }
         }
     }
@@ -7004,6 +9120,10 @@ pub mod builder {
     }
     #[derive(Clone, Debug)]
     pub struct AgentUpdate {
+        agent_md: ::std::result::Result<
+            ::std::option::Option<super::AgentUpdateAgentMd>,
+            ::std::string::String,
+        >,
         can_read_user_memory: ::std::result::Result<
             ::std::option::Option<bool>,
             ::std::string::String,
@@ -7020,6 +9140,14 @@ pub mod builder {
             ::std::option::Option<super::AgentUpdateHost>,
             ::std::string::String,
         >,
+        memory_plugin: ::std::result::Result<
+            ::std::option::Option<super::AgentUpdateMemoryPlugin>,
+            ::std::string::String,
+        >,
+        model: ::std::result::Result<
+            ::std::option::Option<super::AgentUpdateModel>,
+            ::std::string::String,
+        >,
         qmd_index: ::std::result::Result<
             ::std::option::Option<super::AgentUpdateQmdIndex>,
             ::std::string::String,
@@ -7028,20 +9156,45 @@ pub mod builder {
             ::std::option::Option<super::Scope>,
             ::std::string::String,
         >,
+        soul_md: ::std::result::Result<
+            ::std::option::Option<super::AgentUpdateSoulMd>,
+            ::std::string::String,
+        >,
+        spec: ::std::result::Result<
+            ::std::option::Option<super::AgentRuntimeSpec>,
+            ::std::string::String,
+        >,
     }
     impl ::std::default::Default for AgentUpdate {
         fn default() -> Self {
             Self {
+                agent_md: Ok(Default::default()),
                 can_read_user_memory: Ok(Default::default()),
                 color: Ok(Default::default()),
                 emoji: Ok(Default::default()),
                 host: Ok(Default::default()),
+                memory_plugin: Ok(Default::default()),
+                model: Ok(Default::default()),
                 qmd_index: Ok(Default::default()),
                 scope: Ok(Default::default()),
+                soul_md: Ok(Default::default()),
+                spec: Ok(Default::default()),
             }
         }
     }
     impl AgentUpdate {
+        pub fn agent_md<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<super::AgentUpdateAgentMd>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.agent_md = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for agent_md: {e}")
+                });
+            self
+        }
         pub fn can_read_user_memory<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<::std::option::Option<bool>>,
@@ -7086,6 +9239,30 @@ pub mod builder {
                 .map_err(|e| format!("error converting supplied value for host: {e}"));
             self
         }
+        pub fn memory_plugin<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::std::option::Option<super::AgentUpdateMemoryPlugin>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.memory_plugin = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for memory_plugin: {e}")
+                });
+            self
+        }
+        pub fn model<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<super::AgentUpdateModel>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.model = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for model: {e}"));
+            self
+        }
         pub fn qmd_index<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<
@@ -7110,6 +9287,28 @@ pub mod builder {
                 .map_err(|e| format!("error converting supplied value for scope: {e}"));
             self
         }
+        pub fn soul_md<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<super::AgentUpdateSoulMd>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.soul_md = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for soul_md: {e}")
+                });
+            self
+        }
+        pub fn spec<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<super::AgentRuntimeSpec>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.spec = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for spec: {e}"));
+            self
+        }
     }
     impl ::std::convert::TryFrom<AgentUpdate> for super::AgentUpdate {
         type Error = super::error::ConversionError;
@@ -7117,24 +9316,34 @@ pub mod builder {
             value: AgentUpdate,
         ) -> ::std::result::Result<Self, super::error::ConversionError> {
             Ok(Self {
+                agent_md: value.agent_md?,
                 can_read_user_memory: value.can_read_user_memory?,
                 color: value.color?,
                 emoji: value.emoji?,
                 host: value.host?,
+                memory_plugin: value.memory_plugin?,
+                model: value.model?,
                 qmd_index: value.qmd_index?,
                 scope: value.scope?,
+                soul_md: value.soul_md?,
+                spec: value.spec?,
             })
         }
     }
     impl ::std::convert::From<super::AgentUpdate> for AgentUpdate {
         fn from(value: super::AgentUpdate) -> Self {
             Self {
+                agent_md: Ok(value.agent_md),
                 can_read_user_memory: Ok(value.can_read_user_memory),
                 color: Ok(value.color),
                 emoji: Ok(value.emoji),
                 host: Ok(value.host),
+                memory_plugin: Ok(value.memory_plugin),
+                model: Ok(value.model),
                 qmd_index: Ok(value.qmd_index),
                 scope: Ok(value.scope),
+                soul_md: Ok(value.soul_md),
+                spec: Ok(value.spec),
             }
         }
     }
@@ -8000,6 +10209,10 @@ pub mod builder {
             ::std::option::Option<::std::string::String>,
             ::std::string::String,
         >,
+        operation_id: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
         parameter: ::std::result::Result<
             ::std::option::Option<::std::string::String>,
             ::std::string::String,
@@ -8024,6 +10237,10 @@ pub mod builder {
             ::std::option::Option<::std::string::String>,
             ::std::string::String,
         >,
+        step: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
     }
     impl ::std::default::Default for Error {
         fn default() -> Self {
@@ -8036,12 +10253,14 @@ pub mod builder {
                 field: Ok(Default::default()),
                 fix: Err("no value supplied for fix".to_string()),
                 location: Ok(Default::default()),
+                operation_id: Ok(Default::default()),
                 parameter: Ok(Default::default()),
                 required_scope: Ok(Default::default()),
                 retry_after: Ok(Default::default()),
                 runtime: Ok(Default::default()),
                 runtime_fix: Ok(Default::default()),
                 state: Ok(Default::default()),
+                step: Ok(Default::default()),
             }
         }
     }
@@ -8134,6 +10353,18 @@ pub mod builder {
                 });
             self
         }
+        pub fn operation_id<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.operation_id = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for operation_id: {e}")
+                });
+            self
+        }
         pub fn parameter<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
@@ -8204,6 +10435,16 @@ pub mod builder {
                 .map_err(|e| format!("error converting supplied value for state: {e}"));
             self
         }
+        pub fn step<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.step = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for step: {e}"));
+            self
+        }
     }
     impl ::std::convert::TryFrom<Error> for super::Error {
         type Error = super::error::ConversionError;
@@ -8219,12 +10460,14 @@ pub mod builder {
                 field: value.field?,
                 fix: value.fix?,
                 location: value.location?,
+                operation_id: value.operation_id?,
                 parameter: value.parameter?,
                 required_scope: value.required_scope?,
                 retry_after: value.retry_after?,
                 runtime: value.runtime?,
                 runtime_fix: value.runtime_fix?,
                 state: value.state?,
+                step: value.step?,
             })
         }
     }
@@ -8239,12 +10482,14 @@ pub mod builder {
                 field: Ok(value.field),
                 fix: Ok(value.fix),
                 location: Ok(value.location),
+                operation_id: Ok(value.operation_id),
                 parameter: Ok(value.parameter),
                 required_scope: Ok(value.required_scope),
                 retry_after: Ok(value.retry_after),
                 runtime: Ok(value.runtime),
                 runtime_fix: Ok(value.runtime_fix),
                 state: Ok(value.state),
+                step: Ok(value.step),
             }
         }
     }
@@ -9749,6 +11994,304 @@ pub mod builder {
             Self {
                 delivered: Ok(value.delivered),
                 notification_id: Ok(value.notification_id),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
+    pub struct Operation {
+        agent: ::std::result::Result<::std::string::String, ::std::string::String>,
+        created_at: ::std::result::Result<
+            ::chrono::DateTime<::chrono::offset::Utc>,
+            ::std::string::String,
+        >,
+        done: ::std::result::Result<bool, ::std::string::String>,
+        error: ::std::result::Result<
+            ::std::option::Option<super::Error>,
+            ::std::string::String,
+        >,
+        id: ::std::result::Result<::uuid::Uuid, ::std::string::String>,
+        kind: ::std::result::Result<super::OperationKind, ::std::string::String>,
+        result: ::std::result::Result<
+            ::std::option::Option<super::AgentState>,
+            ::std::string::String,
+        >,
+        status: ::std::result::Result<super::OperationStatus, ::std::string::String>,
+        steps: ::std::result::Result<
+            ::std::vec::Vec<super::OperationStep>,
+            ::std::string::String,
+        >,
+        updated_at: ::std::result::Result<
+            ::chrono::DateTime<::chrono::offset::Utc>,
+            ::std::string::String,
+        >,
+    }
+    impl ::std::default::Default for Operation {
+        fn default() -> Self {
+            Self {
+                agent: Err("no value supplied for agent".to_string()),
+                created_at: Err("no value supplied for created_at".to_string()),
+                done: Err("no value supplied for done".to_string()),
+                error: Ok(Default::default()),
+                id: Err("no value supplied for id".to_string()),
+                kind: Err("no value supplied for kind".to_string()),
+                result: Ok(Default::default()),
+                status: Err("no value supplied for status".to_string()),
+                steps: Err("no value supplied for steps".to_string()),
+                updated_at: Err("no value supplied for updated_at".to_string()),
+            }
+        }
+    }
+    impl Operation {
+        pub fn agent<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.agent = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for agent: {e}"));
+            self
+        }
+        pub fn created_at<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.created_at = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for created_at: {e}")
+                });
+            self
+        }
+        pub fn done<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<bool>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.done = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for done: {e}"));
+            self
+        }
+        pub fn error<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<super::Error>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.error = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for error: {e}"));
+            self
+        }
+        pub fn id<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::uuid::Uuid>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for id: {e}"));
+            self
+        }
+        pub fn kind<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<super::OperationKind>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.kind = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for kind: {e}"));
+            self
+        }
+        pub fn result<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<super::AgentState>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.result = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for result: {e}"));
+            self
+        }
+        pub fn status<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<super::OperationStatus>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.status = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for status: {e}"));
+            self
+        }
+        pub fn steps<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::vec::Vec<super::OperationStep>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.steps = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for steps: {e}"));
+            self
+        }
+        pub fn updated_at<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.updated_at = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for updated_at: {e}")
+                });
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<Operation> for super::Operation {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: Operation,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                agent: value.agent?,
+                created_at: value.created_at?,
+                done: value.done?,
+                error: value.error?,
+                id: value.id?,
+                kind: value.kind?,
+                result: value.result?,
+                status: value.status?,
+                steps: value.steps?,
+                updated_at: value.updated_at?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::Operation> for Operation {
+        fn from(value: super::Operation) -> Self {
+            Self {
+                agent: Ok(value.agent),
+                created_at: Ok(value.created_at),
+                done: Ok(value.done),
+                error: Ok(value.error),
+                id: Ok(value.id),
+                kind: Ok(value.kind),
+                result: Ok(value.result),
+                status: Ok(value.status),
+                steps: Ok(value.steps),
+                updated_at: Ok(value.updated_at),
+            }
+        }
+    }
+    #[derive(Clone, Debug)]
+    pub struct OperationStep {
+        detail: ::std::result::Result<
+            ::std::option::Option<::std::string::String>,
+            ::std::string::String,
+        >,
+        finished_at: ::std::result::Result<
+            ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+            ::std::string::String,
+        >,
+        name: ::std::result::Result<::std::string::String, ::std::string::String>,
+        started_at: ::std::result::Result<
+            ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+            ::std::string::String,
+        >,
+        status: ::std::result::Result<super::OperationStepStatus, ::std::string::String>,
+    }
+    impl ::std::default::Default for OperationStep {
+        fn default() -> Self {
+            Self {
+                detail: Err("no value supplied for detail".to_string()),
+                finished_at: Err("no value supplied for finished_at".to_string()),
+                name: Err("no value supplied for name".to_string()),
+                started_at: Err("no value supplied for started_at".to_string()),
+                status: Err("no value supplied for status".to_string()),
+            }
+        }
+    }
+    impl OperationStep {
+        pub fn detail<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.detail = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for detail: {e}"));
+            self
+        }
+        pub fn finished_at<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.finished_at = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for finished_at: {e}")
+                });
+            self
+        }
+        pub fn name<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.name = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for name: {e}"));
+            self
+        }
+        pub fn started_at<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<
+                ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+            >,
+            T::Error: ::std::fmt::Display,
+        {
+            self.started_at = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for started_at: {e}")
+                });
+            self
+        }
+        pub fn status<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<super::OperationStepStatus>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.status = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for status: {e}"));
+            self
+        }
+    }
+    impl ::std::convert::TryFrom<OperationStep> for super::OperationStep {
+        type Error = super::error::ConversionError;
+        fn try_from(
+            value: OperationStep,
+        ) -> ::std::result::Result<Self, super::error::ConversionError> {
+            Ok(Self {
+                detail: value.detail?,
+                finished_at: value.finished_at?,
+                name: value.name?,
+                started_at: value.started_at?,
+                status: value.status?,
+            })
+        }
+    }
+    impl ::std::convert::From<super::OperationStep> for OperationStep {
+        fn from(value: super::OperationStep) -> Self {
+            Self {
+                detail: Ok(value.detail),
+                finished_at: Ok(value.finished_at),
+                name: Ok(value.name),
+                started_at: Ok(value.started_at),
+                status: Ok(value.status),
             }
         }
     }

@@ -4,7 +4,7 @@
 pub const MAX_LEN: usize = 63;
 
 /// Slugs that would collide with static routes under `/api/agents/`.
-pub const RESERVED: &[&str] = &["archived", "import", "bulk", "containers"];
+pub const RESERVED: &[&str] = &["archived", "import", "bulk", "containers", "deploy"];
 
 /// Highest numeric suffix tried before giving up on a name.
 const MAX_SUFFIX: u32 = 1000;

@@ -94,6 +94,21 @@ catalog! {
     INVALID_BULK_REQUEST = ("invalid_bulk_request", 422,
         "Send either `names` (1 to 200 agent slugs) or `all: true`, not both and not neither.",
         "/docs/agents/recipes/running-agents#many-agents-at-once");
+    OPERATION_IN_PROGRESS = ("operation_in_progress", 409,
+        "A deploy of this agent is still running; changes wait until it is done. Follow it with `GET /api/operations/{operation_id}?wait_s=30` until `done`, then try again.",
+        "/docs/agents/recipes/deploying-an-agent#one-operation-at-a-time");
+    OPERATION_NOT_FOUND = ("operation_not_found", 404,
+        "Use the `id` of the operation `POST /api/agents/deploy` answered (or `GET /api/agents/{name}/deploy-status` for an agent's latest deploy); operations of other users are not visible.",
+        "/docs/agents/recipes/deploying-an-agent#follow-the-operation");
+    DEPLOY_NOT_FOUND = ("deploy_not_found", 404,
+        "This agent was not deployed (it was created with `POST /api/agents`), so it has no deploy status. Read its state with `GET /api/agents/{name}/runtime`, or deploy an agent with `POST /api/agents/deploy`.",
+        "/docs/agents/recipes/deploying-an-agent#deploy-status");
+    AGENT_EXITED = ("agent_exited", 502,
+        "The agent started but ended at once. Read its last lines (`GET /api/agents/{name}/logs?tail=50`), fix its spec (`PUT /api/agents/{name}/runtime`) and start it again (`POST /api/agents/{name}/start`).",
+        "/docs/agents/recipes/deploying-an-agent#when-a-deploy-fails");
+    SERVER_RESTARTED = ("server_restarted", 503,
+        "taosd stopped while the operation ran, so it did not finish. Look at the agent (`GET /api/agents/{name}/runtime`): start it, or delete it and deploy again.",
+        "/docs/agents/recipes/deploying-an-agent#when-a-deploy-fails");
     ARCHIVED_AGENT_NOT_FOUND = ("archived_agent_not_found", 404,
         "List archived agents with `GET /api/agents/archived` to see valid ids.",
         "/docs/agents/recipes/managing-agents#restore-an-archived-agent");
