@@ -67,7 +67,7 @@ pub enum AgentsCommand {
     Runtime(RuntimeCommand),
     /// Register, issue a token for and start an agent in one operation (safe to retry)
     #[command(after_help = DEPLOY_HELP)]
-    Deploy(Deploy),
+    Deploy(Box<Deploy>),
     /// Show an agent's latest deploy; with --wait follow it until it is done
     #[command(
         after_help = "Examples:\n  taosctl agents deploy-status research-bot\n  taosctl agents deploy-status research-bot --wait --json"
@@ -440,4 +440,25 @@ fn markdown(text: &Option<String>) -> String {
         if lines == 1 { "" } else { "s" },
         text.len()
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::markdown;
+
+    #[test]
+    fn persona_documents_are_summed_up_by_size_and_first_line() {
+        assert_eq!(markdown(&None), "-");
+        assert_eq!(markdown(&Some(String::new())), "-");
+        assert_eq!(
+            markdown(&Some("\n# Soul\nKind.\n".into())),
+            "3 lines (14 bytes): # Soul"
+        );
+        let long = format!("{}\n", "é".repeat(70));
+        let shown = markdown(&Some(long));
+        assert!(
+            shown.starts_with("1 line (141 bytes): ") && shown.ends_with('…'),
+            "{shown}"
+        );
+    }
 }

@@ -229,3 +229,48 @@ pub fn show(ctx: &Context, op: &types::Operation) {
         out.fields(10, &fields);
     });
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn op(steps: &[(&str, types::OperationStepStatus)]) -> types::Operation {
+        let now = chrono::Utc::now();
+        types::Operation {
+            agent: "research-bot".into(),
+            created_at: now,
+            done: false,
+            error: None,
+            id: uuid::Uuid::nil(),
+            kind: types::OperationKind::Deploy,
+            result: None,
+            status: types::OperationStatus::Running,
+            steps: steps
+                .iter()
+                .map(|(name, status)| types::OperationStep {
+                    detail: None,
+                    finished_at: None,
+                    name: (*name).into(),
+                    started_at: None,
+                    status: *status,
+                })
+                .collect(),
+            updated_at: now,
+        }
+    }
+
+    #[test]
+    fn the_progress_line_names_the_step_running_else_the_next() {
+        use types::OperationStepStatus::{Pending, Running, Succeeded};
+        let running = op(&[
+            ("register", Succeeded),
+            ("start", Running),
+            ("wait_running", Pending),
+        ]);
+        assert_eq!(step_label(&running), "deploying research-bot: start (2/3)");
+        let between = op(&[("register", Succeeded), ("start", Pending)]);
+        assert_eq!(step_label(&between), "deploying research-bot: start (2/2)");
+        let none = op(&[("register", Succeeded)]);
+        assert_eq!(step_label(&none), "deploying research-bot");
+    }
+}
