@@ -43,7 +43,8 @@ pub struct Follow {
 }
 
 impl Follow {
-    /// Shows `op` as it is, or with `--wait` as it ends (a failed end is exit 1).
+    /// Shows `op` as it is, or with `--wait` as it ends: a failed end is exit 1, and so is
+    /// running out of time (after showing where it got to, so a script still has its id).
     pub async fn show(&self, ctx: &Context, op: types::Operation) -> Result<()> {
         if !self.wait {
             show(ctx, &op);
@@ -51,6 +52,9 @@ impl Follow {
         }
         let op = follow(ctx, op, self.timeout).await?;
         show(ctx, &op);
+        if !op.done {
+            return Err(still_running(&op, self.timeout));
+        }
         outcome(ctx, &op)
     }
 }
@@ -84,7 +88,7 @@ const POLL_ON_TERMINAL_S: u64 = 2;
 const LOST_TRIES: u32 = 5;
 
 /// Follows `op` with `GET /api/operations/{id}?wait_s=…` until it is done or `timeout_s` is up
-/// (then exit 1, saying how to go on following it).
+/// (then it is given back as it was last seen, not done).
 pub async fn follow(ctx: &Context, op: types::Operation, timeout_s: u64) -> Result<types::Operation> {
     let chunk = if progress::shown() {
         POLL_ON_TERMINAL_S
@@ -95,51 +99,53 @@ pub async fn follow(ctx: &Context, op: types::Operation, timeout_s: u64) -> Resu
     let label = Mutex::new(step_label(&op));
     let deadline = Instant::now() + Duration::from_secs(timeout_s);
     let id = op.id;
-    progress::while_showing(
-        || label.lock().map(|l| l.clone()).unwrap_or_default(),
-        async {
-            let mut op = op;
-            let mut lost = 0;
-            loop {
-                if op.done {
-                    return Ok(op);
-                }
-                if let Ok(mut l) = label.lock() {
-                    *l = step_label(&op);
-                }
-                let left = deadline.saturating_duration_since(Instant::now()).as_secs();
-                if left == 0 {
-                    return Err(Failure::new(
-                        EXIT_ERROR,
-                        format!(
-                            "the {} of {} is still running after {timeout_s} s (at step {})",
-                            op.kind,
-                            op.agent,
-                            current_step(&op).unwrap_or("-")
-                        ),
-                    )
-                    .with_fix(format!(
-                        "it goes on without you: follow it with `taosctl operations get {id} --wait`, or read the agent's logs (`taosctl agents logs {}`)",
-                        op.agent
-                    )));
-                }
-                let wait = i64::try_from(left.min(chunk)).unwrap_or(0);
-                match client.get_operation().id(id).wait_s(wait).send().await {
-                    Ok(rv) => {
-                        op = rv.into_inner();
-                        lost = 0;
-                    }
-                    // A GET is safe to send again: ride out a taosd restart or a blip.
-                    Err(taos_client::Error::CommunicationError(_)) if lost < LOST_TRIES => {
-                        lost += 1;
-                        tokio::time::sleep(Duration::from_secs(1)).await;
-                    }
-                    Err(e) => return Err(ctx.fail(e)),
-                }
+    progress::while_showing(|| label.lock().map(|l| l.clone()).unwrap_or_default(), async {
+        let mut op = op;
+        let mut lost = 0;
+        loop {
+            if op.done {
+                return Ok(op);
             }
-        },
-    )
+            if let Ok(mut l) = label.lock() {
+                *l = step_label(&op);
+            }
+            let left = deadline.saturating_duration_since(Instant::now()).as_secs();
+            if left == 0 {
+                return Ok(op);
+            }
+            let wait = i64::try_from(left.min(chunk)).unwrap_or(0);
+            match client.get_operation().id(id).wait_s(wait).send().await {
+                Ok(rv) => {
+                    op = rv.into_inner();
+                    lost = 0;
+                }
+                // A GET is safe to send again: ride out a taosd restart or a blip.
+                Err(taos_client::Error::CommunicationError(_)) if lost < LOST_TRIES => {
+                    lost += 1;
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+                Err(e) => return Err(ctx.fail(e)),
+            }
+        }
+    })
     .await
+}
+
+/// Time ran out before the operation was done: exit 1, saying how to go on following it.
+fn still_running(op: &types::Operation, timeout_s: u64) -> Failure {
+    Failure::new(
+        EXIT_ERROR,
+        format!(
+            "the {} of {} is still running after {timeout_s} s (at step {})",
+            op.kind,
+            op.agent,
+            current_step(op).unwrap_or("-")
+        ),
+    )
+    .with_fix(format!(
+        "it goes on without you: follow it with `taosctl operations get {} --wait`, or read the agent's logs (`taosctl agents logs {}`)",
+        op.id, op.agent
+    ))
 }
 
 /// A done operation that failed is a failure (exit 1) with its own error (slug, detail, fix,

@@ -94,7 +94,57 @@ async fn deploy_then_follow_the_operation(server: &Server) {
         serde_json::json!(["ui.notify", "knowledge.read"]),
         "the agent preset when --scope is left out"
     );
-    ctl.run(&["agents", "stop", "sleeper", "--timeout", "1"], None)
+
+    // Out of time before the deploy is done (it takes a second at least): exit 1, with the
+    // operation as it was (a script still gets its id) and how to go on following it.
+    let early = deploy(
+        &ctl,
+        &["Patient", "--wait", "--timeout", "0", "--json", "--", "sleep", "300"],
+    )
+    .await;
+    assert_eq!(early.code, 1, "{early:?}");
+    let op = early.json();
+    assert_eq!(op["status"], "running", "{op}");
+    let id = op["id"].as_str().expect("the operation's id");
+    assert!(
+        early.stderr.contains("still running after 0 s")
+            && early.stderr.contains(&format!("taosctl operations get {id} --wait")),
+        "{}",
+        early.stderr
+    );
+    let done = ctl
+        .run(&["operations", "get", id, "--wait", "--json"], None)
+        .await
+        .ok()
+        .json();
+    assert_eq!(done["status"], "succeeded", "{done}");
+    ctl.run(
+        &["agents", "bulk", "stop", "sleeper", "patient", "--timeout", "1"],
+        None,
+    )
+    .await
+    .ok();
+}
+
+sqlite_e2e!(deploy_wait_on_a_terminal_shows_the_step);
+/// On a terminal, `--wait` shows the step the deploy is at on a progress line (stderr), and
+/// clears it before the end is printed.
+async fn deploy_wait_on_a_terminal_shows_the_step(server: &Server) {
+    let ctl = signed_in(server).await;
+    let shown = ctl
+        .run_on_tty(
+            &["agents", "deploy", "Ticker", "--wait", "--", "sleep", "300"],
+            "",
+        )
+        .await
+        .ok();
+    assert!(
+        shown.stdout.contains("deploying ticker: ") && shown.stdout.contains("\x1b[2K"),
+        "a progress line naming the step:\n{:?}",
+        shown.stdout
+    );
+    assert!(shown.stdout.contains("status     succeeded"), "{}", shown.stdout);
+    ctl.run(&["agents", "stop", "ticker", "--timeout", "1"], None)
         .await
         .ok();
 }
