@@ -155,11 +155,9 @@ pub fn outcome(ctx: &Context, op: &types::Operation) -> Result<()> {
         return Ok(());
     }
     Err(match &op.error {
-        Some(e) => {
-            let mut f = Failure::api(0, e.clone(), ctx.url());
-            f.message = format!("the {} of {} failed: {}", op.kind, op.agent, f.message);
-            f
-        }
+        // As any API error is shown (`error: SLUG: detail`, fix, docs); the detail names the
+        // agent.
+        Some(e) => Failure::api(0, e.clone(), ctx.url()),
         None => Failure::new(
             EXIT_ERROR,
             format!(

@@ -242,13 +242,19 @@ async fn deploy_wait_prints_the_end_for_people(server: &Server) {
     .ok()
     .json();
     assert_eq!(replay["id"], first["id"], "a retry gets the same operation");
-    // A fresh key is a fresh deploy of the same name: refused, the agent exists.
-    deploy(&ctl, &["Waiter", "--", "sleep", "300"])
+    // A fresh key is a fresh deploy: a second agent, its slug made unique as create does.
+    let second = deploy(&ctl, &["Waiter", "--wait", "--json", "--", "sleep", "300"])
         .await
-        .api_err(1, "agent_exists");
-    ctl.run(&["agents", "stop", "waiter", "--timeout", "1"], None)
-        .await
-        .ok();
+        .ok()
+        .json();
+    assert_eq!(second["agent"], "waiter-2", "{second}");
+    assert_ne!(second["id"], first["id"]);
+    ctl.run(
+        &["agents", "bulk", "stop", "waiter", "waiter-2", "--timeout", "1"],
+        None,
+    )
+    .await
+    .ok();
 }
 
 e2e!(failed_deploy_exits_1_with_its_error);
