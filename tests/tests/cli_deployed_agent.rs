@@ -2,7 +2,7 @@
 //! --wait`, whose program is a small sh script that uses this build's `taosctl` with the
 //! `TAOS_URL` and `TAOS_TOKEN` taosd injected to notify the user. Its notifications arrive as
 //! `agent:<slug>`; a re-issued token restarts it with the new one (and the old one is refused);
-//! a revoked token makes its own notify fail, which it logs.
+//! a revoke restarts it with no token, so its own notify fails, which it logs.
 
 use std::path::Path;
 use std::time::Duration;
@@ -177,7 +177,9 @@ async fn deployed_agent_notifies_with_its_injected_token(server: &Server) {
     })
     .await;
 
-    // Revoked: the token is refused, and the agent's own notify fails; it says so in its logs.
+    // Revoked: the token is refused at once. taosd hands the running agent the change as it
+    // handed it the new token: the process agent is restarted, now with no TAOS_TOKEN at all,
+    // so its own notify fails, and it says so in its logs.
     ctl.run(&["agents", "token", "revoke", "notifier"], None)
         .await
         .ok();
@@ -185,6 +187,13 @@ async fn deployed_agent_notifies_with_its_injected_token(server: &Server) {
         .run(&["auth", "whoami"], None)
         .await
         .api_err(4, "invalid_token");
+    let (_, none) = eventually(15, "a run after the revoke", || async {
+        tokens_written(&out)
+            .into_iter()
+            .find(|(pid, _)| *pid != first_pid && *pid != new_pid)
+    })
+    .await;
+    assert_eq!(none, "", "no token reaches the agent after a revoke");
     let logged = eventually(15, "the failed notify in the agent's stderr", || async {
         let logs = ctl
             .run(&["agents", "logs", "notifier", "--stream", "stderr"], None)
@@ -194,8 +203,15 @@ async fn deployed_agent_notifies_with_its_injected_token(server: &Server) {
     })
     .await;
     assert!(
-        logged.contains("invalid_token"),
-        "taosctl's own error says the token was refused:\n{logged}"
+        logged.contains("error: not logged in") && logged.contains("notify 1 failed"),
+        "taosctl's own error says the agent has no token:\n{logged}"
+    );
+    let before = titles_from(&ctl, "agent:notifier").await.len();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(
+        titles_from(&ctl, "agent:notifier").await.len(),
+        before,
+        "no notification arrives after the revoke"
     );
     let shown = ctl
         .run(&["agents", "get", "notifier", "--json"], None)
