@@ -46,7 +46,10 @@ async fn deploy_then_follow_the_operation(server: &Server) {
     assert_eq!(steps, ["register", "issue_token", "start", "wait_running"]);
 
     let done = ctl
-        .run(&["operations", "get", &id, "--wait", "--timeout", "60", "--json"], None)
+        .run(
+            &["operations", "get", &id, "--wait", "--timeout", "60", "--json"],
+            None,
+        )
         .await
         .ok()
         .json();
@@ -67,10 +70,7 @@ async fn deploy_then_follow_the_operation(server: &Server) {
         .json();
     assert_eq!(status["id"], id.as_str());
     assert_eq!(status["status"], "succeeded");
-    let human = ctl
-        .run(&["agents", "deploy-status", "sleeper"], None)
-        .await
-        .ok();
+    let human = ctl.run(&["agents", "deploy-status", "sleeper"], None).await.ok();
     for want in [
         format!("operation  {id}"),
         "agent      sleeper".to_string(),
@@ -99,7 +99,16 @@ async fn deploy_then_follow_the_operation(server: &Server) {
     // operation as it was (a script still gets its id) and how to go on following it.
     let early = deploy(
         &ctl,
-        &["Patient", "--wait", "--timeout", "0", "--json", "--", "sleep", "300"],
+        &[
+            "Patient",
+            "--wait",
+            "--timeout",
+            "0",
+            "--json",
+            "--",
+            "sleep",
+            "300",
+        ],
     )
     .await;
     assert_eq!(early.code, 1, "{early:?}");
@@ -108,7 +117,9 @@ async fn deploy_then_follow_the_operation(server: &Server) {
     let id = op["id"].as_str().expect("the operation's id");
     assert!(
         early.stderr.contains("still running after 0 s")
-            && early.stderr.contains(&format!("taosctl operations get {id} --wait")),
+            && early
+                .stderr
+                .contains(&format!("taosctl operations get {id} --wait")),
         "{}",
         early.stderr
     );
@@ -185,8 +196,16 @@ async fn deploy_wait_prints_the_end_for_people(server: &Server) {
     .await
     .ok();
     assert!(waited.stdout.contains("agent      waiter"), "{}", waited.stdout);
-    assert!(waited.stdout.contains("status     succeeded"), "{}", waited.stdout);
-    assert!(waited.stdout.contains("state      running (pid "), "{}", waited.stdout);
+    assert!(
+        waited.stdout.contains("status     succeeded"),
+        "{}",
+        waited.stdout
+    );
+    assert!(
+        waited.stdout.contains("state      running (pid "),
+        "{}",
+        waited.stdout
+    );
     assert!(
         !waited.stderr.contains('\r'),
         "no progress line when stderr is not a terminal: {:?}",
@@ -280,7 +299,10 @@ async fn failed_deploy_exits_1_with_its_error(server: &Server) {
     let op = failed.json();
     assert_eq!(op["status"], "failed", "{op}");
     assert_eq!(op["done"], true);
-    let slug = op["error"]["error"].as_str().expect("the error's slug").to_string();
+    let slug = op["error"]["error"]
+        .as_str()
+        .expect("the error's slug")
+        .to_string();
     assert!(
         op["steps"]
             .as_array()
@@ -298,11 +320,13 @@ async fn failed_deploy_exits_1_with_its_error(server: &Server) {
         .await
         .api_err(1, &slug);
     assert!(human.stdout.contains("status     failed"), "{}", human.stdout);
-    assert!(human.stdout.contains(&format!("error      {slug}: ")), "{}", human.stdout);
+    assert!(
+        human.stdout.contains(&format!("error      {slug}: ")),
+        "{}",
+        human.stdout
+    );
     // Without --wait, reading a failed deploy is not itself a failure.
-    ctl.run(&["agents", "deploy-status", "quitter"], None)
-        .await
-        .ok();
+    ctl.run(&["agents", "deploy-status", "quitter"], None).await.ok();
     let agent = ctl
         .run(&["agents", "get", "quitter", "--json"], None)
         .await
@@ -311,9 +335,7 @@ async fn failed_deploy_exits_1_with_its_error(server: &Server) {
     assert_eq!(agent["has_token"], false, "{agent}");
 
     // Unknown operations and agents never deployed are API errors; a bad id is a usage error.
-    ctl.run(&["agents", "create", "--name", "Plain"], None)
-        .await
-        .ok();
+    ctl.run(&["agents", "create", "--name", "Plain"], None).await.ok();
     ctl.run(&["agents", "deploy-status", "plain"], None)
         .await
         .api_err(1, "deploy_not_found");
@@ -382,17 +404,12 @@ sqlite_e2e!(bulk_verbs_and_containers);
 async fn bulk_verbs_and_containers(server: &Server) {
     let ctl = signed_in(server).await;
     for name in ["Alpha", "Beta"] {
-        ctl.run(&["agents", "create", "--name", name], None)
-            .await
-            .ok();
+        ctl.run(&["agents", "create", "--name", name], None).await.ok();
     }
     for slug in ["alpha", "beta"] {
-        ctl.run(
-            &["agents", "runtime", "set", slug, "--", "sleep", "300"],
-            None,
-        )
-        .await
-        .ok();
+        ctl.run(&["agents", "runtime", "set", slug, "--", "sleep", "300"], None)
+            .await
+            .ok();
     }
     let none = ctl.run(&["agents", "containers"], None).await.ok();
     assert!(
@@ -431,7 +448,9 @@ async fn bulk_verbs_and_containers(server: &Server) {
 
     let table = ctl.run(&["agents", "containers"], None).await.ok();
     let header = table.stdout.lines().next().unwrap_or_default();
-    for col in ["RUNTIME", "AGENT", "NAME", "STATE", "PID", "MEMORY", "CPU", "ORPHAN"] {
+    for col in [
+        "RUNTIME", "AGENT", "NAME", "STATE", "PID", "MEMORY", "CPU", "ORPHAN",
+    ] {
         assert!(header.contains(col), "{col} in {header:?}");
     }
     for slug in ["alpha", "beta"] {
@@ -562,11 +581,7 @@ async fn persona_round_trip(server: &Server) {
     assert_eq!(updated["agent_md"], agent_md, "not given, not changed");
     assert_eq!(updated["memory_plugin"], "taosmd");
     let shown = ctl.run(&["agents", "get", "scribe"], None).await.ok();
-    assert!(
-        shown.stdout.contains("model              -"),
-        "{}",
-        shown.stdout
-    );
+    assert!(shown.stdout.contains("model              -"), "{}", shown.stdout);
     ctl.run(
         &["agents", "update", "scribe", "--soul-md", "-", "--agent-md", "-"],
         Some("x"),

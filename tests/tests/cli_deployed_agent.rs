@@ -141,13 +141,18 @@ async fn deployed_agent_notifies_with_its_injected_token(server: &Server) {
     })
     .await;
     let (_, old_token) = eventually(10, "the first run's token file", || async {
-        tokens_written(&out).into_iter().find(|(pid, _)| *pid == first_pid)
+        tokens_written(&out)
+            .into_iter()
+            .find(|(pid, _)| *pid == first_pid)
     })
     .await;
     assert!(old_token.starts_with("taos_agent_"), "an agent token");
     let as_old = Ctl::with_token(server, &old_token);
     let me = as_old.run(&["auth", "whoami", "--json"], None).await.ok().json();
-    assert_eq!(me["agent_name"], "notifier", "the injected token is the agent's: {me}");
+    assert_eq!(
+        me["agent_name"], "notifier",
+        "the injected token is the agent's: {me}"
+    );
     assert_eq!(me["kind"], "agent_token", "{me}");
 
     // A re-issued token restarts the running agent with it; the old one is refused at once.
@@ -164,7 +169,9 @@ async fn deployed_agent_notifies_with_its_injected_token(server: &Server) {
         .await
         .api_err(4, "invalid_token");
     let (new_pid, injected) = eventually(15, "a run with the re-issued token", || async {
-        tokens_written(&out).into_iter().find(|(pid, _)| *pid != first_pid)
+        tokens_written(&out)
+            .into_iter()
+            .find(|(pid, _)| *pid != first_pid)
     })
     .await;
     assert_eq!(injected, new_token, "the restarted agent got the new token");
