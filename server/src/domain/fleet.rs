@@ -71,6 +71,21 @@ pub struct Configured {
 }
 
 impl Configured {
+    /// What a runtime says of the agent, weighed against the record: a container stopped on
+    /// request before taosd restarted is adopted by the new taosd as one that ended by itself
+    /// (a killed init reads as a failure), but the record knows it was stopped.
+    pub fn weigh(&self, seen: runtime::InstanceStatus) -> runtime::InstanceStatus {
+        let stopped_on_request = self.desired == Desired::Stopped
+            && self
+                .status
+                .as_ref()
+                .is_some_and(|r| r.state == runtime::State::Stopped);
+        match (&self.status, seen.state) {
+            (Some(recorded), runtime::State::Failed) if stopped_on_request => recorded.clone(),
+            _ => seen,
+        }
+    }
+
     pub fn from_row(row: &AgentRuntimeRow) -> Result<Self> {
         let kind = row
             .runtime

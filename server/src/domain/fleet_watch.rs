@@ -132,6 +132,7 @@ pub async fn reconcile(store: &Store, fleet: &Fleet) {
         let mut status = match backend.state(a.row.agent_id).await {
             Ok(s) => {
                 adopted += 1;
+                let s = c.weigh(s);
                 record(store, a.row.agent_id, &s).await;
                 s
             }

@@ -69,7 +69,10 @@ pub async fn current_status(
     if let Ok(backend) = fleet.backend(kind)
         && let Ok(status) = backend.state(agent_id).await
     {
-        return status;
+        return match configured {
+            Some(c) => c.weigh(status),
+            None => status,
+        };
     }
     configured.and_then(|c| c.status.clone()).unwrap_or_default()
 }

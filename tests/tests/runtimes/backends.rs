@@ -383,3 +383,34 @@ async fn a_deploy_runs_the_agent_with_its_token(s: &Server, b: Backend) {
         .await
         .expect_status(200);
 }
+
+on_every_backend!(a_stopped_agent_is_still_stopped_after_taosd_restarts);
+/// Stopped on request, then taosd restarts (a container outlives it and is adopted): the agent
+/// is `stopped`, not `failed`, and stays down.
+async fn a_stopped_agent_is_still_stopped_after_taosd_restarts(s: &Server, b: Backend) {
+    let admin = s.setup_admin().await;
+    let t = &admin.token;
+    let agent = create_agent(&s.client(t), &unique("Sleeper")).await;
+    let sleeper = slug_of(&agent);
+    put_spec(s, t, &sleeper, b.spec("exec sleep 300")).await;
+    verb(s, t, &sleeper, "start").await;
+    let stopped = s
+        .post(&format!("/api/agents/{sleeper}/stop?timeout_s=1"))
+        .bearer(t)
+        .send()
+        .await
+        .expect_json(200);
+    assert_eq!(stopped["state"], "stopped", "{stopped}");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let before = runtime_of(s, t, &sleeper).await;
+    assert_eq!(before.state.state, types::InstanceState::Stopped, "{before:?}");
+    s.restart().await;
+    let rt = runtime_of(s, t, &sleeper).await;
+    assert_eq!(rt.state.state, types::InstanceState::Stopped, "{rt:?}");
+    assert_eq!(rt.desired_state.to_string(), "stopped");
+    s.delete(&format!("/api/agents/{sleeper}"))
+        .bearer(t)
+        .send()
+        .await
+        .expect_status(200);
+}
