@@ -214,20 +214,17 @@ pub async fn deploy_agent(
 }
 
 /// `runtime_unavailable` unless the runtime answers right now (a deploy that could only fail
-/// is refused before it registers anything).
+/// is refused before it registers anything). Only that runtime is asked.
 async fn ensure_available(fleet: &Fleet, kind: RuntimeKind) -> Result<()> {
-    let probed = fleet.runtimes.probe_all().await;
-    match probed.into_iter().find(|a| a.kind == kind) {
-        Some(a) if a.available => Ok(()),
-        Some(a) => Err(crate::domain::fleet::runtime_error(
-            crate::runtime::Error::Unavailable {
-                kind,
-                reason: a.reason.unwrap_or_else(|| "it does not answer".into()),
-                fix: a.fix.unwrap_or_default(),
-            },
-        )),
-        None => fleet.backend(kind).map(|_| ()),
+    let a = fleet.backend(kind)?.probe().await;
+    if a.available {
+        return Ok(());
     }
+    Err(crate::domain::fleet::runtime_error(crate::runtime::Error::Unavailable {
+        kind,
+        reason: a.reason.unwrap_or_else(|| "it does not answer".into()),
+        fix: a.fix.unwrap_or_default(),
+    }))
 }
 
 /// The operation as it is now; with `wait`, once it is done or `wait` has passed.
