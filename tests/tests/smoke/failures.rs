@@ -30,6 +30,9 @@ async fn an_agent_that_does_nothing_took_the_wrong_path(s: &Server) {
             ("search-docs", Outcome::WrongPath),
             ("revoke-token", Outcome::GaveUp),
             ("archive-agent", Outcome::GaveUp),
+            ("deploy-agent", Outcome::WrongPath),
+            ("read-logs", Outcome::GaveUp),
+            ("pause-resume", Outcome::GaveUp),
         ],
     );
     assert_eq!(
@@ -38,7 +41,7 @@ async fn an_agent_that_does_nothing_took_the_wrong_path(s: &Server) {
             report.totals.wrong_path,
             report.totals.gave_up
         ),
-        (0, 3, 3)
+        (0, 4, 5)
     );
     let create = result(&report, "create-agent");
     assert_eq!(create.exit_code, Some(0));
@@ -49,10 +52,18 @@ async fn an_agent_that_does_nothing_took_the_wrong_path(s: &Server) {
             .contains("no notification titled"),
         "{report:?}"
     );
+    assert!(
+        result(&report, "deploy-agent")
+            .detail
+            .contains("no agent \"deployed-"),
+        "{report:?}"
+    );
     for (task, dep) in [
         ("issue-and-use-token", "create-agent"),
         ("revoke-token", "issue-and-use-token"),
         ("archive-agent", "create-agent"),
+        ("read-logs", "deploy-agent"),
+        ("pause-resume", "deploy-agent"),
     ] {
         let r = result(&report, task);
         assert_eq!(r.detail, format!("skipped: depends on {dep}"));
