@@ -176,7 +176,11 @@ pub async fn serve(config: Config) -> Result<()> {
         agent_url(addr),
     ));
     let watcher = fleet_watch::watch(store.clone(), fleet.clone());
+    // Deploys the previous run left unfinished end first, so reconciling does not bring
+    // their half-made agents back.
+    crate::domain::deploy::fail_interrupted(&store, &fleet).await;
     fleet_watch::reconcile(&store, &fleet).await;
+    crate::domain::token_migration::migrate_agent_tokens(&store, &fleet).await;
     let state = Arc::new(AppState {
         store: store.clone(),
         toucher,

@@ -17,9 +17,15 @@ impl AgentTokensApi for Api {
         let body = body.unwrap_or_default();
         let scope = scope(body.scope.as_ref());
         let days = days(body.expires_in_days);
-        let (view, token, secret) =
-            agent_tokens::issue_agent_token(&self.state.store, ctx.caller()?, &path.name, scope, days)
-                .await?;
+        let (view, token, secret) = agent_tokens::issue_agent_token(
+            &self.state.store,
+            &self.state.fleet,
+            ctx.caller()?,
+            &path.name,
+            scope,
+            days,
+        )
+        .await?;
         let injection = self
             .state
             .fleet
@@ -40,7 +46,9 @@ impl AgentTokensApi for Api {
         ctx: Ctx,
         path: wire::RevokeAgentTokenPath,
     ) -> Res<wire::RevokeAgentTokenResponse> {
-        let view = agent_tokens::revoke_agent_token(&self.state.store, ctx.caller()?, &path.name).await?;
+        let view =
+            agent_tokens::revoke_agent_token(&self.state.store, &self.state.fleet, ctx.caller()?, &path.name)
+                .await?;
         self.state
             .fleet
             .token_changed(&self.state.store, &view.agent, None)

@@ -19,16 +19,13 @@ impl AgentsApi for Api {
     }
 
     async fn create_agent(&self, ctx: Ctx, body: types::AgentCreate) -> Res<wire::CreateAgentResponse> {
-        let spec = agents::AgentSpec {
-            display_name: body.name.to_string(),
-            host: body.host.as_ref().map(|s| s.to_string()),
-            qmd_index: body.qmd_index.as_ref().map(|s| s.to_string()),
-            color: body.color.as_ref().map(|s| s.to_string()),
-            emoji: body.emoji.as_ref().map(|s| s.to_string()),
-            can_read_user_memory: body.can_read_user_memory.unwrap_or(false),
-            scope: scope(body.scope.as_ref()),
-        };
-        let view = agents::create_agent(&self.state.store, ctx.caller()?, spec).await?;
+        let view = agents::create_agent(
+            &self.state.store,
+            &self.state.fleet,
+            ctx.caller()?,
+            agent_spec(body),
+        )
+        .await?;
         Ok(wire::CreateAgentResponse::Created(convert::agent(&view)))
     }
 
@@ -77,6 +74,13 @@ impl AgentsApi for Api {
                 emoji: a.emoji.as_ref().map(|s| s.to_string()),
                 can_read_user_memory: a.can_read_user_memory.unwrap_or(false),
                 scope: scope(a.scope.as_ref()),
+                persona: agents::persona(
+                    text(&a.model),
+                    text(&a.soul_md),
+                    text(&a.agent_md),
+                    text(&a.memory_plugin),
+                ),
+                runtime: None,
             },
         };
         let view = agents::import_agent(&self.state.store, ctx.caller()?, exported).await?;
@@ -101,13 +105,26 @@ impl AgentsApi for Api {
             emoji: body.emoji.map(|s| s.to_string()),
             can_read_user_memory: body.can_read_user_memory,
             scope: scope(body.scope.as_ref()),
+            model: text(&body.model),
+            soul_md: text(&body.soul_md),
+            agent_md: text(&body.agent_md),
+            memory_plugin: text(&body.memory_plugin),
+            runtime: body.spec.map(convert::runtime_request),
         };
-        let view = agents::update_agent(&self.state.store, ctx.caller()?, &path.name, update).await?;
+        let view = agents::update_agent(
+            &self.state.store,
+            &self.state.fleet,
+            ctx.caller()?,
+            &path.name,
+            update,
+        )
+        .await?;
         Ok(wire::UpdateAgentResponse::Ok(convert::agent(&view)))
     }
 
     async fn delete_agent(&self, ctx: Ctx, path: wire::DeleteAgentPath) -> Res<wire::DeleteAgentResponse> {
-        let agent = agents::delete_agent(&self.state.store, ctx.caller()?, &path.name).await?;
+        let agent =
+            agents::delete_agent(&self.state.store, &self.state.fleet, ctx.caller()?, &path.name).await?;
         self.state.fleet.agent_deleted(&self.state.store, agent.id).await;
         Ok(wire::DeleteAgentResponse::Ok(convert::archived(&agent)))
     }
@@ -120,6 +137,7 @@ impl AgentsApi for Api {
     ) -> Res<wire::SetAgentPermissionsResponse> {
         let view = agents::set_agent_permissions(
             &self.state.store,
+            &self.state.fleet,
             ctx.caller()?,
             &path.name,
             body.can_read_user_memory,
@@ -143,6 +161,10 @@ impl AgentsApi for Api {
                 "emoji": a.emoji,
                 "can_read_user_memory": a.can_read_user_memory,
                 "scope": a.scope,
+                "model": a.persona.model,
+                "soul_md": a.persona.soul_md,
+                "agent_md": a.persona.agent_md,
+                "memory_plugin": a.persona.memory_plugin,
             }
         });
         // Built as JSON and checked against the contract's own type, so an export is always
@@ -151,4 +173,29 @@ impl AgentsApi for Api {
             serde_json::from_value(doc).map_err(|e| Error::internal("building an export", e))?;
         Ok(wire::ExportAgentResponse::Ok(doc))
     }
+}
+
+/// A create's body as the domain takes it (a deploy's too).
+pub(super) fn agent_spec(body: types::AgentCreate) -> agents::AgentSpec {
+    agents::AgentSpec {
+        display_name: body.name.to_string(),
+        host: text(&body.host),
+        qmd_index: text(&body.qmd_index),
+        color: text(&body.color),
+        emoji: text(&body.emoji),
+        can_read_user_memory: body.can_read_user_memory.unwrap_or(false),
+        scope: scope(body.scope.as_ref()),
+        persona: agents::persona(
+            text(&body.model),
+            text(&body.soul_md),
+            text(&body.agent_md),
+            text(&body.memory_plugin),
+        ),
+        runtime: body.spec.map(convert::runtime_request),
+    }
+}
+
+/// An optional string field of the contract, as a plain string.
+fn text<T: std::ops::Deref<Target = String>>(v: &Option<T>) -> Option<String> {
+    v.as_ref().map(|s| s.to_string())
 }

@@ -48,6 +48,10 @@ pub fn agent(v: &AgentView) -> types::Agent {
         last_used_at: token.and_then(|t| t.last_used_at),
         token_scope: token.map(|t| t.scope.clone()),
         token_expires_at: token.and_then(|t| t.expires_at),
+        model: a.persona.model.clone(),
+        soul_md: a.persona.soul_md.clone(),
+        agent_md: a.persona.agent_md.clone(),
+        memory_plugin: a.persona.memory_plugin.clone(),
         created_at: a.created_at,
         updated_at: a.updated_at,
     }
@@ -237,4 +241,58 @@ pub fn verb_named(s: &str) -> Result<crate::runtime::Verb, crate::errors::Error>
 pub fn error(e: &crate::errors::Error) -> Option<types::Error> {
     // Every member is a string and the schema takes extra ones: this cannot fail.
     serde_json::from_value(crate::errors::error_body(e)).ok()
+}
+
+/// A runtime spec as the domain takes it.
+pub fn runtime_request(body: types::AgentRuntimeSpec) -> crate::domain::agents::RuntimeRequest {
+    use crate::domain::fleet::RuntimeSpec;
+    use crate::runtime::{Env, Resources};
+    let spec = RuntimeSpec {
+        command: body.command.iter().map(|a| a.to_string()).collect(),
+        image: body.image.map(|i| i.to_string()),
+        env: body
+            .env
+            .iter()
+            .map(|(k, v)| (k.clone(), v.to_string()))
+            .collect::<Env>(),
+        resources: body
+            .resources
+            .map(|r| Resources {
+                memory_mb: r.memory_mb,
+                cpus: r.cpus,
+                pids: r.pids.map(|p| i64::try_from(p.get()).unwrap_or(i64::MAX)),
+            })
+            .unwrap_or_default(),
+        restart: body.restart.map(domain).unwrap_or_default(),
+    };
+    crate::domain::agents::RuntimeRequest {
+        kind: body.runtime.map(domain),
+        spec,
+    }
+}
+
+pub fn operation(op: &crate::domain::deploy::Operation) -> types::Operation {
+    types::Operation {
+        id: op.id,
+        kind: wire(op.kind.as_str()),
+        agent: op.agent.clone(),
+        status: wire(op.status),
+        done: op.done(),
+        steps: op
+            .steps
+            .iter()
+            .map(|s| types::OperationStep {
+                name: s.name.clone(),
+                status: wire(s.status),
+                started_at: s.started_at,
+                finished_at: s.finished_at,
+                detail: s.detail.clone(),
+            })
+            .collect(),
+        // A stored error is a canonical body; one that no longer fits the schema is left out.
+        error: op.error.clone().and_then(|e| serde_json::from_value(e).ok()),
+        result: op.result.as_ref().map(agent_state),
+        created_at: op.created_at,
+        updated_at: op.updated_at,
+    }
 }

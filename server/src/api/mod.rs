@@ -6,6 +6,7 @@
 mod accounts;
 mod agent_tokens;
 mod agents;
+mod deploy;
 mod discovery;
 mod identity;
 mod knowledge;

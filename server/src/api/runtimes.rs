@@ -5,9 +5,7 @@ use taos_api::types;
 
 use super::{Api, Res, convert};
 use crate::auth::Ctx;
-use crate::domain::fleet::RuntimeSpec;
 use crate::domain::runtimes;
-use crate::runtime::{Env, Resources};
 
 impl RuntimesApi for Api {
     async fn list_runtimes(&self, ctx: Ctx) -> Res<wire::ListRuntimesResponse> {
@@ -57,32 +55,14 @@ impl RuntimesApi for Api {
         path: wire::SetAgentRuntimePath,
         body: types::AgentRuntimeSpec,
     ) -> Res<wire::SetAgentRuntimeResponse> {
-        let kind = body.runtime.map(convert::domain);
-        let spec = RuntimeSpec {
-            command: body.command.iter().map(|a| a.to_string()).collect(),
-            image: body.image.map(|i| i.to_string()),
-            env: body
-                .env
-                .iter()
-                .map(|(k, v)| (k.clone(), v.to_string()))
-                .collect::<Env>(),
-            resources: body
-                .resources
-                .map(|r| Resources {
-                    memory_mb: r.memory_mb,
-                    cpus: r.cpus,
-                    pids: r.pids.map(|p| i64::try_from(p.get()).unwrap_or(i64::MAX)),
-                })
-                .unwrap_or_default(),
-            restart: body.restart.map(convert::domain).unwrap_or_default(),
-        };
+        let r = convert::runtime_request(body);
         let r = runtimes::set_agent_runtime(
             &self.state.store,
             &self.state.fleet,
             ctx.caller()?,
             &path.name,
-            kind,
-            spec,
+            r.kind,
+            r.spec,
         )
         .await?;
         Ok(wire::SetAgentRuntimeResponse::Ok(convert::agent_runtime(&r)))

@@ -4,6 +4,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use crate::digest::sha256_hex;
 use crate::domain::agents::{AgentView, get_agent, no_live_agent};
+use crate::domain::fleet::Fleet;
 use crate::domain::principal::Principal;
 use crate::domain::store_errors::user_gone;
 use crate::domain::tokens::{self, Token};
@@ -15,12 +16,14 @@ use crate::store::Store;
 /// issue came first and the delete revoked its token, or the delete came first.
 pub async fn issue_agent_token(
     store: &Store,
+    fleet: &Fleet,
     caller: &Principal,
     name: &str,
     scope: Option<Vec<String>>,
     expires_in_days: Option<i64>,
 ) -> Result<(AgentView, Token, String)> {
     let view = get_agent(store, caller, name).await?;
+    fleet.ensure_free(view.agent.id, name)?;
     let scope = scope.unwrap_or_else(|| view.agent.scope.clone());
     caller.require_covers(&scope)?;
     let expires_at: Option<DateTime<Utc>> = expires_in_days.map(|d| Utc::now() + Duration::days(d));
@@ -39,8 +42,14 @@ pub async fn issue_agent_token(
 }
 
 /// Revokes the agent's active token; an agent without one answers the same.
-pub async fn revoke_agent_token(store: &Store, caller: &Principal, name: &str) -> Result<AgentView> {
+pub async fn revoke_agent_token(
+    store: &Store,
+    fleet: &Fleet,
+    caller: &Principal,
+    name: &str,
+) -> Result<AgentView> {
     let view = get_agent(store, caller, name).await?;
+    fleet.ensure_free(view.agent.id, name)?;
     store
         .revoke_agent_token(view.agent.id, caller.user_id)
         .await

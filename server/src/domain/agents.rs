@@ -3,14 +3,16 @@
 
 use uuid::Uuid;
 
+use crate::domain::fleet::{Fleet, RuntimeSpec};
 use crate::domain::pagination::{self, Page};
 use crate::domain::principal::Principal;
 use crate::domain::store_errors::{not_found, user_gone};
 use crate::domain::{scopes, slug};
 use crate::errors::{self, Error, Result};
-use crate::store::{self, AgentChanges, NewAgent, Store};
+use crate::runtime::RuntimeKind;
+use crate::store::{self, AgentChanges, NewAgent, NewRuntime, PersonaChanges, Store};
 
-pub use crate::store::{Agent, AgentView};
+pub use crate::store::{Agent, AgentView, Persona};
 
 pub const DEFAULT_COLOR: &str = "#888888";
 
@@ -23,6 +25,43 @@ pub struct AgentSpec {
     pub emoji: Option<String>,
     pub can_read_user_memory: bool,
     pub scope: Option<Vec<String>>,
+    pub persona: Persona,
+    /// The runtime spec to create it with, if any.
+    pub runtime: Option<RuntimeRequest>,
+}
+
+/// A runtime spec as a caller gives it (`runtime`: the server's default when None).
+pub struct RuntimeRequest {
+    pub kind: Option<RuntimeKind>,
+    pub spec: RuntimeSpec,
+}
+
+/// A persona as given: empty strings are no value (model and plugin names are trimmed, the
+/// markdown is kept as written).
+pub fn persona(
+    model: Option<String>,
+    soul_md: Option<String>,
+    agent_md: Option<String>,
+    memory_plugin: Option<String>,
+) -> Persona {
+    let text = |s: Option<String>| s.filter(|s| !s.trim().is_empty());
+    Persona {
+        model: non_empty(model),
+        soul_md: text(soul_md),
+        agent_md: text(agent_md),
+        memory_plugin: non_empty(memory_plugin),
+    }
+}
+
+/// The runtime row an agent is made with: its spec checked against its runtime first.
+pub(super) fn checked_runtime(fleet: &Fleet, r: RuntimeRequest, slug: &str) -> Result<NewRuntime> {
+    let kind = r.kind.unwrap_or(fleet.runtimes.default_kind());
+    let spec = crate::domain::runtimes::check_spec(fleet, kind, &r.spec, Uuid::nil(), slug)?;
+    Ok(NewRuntime {
+        node: fleet.node.clone(),
+        runtime: kind.as_str().to_owned(),
+        spec,
+    })
 }
 
 /// An agent's settings as an export document carries them.
@@ -64,7 +103,10 @@ fn slugs_exhausted(base: &str) -> Error {
 
 /// The store's answers to making a live agent from slugs starting at `base`: every slug
 /// taken, or the caller's own user removed meanwhile.
-fn making_agent<'a>(caller: &'a Principal, base: &'a str) -> impl FnOnce(store::Error) -> Error + 'a {
+pub(super) fn making_agent<'a>(
+    caller: &'a Principal,
+    base: &'a str,
+) -> impl FnOnce(store::Error) -> Error + 'a {
     move |e| match e {
         store::Error::Exhausted => slugs_exhausted(base),
         store::Error::UserGone => caller.removed(),
@@ -110,7 +152,12 @@ fn agent_scope(caller: &Principal, requested: Option<Vec<String>>) -> Result<Vec
     }
 }
 
-fn new_agent(caller: &Principal, spec: AgentSpec) -> Result<NewAgent> {
+pub(super) fn new_agent(
+    caller: &Principal,
+    spec: AgentSpec,
+    status: &'static str,
+    runtime: Option<NewRuntime>,
+) -> Result<NewAgent> {
     let scope = agent_scope(caller, spec.scope)?;
     Ok(NewAgent {
         user_id: caller.user_id,
@@ -121,18 +168,36 @@ fn new_agent(caller: &Principal, spec: AgentSpec) -> Result<NewAgent> {
         emoji: non_empty(spec.emoji),
         can_read_user_memory: spec.can_read_user_memory,
         scope,
+        persona: spec.persona,
+        status,
+        runtime,
     })
 }
 
-pub async fn create_agent(store: &Store, caller: &Principal, spec: AgentSpec) -> Result<AgentView> {
-    let display_name = spec.display_name.trim().to_string();
-    let Some(base) = slug::slugify(&display_name) else {
-        return Err(Error::new(
+/// The slug a display name starts from, or `invalid_agent_name`.
+pub(super) fn base_slug(display_name: &str) -> Result<String> {
+    let display_name = display_name.trim();
+    slug::slugify(display_name).ok_or_else(|| {
+        Error::new(
             &errors::INVALID_AGENT_NAME,
             format!("The name '{display_name}' has no letter or digit to make a slug from."),
-        ));
-    };
-    let new = new_agent(caller, spec)?;
+        )
+    })
+}
+
+pub async fn create_agent(
+    store: &Store,
+    fleet: &Fleet,
+    caller: &Principal,
+    mut spec: AgentSpec,
+) -> Result<AgentView> {
+    let base = base_slug(&spec.display_name)?;
+    let runtime = spec
+        .runtime
+        .take()
+        .map(|r| checked_runtime(fleet, r, &base))
+        .transpose()?;
+    let new = new_agent(caller, spec, "created", runtime)?;
     store
         .create_agent(new, slug::candidates(&base))
         .await
@@ -150,7 +215,7 @@ pub async fn import_agent(store: &Store, caller: &Principal, exported: Exported)
         ));
     }
     let slug = exported.slug.clone();
-    let new = new_agent(caller, exported.spec)?;
+    let new = new_agent(caller, exported.spec, "created", None)?;
     store
         .import_agent(new, slug.clone())
         .await
@@ -206,10 +271,17 @@ pub struct Update {
     pub emoji: Option<String>,
     pub can_read_user_memory: Option<bool>,
     pub scope: Option<Vec<String>>,
+    pub model: Option<String>,
+    pub soul_md: Option<String>,
+    pub agent_md: Option<String>,
+    pub memory_plugin: Option<String>,
+    /// Replaces the runtime spec (as `setAgentRuntime`).
+    pub runtime: Option<RuntimeRequest>,
 }
 
 pub async fn update_agent(
     store: &Store,
+    fleet: &Fleet,
     caller: &Principal,
     name: &str,
     update: Update,
@@ -218,7 +290,20 @@ pub async fn update_agent(
     if let Some(scope) = &update.scope {
         caller.require_covers(scope)?;
     }
+    // The spec is checked before anything changes, so a spec that cannot run changes nothing.
+    if let Some(r) = &update.runtime {
+        fleet.ensure_free(view.agent.id, name)?;
+        let kind = r.kind.unwrap_or(fleet.runtimes.default_kind());
+        crate::domain::runtimes::check_spec(fleet, kind, &r.spec, view.agent.id, &view.agent.slug)?;
+    }
     let clearable = |v: Option<String>| v.map(|s| non_empty(Some(s)));
+    let text = |v: Option<String>| v.map(|s| Some(s).filter(|s| !s.trim().is_empty()));
+    let persona = PersonaChanges {
+        model: clearable(update.model),
+        soul_md: text(update.soul_md),
+        agent_md: text(update.agent_md),
+        memory_plugin: clearable(update.memory_plugin),
+    };
     let changes = AgentChanges {
         host: clearable(update.host),
         qmd_index: clearable(update.qmd_index),
@@ -226,17 +311,23 @@ pub async fn update_agent(
         emoji: clearable(update.emoji),
         can_read_user_memory: update.can_read_user_memory,
         scope: update.scope,
+        persona,
         ..AgentChanges::default()
     };
-    store
+    let updated = store
         .update_agent(view.agent.id, caller.user_id, changes)
         .await
-        .map_err(user_gone(|| caller.removed(), no_live_agent(name)))
+        .map_err(user_gone(|| caller.removed(), no_live_agent(name)))?;
+    if let Some(r) = update.runtime {
+        crate::domain::runtimes::set_agent_runtime(store, fleet, caller, name, r.kind, r.spec).await?;
+    }
+    Ok(updated)
 }
 
 /// Sets whether the agent may read its user's memory: an update of that one field.
 pub async fn set_agent_permissions(
     store: &Store,
+    fleet: &Fleet,
     caller: &Principal,
     name: &str,
     can_read_user_memory: bool,
@@ -245,12 +336,13 @@ pub async fn set_agent_permissions(
         can_read_user_memory: Some(can_read_user_memory),
         ..Update::default()
     };
-    update_agent(store, caller, name, update).await
+    update_agent(store, fleet, caller, name, update).await
 }
 
 /// Archives the agent; its token is revoked in the same transaction.
-pub async fn delete_agent(store: &Store, caller: &Principal, name: &str) -> Result<Agent> {
+pub async fn delete_agent(store: &Store, fleet: &Fleet, caller: &Principal, name: &str) -> Result<Agent> {
     let view = get_agent(store, caller, name).await?;
+    fleet.ensure_free(view.agent.id, name)?;
     store
         .delete_agent(view.agent.id)
         .await

@@ -101,6 +101,26 @@ pub struct Fleet {
     tokens: Mutex<HashMap<Uuid, String>>,
     /// One verb at a time per agent (a delete waits for a start to finish, then removes).
     locks: Mutex<HashMap<Uuid, Arc<tokio::sync::Mutex<()>>>>,
+    /// Agents an operation (a deploy) holds, with its id: other changes to them are refused
+    /// while it runs, rather than queued behind it.
+    held: Arc<Mutex<HashMap<Uuid, Uuid>>>,
+    /// Woken whenever an operation of this taosd makes progress (long-polls wait on it).
+    pub operation_progress: tokio::sync::Notify,
+}
+
+/// An agent held by an operation until this is dropped.
+pub struct Hold {
+    agent_id: Uuid,
+    held: Arc<Mutex<HashMap<Uuid, Uuid>>>,
+}
+
+impl Drop for Hold {
+    fn drop(&mut self) {
+        self.held
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&self.agent_id);
+    }
 }
 
 /// How long an agent gets to stop when it is removed or re-made.
@@ -114,6 +134,38 @@ impl Fleet {
             url,
             tokens: Mutex::new(HashMap::new()),
             locks: Mutex::new(HashMap::new()),
+            held: Arc::new(Mutex::new(HashMap::new())),
+            operation_progress: tokio::sync::Notify::new(),
+        }
+    }
+
+    /// Holds the agent for the operation `operation_id` until the [`Hold`] is dropped.
+    pub fn hold(&self, agent_id: Uuid, operation_id: Uuid) -> Hold {
+        self.held
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(agent_id, operation_id);
+        Hold {
+            agent_id,
+            held: self.held.clone(),
+        }
+    }
+
+    /// `operation_in_progress` while an operation holds the agent.
+    pub fn ensure_free(&self, agent_id: Uuid, name: &str) -> Result<()> {
+        let held = self
+            .held
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&agent_id)
+            .copied();
+        match held {
+            None => Ok(()),
+            Some(op) => Err(Error::new(
+                &errors::OPERATION_IN_PROGRESS,
+                format!("The agent '{name}' is being deployed (operation {op}); it takes no other change until that is done."),
+            )
+            .with("operation_id", op.to_string())),
         }
     }
 
@@ -168,24 +220,7 @@ impl Fleet {
         env.insert("TAOS_URL", self.url.clone());
         let token = match self.token(agent.id) {
             Some(t) => Some(t),
-            None if issue => {
-                let secret = tokens::generate(TokenKind::Agent);
-                store
-                    .issue_agent_token(
-                        agent.id,
-                        agent.user_id,
-                        &sha256_hex(&secret),
-                        agent.scope.clone(),
-                        None,
-                    )
-                    .await
-                    .map_err(|e| match e {
-                        crate::store::Error::NotFound => gone(&agent.slug),
-                        other => Error::from(other),
-                    })?;
-                self.remember_token(agent.id, Some(secret.clone()));
-                Some(secret)
-            }
+            None if issue => Some(self.issue_token(store, agent).await?),
             None => None,
         };
         if let Some(t) = &token {
@@ -211,6 +246,27 @@ impl Fleet {
 }
 
 impl Fleet {
+    /// Issues the agent a token with its own scope (revoking any other) and remembers it to
+    /// hand to the agent.
+    pub async fn issue_token(&self, store: &Store, agent: &crate::store::Agent) -> Result<String> {
+        let secret = tokens::generate(TokenKind::Agent);
+        store
+            .issue_agent_token(
+                agent.id,
+                agent.user_id,
+                &sha256_hex(&secret),
+                agent.scope.clone(),
+                None,
+            )
+            .await
+            .map_err(|e| match e {
+                crate::store::Error::NotFound => gone(&agent.slug),
+                other => Error::from(other),
+            })?;
+        self.remember_token(agent.id, Some(secret.clone()));
+        Ok(secret)
+    }
+
     /// The agent's token changed (issued: `Some`, revoked: `None`): hand the running agent
     /// the new one. `None` when the agent has no runtime spec (nothing runs it).
     pub async fn token_changed(
@@ -259,7 +315,7 @@ impl Fleet {
     }
 }
 
-fn gone(name: &str) -> Error {
+pub fn gone(name: &str) -> Error {
     Error::new(
         &errors::AGENT_NOT_FOUND,
         format!("There is no agent named '{name}' (it was deleted meanwhile)."),

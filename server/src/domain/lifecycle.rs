@@ -85,9 +85,26 @@ async fn act(
     grace: Duration,
 ) -> Result<AgentState> {
     let (agent, c) = configured(store, caller, name).await?;
+    fleet.ensure_free(agent.id, name)?;
+    act_on(store, fleet, &agent, &c, verb, grace).await
+}
+
+/// Runs `verb` on an agent read before: for a request ([`act`]) or for an operation that
+/// holds the agent (a deploy).
+pub(super) async fn act_on(
+    store: &Store,
+    fleet: &Fleet,
+    agent: &Agent,
+    c: &Configured,
+    verb: Verb,
+    grace: Duration,
+) -> Result<AgentState> {
     let _one_at_a_time = fleet.lock(agent.id).await;
     // A delete may have come first while this waited.
-    get_agent(store, caller, name).await?;
+    store.find_live_agent(agent.id).await.map_err(|e| match e {
+        crate::store::Error::NotFound => crate::domain::fleet::gone(&agent.slug),
+        other => other.into(),
+    })?;
     let backend = fleet.backend(c.kind)?;
     let current = known(fleet, c.kind, agent.id).await?;
     let recorded = current.clone().or_else(|| c.status.clone()).unwrap_or_default();
@@ -116,11 +133,11 @@ async fn act(
     store.set_agent_desired(agent.id, desired.as_str()).await?;
     let result = match (verb, current.is_some()) {
         (Verb::Start, _) | (Verb::Restart, false) => {
-            let spec = fleet.instance_spec(store, &agent, &c, true).await?;
+            let spec = fleet.instance_spec(store, agent, c, true).await?;
             backend.start(&spec).await
         }
         (Verb::Restart, true) => {
-            let spec = fleet.instance_spec(store, &agent, &c, true).await?;
+            let spec = fleet.instance_spec(store, agent, c, true).await?;
             backend.restart(&spec, grace).await
         }
         (Verb::Stop, true) => backend.stop(agent.id, grace).await,
@@ -157,7 +174,7 @@ async fn act(
         Err(e) => return Err(runtime_error(e)),
     };
     record(store, agent.id, &t.status).await;
-    Ok(answer(&agent, c.kind, t))
+    Ok(answer(agent, c.kind, t))
 }
 
 pub async fn start_agent(store: &Store, fleet: &Fleet, caller: &Principal, name: &str) -> Result<AgentState> {

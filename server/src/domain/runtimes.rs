@@ -74,18 +74,15 @@ pub async fn current_status(
     configured.and_then(|c| c.status.clone()).unwrap_or_default()
 }
 
-/// Replaces the agent's spec, after checking it against its runtime (a spec that could not
-/// run is refused before it is stored).
-pub async fn set_agent_runtime(
-    store: &Store,
+/// Checks a spec against its runtime (before it is stored: a spec that could not run is
+/// refused) and answers it as the store keeps it.
+pub fn check_spec(
     fleet: &Fleet,
-    caller: &Principal,
-    name: &str,
-    kind: Option<RuntimeKind>,
-    spec: RuntimeSpec,
-) -> Result<AgentRuntime> {
-    let agent = get_agent(store, caller, name).await?.agent;
-    let kind = kind.unwrap_or(fleet.runtimes.default_kind());
+    kind: RuntimeKind,
+    spec: &RuntimeSpec,
+    agent_id: uuid::Uuid,
+    slug: &str,
+) -> Result<String> {
     if let Some(reserved) = spec.env.names().find(|n| RESERVED_ENV.contains(n)) {
         return Err(Error::new(
             &errors::INVALID_RUNTIME_SPEC,
@@ -94,8 +91,8 @@ pub async fn set_agent_runtime(
         .with("field", format!("env.{reserved}")));
     }
     let check = crate::runtime::InstanceSpec {
-        agent_id: agent.id,
-        name: agent.slug.clone(),
+        agent_id,
+        name: slug.to_owned(),
         command: spec.command.clone(),
         image: spec.image.clone(),
         env: spec.env.clone(),
@@ -107,8 +104,23 @@ pub async fn set_agent_runtime(
     // Refused when the runtime is not here at all (not when it is merely down right now:
     // the spec is kept and used once it is back).
     fleet.backend(kind)?;
-    let json =
-        serde_json::to_string(&spec).map_err(|e| Error::internal("a runtime spec does not serialise", e))?;
+    serde_json::to_string(spec).map_err(|e| Error::internal("a runtime spec does not serialise", e))
+}
+
+/// Replaces the agent's spec, after checking it against its runtime (a spec that could not
+/// run is refused before it is stored).
+pub async fn set_agent_runtime(
+    store: &Store,
+    fleet: &Fleet,
+    caller: &Principal,
+    name: &str,
+    kind: Option<RuntimeKind>,
+    spec: RuntimeSpec,
+) -> Result<AgentRuntime> {
+    let agent = get_agent(store, caller, name).await?.agent;
+    fleet.ensure_free(agent.id, name)?;
+    let kind = kind.unwrap_or(fleet.runtimes.default_kind());
+    let json = check_spec(fleet, kind, &spec, agent.id, &agent.slug)?;
     let _verb = fleet.lock(agent.id).await;
     let row = store
         .set_agent_runtime(agent.id, caller.user_id, &fleet.node, kind.as_str(), &json)

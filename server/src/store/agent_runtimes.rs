@@ -3,12 +3,12 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, OnConflict};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect, Set};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set};
 use uuid::Uuid;
 
 use super::entities::{agent_runtimes, agents};
 use super::users::live_user;
-use super::{Error, Result, Store, now, write_txn};
+use super::{Error, NewRuntime, Result, Store, now, write_txn};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AgentRuntimeRow {
@@ -44,6 +44,39 @@ pub struct RuntimeAgent {
     pub row: AgentRuntimeRow,
 }
 
+/// Gives the agent its runtime row, or a new spec (and runtime and node) keeping its desired
+/// state and status.
+pub(super) async fn insert_agent_runtime<C: ConnectionTrait>(
+    conn: &C,
+    agent_id: Uuid,
+    user_id: Uuid,
+    new: &NewRuntime,
+) -> Result<()> {
+    agent_runtimes::Entity::insert(agent_runtimes::ActiveModel {
+        agent_id: Set(agent_id),
+        user_id: Set(user_id),
+        node: Set(new.node.clone()),
+        runtime: Set(new.runtime.clone()),
+        spec: Set(new.spec.clone()),
+        desired: Set("stopped".to_owned()),
+        status: Set(None),
+        updated_at: Set(now()),
+    })
+    .on_conflict(
+        OnConflict::column(agent_runtimes::Column::AgentId)
+            .update_columns([
+                agent_runtimes::Column::Node,
+                agent_runtimes::Column::Runtime,
+                agent_runtimes::Column::Spec,
+                agent_runtimes::Column::UpdatedAt,
+            ])
+            .to_owned(),
+    )
+    .exec_without_returning(conn)
+    .await?;
+    Ok(())
+}
+
 impl Store {
     /// The agent's runtime row, if it was ever given a spec.
     pub async fn get_agent_runtime(&self, agent_id: Uuid) -> Result<Option<AgentRuntimeRow>> {
@@ -76,29 +109,12 @@ impl Store {
             if q.one(&txn).await?.is_none() {
                 return Err(Error::NotFound);
             }
-            let at = now();
-            agent_runtimes::Entity::insert(agent_runtimes::ActiveModel {
-                agent_id: Set(agent_id),
-                user_id: Set(user_id),
-                node: Set(node.to_owned()),
-                runtime: Set(runtime.to_owned()),
-                spec: Set(spec.to_owned()),
-                desired: Set("stopped".to_owned()),
-                status: Set(None),
-                updated_at: Set(at),
-            })
-            .on_conflict(
-                OnConflict::column(agent_runtimes::Column::AgentId)
-                    .update_columns([
-                        agent_runtimes::Column::Node,
-                        agent_runtimes::Column::Runtime,
-                        agent_runtimes::Column::Spec,
-                        agent_runtimes::Column::UpdatedAt,
-                    ])
-                    .to_owned(),
-            )
-            .exec_without_returning(&txn)
-            .await?;
+            let runtime = NewRuntime {
+                node: node.to_owned(),
+                runtime: runtime.to_owned(),
+                spec: spec.to_owned(),
+            };
+            insert_agent_runtime(&txn, agent_id, user_id, &runtime).await?;
             agent_runtimes::Entity::find_by_id(agent_id)
                 .one(&txn)
                 .await?

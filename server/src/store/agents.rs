@@ -9,6 +9,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use super::agent_runtimes::insert_agent_runtime;
 use super::agent_tokens::revoke_active_agent_token;
 use super::entities::{agents, api_tokens, users};
 use super::records::scope_to_db;
@@ -60,9 +61,10 @@ pub(super) async fn first_free_slug<C: ConnectionTrait>(
     Ok(None)
 }
 
-async fn insert_agent<C: ConnectionTrait>(conn: &C, new: &NewAgent, slug: &str) -> Result<Agent> {
+/// Inserts the agent, and its runtime row when it is made with a spec.
+pub(super) async fn insert_agent<C: ConnectionTrait>(conn: &C, new: &NewAgent, slug: &str) -> Result<Agent> {
     let at = now();
-    agents::ActiveModel {
+    let row = agents::ActiveModel {
         id: Set(Uuid::now_v7()),
         user_id: Set(new.user_id),
         slug: Set(slug.to_owned()),
@@ -73,15 +75,22 @@ async fn insert_agent<C: ConnectionTrait>(conn: &C, new: &NewAgent, slug: &str) 
         emoji: Set(new.emoji.clone()),
         can_read_user_memory: Set(new.can_read_user_memory),
         scope: Set(scope_to_db(&new.scope)?),
-        status: Set("created".to_owned()),
+        status: Set(new.status.to_owned()),
         created_at: Set(at),
         updated_at: Set(at),
         archived_at: Set(None),
+        model: Set(new.persona.model.clone()),
+        soul_md: Set(new.persona.soul_md.clone()),
+        agent_md: Set(new.persona.agent_md.clone()),
+        memory_plugin: Set(new.persona.memory_plugin.clone()),
     }
     .insert(conn)
-    .await?
-    .try_into()
-    .map_err(Error::from)
+    .await?;
+    let agent: Agent = row.try_into()?;
+    if let Some(runtime) = &new.runtime {
+        insert_agent_runtime(conn, agent.id, agent.user_id, runtime).await?;
+    }
+    Ok(agent)
 }
 
 /// Attaches owners' names and active tokens to agent rows: two queries for any number of rows.
@@ -268,6 +277,17 @@ impl Store {
             }
             if let Some(v) = &c.status {
                 q = q.col_expr(agents::Column::Status, Expr::value(v.clone()));
+            }
+            let p = &c.persona;
+            for (column, v) in [
+                (agents::Column::Model, &p.model),
+                (agents::Column::SoulMd, &p.soul_md),
+                (agents::Column::AgentMd, &p.agent_md),
+                (agents::Column::MemoryPlugin, &p.memory_plugin),
+            ] {
+                if let Some(v) = v {
+                    q = q.col_expr(column, Expr::value(v.clone()));
+                }
             }
             let done = q
                 .filter(agents::Column::Id.eq(agent_id))

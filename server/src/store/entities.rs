@@ -149,6 +149,10 @@ pub mod agents {
         pub created_at: DateTimeUtc,
         pub updated_at: DateTimeUtc,
         pub archived_at: Option<DateTimeUtc>,
+        pub model: Option<String>,
+        pub soul_md: Option<String>,
+        pub agent_md: Option<String>,
+        pub memory_plugin: Option<String>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -288,6 +292,36 @@ pub mod agent_runtimes {
         pub desired: String,
         /// JSON: the last status seen (the domain's to read).
         pub status: Option<String>,
+        pub updated_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod operations {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "operations")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub user_id: Uuid,
+        pub agent_id: Uuid,
+        pub agent_slug: String,
+        pub kind: String,
+        pub node: String,
+        pub status: String,
+        /// JSON: the steps (the domain's to read).
+        pub steps: String,
+        /// JSON: the canonical error of a failed operation.
+        pub error: Option<String>,
+        /// JSON: what a succeeded operation produced.
+        pub result: Option<String>,
+        pub created_at: DateTimeUtc,
         pub updated_at: DateTimeUtc,
     }
 

@@ -11,6 +11,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0002::Migration),
             Box::new(m0003::Migration),
             Box::new(m0004::Migration),
+            Box::new(m0005::Migration),
         ]
     }
 }
@@ -400,3 +401,4 @@ mod m0002 {
 /// The knowledge store by section (its own file: this one would outgrow 400 lines).
 mod m0003;
 mod m0004;
+mod m0005;

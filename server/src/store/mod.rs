@@ -25,6 +25,7 @@ mod notifications;
 mod notify;
 mod notify_writer;
 mod open;
+mod operations;
 mod records;
 mod sealed;
 mod sessions;
@@ -52,6 +53,7 @@ pub use error::{DbFailure, Error, Result};
 pub use idempotency::IdemPolicy;
 pub use knowledge::{KnowledgeFilter, KnowledgeHit, KnowledgeItem, KnowledgeSummary};
 pub use knowledge_sources::{KnowledgeDoc, KnowledgeSection, SyncReport};
+pub use operations::{NewOperation, OperationProgress, OperationRow};
 pub use records::*;
 pub use sealed::{IdemClaim, Sealed};
 

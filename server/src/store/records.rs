@@ -113,10 +113,30 @@ pub struct Agent {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub archived_at: Option<DateTime<Utc>>,
+    pub persona: Persona,
+}
+
+/// What an agent is told it is: stored and exported for it, never read by taosd. Left empty
+/// where an agent is read only to authenticate it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Persona {
+    pub model: Option<String>,
+    pub soul_md: Option<String>,
+    pub agent_md: Option<String>,
+    pub memory_plugin: Option<String>,
+}
+
+/// Changes to a persona: `None` leaves a field alone, `Some(None)` clears it.
+#[derive(Debug, Clone, Default)]
+pub struct PersonaChanges {
+    pub model: Option<Option<String>>,
+    pub soul_md: Option<Option<String>>,
+    pub agent_md: Option<Option<String>>,
+    pub memory_plugin: Option<Option<String>>,
 }
 
 /// An agent to insert. The slug is chosen by the store (`create_agent`) or given
-/// (`import_agent`); the status starts as `created`.
+/// (`import_agent`).
 #[derive(Debug, Clone)]
 pub struct NewAgent {
     pub user_id: Uuid,
@@ -127,6 +147,19 @@ pub struct NewAgent {
     pub emoji: Option<String>,
     pub can_read_user_memory: bool,
     pub scope: Vec<String>,
+    pub persona: Persona,
+    /// `deploying` for a deploy, else `created`.
+    pub status: &'static str,
+    /// The runtime spec it is created with, if any.
+    pub runtime: Option<NewRuntime>,
+}
+
+/// A runtime row made with its agent (the domain's JSON spec).
+#[derive(Debug, Clone)]
+pub struct NewRuntime {
+    pub node: String,
+    pub runtime: String,
+    pub spec: String,
 }
 
 /// A partial update: `None` leaves a field alone; for nullable columns `Some(None)` clears it.
@@ -140,6 +173,7 @@ pub struct AgentChanges {
     pub can_read_user_memory: Option<bool>,
     pub scope: Option<Vec<String>>,
     pub status: Option<String>,
+    pub persona: PersonaChanges,
 }
 
 /// An agent as the API shows it: with its owner's name and its active (unrevoked) token.
@@ -269,6 +303,12 @@ impl TryFrom<agents::Model> for Agent {
             created_at: m.created_at,
             updated_at: m.updated_at,
             archived_at: m.archived_at,
+            persona: Persona {
+                model: m.model,
+                soul_md: m.soul_md,
+                agent_md: m.agent_md,
+                memory_plugin: m.memory_plugin,
+            },
         })
     }
 }

@@ -42,6 +42,19 @@ pub struct Sealed {
 struct Seal {
     claim: IdemClaim,
     parked: Mutex<Option<DatabaseTransaction>>,
+    /// Run once the work's writes are committed; dropped when they are rolled back.
+    on_commit: std::sync::Mutex<Vec<AfterCommit>>,
+}
+
+type AfterCommit = Box<dyn FnOnce() + Send>;
+
+impl Seal {
+    fn committed(&self) {
+        let hooks = std::mem::take(&mut *self.on_commit.lock().unwrap_or_else(|p| p.into_inner()));
+        for hook in hooks {
+            hook();
+        }
+    }
 }
 
 impl Store {
@@ -51,9 +64,24 @@ impl Store {
         let seal = Arc::new(Seal {
             claim,
             parked: Mutex::new(None),
+            on_commit: std::sync::Mutex::new(Vec::new()),
         });
         let output = SEAL.scope(seal.clone(), work).await;
         (output, Sealed { seal })
+    }
+
+    /// Runs `hook` once what this task wrote is committed: at once outside sealed work, after
+    /// the commit with the stored answer within it, never when that work is rolled back. For
+    /// background work that must see the request's writes (a deploy's operation).
+    pub fn on_commit(&self, hook: impl FnOnce() + Send + 'static) {
+        match SEAL.try_with(Arc::clone) {
+            Ok(seal) => seal
+                .on_commit
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(Box::new(hook)),
+            Err(_) => hook(),
+        }
     }
 
     /// The transaction a `write_txn!` body runs in: a savepoint of the parked transaction
@@ -85,7 +113,10 @@ impl Store {
         let Some(txn) = parked else {
             return match answer.exec(&self.db).await?.rows_affected {
                 0 => Err(Error::Conflict),
-                _ => Ok(()),
+                _ => {
+                    sealed.seal.committed();
+                    Ok(())
+                }
             };
         };
         if answer.exec(&txn).await?.rows_affected == 0 {
@@ -93,7 +124,9 @@ impl Store {
             let _ = txn.rollback().await;
             return Err(Error::Conflict);
         }
-        Ok(txn.commit().await?)
+        txn.commit().await?;
+        sealed.seal.committed();
+        Ok(())
     }
 
     /// Forgets a claim and whatever its work wrote, so a retry runs afresh (after a 5xx, or

@@ -57,6 +57,8 @@ const TOKEN_COLS: &str = "t.id, t.kind, t.user_id, t.agent_id, t.label, t.token_
      t.expires_at, t.revoked_at, t.last_used_at";
 const AGENT_COLS: &str = "a.id, a.user_id, a.slug, a.display_name, a.host, a.qmd_index, a.color, a.emoji, \
      a.can_read_user_memory, a.scope, a.status, a.created_at, a.updated_at, a.archived_at";
+/// Read with `AGENT_COLS` where the agent is shown (not where it is only authenticated).
+const PERSONA_COLS: &str = "a.model, a.soul_md, a.agent_md, a.memory_plugin";
 const NOTIFICATION_COLS: &str = "n.id, n.user_id, n.title, n.message, n.level, n.source, n.app_origin, \
      n.action_url, n.read, n.created_at";
 const TOKEN_N: usize = 11;
@@ -147,7 +149,7 @@ impl SqliteReads {
     pub(super) fn get_agent(&self, user_id: Uuid, slug: &str) -> Result<Option<AgentView>, DbErr> {
         self.with(|conn| {
             let sql = format!(
-                "SELECT {AGENT_COLS}, u.username, {TOKEN_COLS} FROM agents a \
+                "SELECT {AGENT_COLS}, {PERSONA_COLS}, u.username, {TOKEN_COLS} FROM agents a \
                  JOIN users u ON u.id = a.user_id \
                  LEFT JOIN api_tokens t ON t.agent_id = a.id AND t.revoked_at IS NULL \
                  WHERE a.user_id = ?1 AND a.slug = ?2 AND a.archived_at IS NULL"
@@ -168,7 +170,7 @@ impl SqliteReads {
     ) -> Result<Vec<AgentView>, DbErr> {
         self.with(|conn| {
             let sql = format!(
-                "SELECT {AGENT_COLS}, u.username, {TOKEN_COLS} FROM agents a \
+                "SELECT {AGENT_COLS}, {PERSONA_COLS}, u.username, {TOKEN_COLS} FROM agents a \
                  JOIN users u ON u.id = a.user_id \
                  LEFT JOIN api_tokens t ON t.agent_id = a.id AND t.revoked_at IS NULL \
                  WHERE a.user_id = ?1 AND a.archived_at IS NULL AND a.id > ?2 \
@@ -335,18 +337,27 @@ fn agent_at(row: &Row, i: usize) -> rusqlite::Result<Agent> {
         created_at: time(row, i + 11)?,
         updated_at: time(row, i + 12)?,
         archived_at: opt_time(row, i + 13)?,
+        persona: Default::default(),
     })
 }
 
-/// `AGENT_COLS`, the owner's username, then `TOKEN_COLS` (all NULL without an active token).
+/// `AGENT_COLS`, `PERSONA_COLS`, the owner's username, then `TOKEN_COLS` (all NULL without an
+/// active token).
 fn agent_view(row: &Row) -> rusqlite::Result<AgentView> {
-    let token = match blob(row, 15)? {
-        Some(_) => Some(token(row, 15)?),
+    let token = match blob(row, 19)? {
+        Some(_) => Some(token(row, 19)?),
         None => None,
     };
+    let mut agent = agent_at(row, 0)?;
+    agent.persona = crate::store::Persona {
+        model: row.get(14)?,
+        soul_md: row.get(15)?,
+        agent_md: row.get(16)?,
+        memory_plugin: row.get(17)?,
+    };
     Ok(AgentView {
-        agent: agent_at(row, 0)?,
-        owner_username: row.get(14)?,
+        agent,
+        owner_username: row.get(18)?,
         token,
     })
 }

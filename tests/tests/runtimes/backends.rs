@@ -330,3 +330,56 @@ async fn a_crash_is_failed_with_its_exit_code_and_bad_input_starts_nothing(s: &S
         .await
         .expect_status(200);
 }
+
+on_every_backend!(a_deploy_runs_the_agent_with_its_token);
+/// `POST /api/agents/deploy` on this backend: the operation succeeds once the agent runs, and
+/// the agent calls taosd as itself with the token the deploy issued and injected.
+async fn a_deploy_runs_the_agent_with_its_token(s: &Server, b: Backend) {
+    let admin = s.setup_admin().await;
+    let t = &admin.token;
+    let name = unique("Deployed");
+    let spec = b.spec(&format!("{}; echo; exec sleep 120", b.whoami()));
+    let op: types::Operation = from_json(
+        s.post("/api/agents/deploy")
+            .bearer(t)
+            .header("idempotency-key", uuid::Uuid::new_v4().to_string())
+            .json(&json!({"name": name, "spec": spec}))
+            .send()
+            .await
+            .expect_json(202),
+    );
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let done = loop {
+        let now: types::Operation = from_json(
+            s.get(&format!("/api/operations/{}?wait_s=20", op.id))
+                .bearer(t)
+                .send()
+                .await
+                .expect_json(200),
+        );
+        if now.done {
+            break now;
+        }
+        assert!(Instant::now() < deadline, "the deploy never finished: {now:?}");
+    };
+    assert_eq!(done.status.to_string(), "succeeded", "{done:?}");
+    assert_eq!(
+        done.result.as_ref().map(|r| r.state),
+        Some(types::InstanceState::Running)
+    );
+    let agent = s
+        .client(t)
+        .get_agent()
+        .name(op.agent.as_str())
+        .send()
+        .await
+        .value();
+    assert!(agent.has_token);
+    let id = agent.id.to_string();
+    await_line(s, t, &op.agent, |l| l.contains(&id)).await;
+    s.delete(&format!("/api/agents/{}", op.agent))
+        .bearer(t)
+        .send()
+        .await
+        .expect_status(200);
+}

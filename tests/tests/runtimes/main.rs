@@ -3,6 +3,7 @@
 //! CPU time, the files they write, the API calls they make with their injected token).
 
 mod backends;
+mod deploy;
 mod injection;
 mod lifecycle;
 mod logs;

@@ -182,6 +182,9 @@ fn new_agent(user_id: Uuid, display_name: &str) -> NewAgent {
         emoji: None,
         can_read_user_memory: false,
         scope: vec!["agents.*".to_owned()],
+        persona: Default::default(),
+        status: "created",
+        runtime: None,
     }
 }
 

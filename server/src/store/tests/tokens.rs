@@ -156,6 +156,10 @@ pub(super) async fn partial_unique_index_rejects_second_active_token(url: String
         created_at: Set(Utc::now()),
         updated_at: Set(Utc::now()),
         archived_at: Set(None),
+        model: Set(None),
+        soul_md: Set(None),
+        agent_md: Set(None),
+        memory_plugin: Set(None),
     }
     .insert(&s.db)
     .await
