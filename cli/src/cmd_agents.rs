@@ -1,12 +1,15 @@
 //! `taosctl agents …`: the agent registry (list, get, create, update, delete, permissions);
-//! archived agents, export/import, agent tokens, runtime specs, the lifecycle verbs and logs
-//! have files of their own.
+//! archived agents, export/import, agent tokens, runtime specs, deploys, the lifecycle verbs
+//! (one agent or many), containers and logs have files of their own.
 
 use clap::{ArgAction, Args, Subcommand};
 use taos_client::types::{self, builder};
 
 use crate::cmd_agent_tokens::TokenCommand;
 use crate::cmd_agents_archived::ArchivedCommand;
+use crate::cmd_agents_bulk::Bulk;
+use crate::cmd_agents_containers::Containers;
+use crate::cmd_agents_deploy::{DEPLOY_HELP, Deploy, DeployStatus};
 use crate::cmd_agents_lifecycle::{Action, StopVerb, Verb, Wait};
 use crate::cmd_agents_logs::Logs;
 use crate::cmd_agents_runtime::RuntimeCommand;
@@ -15,6 +18,7 @@ use crate::context::{Context, RunCmd};
 use crate::failure::{EXIT_ERROR, Failure, Result};
 use crate::output::{Table, opt, when};
 use crate::paging::Paging;
+use crate::persona::PersonaArgs;
 use crate::prompt;
 use crate::request;
 
@@ -28,11 +32,13 @@ pub enum AgentsCommand {
     Get(Get),
     /// Register an agent (safe to retry: it sends an Idempotency-Key)
     #[command(
-        after_help = "Example:\n  taosctl agents create --name 'Research Bot' --host 192.0.2.10 --emoji 🔬"
+        after_help = "Examples:\n  taosctl agents create --name 'Research Bot' --host 192.0.2.10 --emoji 🔬\n  taosctl agents create --name 'Research Bot' --model llama3.1:8b --soul-md soul.md --memory-plugin taosmd"
     )]
     Create(Create),
     /// Change an agent's settings (only the flags given change; "" clears a text field)
-    #[command(after_help = "Example:\n  taosctl agents update research-bot --color '#ff5a36'")]
+    #[command(
+        after_help = "Examples:\n  taosctl agents update research-bot --color '#ff5a36'\n  taosctl agents update research-bot --agent-md - < AGENTS.md\n  taosctl agents update research-bot --model ''"
+    )]
     Update(Update),
     /// Set what an agent may read (PUT /api/agents/NAME/permissions)
     #[command(
@@ -59,6 +65,14 @@ pub enum AgentsCommand {
     /// Show or set how an agent runs (its runtime spec)
     #[command(subcommand)]
     Runtime(RuntimeCommand),
+    /// Register, issue a token for and start an agent in one operation (safe to retry)
+    #[command(after_help = DEPLOY_HELP)]
+    Deploy(Box<Deploy>),
+    /// Show an agent's latest deploy; with --wait follow it until it is done
+    #[command(
+        after_help = "Examples:\n  taosctl agents deploy-status research-bot\n  taosctl agents deploy-status research-bot --wait --json"
+    )]
+    DeployStatus(DeployStatus),
     /// Start an agent on its runtime; prints its state once it runs (exit 1 if it failed)
     #[command(
         after_help = "Examples:\n  taosctl agents start research-bot\n  taosctl agents start research-bot --json"
@@ -90,6 +104,14 @@ pub enum AgentsCommand {
         -f ends (exit 0) when the agent stops or on Ctrl-C; a dropped connection is resumed after the last line printed."
     )]
     Logs(Logs),
+    /// Start, stop, pause, resume or restart many agents; one line each (exit 1 if any failed)
+    #[command(
+        after_help = "Examples:\n  taosctl agents bulk stop research-bot mail-sorter --timeout 5\n  taosctl agents bulk restart --all --json"
+    )]
+    Bulk(Bulk),
+    /// List the processes and containers the runtimes run for your agents
+    #[command(after_help = "Examples:\n  taosctl agents containers\n  taosctl agents containers --json")]
+    Containers(Containers),
 }
 
 impl RunCmd for AgentsCommand {
@@ -113,6 +135,10 @@ impl RunCmd for AgentsCommand {
             AgentsCommand::Restart(cmd) => cmd.run(ctx, true).await,
             AgentsCommand::Wait(cmd) => cmd.run(ctx).await,
             AgentsCommand::Logs(cmd) => cmd.run(ctx).await,
+            AgentsCommand::Deploy(cmd) => cmd.run(ctx).await,
+            AgentsCommand::DeployStatus(cmd) => cmd.run(ctx).await,
+            AgentsCommand::Bulk(cmd) => cmd.run(ctx).await,
+            AgentsCommand::Containers(cmd) => cmd.run(ctx).await,
         }
     }
 }
@@ -187,6 +213,8 @@ pub struct Create {
     /// Default scope of the agent's tokens (repeat for several)
     #[arg(long = "scope", value_name = "PATTERN")]
     scope: Vec<String>,
+    #[command(flatten)]
+    persona: PersonaArgs,
     /// Idempotency key [default: a fresh UUID]
     #[arg(long)]
     idempotency_key: Option<String>,
@@ -194,6 +222,7 @@ pub struct Create {
 
 impl RunCmd for Create {
     async fn run(&self, ctx: &Context) -> Result<()> {
+        let p = self.persona.read()?;
         let body: types::AgentCreate = request::body(
             builder::AgentCreate::default()
                 .name(self.name.as_str())
@@ -205,7 +234,17 @@ impl RunCmd for Create {
                 .color(request::opt::<types::Color>("--color", &self.color)?)
                 .emoji(request::opt::<types::AgentCreateEmoji>("--emoji", &self.emoji)?)
                 .can_read_user_memory(self.can_read_user_memory)
-                .scope(request::scope(&self.scope)?),
+                .scope(request::scope(&self.scope)?)
+                .model(request::opt::<types::AgentCreateModel>("--model", &p.model)?)
+                .soul_md(request::opt::<types::AgentCreateSoulMd>("--soul-md", &p.soul_md)?)
+                .agent_md(request::opt::<types::AgentCreateAgentMd>(
+                    "--agent-md",
+                    &p.agent_md,
+                )?)
+                .memory_plugin(request::opt::<types::AgentCreateMemoryPlugin>(
+                    "--memory-plugin",
+                    &p.memory_plugin,
+                )?),
         )?;
         let key = self
             .idempotency_key
@@ -247,10 +286,13 @@ pub struct Update {
     can_read_user_memory: Option<bool>,
     #[arg(long = "scope", value_name = "PATTERN")]
     scope: Vec<String>,
+    #[command(flatten)]
+    persona: PersonaArgs,
 }
 
 impl RunCmd for Update {
     async fn run(&self, ctx: &Context) -> Result<()> {
+        let p = self.persona.read()?;
         let body: types::AgentUpdate = request::body(
             builder::AgentUpdate::default()
                 .host(request::opt::<types::AgentUpdateHost>("--host", &self.host)?)
@@ -261,7 +303,17 @@ impl RunCmd for Update {
                 .color(request::opt::<types::Color>("--color", &self.color)?)
                 .emoji(request::opt::<types::AgentUpdateEmoji>("--emoji", &self.emoji)?)
                 .can_read_user_memory(self.can_read_user_memory)
-                .scope(request::scope(&self.scope)?),
+                .scope(request::scope(&self.scope)?)
+                .model(request::opt::<types::AgentUpdateModel>("--model", &p.model)?)
+                .soul_md(request::opt::<types::AgentUpdateSoulMd>("--soul-md", &p.soul_md)?)
+                .agent_md(request::opt::<types::AgentUpdateAgentMd>(
+                    "--agent-md",
+                    &p.agent_md,
+                )?)
+                .memory_plugin(request::opt::<types::AgentUpdateMemoryPlugin>(
+                    "--memory-plugin",
+                    &p.memory_plugin,
+                )?),
         )?;
         let client = ctx.client()?;
         let agent = ctx
@@ -361,6 +413,10 @@ pub fn show(ctx: &Context, a: &types::Agent) {
                 ("emoji", opt(&a.emoji)),
                 ("reads user memory", a.can_read_user_memory.to_string()),
                 ("scope", a.scope.join(" ")),
+                ("model", opt(&a.model)),
+                ("soul md", markdown(&a.soul_md)),
+                ("agent md", markdown(&a.agent_md)),
+                ("memory plugin", opt(&a.memory_plugin)),
                 ("token", token),
                 ("owner", a.owner.username.clone()),
                 ("created", when(&a.created_at)),
@@ -368,4 +424,41 @@ pub fn show(ctx: &Context, a: &types::Agent) {
             ],
         );
     });
+}
+
+/// A persona document for people: its size and first line (the whole text is in `--json`).
+fn markdown(text: &Option<String>) -> String {
+    let Some(text) = text.as_deref().filter(|t| !t.is_empty()) else {
+        return "-".into();
+    };
+    let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("").trim();
+    let cut: String = first.chars().take(60).collect();
+    let more = if cut.len() < first.len() { "…" } else { "" };
+    let lines = text.lines().count();
+    format!(
+        "{lines} line{} ({} bytes): {cut}{more}",
+        if lines == 1 { "" } else { "s" },
+        text.len()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::markdown;
+
+    #[test]
+    fn persona_documents_are_summed_up_by_size_and_first_line() {
+        assert_eq!(markdown(&None), "-");
+        assert_eq!(markdown(&Some(String::new())), "-");
+        assert_eq!(
+            markdown(&Some("\n# Soul\nKind.\n".into())),
+            "3 lines (14 bytes): # Soul"
+        );
+        let long = format!("{}\n", "é".repeat(70));
+        let shown = markdown(&Some(long));
+        assert!(
+            shown.starts_with("1 line (141 bytes): ") && shown.ends_with('…'),
+            "{shown}"
+        );
+    }
 }

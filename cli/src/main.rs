@@ -12,6 +12,9 @@ mod paging;
 mod cmd_agent_tokens;
 mod cmd_agents;
 mod cmd_agents_archived;
+mod cmd_agents_bulk;
+mod cmd_agents_containers;
+mod cmd_agents_deploy;
 mod cmd_agents_lifecycle;
 mod cmd_agents_logs;
 mod cmd_agents_runtime;
@@ -21,15 +24,18 @@ mod cmd_auth_tokens;
 mod cmd_completion;
 mod cmd_knowledge;
 mod cmd_notifications;
+mod cmd_operations;
 mod cmd_runtimes;
 mod cmd_ui;
 mod cmd_users;
 mod context;
 mod failure;
 mod output;
+mod persona;
 mod progress;
 mod prompt;
 mod request;
+mod runtime_spec;
 mod sse;
 
 use std::process::ExitCode;
@@ -43,10 +49,10 @@ use failure::{EXIT_USAGE, Failure};
 #[command(
     name = "taosctl",
     version,
-    about = "Manage taOS agents, their tokens, runtimes and notifications",
+    about = "Manage taOS agents, their tokens, runtimes, deploys and notifications",
     long_about = "taosctl talks to a taOS server (taosd). Agents use it inside their containers \
         with the token in TAOS_TOKEN; people sign in with `taosctl auth login`.",
-    after_help = "Examples:\n  taosctl auth login\n  taosctl agents list\n  taosctl agents runtime set research-bot -- python3 agent.py\n  taosctl agents start research-bot\n  taosctl agents logs research-bot -f\n  TOKEN=$(taosctl agents token issue research-bot)\n  taosctl ui notify --title 'Build done' --body 'All green'\n\n\
+    after_help = "Examples:\n  taosctl auth login\n  taosctl agents list\n  taosctl agents deploy 'Research Bot' --wait -- python3 agent.py\n  taosctl agents runtime set research-bot -- python3 agent.py\n  taosctl agents start research-bot\n  taosctl agents logs research-bot -f\n  TOKEN=$(taosctl agents token issue research-bot)\n  taosctl ui notify --title 'Build done' --body 'All green'\n\n\
         Environment:\n  TAOS_URL     server URL (default http://localhost:6969)\n  TAOS_TOKEN   bearer token (wins over the credentials file)\n  NO_COLOR     disable colour\n\n\
         Exit codes: 0 ok, 1 API or network error, 2 usage error, 4 authentication needed or rejected."
 )]
@@ -80,6 +86,9 @@ pub enum Command {
     /// Read the user's notifications
     #[command(subcommand)]
     Notifications(cmd_notifications::NotificationsCommand),
+    /// Follow work taosd does in the background (deploys)
+    #[command(subcommand)]
+    Operations(cmd_operations::OperationsCommand),
     /// List the runtimes agents can run on (process, docker, incus) and what they can do
     #[command(after_help = "Examples:\n  taosctl runtimes\n  taosctl runtimes --json")]
     Runtimes(cmd_runtimes::Runtimes),
@@ -99,6 +108,7 @@ impl RunCmd for Command {
             Command::Users(cmd) => cmd.run(ctx).await,
             Command::Ui(cmd) => cmd.run(ctx).await,
             Command::Notifications(cmd) => cmd.run(ctx).await,
+            Command::Operations(cmd) => cmd.run(ctx).await,
             Command::Runtimes(cmd) => cmd.run(ctx).await,
             Command::Knowledge(cmd) => cmd.run(ctx).await,
             // Needs no configuration: answered in `run` before it is loaded.

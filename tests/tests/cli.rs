@@ -47,7 +47,14 @@ async fn version_help_and_completions(server: &Server) {
     assert_eq!(top.code, 2, "no command is a usage error");
     assert!(top.stderr.contains("Usage"), "{}", top.stderr);
     let help = ctl.run(&["--help"], None).await.ok();
-    for group in ["auth", "agents", "ui", "notifications", "completion"] {
+    for group in [
+        "auth",
+        "agents",
+        "ui",
+        "notifications",
+        "operations",
+        "completion",
+    ] {
         assert!(
             help.stdout.contains(group),
             "--help lists {group}:\n{}",
