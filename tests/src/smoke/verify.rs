@@ -478,14 +478,16 @@ async fn paused_and_resumed(run: &Run, client: &Client, watched: &Watched) -> Re
             now.state
         )));
     }
+    let at = |t: Option<chrono::DateTime<chrono::Utc>>| t.map_or_else(|| "-".to_string(), |t| t.to_rfc3339());
     match &watched.before {
         Some(before) if before.started_at != now.started_at => Ok(no(format!(
-            "agent {name:?} was paused and runs again, but it was started anew ({:?} → {:?}), not resumed",
-            before.started_at, now.started_at
+            "agent {name:?} was paused and runs again, but it was started anew (at {}, not {}), not resumed",
+            at(now.started_at),
+            at(before.started_at)
         ))),
         _ => Ok(yes(format!(
-            "agent {name:?} was seen paused during the task and runs again, resumed (started at {:?})",
-            now.started_at
+            "agent {name:?} was seen paused during the task and runs again, resumed (the run started at {})",
+            at(now.started_at)
         ))),
     }
 }
