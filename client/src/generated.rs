@@ -2466,7 +2466,10 @@ let response = client.issue_agent_token()
     /**Revoke the agent's API token
 
 The agent's active token stops working at once. Answers 204 also when the agent had no
-active token. Unknown agent → 404 `agent_not_found`.
+active token. Unknown agent → 404 `agent_not_found`. An agent with a runtime spec loses
+`TAOS_TOKEN` too: a running process agent is restarted without it (a container is
+made again without it), so nothing it runs holds the dead token; issue a new token to
+hand it one again.
 
 
 Sends a `DELETE` request to `/api/agents/{name}/token`

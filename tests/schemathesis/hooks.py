@@ -10,7 +10,7 @@ itself says a request depends on earlier ones, and change nothing else:
    schema-valid request answered 404 `user_token_not_found`).
 
 2. The creating operations with an `Idempotency-Key` (`POST /api/agents`,
-   `POST /api/agents/import`) get a fresh key per request. The contract says a key reused with a
+   `POST /api/agents/import`, `POST /api/agents/deploy`) get a fresh key per request. The contract says a key reused with a
    different body is refused (422 `idempotency_key_reused`), but schemathesis draws keys from a
    small pool and reuses them across different bodies, which its `positive_data_acceptance`
    check would then report. Only keys the server accepts (1-255 visible ASCII characters) are
@@ -26,7 +26,7 @@ import schemathesis
 
 OWN_TOKEN_ID = os.environ.get("TAOS_ST_TOKEN_ID", "")
 ACCEPTED_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
-IDEMPOTENT = {("POST", "/api/agents"), ("POST", "/api/agents/import")}
+IDEMPOTENT = {("POST", "/api/agents"), ("POST", "/api/agents/import"), ("POST", "/api/agents/deploy")}
 
 
 def _positive(case):
