@@ -137,6 +137,33 @@ elif [[ $prompt =~ which\ scope.*knowledge\ search.*notification\ titled\ \"([^\
     say "the answer is $scope"
     taosctl ui notify --title "$title" --body "$scope"
 
+elif [[ $prompt =~ Deploy\ a\ taOS\ agent\ named\ \"([^\"]+)\".*notification\ titled\ \"([^\"]+)\" ]]; then
+    name=${BASH_REMATCH[1]} title=${BASH_REMATCH[2]}
+    # taOS runs the program with a clean environment (its PATH is /usr/local/bin:/usr/bin:/bin)
+    # plus TAOS_URL and TAOS_TOKEN, so it calls this taosctl by its full path, which then
+    # authenticates with the injected token. Its last line says when it came up, to the
+    # nanosecond: only its logs can tell.
+    ctl=$(command -v taosctl)
+    program="\"$ctl\" ui notify --title \"$title\" --body 'sent with the token taOS injected' >/dev/null && echo \"$name: up since \$(date +%s%N)\"; exec sleep 600"
+    say "deploying $name"
+    taosctl agents deploy "$name" --scope ui.notify --wait -- sh -c "$program"
+
+elif [[ $prompt =~ Read\ the\ logs\ of\ the\ taOS\ agent\ \"([^\"]+)\".*notification\ titled\ \"([^\"]+)\" ]]; then
+    name=${BASH_REMATCH[1]} title=${BASH_REMATCH[2]}
+    say "reading the last line of $name's logs"
+    line=$(taosctl agents logs "$name" --tail 1)
+    if [[ -z $line ]]; then
+        say "$name has written nothing yet"
+        exit 1
+    fi
+    taosctl ui notify --title "$title" --body "$line"
+
+elif [[ $prompt =~ Pause\ the\ taOS\ agent\ \"([^\"]+)\".*resume ]]; then
+    name=${BASH_REMATCH[1]}
+    say "pausing and resuming $name"
+    taosctl agents pause "$name"
+    taosctl agents resume "$name"
+
 elif [[ $prompt =~ Send\ the\ user\ a\ notification\ titled\ \"([^\"]+)\"\ with\ the\ body\ \"([^\"]*)\" ]]; then
     title=${BASH_REMATCH[1]} body=${BASH_REMATCH[2]}
     say "notifying the user"

@@ -17,6 +17,10 @@ Tasks, in order (each a plain-English prompt; names are unique per run, smoke-<6
   search-docs          find in the docs which scope knowledge search needs; notify the answer
   revoke-token         revoke smoke-<run>'s token
   archive-agent        delete (archive) smoke-<run>
+  deploy-agent         deploy deployed-<run>, whose program notifies the user with its injected
+                       token (\"deployed-<run> is up\") and keeps running
+  read-logs            notify the user the last line deployed-<run> wrote to its logs
+  pause-resume         pause deployed-<run>, then resume it (watched while the task runs)
 A task whose prerequisite did not succeed is reported gave_up (\"skipped: depends on …\").
 
 The agent command runs as `sh -c CMD`, once per task, in a process group of its own. It gets

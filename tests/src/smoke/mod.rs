@@ -115,7 +115,7 @@ pub async fn run(opts: &Options) -> Report {
 async fn run_task(task: Task, run: &Run, opts: &Options, client: &taos_client::Client) -> TaskResult {
     let prompt = task.prompt(run);
     let started = Instant::now();
-    let ran = agent::run(agent::Invocation {
+    let work = agent::run(agent::Invocation {
         cmd: &opts.agent_cmd,
         prompt: &prompt,
         env: vec![
@@ -125,9 +125,9 @@ async fn run_task(task: Task, run: &Run, opts: &Options, client: &taos_client::C
             ("TAOS_SMOKE_TASK", task.name().to_string()),
         ],
         timeout: opts.timeout,
-    })
-    .await;
-    let finding = verify::verify(task, run, client).await;
+    });
+    let (ran, watched) = verify::watching(task, run, client, work).await;
+    let finding = verify::verify(task, run, client, &watched).await;
 
     let outcome = if finding.verified {
         Outcome::Succeeded

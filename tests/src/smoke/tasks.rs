@@ -39,6 +39,20 @@ impl Run {
     pub fn answer_title(&self) -> String {
         format!("answer {}", self.id)
     }
+
+    /// The agent this run deploys, reads the logs of, and pauses: `deployed-<id>`.
+    pub fn deployed_agent(&self) -> String {
+        format!("deployed-{}", self.id)
+    }
+
+    /// What the deployed agent's own program notifies, with the token taOS injected.
+    pub fn up_title(&self) -> String {
+        format!("{} is up", self.deployed_agent())
+    }
+
+    pub fn logs_title(&self) -> String {
+        format!("last line of {}", self.deployed_agent())
+    }
 }
 
 /// The host the created agent must have (TEST-NET-1, never a real machine).
@@ -56,17 +70,23 @@ pub enum Task {
     SearchDocs,
     RevokeToken,
     ArchiveAgent,
+    DeployAgent,
+    ReadLogs,
+    PauseResume,
 }
 
 impl Task {
     /// Every task, in the order a run goes through them.
-    pub const ALL: [Task; 6] = [
+    pub const ALL: [Task; 9] = [
         Task::CreateAgent,
         Task::SendNotification,
         Task::IssueAndUseToken,
         Task::SearchDocs,
         Task::RevokeToken,
         Task::ArchiveAgent,
+        Task::DeployAgent,
+        Task::ReadLogs,
+        Task::PauseResume,
     ];
 
     pub const fn name(self) -> &'static str {
@@ -77,6 +97,9 @@ impl Task {
             Task::SearchDocs => "search-docs",
             Task::RevokeToken => "revoke-token",
             Task::ArchiveAgent => "archive-agent",
+            Task::DeployAgent => "deploy-agent",
+            Task::ReadLogs => "read-logs",
+            Task::PauseResume => "pause-resume",
         }
     }
 
@@ -86,12 +109,13 @@ impl Task {
 
     /// The task whose side effect this one needs. Revoking is measured against the token the
     /// previous task issued: without it, "no token" would be true without the agent doing
-    /// anything.
+    /// anything. Reading the logs of and pausing an agent need the agent the deploy runs.
     pub const fn depends_on(self) -> Option<Task> {
         match self {
             Task::IssueAndUseToken | Task::ArchiveAgent => Some(Task::CreateAgent),
             Task::RevokeToken => Some(Task::IssueAndUseToken),
-            Task::CreateAgent | Task::SendNotification | Task::SearchDocs => None,
+            Task::ReadLogs | Task::PauseResume => Some(Task::DeployAgent),
+            Task::CreateAgent | Task::SendNotification | Task::SearchDocs | Task::DeployAgent => None,
         }
     }
 
@@ -119,6 +143,24 @@ impl Task {
             ),
             Task::RevokeToken => format!("Revoke the API token of the taOS agent \"{agent}\"."),
             Task::ArchiveAgent => format!("Delete the taOS agent \"{agent}\"."),
+            Task::DeployAgent => format!(
+                "Deploy a taOS agent named \"{}\": a program that taOS runs for you and keeps \
+                 running. Once it runs, the program itself must send the user a notification \
+                 titled \"{}\", authenticated with the API token taOS hands the agent (not with \
+                 your own token), and then keep running.",
+                run.deployed_agent(),
+                run.up_title()
+            ),
+            Task::ReadLogs => format!(
+                "Read the logs of the taOS agent \"{}\". Then send the user a notification \
+                 titled \"{}\" whose body is exactly the last line the agent wrote there.",
+                run.deployed_agent(),
+                run.logs_title()
+            ),
+            Task::PauseResume => format!(
+                "Pause the taOS agent \"{}\", then resume it so that it carries on running.",
+                run.deployed_agent()
+            ),
         }
     }
 
@@ -179,6 +221,8 @@ mod tests {
                 Task::RevokeToken
             ]
         );
+        let got = select(&["pause-resume".into()]).unwrap();
+        assert_eq!(got, [Task::DeployAgent, Task::PauseResume]);
         assert_eq!(select(&[]).unwrap(), Task::ALL);
         assert!(select(&["nope".into()]).unwrap_err().contains("create-agent"));
     }
@@ -187,6 +231,7 @@ mod tests {
     fn names_are_unique_per_run() {
         let (a, b) = (Run::new("http://x/"), Run::new("http://x"));
         assert_ne!(a.agent(), b.agent());
+        assert_ne!(a.deployed_agent(), a.agent());
         assert_eq!(a.url, "http://x");
         assert!(
             a.id.len() == 6

@@ -12,8 +12,9 @@ mod requests;
 mod runner_fails;
 
 /// Every page the replay covers, as the cases below name them.
-const PAGES: [&str; 7] = [
+const PAGES: [&str; 8] = [
     "getting-started.md",
+    "recipes/deploying-an-agent.md",
     "recipes/issuing-tokens.md",
     "recipes/managing-agents.md",
     "recipes/notifying-the-user.md",
@@ -55,6 +56,16 @@ async fn getting_started_http(s: &Server) {
 e2e!(getting_started_bash);
 async fn getting_started_bash(s: &Server) {
     bash(s, "getting-started.md").await;
+}
+
+e2e!(deploying_an_agent_http);
+async fn deploying_an_agent_http(s: &Server) {
+    http(s, "recipes/deploying-an-agent.md").await;
+}
+
+e2e!(deploying_an_agent_bash);
+async fn deploying_an_agent_bash(s: &Server) {
+    bash(s, "recipes/deploying-an-agent.md").await;
 }
 
 e2e!(issuing_tokens_http);

@@ -30,6 +30,9 @@ async fn an_agent_that_does_nothing_took_the_wrong_path(s: &Server) {
             ("search-docs", Outcome::WrongPath),
             ("revoke-token", Outcome::GaveUp),
             ("archive-agent", Outcome::GaveUp),
+            ("deploy-agent", Outcome::WrongPath),
+            ("read-logs", Outcome::GaveUp),
+            ("pause-resume", Outcome::GaveUp),
         ],
     );
     assert_eq!(
@@ -38,7 +41,7 @@ async fn an_agent_that_does_nothing_took_the_wrong_path(s: &Server) {
             report.totals.wrong_path,
             report.totals.gave_up
         ),
-        (0, 3, 3)
+        (0, 4, 5)
     );
     let create = result(&report, "create-agent");
     assert_eq!(create.exit_code, Some(0));
@@ -49,10 +52,18 @@ async fn an_agent_that_does_nothing_took_the_wrong_path(s: &Server) {
             .contains("no notification titled"),
         "{report:?}"
     );
+    assert!(
+        result(&report, "deploy-agent")
+            .detail
+            .contains("no agent \"deployed-"),
+        "{report:?}"
+    );
     for (task, dep) in [
         ("issue-and-use-token", "create-agent"),
         ("revoke-token", "issue-and-use-token"),
         ("archive-agent", "create-agent"),
+        ("read-logs", "deploy-agent"),
+        ("pause-resume", "deploy-agent"),
     ] {
         let r = result(&report, task);
         assert_eq!(r.detail, format!("skipped: depends on {dep}"));
@@ -205,4 +216,99 @@ async fn notify_with(s: &Server, token: &str, body: &str) -> (Ran, String) {
     assert_outcomes(&report, &[("send-notification", Outcome::WrongPath)]);
     let detail = result(&report, "send-notification").detail.clone();
     (ran, detail)
+}
+
+/// An agent command that does `deploy-agent` the stand-in's way and every other task with the
+/// shell lines in `others` (`$n` is the deployed agent's name).
+fn deployed_then(others: &str) -> String {
+    format!(
+        r#"if [ "$TAOS_SMOKE_TASK" = deploy-agent ]; then exec {}; fi
+n=$(printf %s "$TAOS_SMOKE_PROMPT" | grep -o 'deployed-[0-9a-f]*' | head -n 1)
+{others}"#,
+        standin()
+    )
+}
+
+e2e!(deploy_shortcuts_are_caught);
+/// A deploy done as create + start, or whose notification is sent with the runner's token
+/// instead of the injected one, is wrong_path; so is a logs answer that is no line of the logs.
+async fn deploy_shortcuts_are_caught(s: &Server) {
+    let admin = s.setup_admin().await;
+    let not_deployed = r#"n=$(printf %s "$TAOS_SMOKE_PROMPT" | grep -o 'deployed-[0-9a-f]*' | head -n 1)
+taosctl agents create --name "$n" >/dev/null && taosctl agents runtime set "$n" -- sleep 600 >/dev/null &&
+taosctl agents start "$n" >/dev/null && taosctl ui notify --title "$n is up""#;
+    let own_token = r#"n=$(printf %s "$TAOS_SMOKE_PROMPT" | grep -o 'deployed-[0-9a-f]*' | head -n 1)
+taosctl agents deploy "$n" --wait -- sleep 600 >/dev/null && taosctl ui notify --title "$n is up""#;
+    for (cmd, says) in [
+        (not_deployed, "was not deployed (created with POST /api/agents"),
+        (own_token, "came from user:admin, not agent:deployed-"),
+    ] {
+        let ran = smoke(
+            &s.url(),
+            &admin.token,
+            &["--agent-cmd", cmd, "--task", "deploy-agent"],
+        )
+        .await;
+        let report = ran.report();
+        assert_outcomes(&report, &[("deploy-agent", Outcome::WrongPath)]);
+        let detail = &result(&report, "deploy-agent").detail;
+        assert!(detail.contains(says), "{detail}");
+    }
+
+    // The logs answer is made up, and the agent is paused, then stopped and started anew.
+    let cmd = deployed_then(
+        r#"case "$TAOS_SMOKE_TASK" in
+read-logs) taosctl ui notify --title "last line of $n" --body "all is well" ;;
+pause-resume) taosctl agents pause "$n" >/dev/null && taosctl agents stop "$n" --timeout 5 >/dev/null && taosctl agents start "$n" >/dev/null ;;
+esac"#,
+    );
+    let ran = smoke(
+        &s.url(),
+        &admin.token,
+        &[
+            "--agent-cmd",
+            &cmd,
+            "--task",
+            "read-logs",
+            "--task",
+            "pause-resume",
+        ],
+    )
+    .await;
+    assert_eq!(ran.code, 1, "{}", ran.stderr);
+    let report = ran.report();
+    assert_outcomes(
+        &report,
+        &[
+            ("deploy-agent", Outcome::Succeeded),
+            ("read-logs", Outcome::WrongPath),
+            ("pause-resume", Outcome::WrongPath),
+        ],
+    );
+    let detail = &result(&report, "read-logs").detail;
+    assert!(
+        detail.contains(r#"says "all is well", which is no line of"#),
+        "{detail}"
+    );
+    let detail = &result(&report, "pause-resume").detail;
+    assert!(detail.contains("started anew"), "{detail}");
+
+    // Restarted instead of paused: never seen paused.
+    let cmd = deployed_then(r#"taosctl agents restart "$n" >/dev/null"#);
+    let ran = smoke(
+        &s.url(),
+        &admin.token,
+        &["--agent-cmd", &cmd, "--task", "pause-resume"],
+    )
+    .await;
+    let report = ran.report();
+    assert_outcomes(
+        &report,
+        &[
+            ("deploy-agent", Outcome::Succeeded),
+            ("pause-resume", Outcome::WrongPath),
+        ],
+    );
+    let detail = &result(&report, "pause-resume").detail;
+    assert!(detail.contains("was never seen paused"), "{detail}");
 }

@@ -13,13 +13,16 @@ mod failures;
 mod usage;
 
 const RUNNER: &str = env!("CARGO_BIN_EXE_taos-conformance");
-const TASKS: [&str; 6] = [
+const TASKS: [&str; 9] = [
     "create-agent",
     "send-notification",
     "issue-and-use-token",
     "search-docs",
     "revoke-token",
     "archive-agent",
+    "deploy-agent",
+    "read-logs",
+    "pause-resume",
 ];
 
 /// `--agent-cmd` for the stand-in.
@@ -137,7 +140,7 @@ async fn the_standin_agent_succeeds_at_every_task(s: &Server) {
             report.totals.wrong_path,
             report.totals.gave_up
         ),
-        (6, 0, 0)
+        (9, 0, 0)
     );
     assert!((chrono::Utc::now() - report.started_at).num_seconds().abs() < 300);
     for r in &report.results {
@@ -184,6 +187,39 @@ async fn the_standin_agent_succeeds_at_every_task(s: &Server) {
         .find(|n| n.title.starts_with("answer "))
         .expect("the search-docs answer");
     assert_eq!(answer.message, "knowledge.read");
+    // The deployed agent's program notified with its own (injected) token, and the logs
+    // answer is the line it wrote last.
+    let deployed = name.replacen("smoke-", "deployed-", 1);
+    let up = inbox
+        .items
+        .iter()
+        .find(|n| n.title == format!("{deployed} is up"))
+        .expect("the deployed agent's notification");
+    assert_eq!(up.source, format!("agent:{deployed}"));
+    let last = inbox
+        .items
+        .iter()
+        .find(|n| n.title == format!("last line of {deployed}"))
+        .expect("the read-logs answer");
+    assert!(
+        last.message.starts_with(&format!("{deployed}: up since ")),
+        "{}",
+        last.message
+    );
+    let op = client
+        .get_agent_deploy_status()
+        .name(deployed.as_str())
+        .send()
+        .await
+        .value();
+    assert_eq!(op.status, types::OperationStatus::Succeeded, "{op:?}");
+    let rt = client
+        .get_agent_runtime()
+        .name(deployed.as_str())
+        .send()
+        .await
+        .value();
+    assert_eq!(rt.state.state, types::InstanceState::Running, "resumed: {rt:?}");
 
     // A second run does not collide with the first.
     let again = smoke(
