@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Makes this machine (Debian 12, root, no systemd) able to run the incus runtime's tests:
-# incus from bookworm-backports, incusd in the background, a `dir` pool, and a local
-# busybox image `taos-busybox`. Idempotent: a second run does nothing and takes < 2 s.
+# incus from bookworm-backports, incusd in the background, a `dir` pool, a local busybox
+# image `taos-busybox`, and a Debian image with systemd `taos-systemd` whose `taos-agent` unit
+# reads /etc/taos/agent.env (for live token injection). Idempotent: a second run does nothing
+# and takes < 2 s.
 # See shared/reference/runtimes-and-mcp.md §1 for why each step is needed.
 set -euo pipefail
 
 SOCKET=${INCUS_SOCKET:-/var/lib/incus/unix.socket}
 LOG=${INCUS_LOG:-/var/log/incusd.log}
 IMAGE=taos-busybox
+SYSTEMD_IMAGE=taos-systemd
 
 say() { echo "incus.sh: $*"; }
 die() { echo "incus.sh: FAILED: $*" >&2; exit 1; }
@@ -84,6 +87,55 @@ META
     incus image import "$work/metadata.tar.gz" "$work/rootfs.tar.gz" --alias "$IMAGE" >/dev/null \
         || die "incus image import ($IMAGE)"
     say "imported the image '$IMAGE'"
+fi
+
+# 5. A systemd image: Debian minbase (debootstrap from the machine's own mirror) with
+#    systemd and busybox, and a `taos-agent` unit that reads the env file taosd pushes, says
+#    who it is with its token, and idles. What a real agent image looks like to the incus
+#    runtime: a re-issued token reaches it live (env file + unit restart), no container reboot.
+if ! incus image info "$SYSTEMD_IMAGE" >/dev/null 2>&1; then
+    command -v debootstrap >/dev/null || apt-get install -y -qq debootstrap >/dev/null \
+        || die "apt-get install debootstrap"
+    mirror=$(grep -rhs -m1 -oE '(URIs:|deb) +https?://[^ ]+/debian/?( |$)' \
+                 /etc/apt/sources.list /etc/apt/sources.list.d/ | head -n1 | awk '{print $2}' || true)
+    [ -n "$mirror" ] || mirror=http://deb.debian.org/debian
+    swork=$(mktemp -d)
+    trap 'rm -rf "${work:-}" "$swork"' EXIT
+    sroot=$swork/rootfs
+    say "debootstrap of the '$SYSTEMD_IMAGE' rootfs from $mirror (a minute or two)"
+    debootstrap --variant=minbase --include=systemd-sysv,busybox bookworm "$sroot" "$mirror" \
+        >"$swork/debootstrap.log" 2>&1 || { tail -20 "$swork/debootstrap.log" >&2; die "debootstrap"; }
+    rm -rf "$sroot"/var/cache/apt/archives/*.deb "$sroot"/var/lib/apt/lists/*
+    cat > "$sroot/etc/systemd/system/taos-agent.service" <<'UNIT'
+[Unit]
+Description=taOS test agent: says who it is with its token, then idles
+After=network.target
+
+[Service]
+EnvironmentFile=-/etc/taos/agent.env
+ExecStart=/bin/busybox sh -c 'for i in 1 2 3 4 5 6 7 8 9 10; do /bin/busybox wget -q -O - --header "Authorization: Bearer $TAOS_TOKEN" "$TAOS_URL/api/auth/whoami" && break; sleep 0.5; done; echo; exec /bin/busybox sleep 3600'
+StandardOutput=journal+console
+StandardError=journal+console
+
+[Install]
+WantedBy=multi-user.target
+UNIT
+    mkdir -p "$sroot/etc/systemd/system/multi-user.target.wants"
+    ln -sf ../taos-agent.service "$sroot/etc/systemd/system/multi-user.target.wants/taos-agent.service"
+    # No getty, no console login: the console carries the agent's lines only.
+    rm -f "$sroot"/etc/systemd/system/getty.target.wants/* 2>/dev/null || true
+    cat > "$swork/metadata.yaml" <<META
+architecture: $(uname -m)
+creation_date: $(date +%s)
+properties:
+  description: Debian 12 minbase with systemd and a taos-agent unit, for taOS tests
+  os: debian
+META
+    tar -C "$swork" -czf "$swork/metadata.tar.gz" metadata.yaml
+    tar -C "$sroot" --numeric-owner -czf "$swork/rootfs.tar.gz" .
+    incus image import "$swork/metadata.tar.gz" "$swork/rootfs.tar.gz" --alias "$SYSTEMD_IMAGE" >/dev/null \
+        || die "incus image import ($SYSTEMD_IMAGE)"
+    say "imported the image '$SYSTEMD_IMAGE'"
 fi
 
 say "ready (incus $(incus version 2>/dev/null | awk '/Server/ {print $3}'))"

@@ -220,11 +220,13 @@ async fn ensure_available(fleet: &Fleet, kind: RuntimeKind) -> Result<()> {
     if a.available {
         return Ok(());
     }
-    Err(crate::domain::fleet::runtime_error(crate::runtime::Error::Unavailable {
-        kind,
-        reason: a.reason.unwrap_or_else(|| "it does not answer".into()),
-        fix: a.fix.unwrap_or_default(),
-    }))
+    Err(crate::domain::fleet::runtime_error(
+        crate::runtime::Error::Unavailable {
+            kind,
+            reason: a.reason.unwrap_or_else(|| "it does not answer".into()),
+            fix: a.fix.unwrap_or_default(),
+        },
+    ))
 }
 
 /// The operation as it is now; with `wait`, once it is done or `wait` has passed.

@@ -4,6 +4,7 @@
 
 mod backends;
 mod deploy;
+mod incus_units;
 mod injection;
 mod lifecycle;
 mod logs;

@@ -7,8 +7,8 @@ use http::Method;
 use serde_json::Value;
 
 use super::Inner;
-use super::container::{self, ENV_FILE, ENV_PREFIX, LABEL_RESTART, LABEL_SPEC, PROXY_DEVICE};
-use super::rest::{FileWrite, RestError};
+use super::container::{self, ENV_PREFIX, LABEL_RESTART, LABEL_SPEC, PROXY_DEVICE};
+use super::rest::RestError;
 use super::verbs::{EXEC_WAIT, START_WAIT};
 use crate::runtime::Injection;
 use crate::runtime::RuntimeKind;
@@ -113,19 +113,7 @@ impl Inner {
     /// Writes the env file (0600) and, when the image runs the agent as a `taos-agent`
     /// systemd unit, restarts the unit. Whether the new env reached the agent that way.
     async fn restart_unit(&self, container: &str, spec: &InstanceSpec) -> Result<bool> {
-        self.ensure_taos_dir(container).await?;
-        self.rest
-            .write_file(
-                container,
-                FileWrite {
-                    path: ENV_FILE,
-                    mode: 0o600,
-                    directory: false,
-                    content: container::env_file(spec),
-                },
-            )
-            .await
-            .map_err(|e| Error::failed(format!("cannot write {ENV_FILE} in {container}: {e}")))?;
+        self.write_env_file(container, spec).await?;
         let mut has_unit = false;
         for path in UNIT_PATHS {
             if self.rest.file_exists(container, path).await? {

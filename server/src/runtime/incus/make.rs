@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use super::Inner;
 use super::agent::Agent;
-use super::container::{self, COMMAND_FILE, Init, LABEL_RESTART, LABEL_SPEC};
+use super::container::{self, COMMAND_FILE, ENV_FILE, Init, LABEL_RESTART, LABEL_SPEC};
 use super::observe::label_of;
 use super::rest::{FileWrite, RestError};
 use super::verbs::{CREATE_WAIT, DELETE_WAIT, START_WAIT};
@@ -52,9 +52,15 @@ impl Inner {
                     agent.container
                 )),
             })?;
-        if let Init::Script(script) = init
-            && let Err(e) = self.write_command(&agent.container, script).await
-        {
+        // The agent's command is init, and sees `environment.*`; an image's own init runs
+        // services, which see only what they read: the env file (a `taos-agent` unit's
+        // `EnvironmentFile=`).
+        let written = match init {
+            Init::Script(script) => self.write_command(&agent.container, script).await,
+            Init::Image => self.write_env_file(&agent.container, spec).await,
+            Init::Direct(_) => Ok(()),
+        };
+        if let Err(e) = written {
             let _ = self.delete(&agent.container).await;
             return Err(e);
         }
@@ -76,6 +82,23 @@ impl Inner {
             )
             .await
             .map_err(|e| Error::failed(format!("cannot write the agent's command into {container}: {e}")))
+    }
+
+    /// Writes the agent's env as the env file (0600), for the services of an image's init.
+    pub(super) async fn write_env_file(&self, container: &str, spec: &InstanceSpec) -> Result<()> {
+        self.ensure_taos_dir(container).await?;
+        self.rest
+            .write_file(
+                container,
+                FileWrite {
+                    path: ENV_FILE,
+                    mode: 0o600,
+                    directory: false,
+                    content: container::env_file(spec),
+                },
+            )
+            .await
+            .map_err(|e| Error::failed(format!("cannot write {ENV_FILE} in {container}: {e}")))
     }
 
     pub(super) async fn ensure_taos_dir(&self, container: &str) -> Result<()> {
