@@ -3,6 +3,7 @@
 //! on PostgreSQL; see `migrations::m0002` and `m0003`). Where they come from:
 //! `knowledge_sources`.
 
+mod cache;
 mod deadline;
 pub(super) mod fts5_snippet;
 mod inline;
@@ -175,7 +176,13 @@ impl Store {
             (DbBackend::Sqlite, Some(reads)) => {
                 // The read connections have the cheaper snippet function (`fts5_snippet`).
                 let SearchSql { sql, texts } = search_sql(backend, words, filter, fts5_snippet::NAME);
-                inline::search(reads.clone(), sql, texts, limit, deadline).await
+                let search = inline::Search {
+                    words,
+                    filter,
+                    sql,
+                    texts,
+                };
+                inline::search(reads.clone(), search, limit, deadline).await
             }
             (DbBackend::Sqlite, None) => {
                 let SearchSql { sql, texts } = search_sql(backend, words, filter, "snippet");

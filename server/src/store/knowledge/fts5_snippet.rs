@@ -132,16 +132,18 @@ impl Row<'_> {
     }
 
     /// The token boundaries (start, end byte offsets) of `text`, as the table's tokenizer
-    /// finds them (see the module's note).
-    fn tokens(&self, text: &[u8]) -> Res<Vec<(c_int, c_int)>> {
-        let mut out = Vec::with_capacity(text.len() / 4);
+    /// finds them (see the module's note): the first `wanted` of them at least, all of them
+    /// when None.
+    fn tokens(&self, text: &[u8], wanted: Option<usize>) -> Res<Vec<(c_int, c_int)>> {
+        let wanted = wanted.unwrap_or(usize::MAX);
+        let mut out = Vec::with_capacity((text.len() / 4).min(wanted));
         let mut i = 0;
         let n = text.len();
         loop {
             while i < n && CLASS[usize::from(text[i])] == SEPARATOR {
                 i += 1;
             }
-            if i == n {
+            if i == n || out.len() >= wanted {
                 return Ok(out);
             }
             let start = i;
@@ -171,6 +173,25 @@ impl Row<'_> {
                 Some(on_token)
             )
         ))
+    }
+
+    /// The tokens of column `col` the snippet can look at: those up to the last phrase
+    /// instance in it and a window of `n_token` after. The sentence starts it uses are at or
+    /// before an instance and the window it cuts starts at one at the latest, so the rest of
+    /// a long section need not be tokenized (it was half the function's work). None (all of
+    /// them) when the window is empty: the whole text is cut then.
+    fn wanted(&self, col: c_int, n_token: c_int) -> Option<usize> {
+        if n_token <= 0 {
+            return None;
+        }
+        let last = self
+            .insts
+            .iter()
+            .filter(|inst| inst.col == col)
+            .map(|inst| inst.offset)
+            .max()
+            .unwrap_or(0);
+        usize::try_from(i64::from(last) + i64::from(n_token) + 1).ok()
     }
 
     /// `fts5SnippetScore`: the score of the window of `n_token` tokens from `pos`, and
@@ -407,7 +428,7 @@ fn run(
             continue;
         }
         let doc = row.column_text(i)?.unwrap_or_default();
-        let tokens = row.tokens(doc)?;
+        let tokens = row.tokens(doc, row.wanted(i, n_token))?;
         let firsts = sentence_starts(doc, &tokens);
         let doc_size = row.column_size(i)?;
         for inst in &row.insts {
@@ -455,7 +476,7 @@ fn run(
     }
     let tokens = match tokenized {
         Some((c, tokens)) if c == best_col => tokens,
-        _ => row.tokens(text)?,
+        _ => row.tokens(text, row.wanted(best_col, n_token))?,
     };
     let best_start = c_int::try_from(best_start).map_err(|_| Rc(ffi::SQLITE_CORRUPT))?;
     let mut cut = Highlight {

@@ -4,6 +4,10 @@
 //! itself. A blocking thread rather than the caller's, because a search may run up to its
 //! deadline and must not hold up the requests of the runtime's few threads meanwhile. The
 //! deadline is a progress handler on that connection, taken off when the search is over.
+//!
+//! An answer kept in `cache` is looked up first, on the calling thread (a `PRAGMA` and a
+//! hash lookup, as cheap as the token lookup every request makes there): only a search the
+//! cache cannot answer goes to a blocking thread.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -12,23 +16,45 @@ use rusqlite::{ErrorCode, Row, params_from_iter};
 use sea_orm::DbErr;
 use uuid::Uuid;
 
-use super::KnowledgeHit;
+use super::{KnowledgeFilter, KnowledgeHit, cache};
 use crate::store::sqlite_reads::SqliteReads;
 use crate::store::{Error, Result};
 
 /// Virtual-machine steps between two looks at the clock, as in `deadline`.
 const PROGRESS_STEPS: i32 = 1000;
 
+/// The search `sql` with `texts` stands for: `words` and `filter`, as `cache` keys it.
+pub(super) struct Search<'a> {
+    pub words: &'a [String],
+    pub filter: &'a KnowledgeFilter,
+    pub sql: String,
+    pub texts: Vec<String>,
+}
+
 pub(super) async fn search(
     reads: Arc<SqliteReads>,
-    sql: String,
-    texts: Vec<String>,
+    search: Search<'_>,
     limit: i64,
     deadline: Duration,
 ) -> Result<Option<Vec<KnowledgeHit>>> {
-    tokio::task::spawn_blocking(move || run(&reads, &sql, &texts, limit, deadline))
-        .await
-        .map_err(|e| Error::from(DbErr::Custom(format!("search task: {e}"))))?
+    let key = cache::Key::new(reads.path(), search.words, search.filter, limit);
+    let generation = reads.with(cache::observe)?;
+    if let Some(hits) = cache::get(&key, generation) {
+        return Ok(Some(hits.as_ref().clone()));
+    }
+    let Search { sql, texts, .. } = search;
+    tokio::task::spawn_blocking(move || {
+        // The generation as this thread's connection sees it: the search's snapshot starts
+        // after this look (see `cache`).
+        let generation = reads.with(cache::observe)?;
+        let hits = run(&reads, &sql, &texts, limit, deadline)?;
+        if let Some(hits) = &hits {
+            cache::put(key, generation, Arc::new(hits.clone()));
+        }
+        Ok(hits)
+    })
+    .await
+    .map_err(|e| Error::from(DbErr::Custom(format!("search task: {e}"))))?
 }
 
 fn run(
