@@ -38,7 +38,7 @@ pub(super) async fn search(
     deadline: Duration,
 ) -> Result<Option<Vec<KnowledgeHit>>> {
     let key = cache::Key::new(reads.path(), search.words, search.filter, limit);
-    let generation = reads.with(cache::observe)?;
+    let generation = reads.with(|c| cache::observe(c, reads.path()))?;
     if let Some(hits) = cache::get(&key, generation) {
         return Ok(Some(hits.as_ref().clone()));
     }
@@ -46,7 +46,7 @@ pub(super) async fn search(
     tokio::task::spawn_blocking(move || {
         // The generation as this thread's connection sees it: the search's snapshot starts
         // after this look (see `cache`).
-        let generation = reads.with(cache::observe)?;
+        let generation = reads.with(|c| cache::observe(c, reads.path()))?;
         let hits = run(&reads, &sql, &texts, limit, deadline)?;
         if let Some(hits) = &hits {
             cache::put(key, generation, Arc::new(hits.clone()));
