@@ -49,16 +49,21 @@ LOADS = [
     ("runtimes", "`GET /api/runtimes` (agent token)"),
     ("agentruntime", f"`GET /api/agents/{e['AGENT_NAME']}/runtime` (agent token, agent running)"),
     ("logs", f"`GET {e['LOGS_PATH']}` (user token, NDJSON)"),
+    ("fleethealth", f"`GET /api/health`, {e['FLEET']} process agents running"),
+    ("fleetagent", f"`GET /api/agents/{e['AGENT_NAME']}` (agent token), {e['FLEET']} process agents running"),
 ]
 r = {name: parse(name) for name, _ in LOADS}
 creates = json.loads((OUT / "creates.json").read_text())
 starts = json.loads((OUT / "starts.json").read_text())
 agent_starts = json.loads((OUT / "agentstarts.json").read_text())
+fleet = json.loads((OUT / "fleet.json").read_text())
+fleet_down = json.loads((OUT / "fleetdown.json").read_text())
+follow = json.loads((OUT / "follow.json").read_text())
 h = r["health"]
 
 
-def ratio(name):
-    return r[name]["rps"] / h["rps"]
+def ratio(name, over="health"):
+    return r[name]["rps"] / r[over]["rps"]
 
 
 def goal(ok):
@@ -68,6 +73,10 @@ def goal(ok):
 idle_mb = int(e["RSS_IDLE_KB"]) / 1024
 peak_mb = int(e["RSS_PEAK_KB"]) / 1024
 after_mb = int(e["RSS_AFTER_KB"]) / 1024
+# A taosd that cannot keep up spreads the same work over a longer window: its cores figure
+# counts only if the followers got the end within a second of the writer's last line.
+kept_up = follow["window_s"] <= float(e["FOLLOW_SECONDS"]) + 1
+fleet_mb = max(int(e["FLEET_RSS_KB"]), int(e["FLEET_RSS_AFTER_KB"])) / 1024
 errors = sum(x["non2xx"] + x["socket_errors"] for x in r.values())
 
 rows = "\n".join(
@@ -75,7 +84,12 @@ rows = "\n".join(
     f"{r[n]['total']} | {r[n]['non2xx']} | {r[n]['socket_errors']} |"
     for n, label in LOADS
 )
-commands = "\n".join(e[f"{n.upper()}_CMD"] for n, _ in LOADS)
+commands = "\n".join(
+    [f"python3 bench/fleet.py up $URL $USER_TOKEN {e['FLEET']}"]
+    + [e[f"{n.upper()}_CMD"] for n, _ in LOADS if n.startswith("fleet")]
+    + ["python3 bench/fleet.py down $URL $USER_TOKEN"]
+    + [e[f"{n.upper()}_CMD"] for n, _ in LOADS if not n.startswith("fleet")]
+)
 
 
 def ratio_line(label, name, at_least):
@@ -109,6 +123,13 @@ figures = "\n".join(
         f"| Throughput ratio runtimes list / health | {ratio('runtimes'):.2f} | (recorded) | |",
         f"| Throughput ratio agent runtime read / health | {ratio('agentruntime'):.2f} | (recorded) | |",
         f"| Throughput ratio logs (100 lines) / health | {ratio('logs'):.2f} | (recorded) | |",
+        f"| RSS with {fleet['count']} process agents running (VmRSS, the larger of before and after their loads) | {fleet_mb:.1f} MB | ≤ 60 MB | {goal(fleet_mb <= 60)} |",
+        f"| Throughput ratio agent read / health, both with {fleet['count']} agents running | {ratio('fleetagent', 'fleethealth'):.2f} | ≥ 0.8 | {goal(ratio('fleetagent', 'fleethealth') >= 0.8)} |",
+        f"| Bulk start of {fleet['count']} agents; bulk stop of all {fleet_down['stopped']} | {fleet['bulk_start_s'] * 1000:.0f} ms; {fleet_down['bulk_stop_s'] * 1000:.0f} ms | (recorded) | |",
+        f"| Log follow: lines a second the agent wrote (from the lines' `ts`; asked {float(e['FOLLOW_RATE']):.0f}) | {follow['lines_per_s']:.0f} | ≥ {0.95 * float(e['FOLLOW_RATE']):.0f} | {goal(follow['lines_per_s'] >= 0.95 * float(e['FOLLOW_RATE']))} |",
+        f"| Log follow: followers that got every line ({follow['lines_stored']} lines, {follow['events']} events in all; gaps: {follow['gaps']}) | {follow['complete']} of {follow['followers']} | all | {goal(follow['complete'] == follow['followers'] and follow['gaps'] == 0)} |",
+        f"| Log follow: the followers' end after the agent's {float(e['FOLLOW_SECONDS']):.0f} s of writing (how far behind they fell) | {follow['window_s'] - float(e['FOLLOW_SECONDS']):.1f} s | ≤ 1 s | {goal(kept_up)} |",
+        f"| Log follow: taosd CPU over the {follow['window_s']:.1f} s window ({follow['cpu_s']:.1f} s of utime + stime; per second of writing: {follow['cpu_s'] / float(e['FOLLOW_SECONDS']):.2f}) | {follow['cpu_cores']:.2f} cores | < 1, keeping up | {goal(follow['cpu_cores'] < 1 and kept_up)} |",
         ms_line(f"Process agent start → running: median of {agent_starts['count']}", agent_starts["median_ms"], 20),
         ms_line(f"Process agent start → running: p99 of {agent_starts['count']}", agent_starts["p99_ms"], None),
         ms_line(f"Keyed `POST /api/agents`, one at a time: median of {creates['count']}", creates["median_ms"], 3),
@@ -126,7 +147,7 @@ now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"
 section = f"""<!-- bench:begin (written by bench/run.sh; do not edit by hand) -->
 ## Latest run
 
-{now}, commit `{e['COMMIT']}`{e['DIRTY']}{e.get('BINARY_NOTE', '')}, on {e['NPROC']} × {e['CPU']} (load average after the run: {e['LOADAVG']});
+{now}, commit `{e['COMMIT']}`{e['DIRTY']}{e.get('BINARY_NOTE', '')}, on {e['NPROC']} × {e['CPU']} (load average before the run: {e['LOADAVG_BEFORE']}, after: {e['LOADAVG']});
 {e['RUSTC']}, {e['WRK_VERSION']}.
 Release `taosd` on SQLite (fresh temp data dir, `TAOS_LOG=warn`); wrk on the same machine, so the
 two compete for the same cores: compare the ratio, not the absolute numbers.
@@ -135,6 +156,7 @@ Command: `bench/run.sh` (BENCH_DURATION={e['DURATION']}, BENCH_CONNECTIONS={e['C
 
 ```
 {commands}
+python3 bench/follow.py $URL $USER_TOKEN $TAOSD_PID {e['FOLLOW_RATE']} {e['FOLLOW_SECONDS']} {e['FOLLOWERS']}
 python3 bench/sequential.py creates $URL $USER_TOKEN {e['CREATES']}
 python3 bench/sequential.py starts $URL $USER_TOKEN bench-starter {e['LIFECYCLE_STARTS']}
 python3 bench/sequential.py cold-start $TAOSD $DATA_DIR {e['STARTS']}
@@ -142,7 +164,7 @@ python3 bench/sequential.py cold-start $TAOSD $DATA_DIR {e['STARTS']}
 
 (`$AGENT_TOKEN` is a fresh token of the agent `{e['AGENT_NAME']}` with scope `agents.read`,
 `knowledge.read` and `ui.notify`; `$USER_TOKEN` the user's token from setup. The cold starts
-run on the database the loads left: {e['NOTIFICATIONS_TOTAL']} notifications, {61 + creates['count']} agents.)
+run on the database the loads left: {e['NOTIFICATIONS_TOTAL']} notifications, {62 + creates['count']} agents, and the {e['FLEET']} of the fleet deleted.)
 
 | Endpoint | Requests/s | p50 | p99 | Requests | Non-2xx | Socket errors |
 |---|---:|---:|---:|---:|---:|---:|

@@ -19,6 +19,18 @@
 #   8. GET /api/runtimes, agent token        (probes every runtime)
 #   9. GET /api/agents/bench-agent/runtime   (spec + the process runtime's state of a running agent)
 #  10. GET /api/agents/bench-agent/logs?tail=100, user token (100 NDJSON lines from the ring)
+# Before them, right after setup: BENCH_FLEET (200) process agents at once (bench/fleet.py up:
+# each writes 1000 lines, which fills its log ring, then a line a second; all started by one bulk
+# start): taosd's VmRSS with all of them running, and, while they log, loads 1 and 2 (health and
+# the agent read, so their ratio is taken under the same conditions); then one bulk stop of
+# every agent (`{"all": true}`, bench/fleet.py down), which deletes the 200 again and starts
+# bench-agent again (the bulk stop stops it too), so the ten loads find what they always did.
+# Then the log follow (bench/follow.py): one agent writing BENCH_FOLLOW_RATE (10 000) lines a
+# second for BENCH_FOLLOW_SECONDS (10), BENCH_FOLLOWERS (100) SSE followers of its
+# /logs/stream (bench/follow_client.rs, built here with rustc -O): whether every follower got
+# every line (seq continuity), the rate really written (from the lines' timestamps), how long
+# after the last line the followers got the end (did they keep up) and taosd's CPU over the
+# window (utime + stime).
 # Then, one request at a time (bench/sequential.py): BENCH_CREATES keyed `POST /api/agents`
 # (each with its own Idempotency-Key) on one keep-alive connection, median and p99 per create;
 # BENCH_AGENT_STARTS (50) starts of a process agent (`sleep 3600`), each answered once it runs,
@@ -30,7 +42,8 @@
 # docs/benchmarks.md.
 #
 # Environment: BENCH_DURATION (default 10s), BENCH_CONNECTIONS (32), BENCH_THREADS (2),
-# BENCH_CREATES (200), BENCH_STARTS (9); CARGO_TARGET_DIR is honoured. BENCH_TAOSD=<path> loads
+# BENCH_CREATES (200), BENCH_STARTS (9), BENCH_FLEET (200), BENCH_FOLLOW_RATE (10000),
+# BENCH_FOLLOW_SECONDS (10), BENCH_FOLLOWERS (100); CARGO_TARGET_DIR is honoured. BENCH_TAOSD=<path> loads
 # that binary instead of building one (to compare two builds; the report then says so).
 # Traffic goes to 127.0.0.1 only; each load is bounded by its duration.
 set -euo pipefail
@@ -51,6 +64,10 @@ DOCS_PATH=/docs/agents/recipes/managing-agents
 NOTIFY_PATH=/api/ui/notify
 LOGS_PATH="/api/agents/$AGENT_NAME/logs?tail=100"
 LIFECYCLE_STARTS=${BENCH_AGENT_STARTS:-50}
+FLEET=${BENCH_FLEET:-200}
+FOLLOW_RATE=${BENCH_FOLLOW_RATE:-10000}
+FOLLOW_SECONDS=${BENCH_FOLLOW_SECONDS:-10}
+FOLLOWERS=${BENCH_FOLLOWERS:-100}
 
 log() { printf 'bench: %s\n' "$*" >&2; }
 
@@ -77,6 +94,8 @@ else
 fi
 
 mkdir -p "$OUT"
+# Other work on the box skews every figure: the report gives the load before and after.
+LOADAVG_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/taos-bench.XXXXXX")
 PID=
 stop_taosd() {
@@ -97,6 +116,10 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+
+# The log follow's clients: std-only Rust, one thread a follower (see the file for why).
+log "building the followers' client (rustc -O bench/follow_client.rs)"
+rustc -O --edition 2024 -o "$SCRATCH/follow-client" bench/follow_client.rs
 
 # Logging at `warn`: per-request logs would measure the terminal, not the server.
 TAOS_BIND=127.0.0.1:0 TAOS_DATA_DIR="$SCRATCH" TAOS_LOG=warn \
@@ -191,6 +214,19 @@ load() {
         | tee "$OUT/$name.txt" >&2
 }
 
+# Right after setup, so the RSS is the agents' on top of a fresh taosd (not what the loads
+# below leave in the allocator); fleet.py down deletes them again and starts bench-agent
+# again (the bulk stop of all stops it too), so the loads below find what they always did.
+log "$FLEET process agents at once"
+python3 bench/fleet.py up "$URL" "$USER_TOKEN" "$FLEET" >"$OUT/fleet.json"
+FLEET_RSS_KB=$(status_kb VmRSS)
+log "RSS with $FLEET agents running: ${FLEET_RSS_KB} kB"
+load fleethealth "" /api/health
+load fleetagent AGENT_TOKEN "/api/agents/$AGENT_NAME"
+FLEET_RSS_AFTER_KB=$(status_kb VmRSS)
+log "RSS with $FLEET agents running, after the loads: ${FLEET_RSS_AFTER_KB} kB"
+python3 bench/fleet.py down "$URL" "$USER_TOKEN" >"$OUT/fleetdown.json"
+
 load health "" /api/health
 load agent AGENT_TOKEN "/api/agents/$AGENT_NAME"
 load agents USER_TOKEN "$AGENTS_PATH"
@@ -201,6 +237,10 @@ load notifications USER_TOKEN "$NOTIFICATIONS_PATH"
 load runtimes AGENT_TOKEN /api/runtimes
 load agentruntime AGENT_TOKEN "/api/agents/$AGENT_NAME/runtime"
 load logs USER_TOKEN "$LOGS_PATH"
+
+log "log follow: $FOLLOW_RATE lines/s for ${FOLLOW_SECONDS}s, $FOLLOWERS followers"
+python3 bench/follow.py "$URL" "$USER_TOKEN" "$PID" "$FOLLOW_RATE" "$FOLLOW_SECONDS" "$FOLLOWERS" \
+    "$SCRATCH/follow-client" >"$OUT/follow.json"
 
 log "$LIFECYCLE_STARTS starts of a process agent, one after another"
 python3 bench/sequential.py starts "$URL" "$USER_TOKEN" bench-starter "$LIFECYCLE_STARTS" >"$OUT/agentstarts.json"
@@ -220,13 +260,14 @@ python3 bench/sequential.py cold-start "$TAOSD" "$SCRATCH" "$STARTS" >"$OUT/star
 
 export RSS_IDLE_KB RSS_PEAK_KB RSS_AFTER_KB DURATION CONNECTIONS THREADS AGENT_NAME OUT
 export CREATES STARTS NOTIFICATIONS_TOTAL TAOSD LIFECYCLE_STARTS LOGS_PATH
+export FLEET FLEET_RSS_KB FLEET_RSS_AFTER_KB FOLLOW_RATE FOLLOW_SECONDS FOLLOWERS
 export BINARY_NOTE=${BENCH_TAOSD:+" (binary \`$BENCH_TAOSD\`, not built from this tree)"}
 export AGENTS_PATH NOTIFICATIONS_PATH SEARCH_PATH DOCS_PATH NOTIFY_PATH
 export COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 export DIRTY=$(git status --porcelain --untracked-files=no 2>/dev/null | grep -q . && echo " (with uncommitted changes)" || true)
 export CPU=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 export NPROC=$(nproc)
-export LOADAVG=$(cut -d' ' -f1-3 /proc/loadavg)
+export LOADAVG=$(cut -d' ' -f1-3 /proc/loadavg) LOADAVG_BEFORE
 export RUSTC=$(rustc --version)
 export WRK_VERSION=$(wrk -v 2>&1 | head -n1 | awk '{ print $1, $2 }')
 

@@ -19,6 +19,11 @@ pub struct Follower {
     next: u64,
     stream: Option<Stream>,
     backlog: VecDeque<LogLine>,
+    /// Lines from `next` on may be missing from `rx` (a resume, a lag): compare with the
+    /// log's next `seq` and read back. Checked only then, not per line: that takes the
+    /// log's lock, which the writer holds for each line (100 followers of a flood made it a
+    /// million lock round trips a second).
+    behind: bool,
 }
 
 impl Follower {
@@ -34,6 +39,7 @@ impl Follower {
             next,
             stream,
             backlog: VecDeque::new(),
+            behind: true,
         }
     }
 
@@ -53,9 +59,14 @@ impl Follower {
                 }
                 continue;
             }
-            if self.next < self.log.next_seq() {
-                self.catch_up();
-                continue;
+            if self.behind {
+                if self.next < self.log.next_seq() {
+                    self.catch_up();
+                    continue;
+                }
+                // Every line from `next` on is still to come through `rx` (subscribed
+                // before `next` was taken), unless it lags, which it says.
+                self.behind = false;
             }
             match self.rx.recv().await {
                 Ok(line) if line.seq == self.next => {
@@ -67,7 +78,7 @@ impl Follower {
                 // Already read back from the ring or the files.
                 Ok(line) if line.seq < self.next => {}
                 // A gap, or too slow for the broadcast: the loop reads back what is missing.
-                Ok(_) | Err(RecvError::Lagged(_)) => {}
+                Ok(_) | Err(RecvError::Lagged(_)) => self.behind = true,
                 Err(RecvError::Closed) => return None,
             }
         }

@@ -50,7 +50,15 @@ impl Ring {
     /// The answer to `q` (at most `cap` lines) if the ring alone can give it: no line it
     /// lacks could match.
     pub fn answer(&self, q: &LogQuery, cap: usize) -> Option<Vec<LogLine>> {
-        let matching = self.lines.iter().filter(|l| q.matches(l));
+        // The ring's `seq`s run on by one: a follower's catch-up starts at its place at once
+        // (it filtered all 1000 lines, under the log's lock, per catch-up).
+        let skip = match (q.after_seq, self.lines.front()) {
+            (Some(after), Some(first)) => usize::try_from(after.saturating_add(1).saturating_sub(first.seq))
+                .unwrap_or(usize::MAX)
+                .min(self.lines.len()),
+            _ => 0,
+        };
+        let matching = self.lines.range(skip..).filter(|l| q.matches(l));
         if q.tail.is_some() {
             let mut last: Vec<LogLine> = matching.rev().take(cap).map(|l| (**l).clone()).collect();
             if last.len() < cap && !self.holds_all_candidates(q) {

@@ -269,3 +269,34 @@ fn logs_of_every_agent_live_under_their_own_dir() {
     assert_eq!(dir_mode, 0o700);
     assert_eq!(logs.agent(a).unwrap().next_seq(), 1);
 }
+
+#[tokio::test]
+async fn a_catch_up_finds_its_place_in_large_files_by_bisecting() {
+    let dir = tempfile::tempdir().unwrap();
+    let limits = LogLimits {
+        file_bytes: 512 * 1024,
+        files: 4,
+        ..small()
+    };
+    let log = Arc::new(AgentLog::open(dir.path(), limits).unwrap());
+    // About 1.4 MB of NDJSON: three files, each past the 64 KiB below which it scans.
+    write(&log, 15_000, "a line long enough to fill the files quickly");
+    for after in [0u64, 1, 4_999, 5_000, 7_777, 10_001, 14_990, 14_998] {
+        let got = log.query(&LogQuery {
+            after_seq: Some(after),
+            limit: Some(5),
+            ..Default::default()
+        });
+        let want: Vec<u64> = (after + 1..(after + 6).min(15_000)).collect();
+        assert_eq!(seqs(&got), want, "after {after}");
+    }
+    let none = log.query(&LogQuery {
+        after_seq: Some(14_999),
+        ..Default::default()
+    });
+    assert!(none.is_empty());
+    let mut f = log.follow(Some(3_210), None);
+    for want in 3_211..5_300 {
+        assert_eq!(f.next().await.unwrap().seq, want);
+    }
+}
