@@ -49,6 +49,8 @@ LOADS = [
     ("runtimes", "`GET /api/runtimes` (agent token)"),
     ("agentruntime", f"`GET /api/agents/{e['AGENT_NAME']}/runtime` (agent token, agent running)"),
     ("logs", f"`GET {e['LOGS_PATH']}` (user token, NDJSON)"),
+    ("operation", "`GET /api/operations/{id}` (user token, a finished deploy)"),
+    ("deploystatus", f"`GET {e['DEPLOY_STATUS_PATH']}` (user token)"),
     ("fleethealth", f"`GET /api/health`, {e['FLEET']} process agents running"),
     ("fleetagent", f"`GET /api/agents/{e['AGENT_NAME']}` (agent token), {e['FLEET']} process agents running"),
 ]
@@ -56,6 +58,7 @@ r = {name: parse(name) for name, _ in LOADS}
 creates = json.loads((OUT / "creates.json").read_text())
 starts = json.loads((OUT / "starts.json").read_text())
 agent_starts = json.loads((OUT / "agentstarts.json").read_text())
+deploys = json.loads((OUT / "deploys.json").read_text())
 fleet = json.loads((OUT / "fleet.json").read_text())
 fleet_down = json.loads((OUT / "fleetdown.json").read_text())
 follow = json.loads((OUT / "follow.json").read_text())
@@ -87,7 +90,7 @@ rows = "\n".join(
 commands = "\n".join(
     [f"python3 bench/fleet.py up $URL $USER_TOKEN {e['FLEET']}"]
     + [e[f"{n.upper()}_CMD"] for n, _ in LOADS if n.startswith("fleet")]
-    + ["python3 bench/fleet.py down $URL $USER_TOKEN"]
+    + ["python3 bench/fleet.py down $URL $USER_TOKEN", "python3 bench/deploys.py setup $URL $USER_TOKEN  # the deploy whose operation the reads below load"]
     + [e[f"{n.upper()}_CMD"] for n, _ in LOADS if not n.startswith("fleet")]
 )
 
@@ -123,6 +126,8 @@ figures = "\n".join(
         f"| Throughput ratio runtimes list / health | {ratio('runtimes'):.2f} | (recorded) | |",
         f"| Throughput ratio agent runtime read / health | {ratio('agentruntime'):.2f} | (recorded) | |",
         f"| Throughput ratio logs (100 lines) / health | {ratio('logs'):.2f} | (recorded) | |",
+        f"| Throughput ratio operation read / health | {ratio('operation'):.2f} | (recorded) | |",
+        f"| Throughput ratio deploy status / health | {ratio('deploystatus'):.2f} | (recorded) | |",
         f"| RSS with {fleet['count']} process agents running (VmRSS, the larger of before and after their loads) | {fleet_mb:.1f} MB | ≤ 60 MB | {goal(fleet_mb <= 60)} |",
         f"| Throughput ratio agent read / health, both with {fleet['count']} agents running | {ratio('fleetagent', 'fleethealth'):.2f} | ≥ 0.8 | {goal(ratio('fleetagent', 'fleethealth') >= 0.8)} |",
         f"| Bulk start of {fleet['count']} agents; bulk stop of all {fleet_down['stopped']} | {fleet['bulk_start_s'] * 1000:.0f} ms; {fleet_down['bulk_stop_s'] * 1000:.0f} ms | (recorded) | |",
@@ -132,6 +137,8 @@ figures = "\n".join(
         f"| Log follow: taosd CPU over the {follow['window_s']:.1f} s window ({follow['cpu_s']:.1f} s of utime + stime; per second of writing: {follow['cpu_s'] / float(e['FOLLOW_SECONDS']):.2f}) | {follow['cpu_cores']:.2f} cores | < 1, keeping up | {goal(follow['cpu_cores'] < 1 and kept_up)} |",
         ms_line(f"Process agent start → running: median of {agent_starts['count']}", agent_starts["median_ms"], 20),
         ms_line(f"Process agent start → running: p99 of {agent_starts['count']}", agent_starts["p99_ms"], None),
+        ms_line(f"Keyed `POST /api/agents/deploy` → 202, one at a time: median of {deploys['accepted']['count']}", deploys["accepted"]["median_ms"], None),
+        ms_line(f"Deploy → `succeeded` (token, start, 1 s kept running): median of {deploys['succeeded']['count']}", deploys["succeeded"]["median_ms"], None),
         ms_line(f"Keyed `POST /api/agents`, one at a time: median of {creates['count']}", creates["median_ms"], 3),
         ms_line(f"Keyed `POST /api/agents`, one at a time: p99 of {creates['count']}", creates["p99_ms"], None),
         ms_line(f"Cold start (exec → first 200 of `/api/health`): median of {starts['count']}", starts["median_ms"], 100),
@@ -158,13 +165,14 @@ Command: `bench/run.sh` (BENCH_DURATION={e['DURATION']}, BENCH_CONNECTIONS={e['C
 {commands}
 python3 bench/follow.py $URL $USER_TOKEN $TAOSD_PID {e['FOLLOW_RATE']} {e['FOLLOW_SECONDS']} {e['FOLLOWERS']}
 python3 bench/sequential.py creates $URL $USER_TOKEN {e['CREATES']}
+python3 bench/deploys.py $URL $USER_TOKEN {e['DEPLOYS']}
 python3 bench/sequential.py starts $URL $USER_TOKEN bench-starter {e['LIFECYCLE_STARTS']}
 python3 bench/sequential.py cold-start $TAOSD $DATA_DIR {e['STARTS']}
 ```
 
 (`$AGENT_TOKEN` is a fresh token of the agent `{e['AGENT_NAME']}` with scope `agents.read`,
 `knowledge.read` and `ui.notify`; `$USER_TOKEN` the user's token from setup. The cold starts
-run on the database the loads left: {e['NOTIFICATIONS_TOTAL']} notifications, {62 + creates['count']} agents, and the {e['FLEET']} of the fleet deleted.)
+run on the database the loads left: {e['NOTIFICATIONS_TOTAL']} notifications, {63 + creates['count'] + deploys['succeeded']['count']} agents, and the {e['FLEET']} of the fleet deleted.)
 
 | Endpoint | Requests/s | p50 | p99 | Requests | Non-2xx | Socket errors |
 |---|---:|---:|---:|---:|---:|---:|

@@ -19,6 +19,8 @@
 #   8. GET /api/runtimes, agent token        (probes every runtime)
 #   9. GET /api/agents/bench-agent/runtime   (spec + the process runtime's state of a running agent)
 #  10. GET /api/agents/bench-agent/logs?tail=100, user token (100 NDJSON lines from the ring)
+#  11. GET /api/operations/{id}, user token (a finished deploy's operation; bench/deploys.py setup)
+#  12. GET /api/agents/bench-deployed/deploy-status, user token (the same, by the agent's name)
 # Before them, right after setup: BENCH_FLEET (200) process agents at once (bench/fleet.py up:
 # each writes 1000 lines, which fills its log ring, then a line a second; all started by one bulk
 # start): taosd's VmRSS with all of them running, and, while they log, loads 1 and 2 (health and
@@ -33,6 +35,8 @@
 # window (utime + stime).
 # Then, one request at a time (bench/sequential.py): BENCH_CREATES keyed `POST /api/agents`
 # (each with its own Idempotency-Key) on one keep-alive connection, median and p99 per create;
+# BENCH_DEPLOYS (20) keyed deploys of a process agent, each followed to `succeeded` (bench/deploys.py:
+# to the 202, and to done, which includes the second the agent must keep running);
 # BENCH_AGENT_STARTS (50) starts of a process agent (`sleep 3600`), each answered once it runs,
 # each followed by a stop; and, after a SIGTERM of that taosd, BENCH_STARTS cold starts on its database (exec of the
 # release taosd to the first 200 from /api/health), median and p99 per start.
@@ -64,6 +68,7 @@ DOCS_PATH=/docs/agents/recipes/managing-agents
 NOTIFY_PATH=/api/ui/notify
 LOGS_PATH="/api/agents/$AGENT_NAME/logs?tail=100"
 LIFECYCLE_STARTS=${BENCH_AGENT_STARTS:-50}
+DEPLOYS=${BENCH_DEPLOYS:-20}
 FLEET=${BENCH_FLEET:-200}
 FOLLOW_RATE=${BENCH_FOLLOW_RATE:-10000}
 FOLLOW_SECONDS=${BENCH_FOLLOW_SECONDS:-10}
@@ -237,6 +242,12 @@ load notifications USER_TOKEN "$NOTIFICATIONS_PATH"
 load runtimes AGENT_TOKEN /api/runtimes
 load agentruntime AGENT_TOKEN "/api/agents/$AGENT_NAME/runtime"
 load logs USER_TOKEN "$LOGS_PATH"
+# A deploy followed to the end, then reads of its operation and of the agent's deploy status.
+OPERATION_ID=$(python3 bench/deploys.py setup "$URL" "$USER_TOKEN")
+OPERATION_PATH="/api/operations/$OPERATION_ID"
+DEPLOY_STATUS_PATH=/api/agents/bench-deployed/deploy-status
+load operation USER_TOKEN "$OPERATION_PATH"
+load deploystatus USER_TOKEN "$DEPLOY_STATUS_PATH"
 
 log "log follow: $FOLLOW_RATE lines/s for ${FOLLOW_SECONDS}s, $FOLLOWERS followers"
 python3 bench/follow.py "$URL" "$USER_TOKEN" "$PID" "$FOLLOW_RATE" "$FOLLOW_SECONDS" "$FOLLOWERS" \
@@ -247,6 +258,9 @@ python3 bench/sequential.py starts "$URL" "$USER_TOKEN" bench-starter "$LIFECYCL
 
 log "$CREATES keyed creates, one after another"
 python3 bench/sequential.py creates "$URL" "$USER_TOKEN" "$CREATES" >"$OUT/creates.json"
+
+log "$DEPLOYS deploys, one after another"
+python3 bench/deploys.py "$URL" "$USER_TOKEN" "$DEPLOYS" >"$OUT/deploys.json"
 RSS_PEAK_KB=$(status_kb VmHWM)
 RSS_AFTER_KB=$(status_kb VmRSS)
 stop_taosd
@@ -259,7 +273,7 @@ log "$STARTS cold starts on the database ($NOTIFICATIONS_TOTAL notifications)"
 python3 bench/sequential.py cold-start "$TAOSD" "$SCRATCH" "$STARTS" >"$OUT/starts.json"
 
 export RSS_IDLE_KB RSS_PEAK_KB RSS_AFTER_KB DURATION CONNECTIONS THREADS AGENT_NAME OUT
-export CREATES STARTS NOTIFICATIONS_TOTAL TAOSD LIFECYCLE_STARTS LOGS_PATH
+export CREATES STARTS NOTIFICATIONS_TOTAL TAOSD LIFECYCLE_STARTS LOGS_PATH DEPLOYS OPERATION_PATH DEPLOY_STATUS_PATH
 export FLEET FLEET_RSS_KB FLEET_RSS_AFTER_KB FOLLOW_RATE FOLLOW_SECONDS FOLLOWERS
 export BINARY_NOTE=${BENCH_TAOSD:+" (binary \`$BENCH_TAOSD\`, not built from this tree)"}
 export AGENTS_PATH NOTIFICATIONS_PATH SEARCH_PATH DOCS_PATH NOTIFY_PATH
