@@ -93,6 +93,27 @@ pub(super) async fn insert_agent<C: ConnectionTrait>(conn: &C, new: &NewAgent, s
     Ok(agent)
 }
 
+/// Inserts the agent under the first candidate slug no live agent of the user has (with the
+/// owner's row locked on PostgreSQL, see `owner_for_slug_choice`). `Exhausted` when every
+/// candidate is taken, `NotFound` when the owner is not a live user.
+pub(super) async fn insert_under_free_slug<C: ConnectionTrait>(
+    conn: &C,
+    new: &NewAgent,
+    candidates: &[String],
+    postgres: bool,
+) -> Result<AgentView> {
+    let owner = owner_for_slug_choice(conn, new.user_id, postgres).await?;
+    let Some(slug) = first_free_slug(conn, new.user_id, candidates).await? else {
+        return Err(Error::Exhausted);
+    };
+    let agent = insert_agent(conn, new, &slug).await?;
+    Ok(AgentView {
+        agent,
+        owner_username: owner,
+        token: None,
+    })
+}
+
 /// Attaches owners' names and active tokens to agent rows: two queries for any number of rows.
 async fn views<C: ConnectionTrait>(
     conn: &C,
@@ -145,18 +166,13 @@ impl Store {
     ) -> Result<AgentView> {
         let candidates: Vec<String> = candidates.collect();
         let postgres = !self.is_sqlite();
-        write_txn!(self, |txn| {
-            let owner = owner_for_slug_choice(&txn, new.user_id, postgres).await?;
-            let Some(slug) = first_free_slug(&txn, new.user_id, &candidates).await? else {
-                return Err(Error::Exhausted);
-            };
-            let agent = insert_agent(&txn, &new, &slug).await?;
-            Ok(AgentView {
-                agent,
-                owner_username: owner,
-                token: None,
-            })
-        })
+        write_txn!(self, |txn| insert_under_free_slug(
+            &txn,
+            &new,
+            &candidates,
+            postgres
+        )
+        .await)
     }
 
     /// Creates an agent under exactly `slug`; `Conflict` if a live agent of the user has it,

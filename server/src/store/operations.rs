@@ -7,7 +7,7 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use uuid::Uuid;
 
-use super::agents::{first_free_slug, insert_agent, owner_for_slug_choice};
+use super::agents::insert_under_free_slug;
 use super::entities::operations;
 use super::{AgentView, Error, NewAgent, Result, Store, now, write_txn};
 
@@ -107,17 +107,8 @@ impl Store {
         let candidates: Vec<String> = candidates.collect();
         let postgres = !self.is_sqlite();
         write_txn!(self, |txn| {
-            let owner = owner_for_slug_choice(&txn, new.user_id, postgres).await?;
-            let Some(slug) = first_free_slug(&txn, new.user_id, &candidates).await? else {
-                return Err(Error::Exhausted);
-            };
-            let agent = insert_agent(&txn, &new, &slug).await?;
-            let row = insert_operation(&txn, &agent, &op).await?;
-            let view = AgentView {
-                agent,
-                owner_username: owner,
-                token: None,
-            };
+            let view = insert_under_free_slug(&txn, &new, &candidates, postgres).await?;
+            let row = insert_operation(&txn, &view.agent, &op).await?;
             Ok((view, row))
         })
     }
