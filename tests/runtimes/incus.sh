@@ -11,6 +11,7 @@ SOCKET=${INCUS_SOCKET:-/var/lib/incus/unix.socket}
 LOG=${INCUS_LOG:-/var/log/incusd.log}
 IMAGE=taos-busybox
 SYSTEMD_IMAGE=taos-systemd
+DEBOOTSTRAP_VERSION=1.0.128+nmu2+deb12u2
 
 say() { echo "incus.sh: $*"; }
 die() { echo "incus.sh: FAILED: $*" >&2; exit 1; }
@@ -94,8 +95,11 @@ fi
 #    who it is with its token, and idles. What a real agent image looks like to the incus
 #    runtime: a re-issued token reaches it live (env file + unit restart), no container reboot.
 if ! incus image info "$SYSTEMD_IMAGE" >/dev/null 2>&1; then
-    command -v debootstrap >/dev/null || apt-get install -y -qq debootstrap >/dev/null \
-        || die "apt-get install debootstrap"
+    if ! command -v debootstrap >/dev/null; then
+        apt-get update -qq || die "apt-get update"
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "debootstrap=$DEBOOTSTRAP_VERSION" >/dev/null \
+            || die "apt-get install debootstrap=$DEBOOTSTRAP_VERSION"
+    fi
     mirror=$(grep -rhs -m1 -oE '(URIs:|deb) +https?://[^ ]+/debian/?( |$)' \
                  /etc/apt/sources.list /etc/apt/sources.list.d/ | head -n1 | awk '{print $2}' || true)
     [ -n "$mirror" ] || mirror=http://deb.debian.org/debian
