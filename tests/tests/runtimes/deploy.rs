@@ -21,6 +21,16 @@ async fn deployed(s: &Server, token: &str, body: Value) -> types::Operation {
     from_json(deploy(s, token, body, None).await.expect_json(202))
 }
 
+/// Deploys `name` as a process agent that sleeps a minute: the operation as the 202 gave it.
+async fn deploy_sleeper(s: &Server, token: &str, name: &str) -> types::Operation {
+    deployed(
+        s,
+        token,
+        json!({"name": name, "spec": {"command": ["sleep", "60"]}}),
+    )
+    .await
+}
+
 /// Follows the operation with the long-poll until it is done.
 async fn follow(s: &Server, token: &str, id: uuid::Uuid) -> types::Operation {
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -253,12 +263,7 @@ e2e!(while_a_deploy_runs_its_agent_takes_no_other_change);
 async fn while_a_deploy_runs_its_agent_takes_no_other_change(s: &Server) {
     let admin = s.setup_admin().await;
     let t = &admin.token;
-    let op = deployed(
-        s,
-        t,
-        json!({"name": "Busy", "spec": {"command": ["sleep", "60"]}}),
-    )
-    .await;
+    let op = deploy_sleeper(s, t, "Busy").await;
     let attempts = [
         s.post("/api/agents/busy/stop").bearer(t).send().await,
         s.post("/api/agents/busy/restart").bearer(t).send().await,
@@ -319,12 +324,7 @@ e2e!(operations_are_their_users_own);
 async fn operations_are_their_users_own(s: &Server) {
     let admin = s.setup_admin().await;
     let t = &admin.token;
-    let op = deployed(
-        s,
-        t,
-        json!({"name": "Mine", "spec": {"command": ["sleep", "60"]}}),
-    )
-    .await;
+    let op = deploy_sleeper(s, t, "Mine").await;
     let other = s.add_user(&admin, "bob").await;
     s.get(&format!("/api/operations/{}", op.id))
         .bearer(&other.token)
@@ -357,12 +357,7 @@ e2e!(the_long_poll_answers_when_the_operation_is_done);
 async fn the_long_poll_answers_when_the_operation_is_done(s: &Server) {
     let admin = s.setup_admin().await;
     let t = &admin.token;
-    let op = deployed(
-        s,
-        t,
-        json!({"name": "Patient", "spec": {"command": ["sleep", "60"]}}),
-    )
-    .await;
+    let op = deploy_sleeper(s, t, "Patient").await;
     let now: types::Operation = from_json(
         s.get(&format!("/api/operations/{}", op.id))
             .bearer(t)
@@ -657,4 +652,39 @@ async fn persona_and_spec_on_create_update_and_export(s: &Server) {
             .is_none(),
         "a bad spec changes nothing"
     );
+}
+
+e2e!(a_deploy_on_a_runtime_that_does_not_answer_makes_nothing);
+/// The runtime's daemon is not there (here: Docker at a socket nothing listens on): the deploy
+/// answers 503 `runtime_unavailable` with how to start it, at once, and registers nothing.
+async fn a_deploy_on_a_runtime_that_does_not_answer_makes_nothing(s: &Server) {
+    s.set_env("DOCKER_HOST", "unix:///nonexistent/taos-test/docker.sock");
+    s.restart().await;
+    let admin = s.setup_admin().await;
+    let t = &admin.token;
+    let asked = Instant::now();
+    let err = deploy(
+        s,
+        t,
+        json!({"name": "Stranded", "spec": {"runtime": "docker", "image": "localhost/taos-busybox:latest"}}),
+        Some("stranded-1"),
+    )
+    .await
+    .expect_error(503, "runtime_unavailable");
+    assert!(
+        asked.elapsed() < Duration::from_secs(10),
+        "it hung: {:?}",
+        asked.elapsed()
+    );
+    assert_eq!(err.body["runtime"], "docker");
+    assert!(
+        err.body["runtime_fix"].as_str().is_some_and(|f| !f.is_empty()),
+        "{}",
+        err.body
+    );
+    assert_eq!(agent_count(s, t).await, 0, "nothing was registered");
+    // The process runtime is unaffected.
+    let op = deploy_sleeper(s, t, "Local").await;
+    assert_eq!(follow(s, t, op.id).await.status.to_string(), "succeeded");
+    verb(s, t, "local", "stop").await;
 }
