@@ -227,6 +227,16 @@ async fn what_can_be_checked_up_front_is_refused_before_anything_is_made(s: &Ser
     for (body, status, slug) in cases {
         deploy(s, t, body, None).await.expect_error(status, slug);
     }
+    // A persona past its bound (64 KiB of markdown) is refused like any other field.
+    let huge = "#".repeat(65_537);
+    deploy(
+        s,
+        t,
+        json!({"name": "A", "soul_md": huge, "spec": {"command": ["true"]}}),
+        None,
+    )
+    .await
+    .expect_error(422, "validation_error");
     // An agent token's ceiling is its own scope.
     let bot = create_agent_with(
         &s.client(t),
