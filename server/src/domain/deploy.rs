@@ -103,6 +103,11 @@ impl Operation {
     }
 
     fn from_row(row: &OperationRow) -> Result<Self> {
+        // The contract knows only deploys; another kind (a newer taosd's) is not answered
+        // as if it were one.
+        if row.kind != KIND {
+            return Err(Error::internal("an operation of an unknown kind", &row.kind));
+        }
         let steps = serde_json::from_str(&row.steps)
             .map_err(|e| Error::internal("stored operation steps do not parse", e))?;
         // A result or error that does not parse (another version wrote it) is left out.
