@@ -159,17 +159,20 @@ pub async fn serve(config: Config) -> Result<()> {
     // stops taosd cleanly, and one right after the address is printed (whoever started taosd
     // may stop it as soon as it reads that line) does not kill it without a clean stop.
     let mut shutdown = Box::pin(shutdown_signal()?);
+    // Bound first: a taken port is said at once, before any migration or ingest. Connections
+    // wait in the backlog until the server is ready.
+    let bind = crate::startup::bind_address(&config.bind)?;
+    let listener = tokio::net::TcpListener::bind(bind)
+        .await
+        .map_err(|e| crate::startup::cannot_listen(bind, &e))?;
+    let addr = listener.local_addr()?;
     let store = tokio::select! {
         store = connect(&url) => store?,
         () = &mut shutdown => return Ok(()),
     };
-    // Before listening, so the first request already finds this binary's docs.
+    // Before serving, so the first request already finds this binary's docs.
     crate::domain::knowledge::ingest(&store, &config.guides_dirs()).await;
     let toucher = background::start(store.clone());
-    let listener = tokio::net::TcpListener::bind(config.bind)
-        .await
-        .with_context(|| format!("cannot listen on {}", config.bind))?;
-    let addr = listener.local_addr()?;
     let fleet = Arc::new(Fleet::new(
         Arc::new(runtimes(&data_dir, &config)),
         node_id(&data_dir)?,
@@ -314,6 +317,7 @@ async fn connect(url: &str) -> Result<store::Store> {
                 tokio::time::sleep(pause).await;
                 pause = (pause * 2).min(MAX_CONNECT_PAUSE);
             }
+            Err(e) if e.is_missing_database() => return Err(crate::startup::missing_database(url).into()),
             Err(e) => return Err(e).with_context(|| format!("cannot open the database ({})", redact(url))),
         }
     }

@@ -16,6 +16,7 @@ pub mod headings;
 pub mod host_check;
 pub mod runtime;
 pub mod serve;
+pub mod startup;
 pub mod state;
 pub mod store;
 pub mod web;

@@ -8,8 +8,8 @@ use axum::body::Body;
 use axum::http::{HeaderValue, header};
 use axum::response::IntoResponse;
 use bytes::{BufMut, Bytes, BytesMut};
-use tokio::time::Instant;
 use taos_api::server::{self as wire, LogsApi};
+use tokio::time::Instant;
 
 use super::{Api, Res, convert};
 use crate::auth::Ctx;
@@ -191,7 +191,10 @@ impl LogsApi for Api {
         });
         let mut response = Body::from_stream(writes).into_response();
         let headers = response.headers_mut();
-        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/event-stream"),
+        );
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
         Ok(wire::FollowAgentLogsResponse::Ok(response))
     }

@@ -97,9 +97,7 @@ impl Follower {
         };
         let lines = self.log.query(&q);
         match lines.first() {
-            Some(_) => self
-                .backlog
-                .extend(lines.into_iter().map(SharedLine::alone)),
+            Some(_) => self.backlog.extend(lines.into_iter().map(SharedLine::alone)),
             // Nothing kept from `next` up to now: continue from the present.
             None => self.next = self.log.next_seq(),
         }

@@ -322,5 +322,8 @@ async fn followers_share_one_rendering_of_each_live_line() {
     // A line read back for one follower (a resume) is rendered for it alone.
     let mut h = log.follow(Some(0), None);
     let c = h.next().await.unwrap().wire(render);
-    assert_eq!((&c[..], renders.load(std::sync::atomic::Ordering::Relaxed)), (&b"shared 1"[..], 2));
+    assert_eq!(
+        (&c[..], renders.load(std::sync::atomic::Ordering::Relaxed)),
+        (&b"shared 1"[..], 2)
+    );
 }
