@@ -85,7 +85,10 @@ async fn a_deploy_registers_starts_and_hands_the_agent_its_token(s: &Server) {
 
     let done = follow(s, t, first.id).await;
     for (before, after) in done.steps.iter().zip(done.steps.iter().skip(1)) {
-        assert!(before.finished_at <= after.started_at, "steps out of order: {done:?}");
+        assert!(
+            before.finished_at <= after.started_at,
+            "steps out of order: {done:?}"
+        );
     }
     assert_eq!(done.status.to_string(), "succeeded", "{done:?}");
     assert!(done.error.is_none());
