@@ -194,6 +194,7 @@ pub async fn serve(config: Config) -> Result<()> {
     let app = router(state, AllowedHosts::new(&config.allowed_hosts))?;
     let limits = serve::Limits::from_config(&config);
 
+    crate::startup_pages::release();
     tracing::info!(%addr, data_dir = %data_dir.display(), database = %redact(&url), "taosd ready");
     println!("taosd listening on http://{addr}");
     serve::run(listener, app, limits, shutdown).await;
