@@ -39,7 +39,9 @@ impl RunCmd for Export {
 
 #[derive(Args, Debug)]
 pub struct Import {
+    /// The export document: a file, or - for stdin
     file: String,
+    /// Idempotency key [default: a fresh UUID]
     #[arg(long)]
     idempotency_key: Option<String>,
 }

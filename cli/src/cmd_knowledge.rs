@@ -13,6 +13,7 @@ use crate::paging::Paging;
 pub enum KnowledgeCommand {
     /// List knowledge items (these docs and apps' guides), oldest first
     #[command(
+        visible_alias = "ls",
         after_help = "Examples:\n  taosctl knowledge list\n  taosctl knowledge list --source app:notes --json"
     )]
     List(List),
