@@ -133,9 +133,17 @@ async fn list_get_search_and_prompt(s: &Server) {
     .await
     .ok();
     assert!(people.stdout.starts_with("1. "), "{}", people.stdout);
+    // Snippets are shown, the matched words plain (no `[…]` markers off a terminal), with the
+    // full link.
+    let lower = people.stdout.to_lowercase();
     assert!(
-        people.stdout.contains('['),
-        "snippets are shown: {}",
+        lower.contains("pagination") && !lower.contains("[pagination"),
+        "snippets are shown, unmarked: {}",
+        people.stdout
+    );
+    assert!(
+        people.stdout.contains(&format!("{}/docs/agents/", s.url())),
+        "hits link to full URLs: {}",
         people.stdout
     );
     assert!(
