@@ -25,7 +25,10 @@ use crate::request;
 #[derive(Subcommand, Debug)]
 pub enum AgentsCommand {
     /// List agents
-    #[command(visible_alias = "ls", after_help = "Examples:\n  taosctl agents list\n  taosctl agents list --all --json")]
+    #[command(
+        visible_alias = "ls",
+        after_help = "Examples:\n  taosctl agents list\n  taosctl agents list --all --json"
+    )]
     List(List),
     /// Show one agent
     #[command(after_help = "Example:\n  taosctl agents get research-bot")]
@@ -188,6 +191,7 @@ impl RunCmd for List {
 
 #[derive(Args, Debug)]
 pub struct Get {
+    /// The agent's name (slug), as `taosctl agents list` shows it
     name: String,
 }
 
@@ -358,6 +362,7 @@ impl RunCmd for Update {
 
 #[derive(Args, Debug)]
 pub struct Permissions {
+    /// The agent's name (slug), as `taosctl agents list` shows it
     name: String,
     /// Whether the agent may read the user's memory
     #[arg(long, value_name = "BOOL", action = ArgAction::Set, required = true)]
@@ -386,6 +391,7 @@ impl RunCmd for Permissions {
 
 #[derive(Args, Debug)]
 pub struct Delete {
+    /// The agent's name (slug), as `taosctl agents list` shows it
     name: String,
     /// Do not ask for confirmation
     #[arg(long, short)]

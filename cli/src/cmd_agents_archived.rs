@@ -71,6 +71,7 @@ impl RunCmd for List {
 
 #[derive(Args, Debug)]
 pub struct Restore {
+    /// The archived agent's id (`taosctl agents archived list` shows them)
     id: uuid::Uuid,
 }
 

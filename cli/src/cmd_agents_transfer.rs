@@ -12,6 +12,7 @@ use crate::failure::{EXIT_ERROR, Failure, Result};
 
 #[derive(Args, Debug)]
 pub struct Export {
+    /// The agent's name (slug), as `taosctl agents list` shows it
     name: String,
     /// Write to this file instead of stdout
     #[arg(short, long)]

@@ -198,9 +198,7 @@ impl RunCmd for Login {
                         message: format!("{}: {} has no user yet", f.message, ctx.url()),
                         ..f
                     }
-                    .with_fix(
-                        "create the first user (an admin) with `taosctl auth setup --username NAME`",
-                    ),
+                    .with_fix("create the first user (an admin) with `taosctl auth setup --username NAME`"),
                     _ => f,
                 });
             }

@@ -92,9 +92,9 @@ impl Context {
         if self.debug {
             http = crate::debug::log_requests(http);
         }
-        let http = http.build().map_err(|e| {
-            Failure::new(EXIT_ERROR, format!("cannot build the HTTP client: {e}"))
-        })?;
+        let http = http
+            .build()
+            .map_err(|e| Failure::new(EXIT_ERROR, format!("cannot build the HTTP client: {e}")))?;
         Ok(Client::new_with_client(self.url(), http))
     }
 

@@ -75,11 +75,7 @@ impl Failure {
     /// Any error from the SDK, for a server at `url`.
     /// `token_from_env`: the request carried the token from `TAOS_TOKEN` (it changes the fix of
     /// an authentication error).
-    pub fn from_client(
-        e: taos_client::Error<types::Error>,
-        url: &str,
-        token_from_env: bool,
-    ) -> Self {
+    pub fn from_client(e: taos_client::Error<types::Error>, url: &str, token_from_env: bool) -> Self {
         use taos_client::Error as E;
         match e {
             E::ErrorResponse(rv) => {
@@ -115,10 +111,7 @@ impl Failure {
             code,
             message: format!("{}: {}", body.error, body.detail),
             slug: Some(body.error.clone()),
-            fix: Some(
-                fixes::cli_fix(&body.error, token_from_env)
-                    .map_or(body.fix, str::to_string),
-            ),
+            fix: Some(fixes::cli_fix(&body.error, token_from_env).map_or(body.fix, str::to_string)),
             doc_url: Some(doc_url),
         }
     }

@@ -48,7 +48,6 @@ use clap::{Parser, Subcommand};
 use context::{Context, RunCmd};
 use failure::{EXIT_USAGE, Failure};
 
-
 #[derive(Parser, Debug)]
 #[command(
     name = "taosctl",

@@ -25,10 +25,7 @@ where
 {
     value
         .as_deref()
-        .map(|v| {
-            v.parse()
-                .map_err(|e: T::Err| refused(flag, &e.to_string()))
-        })
+        .map(|v| v.parse().map_err(|e: T::Err| refused(flag, &e.to_string())))
         .transpose()
 }
 

@@ -15,11 +15,11 @@ pub use config::{Config, ConfigError, Credentials, DEFAULT_URL, TokenSource, cre
 /// The client's own parameter types (builders accept plain strings for these).
 pub use generated::types as params;
 pub use generated::{ByteStream, Client, ClientInfo, Error, ResponseValue, builder};
+/// The HTTP library the client is built on, for [`http_builder`]'s callers.
+pub use reqwest;
 pub use taos_api::operations;
 /// Request and response types: the shared types of the contract.
 pub use taos_api::types;
-/// The HTTP library the client is built on, for [`http_builder`]'s callers.
-pub use reqwest;
 
 use std::time::Duration;
 

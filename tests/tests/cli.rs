@@ -43,9 +43,12 @@ async fn version_help_and_completions(server: &Server) {
         &["completion"],
     ])
     .await;
-    let top = ctl.run(&[], None).await;
-    assert_eq!(top.code, 2, "no command is a usage error");
-    assert!(top.stderr.contains("Usage"), "{}", top.stderr);
+    let top = ctl.run(&[], None).await.ok();
+    assert!(
+        top.stdout.contains("Usage"),
+        "no command prints the help: {}",
+        top.stdout
+    );
     let help = ctl.run(&["--help"], None).await.ok();
     for group in [
         "auth",
