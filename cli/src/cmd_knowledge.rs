@@ -293,5 +293,9 @@ async fn find_by_path(ctx: &Context, client: &taos_client::Client, given: &str) 
         EXIT_ERROR,
         format!("knowledge_item_not_found: no knowledge item has the path {given:?}"),
     )
-    .with_fix("`taosctl knowledge ls` shows every item's PATH; `knowledge get` takes a PATH or an ID"))
+    .with_fix("`taosctl knowledge ls` shows every item's PATH; `knowledge get` takes a PATH or an ID")
+    .with_doc(format!(
+        "{}/docs/agents/recipes/searching-the-docs#read-one-item",
+        ctx.url()
+    )))
 }

@@ -43,6 +43,11 @@ impl Failure {
         self
     }
 
+    pub fn with_doc(mut self, doc_url: impl Into<String>) -> Self {
+        self.doc_url = Some(doc_url.into());
+        self
+    }
+
     /// No token at all.
     pub fn not_logged_in() -> Self {
         Failure::new(

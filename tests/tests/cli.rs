@@ -89,10 +89,10 @@ sqlite_e2e!(setup_login_status_and_logout);
 async fn setup_login_status_and_logout(server: &Server) {
     let ctl = Ctl::new(server);
 
-    // Not logged in yet: exit 4 with the fix.
+    // Not logged in, and no user yet: exit 4 with the fix that can help (set-up, not login).
     let st = ctl.run(&["auth", "status"], None).await;
     assert_eq!(st.code, 4, "{}", st.stderr);
-    assert!(st.stderr.contains("taosctl auth login"), "{}", st.stderr);
+    assert!(st.stderr.contains("taosctl auth setup"), "{}", st.stderr);
 
     let token = ctl.set_up_ada().await;
     assert!(token.starts_with("taos_user_"), "{token}");
