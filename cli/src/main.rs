@@ -60,7 +60,8 @@ use failure::{EXIT_USAGE, Failure};
         Exit codes: 0 ok, 1 API or network error, 2 usage error, 4 authentication needed or rejected."
 )]
 pub struct Cli {
-    /// Server URL [default: $TAOS_URL, else the saved server, else http://localhost:6969]
+    /// Server URL: scheme and host, no path (http://127.0.0.1:6969) [default: $TAOS_URL, else
+    /// the saved server, else http://localhost:6969]
     #[arg(long, global = true, value_name = "URL")]
     pub url: Option<String>,
 
