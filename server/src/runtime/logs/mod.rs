@@ -93,7 +93,9 @@ pub struct LogLimits {
     pub file_bytes: u64,
     /// Files kept: the current one and `files - 1` rotated ones; the oldest is deleted.
     pub files: usize,
-    /// Lines a slow follower may fall behind before it re-reads from the ring or files.
+    /// Lines a slow follower may fall behind before it re-reads from the ring or files (a
+    /// read-back renders each line for that follower alone, so falling behind costs more:
+    /// the buffer is made the first time the agent is followed, and dropped when no one is).
     pub follow_buffer: usize,
 }
 
@@ -105,7 +107,7 @@ impl Default for LogLimits {
             max_line_bytes: 16 * 1024,
             file_bytes: 8 * 1024 * 1024,
             files: 4,
-            follow_buffer: 256,
+            follow_buffer: 4096,
         }
     }
 }
@@ -186,9 +188,6 @@ impl Logs {
 pub struct AgentLog {
     limits: LogLimits,
     inner: Mutex<Inner>,
-    /// The ring keeps the bare lines and the broadcast the shared ones, so a rendered wire
-    /// form lives only as long as the broadcast's buffer holds its line.
-    followers: broadcast::Sender<Arc<SharedLine>>,
 }
 
 struct Inner {
@@ -199,6 +198,10 @@ struct Inner {
     added: Vec<String>,
     /// …and longest first, as they are masked.
     secrets: Vec<String>,
+    /// While the agent is followed: the broadcast to its followers. The ring keeps the bare
+    /// lines and the broadcast the shared ones, so a rendered wire form lives only as long as
+    /// the broadcast's buffer holds its line.
+    followers: Option<broadcast::Sender<Arc<SharedLine>>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -218,8 +221,8 @@ impl AgentLog {
                 ring: Ring::new(limits.ring_lines, limits.ring_bytes, next_seq),
                 added: Vec::new(),
                 secrets: Vec::new(),
+                followers: None,
             }),
-            followers: broadcast::channel(limits.follow_buffer.max(1)).0,
         })
     }
 
@@ -256,9 +259,14 @@ impl AgentLog {
         });
         inner.files.write(&line);
         inner.ring.push(line.clone());
-        // Sent under the lock, so followers see lines in `seq` order; none listening is fine.
-        if self.followers.receiver_count() > 0 {
-            let _ = self.followers.send(Arc::new(SharedLine::new(line)));
+        // Sent under the lock, so followers see lines in `seq` order.
+        if let Some(followers) = &inner.followers {
+            if followers.receiver_count() > 0 {
+                let _ = followers.send(Arc::new(SharedLine::new(line)));
+            } else {
+                // No one follows any more: the buffer and the lines it holds go.
+                inner.followers = None;
+            }
         }
         seq
     }
@@ -291,8 +299,12 @@ impl AgentLog {
     /// Follows the log from after `after_seq` (every line still on disk since then), or
     /// from the next line when None.
     pub fn follow(self: &Arc<Self>, after_seq: Option<u64>, stream: Option<Stream>) -> Follower {
-        let inner = lock(&self.inner);
-        let rx = self.followers.subscribe();
+        let mut inner = lock(&self.inner);
+        let buffer = self.limits.follow_buffer.max(1);
+        let rx = inner
+            .followers
+            .get_or_insert_with(|| broadcast::channel(buffer).0)
+            .subscribe();
         let next = after_seq.map_or(inner.next_seq, |s| s.saturating_add(1).min(inner.next_seq));
         drop(inner);
         Follower::new(self.clone(), rx, next, stream)
