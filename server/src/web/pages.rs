@@ -54,7 +54,16 @@ const INBOX_JS: &str = include_str!("pages/inbox.js");
 pub fn routes(state: SharedState) -> Router {
     let not_allowed = |allow: &'static str| move || async move { views::method_not_allowed(allow) };
     let router = Router::new()
-        .route("/", get(front_door).fallback(not_allowed("GET, HEAD")))
+        // Programs call `/` too: a wrong method gets the API's JSON error, not a page.
+        .route(
+            "/",
+            get(front_door).fallback(|| async {
+                let mut out = Error::method_not_allowed("/", "GET, HEAD").into_response();
+                out.headers_mut()
+                    .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+                out
+            }),
+        )
         .route(
             "/setup",
             get(setup::form)
