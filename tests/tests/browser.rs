@@ -195,7 +195,12 @@ async fn run_script(script: &str, env: &[(&str, String)]) {
     }
     let out = tokio::time::timeout(BROWSER_TIMEOUT, cmd.output())
         .await
-        .unwrap_or_else(|_| panic!("node {} did not finish within {BROWSER_TIMEOUT:?}", path.display()))
+        .unwrap_or_else(|_| {
+            panic!(
+                "node {} did not finish within {BROWSER_TIMEOUT:?}",
+                path.display()
+            )
+        })
         .unwrap_or_else(|e| panic!("cannot run node {}: {e}", path.display()));
     let report = format!(
         "--- node {} ({}) ---\n{}{}",
@@ -262,8 +267,14 @@ async fn api_page_case(s: &Server) {
         .next()
         .and_then(|p| p.parse::<u16>().ok())
         .expect("the server's port");
-    assert_ne!(port, 6969, "the page must work away from the contract's default port");
-    let origins = [format!("http://localhost:{port}"), format!("http://127.0.0.1:{port}")];
+    assert_ne!(
+        port, 6969,
+        "the page must work away from the contract's default port"
+    );
+    let origins = [
+        format!("http://localhost:{port}"),
+        format!("http://127.0.0.1:{port}"),
+    ];
     run_script(
         "api_page.mjs",
         &[

@@ -98,7 +98,10 @@ async fn the_contract_is_served_as_written(s: &Server) {
     assert_eq!(json["components"], yaml["components"]);
     // Only `servers` differs: this server, as the document was fetched (see front_door.rs).
     let (mut json, mut yaml) = (json, yaml);
-    assert_eq!(json["servers"][0]["url"].as_str(), Some(s.url().trim_end_matches('/')));
+    assert_eq!(
+        json["servers"][0]["url"].as_str(),
+        Some(s.url().trim_end_matches('/'))
+    );
     json.as_object_mut().unwrap().remove("servers");
     yaml.as_object_mut().unwrap().remove("servers");
     assert_eq!(json, yaml, "/openapi.json is not the YAML document as JSON");

@@ -13,7 +13,12 @@ e2e!(the_front_door_answers_programs_with_the_index);
 /// at all) is the discovery index, exactly as `GET /api` answers it, with or without a user.
 async fn the_front_door_answers_programs_with_the_index(s: &Server) {
     let index = s.get("/api").send().await.expect_json(200);
-    for accept in [None, Some("*/*"), Some("application/json"), Some("text/html;q=0, */*")] {
+    for accept in [
+        None,
+        Some("*/*"),
+        Some("application/json"),
+        Some("text/html;q=0, */*"),
+    ] {
         let mut req = s.get("/");
         if let Some(a) = accept {
             req = req.header("accept", a);
@@ -21,7 +26,9 @@ async fn the_front_door_answers_programs_with_the_index(s: &Server) {
         let resp = req.send().await;
         assert_eq!(resp.header("vary"), Some("Accept"), "{accept:?}");
         assert!(
-            resp.header("content-type").unwrap_or_default().starts_with("application/json"),
+            resp.header("content-type")
+                .unwrap_or_default()
+                .starts_with("application/json"),
             "{accept:?}"
         );
         assert_eq!(resp.expect_json(200), index, "Accept {accept:?}");
@@ -48,8 +55,18 @@ e2e!(the_served_contract_names_the_server_it_came_from);
 /// `servers` in `/openapi.json` is the origin the client used: `localhost` or `127.0.0.1`, any
 /// port, https behind a proxy that says so; the YAML keeps its documented default.
 async fn the_served_contract_names_the_server_it_came_from(s: &Server) {
-    let port = s.url().rsplit(':').next().unwrap().trim_end_matches('/').to_string();
-    for host in [format!("localhost:{port}"), format!("127.0.0.1:{port}"), "localhost:8443".into()] {
+    let port = s
+        .url()
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .trim_end_matches('/')
+        .to_string();
+    for host in [
+        format!("localhost:{port}"),
+        format!("127.0.0.1:{port}"),
+        "localhost:8443".into(),
+    ] {
         let spec = served_contract(s, &host, &[]).await;
         let servers = spec["servers"].as_array().expect("servers");
         assert_eq!(servers.len(), 1, "{servers:?}");
@@ -61,10 +78,16 @@ async fn the_served_contract_names_the_server_it_came_from(s: &Server) {
 
     // Fetched through the harness's own address, "Try it out" calls exactly that.
     let spec = s.get("/openapi.json").send().await.expect_json(200);
-    assert_eq!(spec["servers"][0]["url"].as_str(), Some(s.url().trim_end_matches('/')));
+    assert_eq!(
+        spec["servers"][0]["url"].as_str(),
+        Some(s.url().trim_end_matches('/'))
+    );
 
     let yaml = spec::json();
-    assert_eq!(yaml["servers"][0]["url"], "http://127.0.0.1:6969", "the file's default");
+    assert_eq!(
+        yaml["servers"][0]["url"], "http://127.0.0.1:6969",
+        "the file's default"
+    );
 }
 
 e2e!(the_api_page_is_titled_for_taos_and_takes_a_bearer_token);
@@ -76,8 +99,16 @@ async fn the_api_page_is_titled_for_taos_and_takes_a_bearer_token(s: &Server) {
     let html = resp.text();
     assert!(html.contains("<title>taOS agent API</title>"), "{html:.400}");
     assert!(!html.contains("<title>Swagger UI</title>"));
-    let init = s.get("/docs/api/swagger-initializer.js").send().await.expect_status(200).text();
-    assert!(init.contains("\"/openapi.json\""), "the page loads /openapi.json: {init}");
+    let init = s
+        .get("/docs/api/swagger-initializer.js")
+        .send()
+        .await
+        .expect_status(200)
+        .text();
+    assert!(
+        init.contains("\"/openapi.json\""),
+        "the page loads /openapi.json: {init}"
+    );
     s.get("/docs/api/no-such-file.js")
         .send()
         .await

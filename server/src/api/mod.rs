@@ -22,10 +22,10 @@ mod convert;
 mod idempotency;
 mod rejection;
 
-/// What `GET /` answers an agent, the same as `GET /api`.
-pub(crate) use discovery::api_index;
 /// First-run setup from the setup page, the way `POST /auth/setup` does it.
 pub(crate) use accounts::setup_from_fields;
+/// What `GET /` answers an agent, the same as `GET /api`.
+pub(crate) use discovery::api_index;
 
 use std::sync::Arc;
 

@@ -38,10 +38,7 @@ pub fn routes(secure: bool) -> Result<Router> {
     Ok(Router::new()
         .route("/openapi.json", get(openapi_json))
         .route("/docs/api", get(|| async { Redirect::to("/docs/api/") }))
-        .route(
-            "/docs/api/",
-            get(|s: State<Arc<ApiPage>>| swagger(s, None)),
-        )
+        .route("/docs/api/", get(|s: State<Arc<ApiPage>>| swagger(s, None)))
         .route(
             "/docs/api/{*rest}",
             get(|s: State<Arc<ApiPage>>, Path(rest): Path<String>| swagger(s, Some(rest))),
@@ -104,7 +101,10 @@ async fn swagger(State(page): State<Arc<ApiPage>>, rest: Option<String>) -> Resp
         Ok(Some(file)) => {
             let bytes = if tail.is_empty() || tail == "index.html" {
                 String::from_utf8_lossy(&file.bytes)
-                    .replace("<title>Swagger UI</title>", &format!("<title>{PAGE_TITLE}</title>"))
+                    .replace(
+                        "<title>Swagger UI</title>",
+                        &format!("<title>{PAGE_TITLE}</title>"),
+                    )
                     .into_bytes()
             } else {
                 file.bytes.into_owned()
@@ -121,7 +121,10 @@ async fn swagger(State(page): State<Arc<ApiPage>>, rest: Option<String>) -> Resp
         }
         Ok(None) => Error::new(
             &errors::ROUTE_NOT_FOUND,
-            format!("There is no file /docs/api/{} in the API page.", tail.escape_debug()),
+            format!(
+                "There is no file /docs/api/{} in the API page.",
+                tail.escape_debug()
+            ),
         )
         .into_response(),
         Err(e) => Error::internal("serving the API page", e).into_response(),
@@ -136,7 +139,10 @@ mod tests {
 
     static INDEX: LazyLock<String> = LazyLock::new(|| {
         let config = Arc::new(Config::new(["/openapi.json"]));
-        let file = utoipa_swagger_ui::serve("", config).ok().flatten().expect("index.html");
+        let file = utoipa_swagger_ui::serve("", config)
+            .ok()
+            .flatten()
+            .expect("index.html");
         String::from_utf8_lossy(&file.bytes).into_owned()
     });
 
@@ -157,16 +163,32 @@ mod tests {
     fn the_origin_is_the_one_the_client_used() {
         let uri: Uri = "/openapi.json".parse().unwrap();
         let o = |h: &[(&'static str, &'static str)], secure| origin(&headers(h), &uri, secure);
-        assert_eq!(o(&[("host", "localhost:7000")], false).as_deref(), Some("http://localhost:7000"));
-        assert_eq!(o(&[("host", "127.0.0.1:6969")], false).as_deref(), Some("http://127.0.0.1:6969"));
-        assert_eq!(o(&[("host", "[::1]:6969")], false).as_deref(), Some("http://[::1]:6969"));
-        assert_eq!(o(&[("host", "taos.example")], true).as_deref(), Some("https://taos.example"));
+        assert_eq!(
+            o(&[("host", "localhost:7000")], false).as_deref(),
+            Some("http://localhost:7000")
+        );
+        assert_eq!(
+            o(&[("host", "127.0.0.1:6969")], false).as_deref(),
+            Some("http://127.0.0.1:6969")
+        );
+        assert_eq!(
+            o(&[("host", "[::1]:6969")], false).as_deref(),
+            Some("http://[::1]:6969")
+        );
+        assert_eq!(
+            o(&[("host", "taos.example")], true).as_deref(),
+            Some("https://taos.example")
+        );
         assert_eq!(
             o(&[("host", "taos.example"), ("x-forwarded-proto", "https")], false).as_deref(),
             Some("https://taos.example")
         );
         assert_eq!(
-            o(&[("host", "taos.example"), ("forwarded", "for=1.2.3.4;proto=https")], false).as_deref(),
+            o(
+                &[("host", "taos.example"), ("forwarded", "for=1.2.3.4;proto=https")],
+                false
+            )
+            .as_deref(),
             Some("https://taos.example")
         );
         assert_eq!(

@@ -387,10 +387,7 @@ async fn inbox(
         return views::render(StatusCode::OK, &view);
     };
     // What the inbox script polls with: nothing new is a bodiless 304.
-    let unchanged = headers
-        .get(header::IF_NONE_MATCH)
-        .is_some_and(|v| v.as_bytes() == etag.as_bytes());
-    let mut out = if unchanged {
+    let mut out = if crate::web::docs::not_modified(&headers, &etag) {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
         views::render(StatusCode::OK, &view)

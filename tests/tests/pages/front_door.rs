@@ -6,10 +6,10 @@ use super::{Browser, assert_page_headers};
 
 /// `GET path` the way a browser asks (`Accept` lists `text/html`).
 async fn browse(b: &mut Browser<'_>, path: &str) -> super::Page {
-    let req = b
-        .http
-        .get(b.s.at(path))
-        .header("accept", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8");
+    let req = b.http.get(b.s.at(path)).header(
+        "accept",
+        "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+    );
     b.send(req).await
 }
 
@@ -32,7 +32,13 @@ async fn the_front_door_is_a_page_for_people(s: &Server) {
         )),
         "the version is shown"
     );
-    for link in ["/docs/agents/", "/docs/api", "/notifications", "/llms.txt", "/openapi.json"] {
+    for link in [
+        "/docs/agents/",
+        "/docs/api",
+        "/notifications",
+        "/llms.txt",
+        "/openapi.json",
+    ] {
         assert!(
             p.body.contains(&format!("<a href=\"{link}\">")),
             "the front door links {link}"
@@ -63,7 +69,10 @@ async fn a_fresh_server_leads_browsers_to_setup(s: &Server) {
 
     s.setup_admin().await;
     let login = browse(&mut b, "/login").await;
-    assert!(login.body.contains("name=\"password\""), "the sign-in form is back");
+    assert!(
+        login.body.contains("name=\"password\""),
+        "the sign-in form is back"
+    );
     assert!(!login.body.contains("No user exists"));
     let p = browse(&mut b, "/").await;
     assert_eq!(p.status, 200);

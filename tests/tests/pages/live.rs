@@ -23,8 +23,13 @@ async fn the_inbox_answers_304_until_something_changes(s: &Server) {
     let mut b = Browser::signed_in(s, ADMIN).await;
     let first = b.inbox().await;
     let etag = first.header("etag").expect("an ETag").to_string();
-    assert!(first.body.contains(&format!("<main data-etag=\"{}\">", etag.replace('"', "&#34;"))),
-        "the page carries its ETag: {}", first.body);
+    assert!(
+        first
+            .body
+            .contains(&format!("<main data-etag=\"{}\">", etag.replace('"', "&#34;"))),
+        "the page carries its ETag: {}",
+        first.body
+    );
 
     let same = again(&mut b, etag.clone()).await;
     assert_eq!(same.status, 304, "{}", same.body);
@@ -64,7 +69,9 @@ async fn the_inbox_script_is_served_by_taosd(s: &Server) {
     let mut b = Browser::signed_in(s, ADMIN).await;
     let inbox = b.inbox().await;
     assert!(
-        inbox.body.contains("<script src=\"/assets/inbox.js\" defer></script>"),
+        inbox
+            .body
+            .contains("<script src=\"/assets/inbox.js\" defer></script>"),
         "{}",
         inbox.body
     );
@@ -74,7 +81,10 @@ async fn the_inbox_script_is_served_by_taosd(s: &Server) {
     assert_eq!(js.header("content-type"), Some("text/javascript; charset=utf-8"));
     assert_eq!(js.header("x-content-type-options"), Some("nosniff"));
     let text = js.text();
-    assert!(text.contains("If-None-Match") && text.contains("toLocaleString"), "{text:.300}");
+    assert!(
+        text.contains("If-None-Match") && text.contains("toLocaleString"),
+        "{text:.300}"
+    );
     s.post("/assets/inbox.js").send().await.expect_status(405);
 }
 
@@ -93,11 +103,21 @@ async fn priorities_are_marked_by_meaning(s: &Server) {
     assert!(item(&page.body, &low.to_string()).contains("class=\"badge priority priority-low\""));
     assert!(!item(&page.body, &normal.to_string()).contains("priority-"));
     let css_rule = |class: &str| {
-        let at = page.body.find(&format!(".badge.{class} {{")).unwrap_or_else(|| panic!("no rule for {class}"));
+        let at = page
+            .body
+            .find(&format!(".badge.{class} {{"))
+            .unwrap_or_else(|| panic!("no rule for {class}"));
         page.body[at..at + page.body[at..].find('}').unwrap()].to_string()
     };
     assert!(css_rule("priority-high").contains("var(--warn)"));
-    assert!(!css_rule("priority-low").contains("var(--warn)"), "low is not painted like high");
+    assert!(
+        !css_rule("priority-low").contains("var(--warn)"),
+        "low is not painted like high"
+    );
     assert!(item(&page.body, &normal.to_string()).contains("<time class=\"when\" datetime=\""));
-    assert!(page.body.contains("href=\"/docs/agents/recipes/notifying-the-user\""), "the docs are linked");
+    assert!(
+        page.body
+            .contains("href=\"/docs/agents/recipes/notifying-the-user\""),
+        "the docs are linked"
+    );
 }

@@ -8,7 +8,12 @@ use taos_conformance::*;
 use super::{Browser, From, Page, assert_page_headers, hidden, pager_token};
 
 /// The setup form's fields for `username`, with the page's CSRF token and setup token.
-fn fields<'f>(form: &'f Page, csrf: &'f str, username: &'f str, password: &'f str) -> Vec<(&'static str, String)> {
+fn fields<'f>(
+    form: &'f Page,
+    csrf: &'f str,
+    username: &'f str,
+    password: &'f str,
+) -> Vec<(&'static str, String)> {
     vec![
         ("username", username.to_string()),
         ("password", password.to_string()),
@@ -47,7 +52,12 @@ async fn setup_creates_the_admin_and_opens_the_inbox(s: &Server) {
     let form = b.get("/setup").await;
     assert_eq!(form.status, 200, "{}", form.body);
     assert_page_headers(&form);
-    for field in ["name=\"username\"", "name=\"password\"", "name=\"full_name\"", "name=\"email\""] {
+    for field in [
+        "name=\"username\"",
+        "name=\"password\"",
+        "name=\"full_name\"",
+        "name=\"email\"",
+    ] {
         assert!(form.body.contains(field), "the form lacks {field}");
     }
     let csrf = form.csrf();
@@ -66,7 +76,10 @@ async fn setup_creates_the_admin_and_opens_the_inbox(s: &Server) {
     assert_eq!(users["items"][0]["username"], "ada", "{users}");
     assert_eq!(users["items"][0]["admin"], true, "{users}");
     assert_eq!(users["items"][0]["full_name"], "Ada Lovelace", "{users}");
-    assert!(users["items"][0]["email"].is_null(), "an empty email is not given: {users}");
+    assert!(
+        users["items"][0]["email"].is_null(),
+        "an empty email is not given: {users}"
+    );
 
     // Gone once a user exists.
     let mut other = Browser::new(s);
@@ -100,14 +113,21 @@ async fn setup_keeps_the_rules_of_the_api(s: &Server) {
     let mut b = Browser::new(s);
     let form = b.get("/setup").await;
     let csrf = form.csrf();
-    for (username, password) in [("bad name", PASSWORD), ("-ada", PASSWORD), ("ada", "short"), ("", PASSWORD)] {
+    for (username, password) in [
+        ("bad name", PASSWORD),
+        ("-ada", PASSWORD),
+        ("ada", "short"),
+        ("", PASSWORD),
+    ] {
         let api = s
             .post("/auth/setup")
             .json(&json!({"username": username, "password": password}))
             .send()
             .await
             .expect_canonical(422);
-        let p = b.post("/setup", &pairs(&fields(&form, &csrf, username, password))).await;
+        let p = b
+            .post("/setup", &pairs(&fields(&form, &csrf, username, password)))
+            .await;
         assert_eq!(p.status, 422, "{username:?}/{password:?}: {}", p.body);
         assert_page_headers(&p);
         let shown = taos_conformance::html::unescape(&p.body);
@@ -118,7 +138,10 @@ async fn setup_keeps_the_rules_of_the_api(s: &Server) {
             p.body
         );
         if username == "ada" {
-            assert!(p.body.contains("value=\"ada\""), "what was typed stays in the form");
+            assert!(
+                p.body.contains("value=\"ada\""),
+                "what was typed stays in the form"
+            );
         }
     }
     // No CSRF token, another site: refused, nothing made.
@@ -127,9 +150,13 @@ async fn setup_keeps_the_rules_of_the_api(s: &Server) {
     let p = b.post("/setup", &pairs(&f)).await;
     assert_eq!(p.status, 403, "{}", p.body);
     let f = fields(&form, &csrf, "ada", PASSWORD);
-    let p = b.post_from("/setup", &pairs(&f), From::Origin("http://evil.example")).await;
+    let p = b
+        .post_from("/setup", &pairs(&f), From::Origin("http://evil.example"))
+        .await;
     assert_eq!(p.status, 403);
-    let p = b.post_from("/setup", &pairs(&f), From::FetchSite("cross-site")).await;
+    let p = b
+        .post_from("/setup", &pairs(&f), From::FetchSite("cross-site"))
+        .await;
     assert_eq!(p.status, 403);
     assert!(b.session().is_none());
     let status = s.get("/auth/status").send().await.expect_json(200);

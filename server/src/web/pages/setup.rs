@@ -56,7 +56,8 @@ pub async fn needs_setup(store: &Store) -> Result<bool, Error> {
 
 /// Whether this request may see and use the setup form: from this machine, or with the token.
 fn allowed(client: Option<IpAddr>, headers: &HeaderMap, presented: Option<&str>, token: &str) -> bool {
-    let token_ok = presented.is_some_and(|p| !p.is_empty() && bool::from(p.as_bytes().ct_eq(token.as_bytes())));
+    let token_ok =
+        presented.is_some_and(|p| !p.is_empty() && bool::from(p.as_bytes().ct_eq(token.as_bytes())));
     token_ok || from_this_machine(client, headers)
 }
 
