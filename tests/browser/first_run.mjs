@@ -57,6 +57,8 @@ await run('first_run', { timezoneId: ZONE }, async (context) => {
   check((await page.getByText('No notifications yet.').count()) === 1, 'the new inbox is empty');
   await page.waitForFunction(() => document.body.dataset.live === 'on');
   check(true, "the inbox script runs under the page's CSP");
+  check(((await page.locator('#live').textContent()) || '').includes('appear here as they arrive'),
+    'the inbox says it updates itself');
 
   // From here on, anything new must come without a reload: a reload would lose this.
   await page.evaluate(() => {

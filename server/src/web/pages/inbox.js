@@ -9,6 +9,8 @@
 'use strict';
 (() => {
   const POLL_MS = 3000;
+  // Said only where the updates really run, so the page without scripts makes no promise.
+  const LIVE = 'New notifications appear here as they arrive.';
   let etag = null;
   let timer = null;
   let stopped = false;
@@ -50,6 +52,7 @@
         if (fresh && main && next !== etag) {
           main.replaceWith(fresh);
           localTimes(fresh);
+          say(LIVE);
           document.body.dataset.updates = String(Number(document.body.dataset.updates || 0) + 1);
         }
         etag = next;
@@ -65,6 +68,7 @@
   });
 
   localTimes(document);
+  say(LIVE);
   // The ETag of the page as first served (taosd writes it on <main>): the first poll then
   // costs a 304.
   etag = document.querySelector('main')?.dataset.etag || null;
