@@ -11,7 +11,8 @@
 #   2. GET /api/agents/{name}, agent token  (parse + checksum + SHA-256 + one indexed lookup +
 #                                            scope match + handler)
 #   3. GET /api/agents?limit=50, user token (a page of 50 of the 60 agents)
-#   4. GET /api/knowledge/search?q=revoke+token, agent token (full-text search of the docs)
+#   4. GET /api/knowledge/search?q=revoke+token, agent token (full-text search of the docs), and
+#      the same with a different query each request (bench/search_cold.lua: no cached answer)
 #   5. GET /docs/agents/recipes/managing-agents (no auth: a docs page as HTML)
 #   6. POST /api/ui/notify, agent token     (bench/notify.lua: one notification a request; the
 #                                            inbox grows by every one of them)
@@ -236,6 +237,8 @@ load health "" /api/health
 load agent AGENT_TOKEN "/api/agents/$AGENT_NAME"
 load agents USER_TOKEN "$AGENTS_PATH"
 load search AGENT_TOKEN "$SEARCH_PATH"
+# The same search without its cache: every request a different query (the path is the script's).
+load searchcold AGENT_TOKEN /api/knowledge/search -s bench/search_cold.lua
 load docs "" "$DOCS_PATH"
 load notify AGENT_TOKEN "$NOTIFY_PATH" -s bench/notify.lua
 load notifications USER_TOKEN "$NOTIFICATIONS_PATH"

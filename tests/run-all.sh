@@ -535,9 +535,16 @@ EOF
         --agent-cmd "bash '$ROOT/tests/smoke/standin-agent.sh'" \
         --timeout-secs 120 --report-json "$report" || rc=$?
     if [[ -f $report ]]; then
-        echo "--- smoke report (kept at target/smoke-report.json) ---"
-        cat "$report"
         cp "$report" target/smoke-report.json
+        # One line here; every task's prompt, verification and output tail are in the file.
+        python3 - "$report" <<'EOF'
+import json, sys
+r = json.load(open(sys.argv[1]))
+t = r["totals"]
+bad = [x["task"] for x in r["results"] if x["outcome"] != "succeeded"]
+print(f"smoke: {len(r['results'])} tasks: {t['succeeded']} succeeded, {t['wrong_path']} wrong_path, "
+      f"{t['gave_up']} gave_up{' (' + ', '.join(bad) + ')' if bad else ''}; full report: target/smoke-report.json")
+EOF
     fi
     end_taosd_step "$rc"
 }
@@ -621,6 +628,7 @@ done
 start=$SECONDS
 passed=()
 failed=()
+declare -A took
 for s in "${steps[@]}"; do
     t0=$SECONDS
     set +e
@@ -630,6 +638,7 @@ for s in "${steps[@]}"; do
     )
     rc=$?
     set -e
+    took[$s]=$((SECONDS - t0))
     if ((rc == 0)); then
         passed+=("$s")
         note "step $s passed in $((SECONDS - t0)) s"
@@ -642,9 +651,9 @@ done
 banner "summary ($((SECONDS - start)) s)"
 for s in "${steps[@]}"; do
     if [[ " ${failed[*]} " == *" $s "* ]]; then
-        echo "  FAIL  $s"
+        printf '  FAIL  %-13s %5d s\n' "$s" "${took[$s]}"
     else
-        echo "  ok    $s"
+        printf '  ok    %-13s %5d s\n' "$s" "${took[$s]}"
     fi
 done
 echo "run-all: ${#passed[@]} passed, ${#failed[@]} failed"

@@ -30,6 +30,7 @@ impl RunCmd for TokenCommand {
 
 #[derive(Args, Debug)]
 pub struct Issue {
+    /// The agent's name (slug), as `taosctl agents list` shows it
     name: String,
     /// Scope pattern (repeat for several) [default: the agent's scope]
     #[arg(long = "scope", value_name = "PATTERN")]
@@ -73,6 +74,7 @@ impl RunCmd for Issue {
 
 #[derive(Args, Debug)]
 pub struct Revoke {
+    /// The agent's name (slug), as `taosctl agents list` shows it
     name: String,
 }
 

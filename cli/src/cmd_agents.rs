@@ -25,14 +25,17 @@ use crate::request;
 #[derive(Subcommand, Debug)]
 pub enum AgentsCommand {
     /// List agents
-    #[command(after_help = "Examples:\n  taosctl agents list\n  taosctl agents list --all --json")]
+    #[command(
+        visible_alias = "ls",
+        after_help = "Examples:\n  taosctl agents list\n  taosctl agents list --all --json"
+    )]
     List(List),
     /// Show one agent
     #[command(after_help = "Example:\n  taosctl agents get research-bot")]
     Get(Get),
     /// Register an agent (safe to retry: it sends an Idempotency-Key)
     #[command(
-        after_help = "Examples:\n  taosctl agents create --name 'Research Bot' --host 192.0.2.10 --emoji 🔬\n  taosctl agents create --name 'Research Bot' --model llama3.1:8b --soul-md soul.md --memory-plugin taosmd"
+        after_help = "Examples:\n  taosctl agents create 'Research Bot' --host 192.0.2.10 --emoji 🔬\n  taosctl agents create 'Исследователь'\n  taosctl agents create --name 'Research Bot' --model llama3.1:8b --soul-md soul.md --memory-plugin taosmd"
     )]
     Create(Create),
     /// Change an agent's settings (only the flags given change; "" clears a text field)
@@ -49,7 +52,10 @@ pub enum AgentsCommand {
     #[command(after_help = "Example:\n  taosctl agents delete research-bot --yes")]
     Delete(Delete),
     /// Archived agents
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  taosctl agents archived ls\n  taosctl agents archived restore 0192f1c8-1111-7222-8333-444455556666"
+    )]
     Archived(ArchivedCommand),
     /// Print an agent's export document
     #[command(
@@ -60,10 +66,16 @@ pub enum AgentsCommand {
     #[command(after_help = "Example:\n  taosctl agents import research-bot.json")]
     Import(Import),
     /// Issue and revoke an agent's API token
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  TOKEN=$(taosctl agents token issue research-bot)\n  taosctl agents token revoke research-bot"
+    )]
     Token(TokenCommand),
     /// Show or set how an agent runs (its runtime spec)
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  taosctl agents runtime set research-bot -- python3 agent.py\n  taosctl agents runtime show research-bot"
+    )]
     Runtime(RuntimeCommand),
     /// Register, issue a token for and start an agent in one operation (safe to retry)
     #[command(after_help = DEPLOY_HELP)]
@@ -179,6 +191,7 @@ impl RunCmd for List {
 
 #[derive(Args, Debug)]
 pub struct Get {
+    /// The agent's name (slug), as `taosctl agents list` shows it
     name: String,
 }
 
@@ -195,22 +208,29 @@ impl RunCmd for Get {
 
 #[derive(Args, Debug)]
 pub struct Create {
-    /// Display name; the agent's name (slug) is derived from it
-    #[arg(long)]
-    name: String,
+    /// Display name (any letters, e.g. 'Café Bot'); the agent's name (slug) is derived from it
+    #[arg(value_name = "DISPLAY_NAME", required_unless_present = "name_flag")]
+    name: Option<String>,
+    /// The display name, as a flag (the same as the argument)
+    #[arg(long = "name", value_name = "DISPLAY_NAME", conflicts_with = "name")]
+    name_flag: Option<String>,
+    /// Where the agent runs: an IP address or host name [default: none]
     #[arg(long)]
     host: Option<String>,
+    /// The agent's QMD memory index name [default: none]
     #[arg(long)]
     qmd_index: Option<String>,
-    /// Colour as #rrggbb
+    /// Colour as #rrggbb [default: none]
     #[arg(long)]
     color: Option<String>,
+    /// An emoji shown with the agent [default: none]
     #[arg(long)]
     emoji: Option<String>,
-    /// Let the agent read the user's memory
+    /// Let the agent read the user's memory [default: it may not]
     #[arg(long)]
     can_read_user_memory: bool,
-    /// Default scope of the agent's tokens (repeat for several)
+    /// Default scope of the agent's tokens (repeat for several) [default: ui.notify and
+    /// knowledge.read]
     #[arg(long = "scope", value_name = "PATTERN")]
     scope: Vec<String>,
     #[command(flatten)]
@@ -220,12 +240,21 @@ pub struct Create {
     idempotency_key: Option<String>,
 }
 
+impl Create {
+    fn display_name(&self) -> &str {
+        self.name
+            .as_deref()
+            .or(self.name_flag.as_deref())
+            .unwrap_or_default()
+    }
+}
+
 impl RunCmd for Create {
     async fn run(&self, ctx: &Context) -> Result<()> {
         let p = self.persona.read()?;
         let body: types::AgentCreate = request::body(
             builder::AgentCreate::default()
-                .name(self.name.as_str())
+                .name(self.display_name())
                 .host(request::opt::<types::AgentCreateHost>("--host", &self.host)?)
                 .qmd_index(request::opt::<types::AgentCreateQmdIndex>(
                     "--qmd-index",
@@ -273,17 +302,24 @@ impl RunCmd for Create {
 
 #[derive(Args, Debug)]
 pub struct Update {
+    /// The agent's name (slug), as `taosctl agents list` shows it
     name: String,
+    /// Where the agent runs: an IP address or host name ("" clears it) [default: unchanged]
     #[arg(long)]
     host: Option<String>,
+    /// The agent's QMD memory index name ("" clears it) [default: unchanged]
     #[arg(long)]
     qmd_index: Option<String>,
+    /// Colour as #rrggbb [default: unchanged]
     #[arg(long)]
     color: Option<String>,
+    /// An emoji shown with the agent ("" clears it) [default: unchanged]
     #[arg(long)]
     emoji: Option<String>,
+    /// Whether the agent may read the user's memory [default: unchanged]
     #[arg(long)]
     can_read_user_memory: Option<bool>,
+    /// Default scope of the agent's tokens (repeat for several) [default: unchanged]
     #[arg(long = "scope", value_name = "PATTERN")]
     scope: Vec<String>,
     #[command(flatten)]
@@ -326,6 +362,7 @@ impl RunCmd for Update {
 
 #[derive(Args, Debug)]
 pub struct Permissions {
+    /// The agent's name (slug), as `taosctl agents list` shows it
     name: String,
     /// Whether the agent may read the user's memory
     #[arg(long, value_name = "BOOL", action = ArgAction::Set, required = true)]
@@ -354,6 +391,7 @@ impl RunCmd for Permissions {
 
 #[derive(Args, Debug)]
 pub struct Delete {
+    /// The agent's name (slug), as `taosctl agents list` shows it
     name: String,
     /// Do not ask for confirmation
     #[arg(long, short)]

@@ -13,7 +13,7 @@ use crate::prompt;
 #[derive(Subcommand, Debug)]
 pub enum ArchivedCommand {
     /// List archived agents
-    #[command(after_help = "Example:\n  taosctl agents archived list")]
+    #[command(visible_alias = "ls", after_help = "Example:\n  taosctl agents archived list")]
     List(List),
     /// Bring an archived agent back
     #[command(
@@ -71,6 +71,7 @@ impl RunCmd for List {
 
 #[derive(Args, Debug)]
 pub struct Restore {
+    /// The archived agent's id (`taosctl agents archived list` shows them)
     id: uuid::Uuid,
 }
 
@@ -93,7 +94,9 @@ impl RunCmd for Restore {
 
 #[derive(Args, Debug)]
 pub struct Purge {
+    /// The archived agent's id (`taosctl agents archived list` shows them)
     id: uuid::Uuid,
+    /// Do not ask for confirmation [default: ask at a terminal]
     #[arg(long, short)]
     yes: bool,
 }

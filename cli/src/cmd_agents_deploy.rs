@@ -95,6 +95,7 @@ impl RunCmd for Deploy {
 
 #[derive(Args, Debug)]
 pub struct DeployStatus {
+    /// The agent's name (slug), as `taosctl agents list` shows it
     name: String,
     #[command(flatten)]
     follow: Follow,

@@ -15,12 +15,14 @@ use crate::progress;
 /// What `start`, `pause` and `resume` take: the agent.
 #[derive(Args, Debug)]
 pub struct Verb {
+    /// The agent's name (slug), as `taosctl agents list` shows it
     name: String,
 }
 
 /// What `stop` and `restart` take: the agent, and how long it gets to stop.
 #[derive(Args, Debug)]
 pub struct StopVerb {
+    /// The agent's name (slug), as `taosctl agents list` shows it
     name: String,
     /// Seconds the agent gets to stop after SIGTERM before it is killed (0 to 300)
     #[arg(long, value_name = "S", default_value_t = 10,
@@ -133,6 +135,7 @@ pub fn describe(s: &types::AgentState) -> String {
 
 #[derive(Args, Debug)]
 pub struct Wait {
+    /// The agent's name (slug), as `taosctl agents list` shows it
     name: String,
     /// The state to wait for
     #[arg(long, value_name = "STATE", value_parser = [

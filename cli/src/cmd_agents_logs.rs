@@ -15,6 +15,7 @@ use crate::sse;
 
 #[derive(Args, Debug)]
 pub struct Logs {
+    /// The agent's name (slug), as `taosctl agents list` shows it
     name: String,
     /// The last N lines (1 to 10000, default 100; with -f 0 to 1000, default 10)
     #[arg(long, short = 'n', value_name = "N")]

@@ -43,6 +43,7 @@ impl RunCmd for RuntimeCommand {
 
 #[derive(Args, Debug)]
 pub struct Show {
+    /// The agent's name (slug), as `taosctl agents list` shows it
     name: String,
 }
 
@@ -59,6 +60,7 @@ impl RunCmd for Show {
 
 #[derive(Args, Debug)]
 pub struct Set {
+    /// The agent's name (slug), as `taosctl agents list` shows it
     name: String,
     #[command(flatten)]
     spec: SpecArgs,

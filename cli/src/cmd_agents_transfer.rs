@@ -12,6 +12,7 @@ use crate::failure::{EXIT_ERROR, Failure, Result};
 
 #[derive(Args, Debug)]
 pub struct Export {
+    /// The agent's name (slug), as `taosctl agents list` shows it
     name: String,
     /// Write to this file instead of stdout
     #[arg(short, long)]
@@ -39,7 +40,9 @@ impl RunCmd for Export {
 
 #[derive(Args, Debug)]
 pub struct Import {
+    /// The export document: a file, or - for stdin
     file: String,
+    /// Idempotency key [default: a fresh UUID]
     #[arg(long)]
     idempotency_key: Option<String>,
 }

@@ -38,7 +38,10 @@ pub enum AuthCommand {
     )]
     Token,
     /// List, create and revoke your personal tokens (taos_user_…)
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  taosctl auth tokens ls\n  taosctl auth tokens create --label ci --expires-in-days 30"
+    )]
     Tokens(UserTokensCommand),
 }
 
@@ -104,13 +107,16 @@ fn save(ctx: &Context, token: &str) -> Result<()> {
 
 #[derive(Args, Debug)]
 pub struct Setup {
+    /// The first user's username [default: asked at the terminal]
     #[arg(long)]
     username: Option<String>,
     /// Read the password from stdin instead of prompting
     #[arg(long)]
     password_stdin: bool,
+    /// Your full name [default: none]
     #[arg(long)]
     full_name: Option<String>,
+    /// Your email address [default: none]
     #[arg(long)]
     email: Option<String>,
 }
@@ -149,6 +155,7 @@ impl RunCmd for Setup {
 
 #[derive(Args, Debug)]
 pub struct Login {
+    /// Your username [default: asked at the terminal]
     #[arg(long, conflicts_with = "with_token")]
     username: Option<String>,
     /// Read the password from stdin instead of prompting
@@ -179,9 +186,24 @@ impl RunCmd for Login {
                 .password(password.as_str())
                 .label(label.as_str()),
         )?;
-        let created = ctx
+        let created = match ctx
             .send(ctx.anonymous()?.create_user_token().body(body).send())
-            .await?;
+            .await
+        {
+            Ok(created) => created,
+            Err(f) if f.slug.as_deref() == Some("invalid_credentials") => {
+                // No password can be right on a server with no user: say what can help.
+                return Err(match configured(ctx).await {
+                    Some(false) => Failure {
+                        message: format!("{}: {} has no user yet", f.message, ctx.url()),
+                        ..f
+                    }
+                    .with_fix("create the first user (an admin) with `taosctl auth setup --username NAME`"),
+                    _ => f,
+                });
+            }
+            Err(f) => return Err(f),
+        };
         save(ctx, &created.token)?;
         ctx.out.note(format!("Logged in to {} as {username}.", ctx.url()));
         if ctx.out.json {
@@ -278,9 +300,14 @@ async fn whoami(ctx: &Context) -> Result<()> {
 async fn status(ctx: &Context) -> Result<()> {
     let url = ctx.url();
     let Some((token, _)) = ctx.token() else {
+        let configured = configured(ctx).await;
         if ctx.out.json {
-            ctx.out
-                .json(&serde_json::json!({ "url": url, "authenticated": false }));
+            ctx.out.json(&serde_json::json!({
+                "url": url, "authenticated": false, "configured": configured,
+            }));
+        }
+        if configured == Some(false) {
+            return Err(no_user_yet(url));
         }
         return Err(Failure::not_logged_in());
     };
@@ -307,14 +334,28 @@ async fn status(ctx: &Context) -> Result<()> {
                 }));
             }
             if f.code == EXIT_AUTH {
-                Err(Failure::new(
-                    EXIT_AUTH,
-                    format!("the token from {from} is rejected by {url}: {}", f.message),
-                )
-                .with_fix("run `taosctl auth login` again, or ask your operator for a new agent token"))
+                let fix = f.fix.clone().unwrap_or_default();
+                Err(Failure {
+                    message: format!("the token from {from} is rejected by {url}: {}", f.message),
+                    ..f
+                }
+                .with_fix(fix))
             } else {
                 Err(f)
             }
         }
     }
+}
+
+/// Whether the server has its first user (`None` when it cannot be asked).
+async fn configured(ctx: &Context) -> Option<bool> {
+    let client = ctx.anonymous().ok()?;
+    let status = client.get_auth_status().send().await.ok()?;
+    Some(status.into_inner().configured)
+}
+
+/// The server has no user at all yet: nobody can log in before `auth setup`.
+fn no_user_yet(url: &str) -> Failure {
+    Failure::new(EXIT_AUTH, format!("not logged in, and {url} has no user yet"))
+        .with_fix("create the first user (an admin) with `taosctl auth setup --username NAME`")
 }

@@ -16,7 +16,10 @@ use crate::{prompt, request};
 #[derive(Subcommand, Debug)]
 pub enum UserTokensCommand {
     /// List your active personal tokens, oldest first; `*` marks the one taosctl is using
-    #[command(after_help = "Examples:\n  taosctl auth tokens list\n  taosctl auth tokens list --all --json")]
+    #[command(
+        visible_alias = "ls",
+        after_help = "Examples:\n  taosctl auth tokens list\n  taosctl auth tokens list --all --json"
+    )]
     List(List),
     /// Create a personal token with your password; prints the token alone on stdout, once
     #[command(

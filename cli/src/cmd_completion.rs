@@ -6,6 +6,7 @@ use crate::failure::Result;
 
 #[derive(Args, Debug)]
 pub struct Completion {
+    /// The shell the script is for
     #[arg(value_enum)]
     shell: Shell,
 }
@@ -25,12 +26,11 @@ impl Completion {
             Shell::Zsh => clap_complete::Shell::Zsh,
             Shell::Fish => clap_complete::Shell::Fish,
         };
-        clap_complete::generate(
-            shell,
-            &mut crate::Cli::command(),
-            "taosctl",
-            &mut std::io::stdout(),
-        );
+        // Made whole first: clap_complete panics on a write error, and a reader that stops
+        // early (`| head -1`) is not one.
+        let mut script = Vec::new();
+        clap_complete::generate(shell, &mut crate::Cli::command(), "taosctl", &mut script);
+        crate::output::write_stdout(&script);
         Ok(())
     }
 }

@@ -5,19 +5,22 @@ use clap::{Args, Subcommand};
 use taos_client::types;
 
 use crate::context::{Context, RunCmd};
-use crate::failure::Result;
-use crate::output::{Table, opt, when};
+use crate::failure::{EXIT_ERROR, Failure, Result};
+use crate::output::{Output, Table, opt, when};
 use crate::paging::Paging;
 
 #[derive(Subcommand, Debug)]
 pub enum KnowledgeCommand {
     /// List knowledge items (these docs and apps' guides), oldest first
     #[command(
+        visible_alias = "ls",
         after_help = "Examples:\n  taosctl knowledge list\n  taosctl knowledge list --source app:notes --json"
     )]
     List(List),
     /// Print one item: its title, source and whole content
-    #[command(after_help = "Example:\n  taosctl knowledge get 0192f1c8-1111-7222-8333-444455556666")]
+    #[command(
+        after_help = "Examples:\n  taosctl knowledge get concepts/runtimes.md\n  taosctl knowledge get /docs/agents/recipes/managing-agents\n  taosctl knowledge get 0192f1c8-1111-7222-8333-444455556666"
+    )]
     Get(Get),
     /// Search titles and content, best match first (every word must appear)
     #[command(
@@ -100,13 +103,20 @@ impl RunCmd for List {
 
 #[derive(Args, Debug)]
 pub struct Get {
-    id: uuid::Uuid,
+    /// The item's id (from `list` or `search`), or its docs path: `concepts/runtimes.md`,
+    /// `/docs/agents/concepts/runtimes` or the full URL taosd serves it at
+    #[arg(value_name = "ID_OR_PATH")]
+    item: String,
 }
 
 impl RunCmd for Get {
     async fn run(&self, ctx: &Context) -> Result<()> {
         let client = ctx.client()?;
-        let k = ctx.send(client.get_knowledge_item().id(self.id).send()).await?;
+        let id = match self.item.trim().parse::<uuid::Uuid>() {
+            Ok(id) => id,
+            Err(_) => find_by_path(ctx, &client, &self.item).await?,
+        };
+        let k = ctx.send(client.get_knowledge_item().id(id).send()).await?;
         ctx.out.show(&k, |out| {
             out.fields(
                 10,
@@ -114,7 +124,7 @@ impl RunCmd for Get {
                     ("title", k.title.clone()),
                     ("source", format!("{} {}", k.source_id, k.source_url)),
                     ("category", k.category.clone()),
-                    ("served at", opt(&k.doc_url)),
+                    ("served at", full_url(ctx, &k.doc_url)),
                     ("updated", when(&k.updated_at)),
                     ("id", k.id.to_string()),
                 ],
@@ -145,6 +155,10 @@ pub struct Search {
 impl RunCmd for Search {
     async fn run(&self, ctx: &Context) -> Result<()> {
         let q = self.words.join(" ");
+        // The SDK checks `q` as it sends; said as the server would say it.
+        if let Err(e) = q.parse::<taos_client::params::SearchKnowledgeQ>() {
+            return Err(crate::request::refused("WORDS", &e.to_string()));
+        }
         let client = ctx.client()?;
         let mut req = client.search_knowledge().q(q.as_str());
         if let Some(c) = &self.category {
@@ -157,19 +171,21 @@ impl RunCmd for Search {
             req = req.limit(l);
         }
         let found = ctx.send(req.send()).await?;
-        ctx.out.show(&found, |out| hits(out, &q, &found));
+        ctx.out.show(&found, |out| hits(ctx, out, &q, &found));
         Ok(())
     }
 }
 
-/// Search hits for people: numbered, each with its place, link and snippet.
-fn hits(out: &crate::output::Output, q: &str, found: &types::KnowledgeSearchResults) {
+/// Search hits for people: numbered, each with its place, full link and snippet, the matched
+/// words in bold colour on a terminal and plain elsewhere.
+fn hits(ctx: &Context, out: &Output, q: &str, found: &types::KnowledgeSearchResults) {
     if found.items.is_empty() {
         out.note(format!(
             "Nothing matches every word of '{q}'. Try fewer or other words."
         ));
         return;
     }
+    let words: Vec<String> = q.split_whitespace().map(str::to_lowercase).collect();
     for (i, h) in found.items.iter().enumerate() {
         if i > 0 {
             out.line("");
@@ -179,9 +195,107 @@ fn hits(out: &crate::output::Output, q: &str, found: &types::KnowledgeSearchResu
             None => h.title.clone(),
         };
         out.line(format!("{}. {title}  ({} {})", i + 1, h.source_id, h.source_url));
-        out.line(format!("   id {}  {}", h.id, opt(&h.doc_url)));
+        out.line(format!("   {}", full_url(ctx, &h.doc_url)));
         let snippet = h.snippet.split_whitespace().collect::<Vec<_>>().join(" ");
-        out.line(format!("   {snippet}"));
+        out.line(format!("   {}", highlight(&snippet, &words, out.color())));
+        out.line(format!("   id {}", h.id));
     }
-    out.note("Read one with `taosctl knowledge get ID`.");
+    out.note("Read one with `taosctl knowledge get PATH` (or its id).");
+}
+
+/// A doc path as a link to open: the server's URL before `/docs/…`; `-` when not served.
+fn full_url(ctx: &Context, doc_url: &Option<String>) -> String {
+    match doc_url.as_deref() {
+        Some(path) if path.starts_with('/') => format!("{}{path}", ctx.url()),
+        Some(url) => url.to_string(),
+        None => opt(doc_url),
+    }
+}
+
+/// The snippet without the server's `[` `]` around matched words: those words in bold
+/// yellow when `color`, else as they are. A bracketed text that is not one of the `words`
+/// (a markdown link's text) is left alone.
+fn highlight(snippet: &str, words: &[String], color: bool) -> String {
+    let mut out = String::with_capacity(snippet.len());
+    let mut rest = snippet;
+    while let Some(open) = rest.find('[') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        let matched = after.find(']').map(|close| &after[..close]).filter(|inner| {
+            let lower = inner.to_lowercase();
+            !inner.is_empty()
+                && !inner.contains(['[', ']'])
+                && words
+                    .iter()
+                    .any(|w| lower.contains(w.as_str()) || w.contains(lower.as_str()))
+        });
+        match matched {
+            Some(inner) => {
+                if color {
+                    out.push_str(&format!("\x1b[1;33m{inner}\x1b[0m"));
+                } else {
+                    out.push_str(inner);
+                }
+                rest = &after[inner.len() + 1..];
+            }
+            None => {
+                out.push('[');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The id of the item at a docs path (`concepts/runtimes.md`, `/docs/agents/concepts/runtimes`,
+/// `http://…/docs/agents/…#section`): the item whose `source_url` or `doc_url` it names.
+async fn find_by_path(ctx: &Context, client: &taos_client::Client, given: &str) -> Result<uuid::Uuid> {
+    let mut path = given.trim();
+    if let Some(i) = path.find("://") {
+        let after = &path[i + 3..];
+        path = after.find('/').map_or("", |slash| &after[slash..]);
+    }
+    let path = path.split(['#', '?']).next().unwrap_or_default();
+    let served = path.trim_end_matches(".md").trim_end_matches('/');
+    let source = path
+        .trim_start_matches('/')
+        .trim_start_matches("docs/agents/")
+        .to_string();
+    let source = if source.ends_with(".md") {
+        source
+    } else {
+        format!("{}.md", source.trim_end_matches('/'))
+    };
+    let mut cursor = None;
+    loop {
+        let mut req = client
+            .list_knowledge_items()
+            .limit(std::num::NonZeroU64::new(200).expect("200 is not zero"));
+        if let Some(c) = cursor {
+            req = req.cursor(c);
+        }
+        let page = ctx.send(req.send()).await?;
+        let found = page.items.iter().find(|k| {
+            k.source_url == source
+                || k.source_url == path.trim_start_matches('/')
+                || k.doc_url.as_deref() == Some(served)
+        });
+        if let Some(k) = found {
+            return Ok(k.id);
+        }
+        cursor = page.next_cursor;
+        if cursor.is_none() {
+            break;
+        }
+    }
+    Err(Failure::new(
+        EXIT_ERROR,
+        format!("knowledge_item_not_found: no knowledge item has the path {given:?}"),
+    )
+    .with_fix("`taosctl knowledge ls` shows every item's PATH; `knowledge get` takes a PATH or an ID")
+    .with_doc(format!(
+        "{}/docs/agents/recipes/searching-the-docs#read-one-item",
+        ctx.url()
+    )))
 }

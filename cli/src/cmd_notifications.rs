@@ -11,7 +11,10 @@ use crate::paging::Paging;
 #[derive(Subcommand, Debug)]
 pub enum NotificationsCommand {
     /// List notifications, newest first
-    #[command(after_help = "Example:\n  taosctl notifications list --unread")]
+    #[command(
+        visible_alias = "ls",
+        after_help = "Example:\n  taosctl notifications list --unread"
+    )]
     List(List),
     /// Mark one notification read
     #[command(after_help = "Example:\n  taosctl notifications read 0192f1c7-aaaa-7bbb-8ccc-dddddddddddd")]
@@ -84,6 +87,7 @@ impl RunCmd for List {
 
 #[derive(Args, Debug)]
 pub struct Read {
+    /// The notification's id (`taosctl notifications list` shows them)
     id: uuid::Uuid,
 }
 

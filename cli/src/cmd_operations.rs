@@ -157,7 +157,7 @@ pub fn outcome(ctx: &Context, op: &types::Operation) -> Result<()> {
     Err(match &op.error {
         // As any API error is shown (`error: SLUG: detail`, fix, docs); the detail names the
         // agent.
-        Some(e) => Failure::api(0, e.clone(), ctx.url()),
+        Some(e) => ctx.api_failure(0, e.clone()),
         None => Failure::new(
             EXIT_ERROR,
             format!(

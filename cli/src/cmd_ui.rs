@@ -43,15 +43,19 @@ impl From<Priority> for types::Priority {
 
 #[derive(Args, Debug)]
 pub struct Notify {
+    /// The headline the user sees (required)
     #[arg(long)]
     title: String,
+    /// More text under the title [default: none]
     #[arg(long)]
     body: Option<String>,
+    /// How urgent it is [default: normal]
     #[arg(long, value_enum)]
     priority: Option<Priority>,
+    /// The app it comes from, shown with it (e.g. app:notes) [default: none]
     #[arg(long)]
     app_origin: Option<String>,
-    /// An http(s) URL or a /path the user can open
+    /// An http(s) URL or a /path the user can open [default: none]
     #[arg(long)]
     action_url: Option<String>,
 }

@@ -14,7 +14,10 @@ use crate::{prompt, request};
 #[derive(Subcommand, Debug)]
 pub enum UsersCommand {
     /// List people
-    #[command(after_help = "Examples:\n  taosctl users list\n  taosctl users list --all --json")]
+    #[command(
+        visible_alias = "ls",
+        after_help = "Examples:\n  taosctl users list\n  taosctl users list --all --json"
+    )]
     List(List),
     /// Add a person; the password is asked for (or read with --password-stdin), never an argument
     #[command(
@@ -83,8 +86,10 @@ pub struct Create {
     /// Make them an admin too
     #[arg(long)]
     admin: bool,
+    /// Their full name, shown with the username [default: none]
     #[arg(long)]
     full_name: Option<String>,
+    /// Their email address [default: none]
     #[arg(long)]
     email: Option<String>,
 }

@@ -20,11 +20,15 @@ pub type Sent<T> = std::result::Result<ResponseValue<T>, taos_client::Error<type
 pub struct Context {
     pub config: Config,
     pub out: Output,
+    /// `--debug`: log each request on stderr.
+    pub debug: bool,
 }
 
 impl Context {
-    pub fn load(url_flag: Option<String>, json: bool) -> Result<Context> {
+    pub fn load(url_flag: Option<String>, json: bool, debug: bool) -> Result<Context> {
+        let from = url_source(&url_flag);
         let config = Config::load(url_flag).map_err(Failure::config)?;
+        crate::server_url::check(&config.url, from)?;
         if let Some(mode) = config.fixed_mode {
             eprintln!(
                 "warning: {} was readable by others (mode {mode:o}); it is now 600",
@@ -34,6 +38,7 @@ impl Context {
         Ok(Context {
             config,
             out: Output::new(json),
+            debug,
         })
     }
 
@@ -54,7 +59,7 @@ impl Context {
 
     /// A client without credentials.
     pub fn anonymous(&self) -> Result<Client> {
-        build(taos_client::client(self.url(), None))
+        self.build(None, None)
     }
 
     /// A client with the token; fails with exit 4 when there is none.
@@ -64,7 +69,7 @@ impl Context {
     }
 
     pub fn client_with(&self, token: &str) -> Result<Client> {
-        build(taos_client::client(self.url(), Some(token)))
+        self.build(Some(token), None)
     }
 
     /// A client with the token for answers that may take longer than the usual 60 s (a
@@ -72,21 +77,46 @@ impl Context {
     /// which nothing arrives for `read_timeout` is given up.
     pub fn streaming_client(&self, read_timeout: Duration) -> Result<Client> {
         let (token, _) = self.token().ok_or_else(Failure::not_logged_in)?;
-        build(taos_client::streaming_client(
-            self.url(),
-            Some(token),
-            read_timeout,
-        ))
+        self.build(Some(token), Some(read_timeout))
+    }
+
+    /// A client as `taos_client::client` (a 60 s limit on every answer) or, with
+    /// `read_timeout`, `taos_client::streaming_client` makes it, with the request log of
+    /// `--debug`.
+    fn build(&self, token: Option<&str>, read_timeout: Option<Duration>) -> Result<Client> {
+        let mut http = taos_client::http_builder(token);
+        http = match read_timeout {
+            Some(t) => http.read_timeout(t),
+            None => http.timeout(Duration::from_secs(60)),
+        };
+        if self.debug {
+            http = crate::debug::log_requests(http);
+        }
+        let http = http
+            .build()
+            .map_err(|e| Failure::new(EXIT_ERROR, format!("cannot build the HTTP client: {e}")))?;
+        Ok(Client::new_with_client(self.url(), http))
     }
 
     /// Turns an SDK error into a failure that names this server.
     pub fn fail(&self, e: taos_client::Error<types::Error>) -> Failure {
-        Failure::from_client(e, self.url())
+        Failure::from_client(e, self.url(), self.token_from_env())
+    }
+
+    /// An error body the server sent inside an answer (a failed operation's `error`).
+    pub fn api_failure(&self, status: u16, body: types::Error) -> Failure {
+        Failure::api(status, body, self.url(), self.token_from_env())
+    }
+
+    /// Whether the token in use is `TAOS_TOKEN`'s.
+    pub fn token_from_env(&self) -> bool {
+        matches!(self.token(), Some((_, TokenSource::Env)))
     }
 
     /// Sends a request (the SDK builder's `.send()`) and gives its answer's body, or the
     /// failure to report.
     pub async fn send<T>(&self, request: impl Future<Output = Sent<T>>) -> Result<T> {
+        crate::debug::mark();
         request
             .await
             .map(ResponseValue::into_inner)
@@ -103,6 +133,7 @@ impl Context {
     {
         let mut delay = Duration::from_millis(200);
         for attempt in 1..=4 {
+            crate::debug::mark();
             match request().await {
                 Ok(rv) => return Ok(rv.into_inner()),
                 Err(e) => {
@@ -129,6 +160,14 @@ impl Context {
     }
 }
 
-fn build<E: std::fmt::Display>(client: std::result::Result<Client, E>) -> Result<Client> {
-    client.map_err(|e| Failure::new(EXIT_ERROR, format!("cannot build the HTTP client: {e}")))
+/// Where the server URL comes from, for a message about it (the order `Config` follows).
+fn url_source(url_flag: &Option<String>) -> &'static str {
+    let set = |v: Option<&str>| v.is_some_and(|v| !v.trim().is_empty());
+    if set(url_flag.as_deref()) {
+        "--url"
+    } else if set(std::env::var("TAOS_URL").ok().as_deref()) {
+        "TAOS_URL"
+    } else {
+        "the saved server"
+    }
 }

@@ -5,6 +5,8 @@ use std::fmt;
 
 use taos_client::types;
 
+use crate::fixes;
+
 pub const EXIT_ERROR: u8 = 1;
 pub const EXIT_USAGE: u8 = 2;
 pub const EXIT_AUTH: u8 = 4;
@@ -12,6 +14,8 @@ pub const EXIT_AUTH: u8 = 4;
 #[derive(Debug)]
 pub struct Failure {
     pub code: u8,
+    /// The API error's slug, when the server answered with one.
+    pub slug: Option<String>,
     pub message: String,
     pub fix: Option<String>,
     pub doc_url: Option<String>,
@@ -23,6 +27,7 @@ impl Failure {
     pub fn new(code: u8, message: impl Into<String>) -> Self {
         Failure {
             code,
+            slug: None,
             message: message.into(),
             fix: None,
             doc_url: None,
@@ -35,6 +40,11 @@ impl Failure {
 
     pub fn with_fix(mut self, fix: impl Into<String>) -> Self {
         self.fix = Some(fix.into());
+        self
+    }
+
+    pub fn with_doc(mut self, doc_url: impl Into<String>) -> Self {
+        self.doc_url = Some(doc_url.into());
         self
     }
 
@@ -60,6 +70,7 @@ impl Failure {
         };
         Failure {
             code: EXIT_ERROR,
+            slug: None,
             message: e.to_string(),
             fix,
             doc_url: None,
@@ -67,13 +78,15 @@ impl Failure {
     }
 
     /// Any error from the SDK, for a server at `url`.
-    pub fn from_client(e: taos_client::Error<types::Error>, url: &str) -> Self {
+    /// `token_from_env`: the request carried the token from `TAOS_TOKEN` (it changes the fix of
+    /// an authentication error).
+    pub fn from_client(e: taos_client::Error<types::Error>, url: &str, token_from_env: bool) -> Self {
         use taos_client::Error as E;
         match e {
             E::ErrorResponse(rv) => {
                 let status = rv.status().as_u16();
                 let body = rv.into_inner();
-                Failure::api(status, body, url)
+                Failure::api(status, body, url, token_from_env)
             }
             E::CommunicationError(e) => Failure::new(
                 EXIT_ERROR,
@@ -90,8 +103,9 @@ impl Failure {
         }
     }
 
-    /// An API error body: its slug, detail, fix and doc link.
-    pub fn api(status: u16, body: types::Error, url: &str) -> Self {
+    /// An API error body: its slug and detail, the fix in taosctl's terms (see [`fixes`]; the
+    /// server's own when the table has none) and the doc link.
+    pub fn api(status: u16, body: types::Error, url: &str, token_from_env: bool) -> Self {
         let code = if status == 401 { EXIT_AUTH } else { EXIT_ERROR };
         let doc_url = if body.doc_url.starts_with('/') {
             format!("{}{}", url.trim_end_matches('/'), body.doc_url)
@@ -101,7 +115,8 @@ impl Failure {
         Failure {
             code,
             message: format!("{}: {}", body.error, body.detail),
-            fix: Some(body.fix),
+            slug: Some(body.error.clone()),
+            fix: Some(fixes::cli_fix(&body.error, token_from_env).map_or(body.fix, str::to_string)),
             doc_url: Some(doc_url),
         }
     }

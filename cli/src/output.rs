@@ -82,9 +82,16 @@ impl Output {
         }
     }
 
-    /// A line of data. A closed stdout (`taosctl … | head`) is not an error worth a panic.
+    /// A line of data. A closed stdout (`taosctl … | head`) ends taosctl quietly.
     pub fn line(&self, text: impl AsRef<str>) {
-        let _ = writeln!(std::io::stdout().lock(), "{}", text.as_ref());
+        let mut line = text.as_ref().to_string();
+        line.push('\n');
+        write_stdout(line.as_bytes());
+    }
+
+    /// Whether colour is used (stdout is a terminal and NO_COLOR is not set).
+    pub fn color(&self) -> bool {
+        self.color
     }
 
     /// A freshly made secret: the whole answer with `--json`, else the secret alone on stdout
@@ -140,12 +147,22 @@ impl Output {
                 .trim_end()
                 .to_string()
         };
-        let mut stdout = std::io::stdout().lock();
         let header = render(headers.iter().map(|h| h.to_string()).collect());
-        let _ = writeln!(stdout, "{}", self.bold(&header));
+        self.line(self.bold(&header));
         for row in rows {
-            let _ = writeln!(stdout, "{}", render(row.clone()));
+            self.line(render(row.clone()));
         }
+    }
+}
+
+/// Writes `bytes` to stdout. When the reader has gone (`taosctl … | head -1`), taosctl ends
+/// at once with exit 0, as it would have had it been killed by SIGPIPE, without a panic or a
+/// message: what was wanted has been read.
+pub fn write_stdout(bytes: &[u8]) {
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
+        _ => {}
     }
 }
 

@@ -6,13 +6,14 @@ use serde::Serialize;
 
 #[derive(Args, Debug, Clone)]
 pub struct Paging {
-    /// Page size, 1 to 200
+    /// Page size, 1 to 200 [default: 50]
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..=200))]
     pub limit: Option<u64>,
-    /// Continue after this cursor (the `next_cursor` of the previous page)
+    /// Continue after this cursor (the `next_cursor` of the previous page) [default: the
+    /// first page]
     #[arg(long)]
     pub cursor: Option<uuid::Uuid>,
-    /// Follow cursors and print every page
+    /// Follow cursors and print every page [default: one page]
     #[arg(long, conflicts_with = "cursor")]
     pub all: bool,
 }

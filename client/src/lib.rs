@@ -15,6 +15,8 @@ pub use config::{Config, ConfigError, Credentials, DEFAULT_URL, TokenSource, cre
 /// The client's own parameter types (builders accept plain strings for these).
 pub use generated::types as params;
 pub use generated::{ByteStream, Client, ClientInfo, Error, ResponseValue, builder};
+/// The HTTP library the client is built on, for [`http_builder`]'s callers.
+pub use reqwest;
 pub use taos_api::operations;
 /// Request and response types: the shared types of the contract.
 pub use taos_api::types;
@@ -45,7 +47,11 @@ pub fn streaming_client(
     Ok(Client::new_with_client(base_url.trim_end_matches('/'), http))
 }
 
-fn http_builder(token: Option<&str>) -> reqwest::ClientBuilder {
+/// The HTTP client's builder [`client`] and [`streaming_client`] start from: the token as
+/// `Authorization: Bearer …` (a sensitive header), the user agent and a 10 s connect timeout;
+/// for a program that adds to it (taosctl's `--debug` adds a request log) before
+/// `Client::new_with_client`.
+pub fn http_builder(token: Option<&str>) -> reqwest::ClientBuilder {
     let mut headers = reqwest::header::HeaderMap::new();
     if let Some(token) = token {
         // A token with characters a header cannot carry is sent as nothing and answered 401.

@@ -156,17 +156,20 @@ pub async fn serve(config: Config) -> Result<()> {
     // stops taosd cleanly, and one right after the address is printed (whoever started taosd
     // may stop it as soon as it reads that line) does not kill it without a clean stop.
     let mut shutdown = Box::pin(shutdown_signal()?);
+    // Bound first: a taken port is said at once, before any migration or ingest. Connections
+    // wait in the backlog until the server is ready.
+    let bind = crate::startup::bind_address(&config.bind)?;
+    let listener = tokio::net::TcpListener::bind(bind)
+        .await
+        .map_err(|e| crate::startup::cannot_listen(bind, &e))?;
+    let addr = listener.local_addr()?;
     let store = tokio::select! {
         store = connect(&url) => store?,
         () = &mut shutdown => return Ok(()),
     };
-    // Before listening, so the first request already finds this binary's docs.
+    // Before serving, so the first request already finds this binary's docs.
     crate::domain::knowledge::ingest(&store, &config.guides_dirs()).await;
     let toucher = background::start(store.clone());
-    let listener = tokio::net::TcpListener::bind(config.bind)
-        .await
-        .with_context(|| format!("cannot listen on {}", config.bind))?;
-    let addr = listener.local_addr()?;
     let fleet = Arc::new(Fleet::new(
         Arc::new(runtimes(&data_dir, &config)),
         node_id(&data_dir)?,
@@ -188,6 +191,7 @@ pub async fn serve(config: Config) -> Result<()> {
     let app = router(state, AllowedHosts::new(&config.allowed_hosts))?;
     let limits = serve::Limits::from_config(&config);
 
+    crate::startup_pages::release();
     tracing::info!(%addr, data_dir = %data_dir.display(), database = %redact(&url), "taosd ready");
     crate::web::pages::announce_setup(&store, addr).await;
     println!("taosd listening on http://{addr}");
@@ -312,6 +316,7 @@ async fn connect(url: &str) -> Result<store::Store> {
                 tokio::time::sleep(pause).await;
                 pause = (pause * 2).min(MAX_CONNECT_PAUSE);
             }
+            Err(e) if e.is_missing_database() => return Err(crate::startup::missing_database(url).into()),
             Err(e) => return Err(e).with_context(|| format!("cannot open the database ({})", redact(url))),
         }
     }

@@ -1,7 +1,6 @@
 //! taosd's configuration: environment variables (or the same flags), all with defaults, so
 //! `taosd` runs with no configuration at all.
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -20,9 +19,16 @@ use clap::Parser;
     after_help = "Examples:\n  taosd\n  TAOS_BIND=0.0.0.0:6969 taosd\n  TAOS_DATABASE_URL=postgres://taos@db.example/taos taosd"
 )]
 pub struct Config {
-    /// Address to listen on (port 0 picks a free port; the chosen address is printed on stdout).
-    #[arg(long, env = "TAOS_BIND", default_value = "127.0.0.1:6969")]
-    pub bind: SocketAddr,
+    /// Address to listen on, HOST:PORT: an IP address or a host name (resolved at start; its
+    /// first IPv4 address is used, so `localhost:6970` is 127.0.0.1:6970). Port 0 picks a
+    /// free port; the chosen address is printed on stdout.
+    #[arg(
+        long,
+        env = "TAOS_BIND",
+        default_value = "127.0.0.1:6969",
+        value_name = "HOST:PORT"
+    )]
+    pub bind: String,
 
     /// Directory for taosd's data [default: $XDG_DATA_HOME/taos, i.e. ~/.local/share/taos].
     #[arg(long, env = "TAOS_DATA_DIR")]
@@ -35,7 +41,8 @@ pub struct Config {
     #[arg(long, env = "TAOS_DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<String>,
 
-    /// Log filter in tracing's env-filter syntax, e.g. `info` or `taos_server=debug,info`.
+    /// Log filter in tracing's env-filter syntax, e.g. `info` or `taos_server=debug,info`; one
+    /// that does not parse stops taosd at start.
     #[arg(long, env = "TAOS_LOG", default_value = "info")]
     pub log: String,
 

@@ -16,6 +16,8 @@ pub mod headings;
 pub mod host_check;
 pub mod runtime;
 pub mod serve;
+pub mod startup;
+pub mod startup_pages;
 pub mod state;
 pub mod store;
 pub mod web;

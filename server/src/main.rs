@@ -5,16 +5,21 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use taos_server::config::Config;
+use taos_server::startup;
 use tracing_subscriber::EnvFilter;
 
 fn main() -> ExitCode {
     let config = Config::parse();
-    let filter = EnvFilter::try_new(&config.log).unwrap_or_else(|_| EnvFilter::new("info"));
+    let json = config.log_format == "json";
+    let filter = match EnvFilter::try_new(&config.log) {
+        Ok(filter) => filter,
+        Err(e) => return refuse(&startup::bad_log_filter(&config.log, &e).into(), json),
+    };
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(colours_wanted())
         .with_writer(std::io::stderr);
-    if config.log_format == "json" {
+    if json {
         builder.json().init();
     } else {
         builder.init();
@@ -22,17 +27,37 @@ fn main() -> ExitCode {
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("taosd: cannot start the runtime: {e}");
-            return ExitCode::FAILURE;
+            return refuse(
+                &anyhow::Error::new(e).context("cannot start the async runtime"),
+                json,
+            );
         }
     };
     match runtime.block_on(taos_server::app::serve(config)) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
+        Err(e) => refuse(&e, json),
+    }
+}
+
+/// Says once why taosd stops: a plain `taosd: …` line for people, or a JSON log event for
+/// collectors. A wrong setting exits 2, anything else 1.
+fn refuse(e: &anyhow::Error, json: bool) -> ExitCode {
+    if json {
+        // The subscriber may not be set up yet (a bad log filter): then say it plainly.
+        if tracing::dispatcher::has_been_set() {
             tracing::error!("{e:#}");
-            eprintln!("taosd: {e:#}");
-            ExitCode::FAILURE
+        } else {
+            eprintln!(
+                "{{\"level\":\"ERROR\",\"fields\":{{\"message\":{}}}}}",
+                serde_json::Value::from(format!("{e:#}"))
+            );
         }
+    } else {
+        eprintln!("taosd: {e:#}");
+    }
+    match e.downcast_ref::<startup::Refusal>() {
+        Some(r) if r.usage => ExitCode::from(2),
+        _ => ExitCode::FAILURE,
     }
 }
 

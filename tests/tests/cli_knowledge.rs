@@ -102,8 +102,14 @@ async fn list_get_search_and_prompt(s: &Server) {
         missing.stderr
     );
     assert!(missing.stderr.contains("fix:") && missing.stderr.contains("docs:"));
-    let not_uuid = taosctl(s, t, &["knowledge", "get", "readme"]).await;
-    assert_eq!(not_uuid.code, 2, "{}", not_uuid.stderr);
+    // Not a UUID: a docs path, looked up; none has this one.
+    let not_uuid = taosctl(s, t, &["knowledge", "get", "no-such-page"]).await;
+    assert_eq!(not_uuid.code, 1, "{}", not_uuid.stderr);
+    assert!(
+        not_uuid.stderr.contains("knowledge_item_not_found"),
+        "{}",
+        not_uuid.stderr
+    );
 
     // search: the words become `q`; --json is the API's answer.
     let found = taosctl(
@@ -133,9 +139,21 @@ async fn list_get_search_and_prompt(s: &Server) {
     .await
     .ok();
     assert!(people.stdout.starts_with("1. "), "{}", people.stdout);
+    // Snippets are shown, the matched words plain (no `[…]` markers off a terminal), with the
+    // full link.
+    // (Brackets of the docs' own markdown links stay.)
+    let lower = people.stdout.to_lowercase();
+    let marked = lower
+        .match_indices("[pagination]")
+        .any(|(i, m)| !lower[i + m.len()..].starts_with('('));
     assert!(
-        people.stdout.contains('['),
-        "snippets are shown: {}",
+        lower.contains("pagination") && !marked && !lower.contains("[["),
+        "snippets are shown, unmarked: {}",
+        people.stdout
+    );
+    assert!(
+        people.stdout.contains(&format!("{}/docs/agents/", s.url())),
+        "hits link to full URLs: {}",
         people.stdout
     );
     assert!(

@@ -33,6 +33,11 @@ struct Taosd {
 
 impl Taosd {
     fn start(data_dir: &Path, database_url: Option<&str>) -> Taosd {
+        Taosd::start_with(data_dir, database_url, &[])
+    }
+
+    /// Started with `env` set over the defaults above.
+    fn start_with(data_dir: &Path, database_url: Option<&str>, env: &[(&str, &str)]) -> Taosd {
         let mut cmd = Command::new(taosd());
         cmd.env("TAOS_BIND", "127.0.0.1:0")
             .env("TAOS_DATA_DIR", data_dir)
@@ -45,6 +50,9 @@ impl Taosd {
             .kill_on_drop(true);
         if let Some(url) = database_url {
             cmd.env("TAOS_DATABASE_URL", url);
+        }
+        for (k, v) in env {
+            cmd.env(k, v);
         }
         let mut child = cmd
             .spawn()
@@ -100,6 +108,22 @@ impl Taosd {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         None
+    }
+
+    /// Waits up to `limit` for taosd to exit by itself: its exit code, and its stderr once
+    /// it is all read.
+    async fn exit(mut self, limit: Duration) -> (Option<i32>, String) {
+        let status = tokio::time::timeout(limit, self.child.wait()).await;
+        let code = match status {
+            Ok(Ok(s)) => s.code(),
+            _ => {
+                let _ = self.child.kill().await;
+                panic!("taosd did not exit within {limit:?}:\n{}", self.stderr());
+            }
+        };
+        // The reader may still be on the last line.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        (code, self.stderr())
     }
 
     /// SIGTERM, and the exit status (None when it had to be killed).
@@ -233,4 +257,100 @@ async fn an_unreachable_database_is_reported_and_retried() {
     );
     assert!(!log.contains("secret"), "the password reached the log:\n{log}");
     assert!(log.contains(":***@127.0.0.1"), "the URL is not named:\n{log}");
+}
+
+/// A port another program holds: taosd says so on one line, naming the variable to change,
+/// exits 1 at once, and has not touched the database (it binds before migrating).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_taken_port_is_one_line_with_the_variable_to_change() {
+    let holder = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = holder.local_addr().unwrap().port();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let bind = format!("127.0.0.1:{port}");
+    let taosd = Taosd::start_with(dir.path(), None, &[("TAOS_BIND", &bind)]);
+    let (code, stderr) = taosd.exit(Duration::from_secs(10)).await;
+    let next = port.wrapping_add(1).max(1);
+    assert_eq!(
+        stderr,
+        format!(
+            "taosd: cannot listen on 127.0.0.1:{port}: the address is in use (another taosd, or another program, \
+             listens there). Fix: stop that program, or set TAOS_BIND to another port, e.g. \
+             TAOS_BIND=127.0.0.1:{next} (port 0 picks a free port)\n"
+        )
+    );
+    assert_eq!(code, Some(1));
+    assert!(
+        !dir.path().join("taos.db").exists(),
+        "it opened the database before binding"
+    );
+    drop(holder);
+}
+
+/// A `TAOS_LOG` that is not a filter is refused at start (exit 2), not ignored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bad_log_filter_is_refused_at_start() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let taosd = Taosd::start_with(dir.path(), None, &[("TAOS_LOG", "bogus===")]);
+    let (code, stderr) = taosd.exit(Duration::from_secs(10)).await;
+    assert_eq!(code, Some(2), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.starts_with("taosd: TAOS_LOG (--log) is `bogus===`, which is not a log filter: ")
+            && stderr.contains("Fix: give a level (error, warn, info, debug, trace)"),
+        "{stderr}"
+    );
+}
+
+/// `TAOS_BIND` takes a host name; one that is no address is refused naming the variable.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn taos_bind_takes_a_host_name() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let taosd = Taosd::start_with(dir.path(), None, &[("TAOS_BIND", "localhost:0")]);
+    let url = taosd.url(Duration::from_secs(30)).await;
+    let url = url.unwrap_or_else(|| panic!("taosd did not start:\n{}", taosd.stderr()));
+    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+    let health = reqwest::get(format!("{url}/api/health")).await.expect("health");
+    assert_eq!(health.status().as_u16(), 200);
+    assert!(taosd.stop().await.is_some_and(|s| s.success()));
+
+    let taosd = Taosd::start_with(dir.path(), None, &[("TAOS_BIND", "localhost")]);
+    let (code, stderr) = taosd.exit(Duration::from_secs(10)).await;
+    assert_eq!(
+        (code, stderr.as_str()),
+        (
+            Some(2),
+            "taosd: TAOS_BIND (--bind) is `localhost`, which is not an address to listen on: it has no `:PORT`. \
+             Fix: give HOST:PORT, e.g. TAOS_BIND=127.0.0.1:6969, TAOS_BIND=localhost:6970 or \
+             TAOS_BIND=0.0.0.0:6969 (port 0 picks a free port)\n"
+        )
+    );
+}
+
+/// A PostgreSQL database that does not exist: one line with the `createdb` that makes it,
+/// exit 1 at once (no retrying: waiting does not create it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(pg_tests),
+    ignore = "TAOS_TEST_DATABASE_URL not set at build time: the PostgreSQL variant did not run"
+)]
+async fn a_missing_postgres_database_says_how_to_create_it() {
+    let base = std::env::var("TAOS_TEST_DATABASE_URL").expect("TAOS_TEST_DATABASE_URL");
+    let mut url = url::Url::parse(&base).expect("a URL");
+    let name = format!("taos_missing_{}", std::process::id());
+    url.set_path(&name);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let taosd = Taosd::start(dir.path(), Some(url.as_str()));
+    let (code, stderr) = taosd.exit(Duration::from_secs(15)).await;
+    let host = url.host_str().unwrap_or_default().to_string();
+    let port = url.port().unwrap_or(5432);
+    let user = url.username().to_string();
+    assert_eq!(
+        stderr,
+        format!(
+            "taosd: the PostgreSQL database `{name}` does not exist on {host}:{port}. Fix: create it with \
+             `createdb -h {host} -p {port} -U {user} {name}` (taosd makes its tables itself), or point \
+             TAOS_DATABASE_URL at one that exists\n"
+        )
+    );
+    assert_eq!(code, Some(1));
 }

@@ -438,7 +438,8 @@ clean environment plus `env`; `docker` and `incus` need `image`. `env` values ar
 write-only: they reach the agent and are masked in its logs, and only their names are
 ever shown. `TAOS_URL` and `TAOS_TOKEN` are set by taosd (a token is issued when the
 agent has none taosd can hand it) and cannot be set here. A running agent keeps its
-old spec until it is restarted. A spec that cannot run → 422 `invalid_runtime_spec`
+old spec until it is restarted; it cannot move to another `runtime` while anything of it
+runs (409 `invalid_transition`: stop it first). A spec that cannot run → 422 `invalid_runtime_spec`
 naming the field; a runtime that is not available here → 503 `runtime_unavailable`.*/
     fn set_agent_runtime(
         &self,

@@ -167,7 +167,9 @@ pub async fn deploy_agent(
     let runtime = checked_runtime(fleet, request, &base)?;
     ensure_available(fleet, kind).await?;
     let new = new_agent(caller, spec, "deploying", Some(runtime))?;
-    let now = Utc::now();
+    // At the precision both databases keep, so the register step is not later than the
+    // operation's `created_at`.
+    let now = chrono::SubsecRound::trunc_subsecs(Utc::now(), 6);
     let steps: Vec<Step> = STEPS
         .iter()
         .map(|name| Step {
@@ -192,6 +194,7 @@ pub async fn deploy_agent(
         node: fleet.node.clone(),
         status: OperationStatus::Running.as_str().to_owned(),
         steps: steps_json(&steps)?,
+        at: now,
     };
     let (view, row) = store
         .deploy_agent(new, slug::candidates(&base), op)

@@ -10,7 +10,7 @@ use crate::domain::fleet::{Configured, Fleet};
 use crate::domain::lifecycle::AgentState;
 use crate::domain::principal::Principal;
 use crate::errors::{Error, Result};
-use crate::runtime::logs::{AgentLog, Follower, LogLine, LogQuery, Stream};
+use crate::runtime::logs::{AgentLog, Follower, LogLine, LogQuery, SharedLine, Stream};
 use crate::runtime::{InstanceStatus, LifecycleEvent, LifecycleKind, RestartPolicy};
 use crate::store::Store;
 
@@ -54,12 +54,13 @@ pub async fn get_agent_logs(
 
 /// What a follower gets: lines, then once the agent has ended, its final state.
 pub enum Followed {
-    Line(LogLine),
+    Line(Arc<SharedLine>),
     End(AgentState),
 }
 
 pub struct Following {
-    backlog: std::collections::VecDeque<LogLine>,
+    /// Lines taken and not yet handed on: the tail asked for, and a line held while it lingers.
+    backlog: std::collections::VecDeque<Arc<SharedLine>>,
     follower: Follower,
     log: Arc<AgentLog>,
     events: broadcast::Receiver<LifecycleEvent>,
@@ -112,7 +113,7 @@ pub async fn follow_agent_logs(
                 Some(l) => Some(l.seq),
                 None => log.next_seq().checked_sub(1),
             };
-            (lines, from)
+            (lines.into_iter().map(SharedLine::alone).collect(), from)
         }
     };
     let follower = log.follow(from, stream);
@@ -132,11 +133,13 @@ pub async fn follow_agent_logs(
 }
 
 impl Following {
+    /// The next line, or the end; waits for the agent. Cancel-safe: nothing taken is lost
+    /// when the future is dropped (a line held while it lingers is kept for the next call).
     pub async fn next(&mut self) -> Option<Followed> {
-        if let Some(line) = self.backlog.pop_front() {
-            return Some(Followed::Line(line));
-        }
         loop {
+            if let Some(line) = self.backlog.pop_front() {
+                return Some(Followed::Line(line));
+            }
             if self.done {
                 return None;
             }
@@ -155,6 +158,7 @@ impl Following {
                     status: status.clone(),
                 }));
             }
+            let mut waited_for_line = false;
             let event = {
                 let mut line = std::pin::pin!(self.follower.next());
                 if let std::task::Poll::Ready(line) = futures::poll!(line.as_mut()) {
@@ -167,16 +171,16 @@ impl Following {
                     }
                 }
                 tokio::select! {
-                    line = &mut line => match line {
-                        Some(line) => {
-                            tokio::time::sleep(LINGER).await;
-                            return Some(Followed::Line(line));
+                    line = &mut line => {
+                        match line {
+                            Some(line) => {
+                                self.backlog.push_back(line);
+                                waited_for_line = true;
+                            }
+                            None => self.done = true,
                         }
-                        None => {
-                            self.done = true;
-                            None
-                        }
-                    },
+                        None
+                    }
                     event = self.events.recv() => match event {
                         Ok(e) if e.agent_id == self.agent_id => Some(e),
                         Ok(_) | Err(RecvError::Lagged(_)) => None,
@@ -187,12 +191,23 @@ impl Following {
                     },
                 }
             };
+            if waited_for_line {
+                tokio::time::sleep(LINGER).await;
+                continue;
+            }
             if let Some(e) = event
                 && self.ends(&e)
             {
                 self.ended = Some(e.status);
             }
         }
+    }
+
+    /// What [`Self::next`] has ready without waiting, if anything: the rest of a burst, to
+    /// go out in the same write as its first line.
+    pub fn ready(&mut self) -> Option<Followed> {
+        use futures::FutureExt;
+        self.next().now_or_never().flatten()
     }
 
     /// Whether the agent is down for good after `e` (no restart coming).

@@ -125,6 +125,7 @@ pub async fn set_agent_runtime(
     let kind = kind.unwrap_or(fleet.runtimes.default_kind());
     let json = check_spec(fleet, kind, &spec, agent.id, &agent.slug)?;
     let _verb = fleet.lock(agent.id).await;
+    refuse_moving_a_live_agent(store, fleet, agent.id, kind).await?;
     let row = store
         .set_agent_runtime(agent.id, caller.user_id, &fleet.node, kind.as_str(), &json)
         .await
@@ -140,6 +141,38 @@ pub async fn set_agent_runtime(
         kind,
         status,
     })
+}
+
+/// A live instance stays with the runtime it runs on: moving its agent to another runtime
+/// would leave it running there, unmanaged (stop and start would act on the new one).
+async fn refuse_moving_a_live_agent(
+    store: &Store,
+    fleet: &Fleet,
+    agent_id: uuid::Uuid,
+    kind: RuntimeKind,
+) -> Result<()> {
+    let Some(row) = store.get_agent_runtime(agent_id).await? else {
+        return Ok(());
+    };
+    let configured = Configured::from_row(&row)?;
+    if configured.kind == kind {
+        return Ok(());
+    }
+    let status = current_status(fleet, agent_id, configured.kind, Some(&configured)).await;
+    if !status.state.is_live() {
+        return Ok(());
+    }
+    Err(Error::new(
+        &errors::INVALID_TRANSITION,
+        format!(
+            "The agent is {} on the {} runtime; stop it before moving it to {}.",
+            status.state.as_str(),
+            configured.kind.as_str(),
+            kind.as_str()
+        ),
+    )
+    .with("state", status.state.as_str())
+    .with("allowed", "stop"))
 }
 
 /// One instance a runtime runs, with the agent it belongs to (None: the agent is gone).

@@ -11,22 +11,44 @@ const MAX_SUFFIX: u32 = 1000;
 
 /// Lowercase ASCII letters and digits, every other run of characters turned into one `-`,
 /// trimmed of `-` at both ends and cut to [`MAX_LEN`]. None when nothing usable is left.
+///
+/// Letters and digits of any script count: they are transliterated to ASCII first
+/// (`Исследователь` → `issledovatel`, `Café Bot` → `cafe-bot`, `研究` → `yan-jiu`), so a slug
+/// stays within the contract's `^[a-z0-9]+(-[a-z0-9]+)*$` and readable. Anything else (emoji,
+/// punctuation, spaces) separates words.
 pub fn slugify(display_name: &str) -> Option<String> {
     let mut out = String::with_capacity(display_name.len().min(MAX_LEN));
     let mut pending_dash = false;
-    for c in display_name.chars() {
-        let c = c.to_ascii_lowercase();
-        if c.is_ascii_lowercase() || c.is_ascii_digit() {
-            if pending_dash && !out.is_empty() {
-                out.push('-');
-            }
-            pending_dash = false;
-            out.push(c);
-            if out.len() >= MAX_LEN {
-                break;
-            }
+    'chars: for c in display_name.chars() {
+        let ascii = if c.is_ascii() {
+            None
+        } else if c.is_alphanumeric() {
+            deunicode::deunicode_char(c)
         } else {
+            Some("")
+        };
+        let mut one = [0u8; 4];
+        let spelled: &str = match ascii {
+            None => c.encode_utf8(&mut one),
+            Some(t) => t,
+        };
+        if spelled.is_empty() {
             pending_dash = true;
+        }
+        for c in spelled.chars() {
+            let c = c.to_ascii_lowercase();
+            if c.is_ascii_lowercase() || c.is_ascii_digit() {
+                if pending_dash && !out.is_empty() {
+                    out.push('-');
+                }
+                pending_dash = false;
+                out.push(c);
+                if out.len() >= MAX_LEN {
+                    break 'chars;
+                }
+            } else {
+                pending_dash = true;
+            }
         }
     }
     let trimmed = truncate(&out, MAX_LEN);
@@ -71,7 +93,29 @@ mod tests {
         assert_eq!(slugify("!!!"), None);
         assert_eq!(slugify(""), None);
         assert_eq!(slugify("  --Research   Bot--  ").as_deref(), Some("research-bot"));
-        assert_eq!(slugify("Ünïcode Ägent").as_deref(), Some("n-code-gent"));
+        assert_eq!(slugify("Ünïcode Ägent").as_deref(), Some("unicode-agent"));
+    }
+
+    #[test]
+    fn slugify_transliterates_letters_of_any_script() {
+        assert_eq!(slugify("Исследователь").as_deref(), Some("issledovatel"));
+        assert_eq!(slugify("Café Bot").as_deref(), Some("cafe-bot"));
+        assert_eq!(slugify("Straße № 5").as_deref(), Some("strasse-5"));
+        assert_eq!(slugify("Ἀθηνᾶ").as_deref(), Some("athena"));
+        assert_eq!(slugify("研究 助手").as_deref(), Some("yan-jiu-zhu-shou"));
+        assert_eq!(slugify("٣ bots").as_deref(), Some("3-bots"));
+        // Emoji and symbols only separate; a name of nothing else has no slug.
+        assert_eq!(slugify("🚀🚀"), None);
+        assert_eq!(slugify("Bot 🚀 One").as_deref(), Some("bot-one"));
+        // Every slug stays within the contract's pattern.
+        for name in ["Ωmega—Ünit", "ʻOkina", "Ǆemal", "ﬁne", "x\u{301}y"] {
+            let slug = slugify(name).expect("has letters");
+            assert!(
+                slug.split('-').all(|w| !w.is_empty()
+                    && w.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())),
+                "{name} → {slug}"
+            );
+        }
     }
 
     #[test]

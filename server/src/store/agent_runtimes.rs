@@ -70,6 +70,14 @@ pub(super) async fn insert_agent_runtime<C: ConnectionTrait>(
                 agent_runtimes::Column::Spec,
                 agent_runtimes::Column::UpdatedAt,
             ])
+            // The last status seen belongs to the runtime it was seen on: on another one the
+            // agent has not run yet.
+            .value(
+                agent_runtimes::Column::Status,
+                Expr::cust(
+                    "CASE WHEN agent_runtimes.runtime = excluded.runtime THEN agent_runtimes.status ELSE NULL END",
+                ),
+            )
             .to_owned(),
     )
     .exec_without_returning(conn)

@@ -54,6 +54,17 @@ impl Error {
     }
 }
 
+impl Error {
+    /// Whether the PostgreSQL server answered that the database named does not exist
+    /// (SQLSTATE 3D000): no retry helps, someone must create it.
+    pub fn is_missing_database(&self) -> bool {
+        let Some(DbErr::Conn(sea_orm::RuntimeErr::SqlxError(e))) = self.db_err() else {
+            return false;
+        };
+        matches!(&**e, sea_orm::sqlx::Error::Database(d) if d.code().as_deref() == Some("3D000"))
+    }
+}
+
 impl From<DbErr> for Error {
     fn from(e: DbErr) -> Self {
         match e {

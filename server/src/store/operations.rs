@@ -2,7 +2,7 @@
 //! followed across restarts and replicas. The store keeps steps, error and result as the
 //! domain's JSON, without reading them.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use uuid::Uuid;
@@ -53,6 +53,8 @@ pub struct NewOperation {
     pub node: String,
     pub status: String,
     pub steps: String,
+    /// When it was made, as its first steps (done in the same transaction) say.
+    pub at: DateTime<Utc>,
 }
 
 /// What an operation is now (`save_operation`).
@@ -69,7 +71,7 @@ async fn insert_operation<C: ConnectionTrait>(
     agent: &super::Agent,
     new: &NewOperation,
 ) -> Result<OperationRow> {
-    let at = now();
+    let at = new.at.trunc_subsecs(6);
     let id = Uuid::now_v7();
     let row = operations::ActiveModel {
         id: Set(id),

@@ -414,3 +414,57 @@ async fn a_stopped_agent_is_still_stopped_after_taosd_restarts(s: &Server, b: Ba
         .await
         .expect_status(200);
 }
+
+/// An agent moves to another runtime only when nothing of it runs: a live one is 409
+/// `invalid_transition` (it would keep running where stop and start no longer reach it);
+/// a stopped one moves, and its state is the new runtime's, not the old run's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[cfg_attr(
+    not(docker_tests),
+    ignore = "TAOS_TEST_DOCKER=1 not set at build time: the docker variant did not run"
+)]
+async fn an_agent_moves_to_another_runtime_only_when_stopped() {
+    let s = Server::start_sqlite().await;
+    s.run_case(async {
+        let admin = s.setup_admin().await;
+        let t = &admin.token;
+        create_agent(&s.client(t), "Mover").await;
+        configure(&s, t, "mover", &["sleep", "120"], json!({})).await;
+        let pid = verb(&s, t, "mover", "start").await.pid.expect("a pid");
+        let to_docker = Backend::Docker.spec("sleep 120");
+        let refused = s
+            .put("/api/agents/mover/runtime")
+            .bearer(t)
+            .json(&to_docker)
+            .send()
+            .await
+            .expect_error(409, "invalid_transition")
+            .body;
+        assert_eq!(refused["state"], "running", "{refused}");
+        assert!(alive(pid), "the process was left behind");
+        assert_eq!(runtime_of(&s, t, "mover").await.runtime.to_string(), "process");
+
+        let stopped = verb(&s, t, "mover", "stop").await;
+        assert_eq!(stopped.state, types::InstanceState::Stopped);
+        let moved: types::AgentRuntime = from_json(
+            s.put("/api/agents/mover/runtime")
+                .bearer(t)
+                .json(&to_docker)
+                .send()
+                .await
+                .expect_json(200),
+        );
+        assert_eq!(moved.runtime.to_string(), "docker");
+        assert!(
+            moved.state.pid.is_none() && moved.state.exit_code.is_none() && moved.state.started_at.is_none(),
+            "the state is the old run's: {:?}",
+            moved.state
+        );
+        let running = verb(&s, t, "mover", "start").await;
+        assert_eq!(running.state, types::InstanceState::Running);
+        assert_eq!(runtime_of(&s, t, "mover").await.runtime.to_string(), "docker");
+        verb(&s, t, "mover", "stop").await;
+    })
+    .await;
+    s.stop().await;
+}

@@ -80,8 +80,16 @@ async fn a_deploy_registers_starts_and_hands_the_agent_its_token(s: &Server) {
     assert!(!first.done);
     assert_eq!(first.steps[0].name, "register");
     assert_eq!(first.steps[0].status.to_string(), "succeeded");
+    // Registering is what made the operation: it happened when the operation was made.
+    assert_eq!(first.steps[0].started_at, Some(first.created_at));
 
     let done = follow(s, t, first.id).await;
+    for (before, after) in done.steps.iter().zip(done.steps.iter().skip(1)) {
+        assert!(
+            before.finished_at <= after.started_at,
+            "steps out of order: {done:?}"
+        );
+    }
     assert_eq!(done.status.to_string(), "succeeded", "{done:?}");
     assert!(done.error.is_none());
     assert_eq!(

@@ -292,3 +292,45 @@ fn walk(dir: &std::path::Path) -> u64 {
     }
     total
 }
+
+e2e!(a_quiet_follow_gets_a_keep_alive_comment);
+/// An agent that says nothing for a while: its followers get the contract's `: keep-alive`
+/// comment every 15 s (so proxies keep the stream open), and nothing else.
+async fn a_quiet_follow_gets_a_keep_alive_comment(s: &Server) {
+    let admin = s.setup_admin().await;
+    let t = &admin.token;
+    create_agent(&s.client(t), "Quiet").await;
+    configure(
+        s,
+        t,
+        "quiet",
+        &["sh", "-c", "echo hello; exec sleep 60"],
+        json!({}),
+    )
+    .await;
+    verb(s, t, "quiet", "start").await;
+    let mut follow = reqwest::Client::new()
+        .get(s.at("/api/agents/quiet/logs/stream?tail=5"))
+        .bearer_auth(t)
+        .send()
+        .await
+        .expect("follow");
+    let started = std::time::Instant::now();
+    let mut got = String::new();
+    while !got.contains(": keep-alive\n\n") {
+        match tokio::time::timeout(Duration::from_secs(20), follow.chunk()).await {
+            Ok(Ok(Some(chunk))) => got.push_str(&String::from_utf8_lossy(&chunk)),
+            other => panic!("no keep-alive within 20 s ({other:?}); got {got:?}"),
+        }
+    }
+    let waited = started.elapsed();
+    assert!(
+        waited >= Duration::from_secs(14) && waited < Duration::from_secs(20),
+        "the keep-alive came after {waited:?}"
+    );
+    let (event, rest) = got.split_once("\n\n").expect("an event first");
+    assert!(event.starts_with("event: log\nid: 0\ndata: {"), "{got:?}");
+    assert!(event.contains("\"line\":\"hello\""), "{got:?}");
+    assert_eq!(rest, ": keep-alive\n\n", "{got:?}");
+    verb(s, t, "quiet", "stop").await;
+}

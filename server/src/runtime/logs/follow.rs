@@ -7,18 +7,18 @@ use std::sync::Arc;
 
 use tokio::sync::broadcast::{Receiver, error::RecvError};
 
-use super::{AgentLog, LogLine, LogQuery, Stream};
+use super::{AgentLog, LogLine, LogQuery, SharedLine, Stream};
 
 /// Lines read back per catch-up.
 const CATCH_UP: usize = 1000;
 
 pub struct Follower {
     log: Arc<AgentLog>,
-    rx: Receiver<Arc<LogLine>>,
+    rx: Receiver<Arc<SharedLine>>,
     /// The `seq` this follower needs next.
     next: u64,
     stream: Option<Stream>,
-    backlog: VecDeque<LogLine>,
+    backlog: VecDeque<Arc<SharedLine>>,
     /// Lines from `next` on may be missing from `rx` (a resume, a lag): compare with the
     /// log's next `seq` and read back. Checked only then, not per line: that takes the
     /// log's lock, which the writer holds for each line (100 followers of a flood made it a
@@ -29,7 +29,7 @@ pub struct Follower {
 impl Follower {
     pub(super) fn new(
         log: Arc<AgentLog>,
-        rx: Receiver<Arc<LogLine>>,
+        rx: Receiver<Arc<SharedLine>>,
         next: u64,
         stream: Option<Stream>,
     ) -> Self {
@@ -50,7 +50,8 @@ impl Follower {
 
     /// The next line; waits for the agent to write one. Lines gone from disk before this
     /// follower read them (rotated away) are skipped: it continues from the oldest kept.
-    pub async fn next(&mut self) -> Option<LogLine> {
+    /// Cancel-safe: a line is taken from the broadcast or the backlog only when returned.
+    pub async fn next(&mut self) -> Option<Arc<SharedLine>> {
         loop {
             if let Some(line) = self.backlog.pop_front() {
                 self.next = line.seq + 1;
@@ -72,7 +73,7 @@ impl Follower {
                 Ok(line) if line.seq == self.next => {
                     self.next += 1;
                     if self.wanted(&line) {
-                        return Some((*line).clone());
+                        return Some(line);
                     }
                 }
                 // Already read back from the ring or the files.
@@ -96,7 +97,7 @@ impl Follower {
         };
         let lines = self.log.query(&q);
         match lines.first() {
-            Some(_) => self.backlog.extend(lines),
+            Some(_) => self.backlog.extend(lines.into_iter().map(SharedLine::alone)),
             // Nothing kept from `next` up to now: continue from the present.
             None => self.next = self.log.next_seq(),
         }

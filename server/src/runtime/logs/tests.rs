@@ -199,7 +199,7 @@ async fn a_follower_resumes_from_a_seq_the_ring_no_longer_holds() {
     let mut g = log.follow(None, Some(Stream::Stderr));
     write(&log, 4, "new");
     let got = [g.next().await.unwrap(), g.next().await.unwrap()];
-    assert_eq!(got.map(|l| l.line), ["new 1", "new 3"]);
+    assert_eq!(got.map(|l| l.line.clone()), ["new 1", "new 3"]);
 }
 
 #[tokio::test]
@@ -227,7 +227,7 @@ async fn a_slow_follower_misses_nothing() {
             .await
             .unwrap()
             .unwrap();
-        assert_eq!((line.seq, line.line), (want, format!("line {want}")));
+        assert_eq!((line.seq, line.line.clone()), (want, format!("line {want}")));
     }
     writer.await.unwrap();
 }
@@ -299,4 +299,31 @@ async fn a_catch_up_finds_its_place_in_large_files_by_bisecting() {
     for want in 3_211..5_300 {
         assert_eq!(f.next().await.unwrap().seq, want);
     }
+}
+
+#[tokio::test]
+async fn followers_share_one_rendering_of_each_live_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = Arc::new(AgentLog::open(dir.path(), small()).unwrap());
+    let (mut f, mut g) = (log.follow(None, None), log.follow(None, None));
+    // Both wait before the lines are written, as live followers do.
+    let (a, b, ()) = tokio::join!(f.next(), g.next(), async {
+        tokio::task::yield_now().await;
+        write(&log, 2, "shared");
+    });
+    let renders = std::sync::atomic::AtomicUsize::new(0);
+    let render = |l: &LogLine| {
+        renders.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        bytes::Bytes::from(l.line.clone())
+    };
+    let (a, b) = (a.unwrap().wire(render), b.unwrap().wire(render));
+    assert_eq!((a.as_ptr(), &a[..]), (b.as_ptr(), &b"shared 0"[..]));
+    assert_eq!(renders.load(std::sync::atomic::Ordering::Relaxed), 1);
+    // A line read back for one follower (a resume) is rendered for it alone.
+    let mut h = log.follow(Some(0), None);
+    let c = h.next().await.unwrap().wire(render);
+    assert_eq!(
+        (&c[..], renders.load(std::sync::atomic::Ordering::Relaxed)),
+        (&b"shared 1"[..], 2)
+    );
 }
