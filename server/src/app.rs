@@ -27,15 +27,12 @@ use crate::{background, runtime, serve, store};
 /// The whole application for a connected store, answering the `hosts` it may (see
 /// [`host_check`]).
 pub fn router(state: Arc<AppState>, hosts: AllowedHosts) -> Result<Router> {
-    let spec: serde_json::Value =
-        yaml_serde::from_str(taos_api::OPENAPI_YAML).context("the embedded contract is not valid YAML")?;
-    let swagger =
-        utoipa_swagger_ui::SwaggerUi::new("/docs/api").external_url_unchecked("/openapi.json", spec);
+    let api_page = crate::web::api_page::routes(state.secure_cookies)?;
     let request_id = header::HeaderName::from_static("x-request-id");
 
     Ok(taos_api::server::router(Api::new(state.clone()))
         .route("/openapi.yaml", get(openapi_yaml))
-        .merge(swagger)
+        .merge(api_page)
         .merge(crate::web::docs::routes())
         .merge(crate::web::pages::routes(state))
         .fallback(route_not_found)
@@ -196,6 +193,7 @@ pub async fn serve(config: Config) -> Result<()> {
 
     crate::startup_pages::release();
     tracing::info!(%addr, data_dir = %data_dir.display(), database = %redact(&url), "taosd ready");
+    crate::web::pages::announce_setup(&store, addr).await;
     println!("taosd listening on http://{addr}");
     serve::run(listener, app, limits, shutdown).await;
     // Agents on the process runtime would not outlive taosd anyway: stop them cleanly, and

@@ -56,11 +56,14 @@ async fn every_operation_is_routed(s: &Server) {
 }
 
 e2e!(only_documented_routes_exist);
-/// Besides the operations, only the contract (`/openapi.json`, `/openapi.yaml`), `/docs/api`,
-/// the agent docs (`/docs/agents/…`, `/llms.txt`, `/llms-full.txt`) and the pages answer;
+/// Besides the operations, only the front door `/`, the contract (`/openapi.json`,
+/// `/openapi.yaml`), `/docs/api`, the agent docs (`/docs/agents/…`, `/llms.txt`,
+/// `/llms-full.txt`) and the pages (`/setup` among them) answer;
 /// anything else is 404 `route_not_found` (`/docs` and `/docs/` too: they are not pages).
 async fn only_documented_routes_exist(s: &Server) {
     for path in [
+        "/",
+        "/setup",
         "/openapi.json",
         "/openapi.yaml",
         "/docs/api",
@@ -75,7 +78,6 @@ async fn only_documented_routes_exist(s: &Server) {
         assert_eq!(resp.status().as_u16(), 200, "{path}");
     }
     for path in [
-        "/",
         "/index.html",
         "/docs",
         "/docs/",
@@ -93,7 +95,8 @@ async fn only_documented_routes_exist(s: &Server) {
         "/healthz",
         "/favicon.ico",
         "/static/app.js",
-        "/setup",
+        "/assets/",
+        "/assets/app.js",
         "/desktop",
         "/redeem",
         "/auth/me",

@@ -4583,10 +4583,15 @@ pub struct Notification {
     pub action_url: ::std::option::Option<::std::string::String>,
     #[serde(deserialize_with = "::std::option::Option::deserialize")]
     pub app_origin: ::std::option::Option<::std::string::String>,
+    ///The text sent as `body` (plain text; empty when none was sent).
+    pub body: ::std::string::String,
     pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
     pub id: ::uuid::Uuid,
+    ///The same value as `priority`, under its old name; read `priority` instead.
     pub level: Priority,
+    ///The same text as `body`, under its old name; read `body` instead.
     pub message: ::std::string::String,
+    pub priority: Priority,
     pub read: bool,
     ///`agent:<name>` or `user:<username>`.
     pub source: ::std::string::String,
@@ -11584,6 +11589,7 @@ pub mod builder {
             ::std::option::Option<::std::string::String>,
             ::std::string::String,
         >,
+        body: ::std::result::Result<::std::string::String, ::std::string::String>,
         created_at: ::std::result::Result<
             ::chrono::DateTime<::chrono::offset::Utc>,
             ::std::string::String,
@@ -11591,6 +11597,7 @@ pub mod builder {
         id: ::std::result::Result<::uuid::Uuid, ::std::string::String>,
         level: ::std::result::Result<super::Priority, ::std::string::String>,
         message: ::std::result::Result<::std::string::String, ::std::string::String>,
+        priority: ::std::result::Result<super::Priority, ::std::string::String>,
         read: ::std::result::Result<bool, ::std::string::String>,
         source: ::std::result::Result<::std::string::String, ::std::string::String>,
         timestamp: ::std::result::Result<i64, ::std::string::String>,
@@ -11601,10 +11608,12 @@ pub mod builder {
             Self {
                 action_url: Err("no value supplied for action_url".to_string()),
                 app_origin: Err("no value supplied for app_origin".to_string()),
+                body: Err("no value supplied for body".to_string()),
                 created_at: Err("no value supplied for created_at".to_string()),
                 id: Err("no value supplied for id".to_string()),
                 level: Err("no value supplied for level".to_string()),
                 message: Err("no value supplied for message".to_string()),
+                priority: Err("no value supplied for priority".to_string()),
                 read: Err("no value supplied for read".to_string()),
                 source: Err("no value supplied for source".to_string()),
                 timestamp: Err("no value supplied for timestamp".to_string()),
@@ -11635,6 +11644,16 @@ pub mod builder {
                 .map_err(|e| {
                     format!("error converting supplied value for app_origin: {e}")
                 });
+            self
+        }
+        pub fn body<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for body: {e}"));
             self
         }
         pub fn created_at<T>(mut self, value: T) -> Self
@@ -11678,6 +11697,18 @@ pub mod builder {
                 .try_into()
                 .map_err(|e| {
                     format!("error converting supplied value for message: {e}")
+                });
+            self
+        }
+        pub fn priority<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<super::Priority>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.priority = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for priority: {e}")
                 });
             self
         }
@@ -11732,10 +11763,12 @@ pub mod builder {
             Ok(Self {
                 action_url: value.action_url?,
                 app_origin: value.app_origin?,
+                body: value.body?,
                 created_at: value.created_at?,
                 id: value.id?,
                 level: value.level?,
                 message: value.message?,
+                priority: value.priority?,
                 read: value.read?,
                 source: value.source?,
                 timestamp: value.timestamp?,
@@ -11748,10 +11781,12 @@ pub mod builder {
             Self {
                 action_url: Ok(value.action_url),
                 app_origin: Ok(value.app_origin),
+                body: Ok(value.body),
                 created_at: Ok(value.created_at),
                 id: Ok(value.id),
                 level: Ok(value.level),
                 message: Ok(value.message),
+                priority: Ok(value.priority),
                 read: Ok(value.read),
                 source: Ok(value.source),
                 timestamp: Ok(value.timestamp),

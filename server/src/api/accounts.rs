@@ -6,20 +6,12 @@ use taos_api::types;
 use super::{Api, Res, convert, days, scope};
 use crate::auth::Ctx;
 use crate::domain::{accounts, users};
+use crate::errors::{Error, Result};
+use crate::store::Store;
 
 impl AccountsApi for Api {
     async fn setup_account(&self, _ctx: Ctx, body: types::SetupRequest) -> Res<wire::SetupAccountResponse> {
-        let (user, token) = accounts::setup_account(
-            &self.state.store,
-            users::NewAccount {
-                username: body.username.to_string(),
-                password: body.password.to_string(),
-                full_name: body.full_name.map(|s| s.to_string()),
-                email: body.email.map(|s| s.to_string()),
-                admin: true,
-            },
-        )
-        .await?;
+        let (user, token) = setup(&self.state.store, body).await?;
         Ok(wire::SetupAccountResponse::Created(types::SetupResponse {
             user: convert::user(&user),
             token,
@@ -85,4 +77,39 @@ impl AccountsApi for Api {
             expires_at: token.expires_at,
         }))
     }
+}
+
+/// First-run setup, for `POST /auth/setup` and the setup page alike: the first user, an admin.
+async fn setup(store: &Store, body: types::SetupRequest) -> Result<(users::User, String)> {
+    accounts::setup_account(
+        store,
+        users::NewAccount {
+            username: body.username.to_string(),
+            password: body.password.to_string(),
+            full_name: body.full_name.map(|s| s.to_string()),
+            email: body.email.map(|s| s.to_string()),
+            admin: true,
+        },
+    )
+    .await
+}
+
+/// First-run setup from the setup page's fields, as a JSON object like `POST /auth/setup`'s
+/// body: checked against the contract the same way (the same errors, naming the field), then
+/// [`setup`].
+pub(crate) async fn setup_from_fields(
+    store: &Store,
+    fields: &serde_json::Value,
+) -> Result<(users::User, String)> {
+    // `setupAccount`'s body rules as generated: none beyond its type but "an object".
+    let rules = taos_api::server_runtime::BodyRules {
+        hints: &[],
+        nullable: &[],
+        objects: &[&[]],
+        limits: &[],
+    };
+    let bytes = serde_json::to_vec(fields).map_err(|e| Error::internal("setup fields", e))?;
+    let body = taos_api::server_runtime::parse_json::<types::SetupRequest>(&bytes, &rules)
+        .map_err(super::rejection::to_error)?;
+    setup(store, body).await
 }

@@ -79,11 +79,16 @@ pub fn user_token(t: &Token) -> types::UserToken {
 }
 
 pub fn notification(n: &Notification) -> types::Notification {
+    // `body` and `priority` are the names a notification is sent with; `message` and `level`
+    // are kept (deprecated) for clients written before.
+    let priority = n.level.parse().unwrap_or(types::Priority::Normal);
     types::Notification {
         id: n.id,
         title: n.title.clone(),
+        body: n.message.clone(),
+        priority,
         message: n.message.clone(),
-        level: n.level.parse().unwrap_or(types::Priority::Normal),
+        level: priority,
         source: n.source.clone(),
         app_origin: n.app_origin.clone(),
         action_url: n.action_url.clone(),

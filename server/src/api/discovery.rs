@@ -18,30 +18,36 @@ impl DiscoveryApi for Api {
     }
 
     async fn get_api_index(&self, _ctx: Ctx) -> Res<wire::GetApiIndexResponse> {
-        let routes = TAGS
-            .iter()
-            .map(|tag| {
-                let ops: Vec<&Operation> = operations::OPERATIONS
-                    .iter()
-                    .filter(|o| o.tag == tag.name)
-                    .collect();
-                let mut scopes: Vec<String> = ops.iter().filter_map(|o| o.scope.map(String::from)).collect();
-                scopes.sort();
-                scopes.dedup();
-                types::ApiRoute {
-                    prefix: common_prefix(ops.iter().map(|o| o.path)),
-                    title: tag.title.to_string(),
-                    doc_url: tag.doc_url.to_string(),
-                    scopes,
-                }
-            })
-            .collect();
-        Ok(wire::GetApiIndexResponse::Ok(types::ApiIndex {
-            routes,
-            openapi_url: "/openapi.json".into(),
-            docs_url: "/docs/agents/".into(),
-            llms_txt_url: "/llms.txt".into(),
-        }))
+        Ok(wire::GetApiIndexResponse::Ok(api_index()))
+    }
+}
+
+/// The discovery index: each tag's routes, scopes and docs, and where the contract, the docs
+/// and `/llms.txt` are. Also what `GET /` answers an agent.
+pub fn api_index() -> types::ApiIndex {
+    let routes = TAGS
+        .iter()
+        .map(|tag| {
+            let ops: Vec<&Operation> = operations::OPERATIONS
+                .iter()
+                .filter(|o| o.tag == tag.name)
+                .collect();
+            let mut scopes: Vec<String> = ops.iter().filter_map(|o| o.scope.map(String::from)).collect();
+            scopes.sort();
+            scopes.dedup();
+            types::ApiRoute {
+                prefix: common_prefix(ops.iter().map(|o| o.path)),
+                title: tag.title.to_string(),
+                doc_url: tag.doc_url.to_string(),
+                scopes,
+            }
+        })
+        .collect();
+    types::ApiIndex {
+        routes,
+        openapi_url: "/openapi.json".into(),
+        docs_url: "/docs/agents/".into(),
+        llms_txt_url: "/llms.txt".into(),
     }
 }
 

@@ -22,6 +22,11 @@ mod convert;
 mod idempotency;
 mod rejection;
 
+/// First-run setup from the setup page, the way `POST /auth/setup` does it.
+pub(crate) use accounts::setup_from_fields;
+/// What `GET /` answers an agent, the same as `GET /api`.
+pub(crate) use discovery::api_index;
+
 use std::sync::Arc;
 
 use axum::http::Method;

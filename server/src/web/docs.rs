@@ -157,7 +157,7 @@ fn serve(headers: &HeaderMap, key: &str) -> Response {
 }
 
 /// RFC 9110 §13.1.2: `If-None-Match` matches with the weak comparison, `*` matches anything.
-fn not_modified(headers: &HeaderMap, etag: &HeaderValue) -> bool {
+pub(crate) fn not_modified(headers: &HeaderMap, etag: &HeaderValue) -> bool {
     let Ok(etag) = etag.to_str() else {
         return false;
     };

@@ -3,6 +3,7 @@
 //! pages ([`pages`]). Like `api/`, this layer knows HTTP; it reaches the store only through
 //! `domain/`.
 
+pub mod api_page;
 pub mod docs;
 mod html_page;
 mod llms;

@@ -1,14 +1,19 @@
-//! The pages people use in a browser: `/login` (a sign-in form that sets the same session
-//! cookie as `POST /auth/login`), `/notifications` (the signed-in person's inbox, newest first,
-//! with read marks) and the form posts behind their buttons.
+//! The pages people use in a browser: `/` (the front door: a page for people, the discovery
+//! index for agents), `/setup` (first-run setup, see [`setup`]), `/login` (a sign-in form that
+//! sets the same session cookie as `POST /auth/login`), `/notifications` (the signed-in
+//! person's inbox, newest first, with read marks) and the form posts behind their buttons.
 //!
-//! No scripts at all: plain forms, a POST-redirect-GET after every change, and a strict
-//! Content-Security-Policy. Every POST must come from these pages (same origin) and carry the
-//! CSRF token derived from the cookie secret (see [`guard`]).
+//! Plain forms, a POST-redirect-GET after every change, and a strict Content-Security-Policy:
+//! the one script is taosd's own `/assets/inbox.js` (local times, the inbox kept up to date),
+//! and the pages work without it. Every POST must come from these pages (same origin) and
+//! carry the CSRF token derived from the cookie secret (see [`guard`]).
 
 mod guard;
 mod links;
+mod setup;
 mod views;
+
+pub use setup::announce as announce_setup;
 
 use axum::Router;
 use axum::extract::rejection::{FormRejection, PathRejection, QueryRejection};
@@ -26,7 +31,7 @@ use crate::domain::{accounts, auth, notifications, tokens};
 use crate::errors::{self, Error};
 use crate::state::SharedState;
 
-use views::{LoginPage, NotificationView, NotificationsPage};
+use views::{FrontPage, LoginPage, NotificationView, NotificationsPage};
 
 /// Notifications per page.
 const PAGE_SIZE: u64 = 50;
@@ -37,13 +42,38 @@ const LOGIN_CSRF_MAX_AGE: i64 = 24 * 60 * 60;
 /// Where a signed-out visitor to the inbox is sent.
 const LOGIN_FOR_INBOX: &str = "/login?next=/notifications";
 
-/// No scripts, no images, nothing from elsewhere; forms post only here; never framed.
-const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; \
-                   frame-ancestors 'none'; base-uri 'none'";
+/// No inline or third-party scripts (only taosd's own files), no images, nothing from
+/// elsewhere; scripts fetch only from here; forms post only here; never framed.
+const CSP: &str = "default-src 'none'; script-src 'self'; connect-src 'self'; \
+                   style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; \
+                   base-uri 'none'";
+
+/// The inbox's script (see its header).
+const INBOX_JS: &str = include_str!("pages/inbox.js");
 
 pub fn routes(state: SharedState) -> Router {
     let not_allowed = |allow: &'static str| move || async move { views::method_not_allowed(allow) };
     let router = Router::new()
+        // Programs call `/` too: a wrong method gets the API's JSON error, not a page.
+        .route(
+            "/",
+            get(front_door).fallback(|| async {
+                let mut out = Error::method_not_allowed("/", "GET, HEAD").into_response();
+                out.headers_mut()
+                    .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+                out
+            }),
+        )
+        .route(
+            "/setup",
+            get(setup::form)
+                .post(setup::submit)
+                .fallback(not_allowed("GET, HEAD, POST")),
+        )
+        .route(
+            "/assets/inbox.js",
+            get(inbox_js).fallback(not_allowed("GET, HEAD")),
+        )
         .route(
             "/login",
             get(login_form)
@@ -78,6 +108,63 @@ pub fn routes(state: SharedState) -> Router {
 }
 
 // ---------------------------------------------------------------------------------------------
+// The front door
+// ---------------------------------------------------------------------------------------------
+
+/// A browser (one that takes `text/html`) gets the page for people, or the setup page while no
+/// user exists; anything else (`curl`, an agent, `Accept: application/json`) the discovery
+/// index, as `GET /api` answers it.
+async fn front_door(State(state): State<SharedState>, headers: HeaderMap) -> Response {
+    let mut out = if wants_html(&headers) {
+        match setup::needs_setup(&state.store).await {
+            Ok(true) => see_other("/setup"),
+            Ok(false) => views::render(
+                StatusCode::OK,
+                &FrontPage {
+                    version: env!("CARGO_PKG_VERSION"),
+                },
+            ),
+            Err(e) => failure(&e),
+        }
+    } else {
+        axum::Json(crate::api::api_index()).into_response()
+    };
+    out.headers_mut()
+        .insert(header::VARY, HeaderValue::from_static("Accept"));
+    out
+}
+
+/// Whether the client asked for HTML (a browser's `Accept` lists `text/html`), `q=0` aside.
+fn wants_html(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|item| {
+            let mut parts = item.split(';').map(str::trim);
+            let media = parts.next().unwrap_or("").to_ascii_lowercase();
+            let refused = parts.any(|p| {
+                p.strip_prefix("q=")
+                    .and_then(|q| q.parse::<f32>().ok())
+                    .is_some_and(|q| q <= 0.0)
+            });
+            (media == "text/html" || media == "application/xhtml+xml") && !refused
+        })
+}
+
+async fn inbox_js() -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/javascript; charset=utf-8"),
+        )],
+        INBOX_JS,
+    )
+        .into_response()
+}
+
+// ---------------------------------------------------------------------------------------------
 // Sign in and out
 // ---------------------------------------------------------------------------------------------
 
@@ -108,6 +195,20 @@ async fn login_form(
     match signed_in(&state, &headers).await {
         Ok(Some(_)) => return see_other(&next),
         Ok(None) => {}
+        Err(e) => return failure(&e),
+    }
+    match setup::needs_setup(&state.store).await {
+        Ok(false) => {}
+        Ok(true) => {
+            let page = LoginPage {
+                username: String::new(),
+                next,
+                csrf: String::new(),
+                error: None,
+                no_user: true,
+            };
+            return views::render(StatusCode::OK, &page);
+        }
         Err(e) => return failure(&e),
     }
     login_page(&state, &headers, StatusCode::OK, String::new(), next, None)
@@ -195,6 +296,7 @@ fn login_page(
         next,
         csrf: guard::csrf_token(&secret),
         error: error.map(str::to_string),
+        no_user: false,
     };
     let mut out = views::render(status, &page);
     set_cookie(
@@ -272,14 +374,26 @@ async fn inbox(
             Ok(page) => page,
             Err(e) => return failure(&e),
         };
-    let view = NotificationsPage {
+    let mut view = NotificationsPage {
         username: principal.username.clone(),
         csrf: guard::csrf_token(&secret),
         items: page.items.iter().map(NotificationView::from).collect(),
         cursor: cursor.map(|c| c.to_string()),
         older_cursor: page.next_cursor.map(|c| c.to_string()),
+        etag: String::new(),
     };
-    views::render(StatusCode::OK, &view)
+    view.etag = view.fingerprint();
+    let Ok(etag) = HeaderValue::from_str(&view.etag) else {
+        return views::render(StatusCode::OK, &view);
+    };
+    // What the inbox script polls with: nothing new is a bodiless 304.
+    let mut out = if crate::web::docs::not_modified(&headers, &etag) {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        views::render(StatusCode::OK, &view)
+    };
+    out.headers_mut().insert(header::ETAG, etag);
+    out
 }
 
 async fn mark_all_read(

@@ -1,5 +1,6 @@
-//! The pages for people: `/login`, `/logout`, `/notifications` and its form posts, driven over
-//! raw HTTP the way a browser would (cookies, form posts, `Origin`), checked in the raw HTML.
+//! The pages for people: `/`, `/setup`, `/login`, `/logout`, `/notifications` and its form
+//! posts, driven over raw HTTP the way a browser would (cookies, form posts, `Origin`), checked
+//! in the raw HTML.
 
 use std::collections::BTreeMap;
 
@@ -10,8 +11,11 @@ use taos_conformance::people::{ADMIN, PASSWORD};
 use taos_conformance::*;
 
 mod escaping;
+mod front_door;
 mod guards;
 mod inbox;
+mod live;
+mod setup;
 mod sign_in;
 
 // ---------------------------------------------------------------------------------------------
@@ -259,8 +263,9 @@ fn assert_page_headers(p: &Page) {
     assert_eq!(
         p.header("content-security-policy"),
         Some(
-            "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; \
-             frame-ancestors 'none'; base-uri 'none'"
+            "default-src 'none'; script-src 'self'; connect-src 'self'; \
+             style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; \
+             base-uri 'none'"
         ),
         "CSP on a {} page",
         p.status

@@ -10,6 +10,9 @@ use crate::digest::sha256_hex;
 /// The sign-in form's own CSRF cookie (there is no session yet to bind a token to).
 const LOGIN_CSRF_COOKIE: &str = "taos_login_csrf";
 
+/// The first-run setup form's, likewise.
+const SETUP_CSRF_COOKIE: &str = "taos_setup_csrf";
+
 /// The form token for a cookie secret. A page shows it; only someone who can read the page
 /// (the same origin) learns it, and SHA-256 does not give the secret back.
 pub fn csrf_token(secret: &str) -> String {
@@ -38,6 +41,17 @@ pub fn login_csrf_secret(headers: &HeaderMap) -> Option<String> {
 pub fn login_csrf_cookie(value: &str, max_age: i64, secure: bool) -> String {
     let secure = if secure { "; Secure" } else { "" };
     format!("{LOGIN_CSRF_COOKIE}={value}; Max-Age={max_age}; Path=/login; HttpOnly; SameSite=Strict{secure}")
+}
+
+/// The setup form's CSRF secret, from its own cookie.
+pub fn setup_csrf_secret(headers: &HeaderMap) -> Option<String> {
+    auth::cookie(headers, SETUP_CSRF_COOKIE)
+}
+
+/// `Set-Cookie` for the setup form's CSRF secret: only sent back to `/setup`.
+pub fn setup_csrf_cookie(value: &str, max_age: i64, secure: bool) -> String {
+    let secure = if secure { "; Secure" } else { "" };
+    format!("{SETUP_CSRF_COOKIE}={value}; Max-Age={max_age}; Path=/setup; HttpOnly; SameSite=Strict{secure}")
 }
 
 #[cfg(test)]

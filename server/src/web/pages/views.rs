@@ -16,6 +16,26 @@ pub struct LoginPage {
     pub next: String,
     pub csrf: String,
     pub error: Option<String>,
+    /// No user exists yet: the page says so and links to the setup page instead of a form.
+    pub no_user: bool,
+}
+
+#[derive(Template, Default)]
+#[template(path = "pages/setup.html")]
+pub struct SetupPage {
+    pub username: String,
+    pub full_name: String,
+    pub email: String,
+    pub csrf: String,
+    /// The setup token the browser presented, carried to the POST.
+    pub setup_token: String,
+    pub error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "pages/front.html")]
+pub struct FrontPage {
+    pub version: &'static str,
 }
 
 #[derive(Template)]
@@ -36,6 +56,27 @@ pub struct NotificationsPage {
     /// The cursor this page was opened with (none on the first page).
     pub cursor: Option<String>,
     pub older_cursor: Option<String>,
+    /// The page's ETag (see [`NotificationsPage::fingerprint`]), quoted.
+    pub etag: String,
+}
+
+impl NotificationsPage {
+    /// What the page shows that can change: the items and their read marks, the paging. The
+    /// inbox script sends it back as `If-None-Match` and gets a `304` while it is the same.
+    pub fn fingerprint(&self) -> String {
+        let mut text = format!(
+            "{}\n{}\n{:?}\n{:?}\n",
+            env!("CARGO_PKG_VERSION"),
+            self.username,
+            self.cursor,
+            self.older_cursor
+        );
+        for n in &self.items {
+            text.push_str(&n.id);
+            text.push(if n.unread { 'u' } else { 'r' });
+        }
+        format!("\"{}\"", &crate::digest::sha256_hex(&text)[..32])
+    }
 }
 
 pub struct NotificationView {
@@ -44,8 +85,9 @@ pub struct NotificationView {
     pub message: String,
     pub source: String,
     pub app_origin: Option<String>,
-    /// Shown only when it is not the everyday `normal`.
-    pub level: Option<String>,
+    /// Shown only when it is not the everyday `normal`; also the badge's class
+    /// (`priority-low`, `priority-high`), so each is coloured by what it means.
+    pub priority: Option<String>,
     /// The `action_url` when it is safe to link to.
     pub action_href: Option<String>,
     /// The `action_url` when it is not: shown, never followed.
@@ -70,7 +112,7 @@ impl From<&Notification> for NotificationView {
             message: n.message.clone(),
             source: n.source.clone(),
             app_origin: n.app_origin.clone().filter(|s| !s.trim().is_empty()),
-            level: (n.level != "normal").then(|| n.level.clone()),
+            priority: (n.level != "normal").then(|| n.level.clone()),
             action_href,
             action_text,
             unread: !n.read,

@@ -1,0 +1,204 @@
+//! The API page, `/docs/api`: the vendored Swagger UI over `/openapi.json`, titled "taOS agent
+//! API". The served contract names as its server the origin it was fetched from, so the page's
+//! "Try it out" calls this taosd whether it was opened at `localhost`, `127.0.0.1`, a LAN
+//! address or through a proxy, on any port; the YAML's own `servers` entry (the default local
+//! address) is for readers of the file.
+
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use serde_json::{Value, json};
+use utoipa_swagger_ui::Config;
+
+use crate::errors::{self, Error};
+
+const PAGE_TITLE: &str = "taOS agent API";
+
+struct ApiPage {
+    /// The contract as JSON, without `servers` (set per request).
+    spec: Value,
+    config: Arc<Config<'static>>,
+    /// Whether taosd is served over https (`TAOS_SECURE_COOKIES`).
+    secure: bool,
+}
+
+pub fn routes(secure: bool) -> Result<Router> {
+    let spec: Value =
+        yaml_serde::from_str(taos_api::OPENAPI_YAML).context("the embedded contract is not valid YAML")?;
+    let page = Arc::new(ApiPage {
+        spec,
+        config: Arc::new(Config::new(["/openapi.json"])),
+        secure,
+    });
+    Ok(Router::new()
+        .route("/openapi.json", get(openapi_json))
+        .route("/docs/api", get(|| async { Redirect::to("/docs/api/") }))
+        .route("/docs/api/", get(|s: State<Arc<ApiPage>>| swagger(s, None)))
+        .route(
+            "/docs/api/{*rest}",
+            get(|s: State<Arc<ApiPage>>, Path(rest): Path<String>| swagger(s, Some(rest))),
+        )
+        .with_state(page))
+}
+
+async fn openapi_json(State(page): State<Arc<ApiPage>>, headers: HeaderMap, uri: Uri) -> Response {
+    let mut spec = page.spec.clone();
+    spec["servers"] = json!([{
+        "url": origin(&headers, &uri, page.secure).unwrap_or_else(|| "/".into()),
+        "description": "This taosd, at the address this document was fetched from",
+    }]);
+    axum::Json(spec).into_response()
+}
+
+/// `scheme://host[:port]` of this request as the client addressed it: the `Host` header (already
+/// checked against the allow-list, see [`crate::host_check`]), https when taosd says it is served
+/// so or a proxy in front says the client used it. `None` when there is no plain authority.
+fn origin(headers: &HeaderMap, uri: &Uri, secure: bool) -> Option<String> {
+    let host = match headers.get(header::HOST) {
+        Some(h) => h.to_str().ok()?.to_string(),
+        None => uri.authority()?.to_string(),
+    };
+    let plain = !host.is_empty()
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b':' | b'[' | b']'));
+    if !plain {
+        return None;
+    }
+    let https = secure || forwarded_https(headers);
+    Some(format!("{}://{host}", if https { "https" } else { "http" }))
+}
+
+/// `X-Forwarded-Proto: https` or `Forwarded: …proto=https…` from a proxy in front.
+fn forwarded_https(headers: &HeaderMap) -> bool {
+    let said = |name: &str| {
+        headers
+            .get_all(name)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .map(str::to_ascii_lowercase)
+            .collect::<Vec<_>>()
+    };
+    let x_proto = said("x-forwarded-proto");
+    if let Some(first) = x_proto.first() {
+        return first.split(',').next().is_some_and(|p| p.trim() == "https");
+    }
+    said("forwarded").iter().any(|v| {
+        v.split([';', ','])
+            .any(|part| part.trim().trim_matches('"') == "proto=https" || part.trim() == "proto=\"https\"")
+    })
+}
+
+/// Swagger UI's files, its `index.html` retitled.
+async fn swagger(State(page): State<Arc<ApiPage>>, rest: Option<String>) -> Response {
+    let tail = rest.unwrap_or_default();
+    match utoipa_swagger_ui::serve(&tail, page.config.clone()) {
+        Ok(Some(file)) => {
+            let bytes = if tail.is_empty() || tail == "index.html" {
+                String::from_utf8_lossy(&file.bytes)
+                    .replace(
+                        "<title>Swagger UI</title>",
+                        &format!("<title>{PAGE_TITLE}</title>"),
+                    )
+                    .into_bytes()
+            } else {
+                file.bytes.into_owned()
+            };
+            let mut out = (StatusCode::OK, bytes).into_response();
+            if let Ok(ct) = HeaderValue::from_str(&file.content_type) {
+                out.headers_mut().insert(header::CONTENT_TYPE, ct);
+            }
+            if file.gzpipped {
+                out.headers_mut()
+                    .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+            }
+            out
+        }
+        Ok(None) => Error::new(
+            &errors::ROUTE_NOT_FOUND,
+            format!(
+                "There is no file /docs/api/{} in the API page.",
+                tail.escape_debug()
+            ),
+        )
+        .into_response(),
+        Err(e) => Error::internal("serving the API page", e).into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::LazyLock;
+
+    use super::*;
+
+    static INDEX: LazyLock<String> = LazyLock::new(|| {
+        let config = Arc::new(Config::new(["/openapi.json"]));
+        let file = utoipa_swagger_ui::serve("", config)
+            .ok()
+            .flatten()
+            .expect("index.html");
+        String::from_utf8_lossy(&file.bytes).into_owned()
+    });
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.append(*k, HeaderValue::from_static(v));
+        }
+        h
+    }
+
+    #[test]
+    fn the_vendored_page_has_the_title_we_replace() {
+        assert!(INDEX.contains("<title>Swagger UI</title>"), "{}", *INDEX);
+    }
+
+    #[test]
+    fn the_origin_is_the_one_the_client_used() {
+        let uri: Uri = "/openapi.json".parse().unwrap();
+        let o = |h: &[(&'static str, &'static str)], secure| origin(&headers(h), &uri, secure);
+        assert_eq!(
+            o(&[("host", "localhost:7000")], false).as_deref(),
+            Some("http://localhost:7000")
+        );
+        assert_eq!(
+            o(&[("host", "127.0.0.1:6969")], false).as_deref(),
+            Some("http://127.0.0.1:6969")
+        );
+        assert_eq!(
+            o(&[("host", "[::1]:6969")], false).as_deref(),
+            Some("http://[::1]:6969")
+        );
+        assert_eq!(
+            o(&[("host", "taos.example")], true).as_deref(),
+            Some("https://taos.example")
+        );
+        assert_eq!(
+            o(&[("host", "taos.example"), ("x-forwarded-proto", "https")], false).as_deref(),
+            Some("https://taos.example")
+        );
+        assert_eq!(
+            o(
+                &[("host", "taos.example"), ("forwarded", "for=1.2.3.4;proto=https")],
+                false
+            )
+            .as_deref(),
+            Some("https://taos.example")
+        );
+        assert_eq!(
+            o(&[("host", "taos.example"), ("x-forwarded-proto", "http")], false).as_deref(),
+            Some("http://taos.example")
+        );
+        // Nothing that could break out of a URL.
+        assert_eq!(o(&[("host", "a b")], false), None);
+        assert_eq!(o(&[("host", "evil/x?")], false), None);
+        assert_eq!(o(&[("host", "a\"b")], false), None);
+        assert_eq!(o(&[], false), None);
+    }
+}
