@@ -61,7 +61,7 @@ impl RunCmd for List {
             vec![
                 n.id.to_string(),
                 if n.read { " ".into() } else { "•".into() },
-                n.level.to_string(),
+                n.priority.to_string(),
                 n.source.clone(),
                 when(&n.created_at),
                 n.title.clone(),

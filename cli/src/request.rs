@@ -116,8 +116,9 @@ fn in_words(why: &str) -> String {
         let pattern = pattern.trim_matches('"');
         return match pattern {
             r"^[^\u0000]*$" => "must not contain a NUL character".into(),
-            r"^[^\u0000]*\S[^\u0000]*$" => "must have a character that is not a space".into(),
-            p if p.contains("[A-Za-z0-9]") => "needs at least one letter or digit".into(),
+            r"^[^\u0000]*\S[^\u0000]*$" | r"^[^\u0000]*[^\s\u0000][^\u0000]*$" => {
+                "must have a character that is not a space".into()
+            }
             p => format!("is not in the form it takes (the contract's pattern {p})"),
         };
     }

@@ -231,11 +231,6 @@ async fn refusals_name_the_flag_in_words(s: &Server) {
             "--name must be at most 64 characters long.",
         ),
         (
-            &["agents", "create", "!!!"],
-            "invalid_agent_name",
-            "--name needs at least one letter or digit.",
-        ),
-        (
             &["knowledge", "search", "  "],
             "invalid_search_query",
             "WORDS must have a character that is not a space.",
@@ -265,6 +260,22 @@ async fn refusals_name_the_flag_in_words(s: &Server) {
     }
 }
 
+sqlite_e2e!(a_name_without_a_letter_is_the_servers_to_refuse);
+/// What the CLI cannot judge better than the server goes to it: a name with no letter or
+/// digit is taosd's `invalid_agent_name` (exit 1), worded as over HTTP, with the CLI's fix.
+async fn a_name_without_a_letter_is_the_servers_to_refuse(s: &Server) {
+    let ada = Ctl::new(s);
+    ada.set_up_ada().await;
+    let out = ada.run(&["agents", "create", "!!!"], None).await;
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(out.stderr.contains("invalid_agent_name"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("fix: ") && out.stderr.contains("taosctl agents create"),
+        "{}",
+        out.stderr
+    );
+}
+
 sqlite_e2e!(names_of_any_script_make_readable_slugs);
 async fn names_of_any_script_make_readable_slugs(s: &Server) {
     let ada = Ctl::new(s);
@@ -288,15 +299,9 @@ async fn names_of_any_script_make_readable_slugs(s: &Server) {
     assert_eq!(made["name"], "plain-one");
 }
 
-// Needs the contract to count non-ASCII letters in `AgentCreate.name` (today its pattern wants
-// an ASCII letter or digit, and both the SDK and taosd's router refuse the name before the
-// slug code sees it); taosd's slugify already transliterates it (see its unit tests).
 sqlite_e2e!(a_cyrillic_name_makes_a_transliterated_slug);
+/// Letters of any script count: a Cyrillic name makes a transliterated slug.
 async fn a_cyrillic_name_makes_a_transliterated_slug(s: &Server) {
-    if !cyrillic_names_allowed() {
-        eprintln!("skipped: the contract's agent name pattern still wants an ASCII letter or digit");
-        return;
-    }
     let ada = Ctl::new(s);
     ada.set_up_ada().await;
     let made = ada
@@ -305,12 +310,7 @@ async fn a_cyrillic_name_makes_a_transliterated_slug(s: &Server) {
         .ok()
         .json();
     assert_eq!(made["name"], "issledovatel");
-}
-
-/// Whether the contract's agent-name pattern admits a name of Cyrillic letters only.
-fn cyrillic_names_allowed() -> bool {
-    let spec = include_str!("../../openapi/taos.yaml");
-    !spec.contains(r"pattern: '^[^\u0000]*[A-Za-z0-9][^\u0000]*$'")
+    assert_eq!(made["display_name"], "Исследователь");
 }
 
 sqlite_e2e!(the_server_url_is_checked);

@@ -79,7 +79,7 @@ pub struct AgentCreate {
     ///The model the agent uses (e.g. `llama3.1:8b`); stored and exported, taosd does not call it. An empty string clears it.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub model: ::std::option::Option<AgentCreateModel>,
-    ///Display name, with at least one letter or digit; the slug is derived from it.
+    ///Display name, with at least one letter or digit of any script; the slug is derived from it, transliterated to ASCII (`Café Bot` → `cafe-bot`, `Исследователь` → `issledovatel`). A name that makes no slug (`!!!`) is `invalid_agent_name`.
     pub name: AgentCreateName,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub qmd_index: ::std::option::Option<AgentCreateQmdIndex>,
@@ -396,7 +396,7 @@ impl<'de> ::serde::Deserialize<'de> for AgentCreateModel {
             })
     }
 }
-///Display name, with at least one letter or digit; the slug is derived from it.
+///Display name, with at least one letter or digit of any script; the slug is derived from it, transliterated to ASCII (`Café Bot` → `cafe-bot`, `Исследователь` → `issledovatel`). A name that makes no slug (`!!!`) is `invalid_agent_name`.
 #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 #[serde(transparent)]
 pub struct AgentCreateName(::std::string::String);
@@ -423,10 +423,10 @@ impl ::std::str::FromStr for AgentCreateName {
             return Err("shorter than 1 characters".into());
         }
         static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-        { ::regress::Regex::new("^[^\\u0000]*[A-Za-z0-9][^\\u0000]*$").unwrap() });
+        { ::regress::Regex::new("^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$").unwrap() });
         if PATTERN.find(value).is_none() {
             return Err(
-                "doesn't match pattern \"^[^\\u0000]*[A-Za-z0-9][^\\u0000]*$\"".into(),
+                "doesn't match pattern \"^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$\"".into(),
             );
         }
         Ok(Self(value.to_string()))
@@ -601,7 +601,7 @@ pub struct AgentDeploy {
     ///The model the agent uses (e.g. `llama3.1:8b`); stored and exported, taosd does not call it. An empty string clears it.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub model: ::std::option::Option<AgentDeployModel>,
-    ///Display name, with at least one letter or digit; the slug is derived from it.
+    ///Display name, with at least one letter or digit of any script; the slug is derived from it, transliterated to ASCII (`Café Bot` → `cafe-bot`, `Исследователь` → `issledovatel`). A name that makes no slug (`!!!`) is `invalid_agent_name`.
     pub name: AgentDeployName,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub qmd_index: ::std::option::Option<AgentDeployQmdIndex>,
@@ -916,7 +916,7 @@ impl<'de> ::serde::Deserialize<'de> for AgentDeployModel {
             })
     }
 }
-///Display name, with at least one letter or digit; the slug is derived from it.
+///Display name, with at least one letter or digit of any script; the slug is derived from it, transliterated to ASCII (`Café Bot` → `cafe-bot`, `Исследователь` → `issledovatel`). A name that makes no slug (`!!!`) is `invalid_agent_name`.
 #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 #[serde(transparent)]
 pub struct AgentDeployName(::std::string::String);
@@ -943,10 +943,10 @@ impl ::std::str::FromStr for AgentDeployName {
             return Err("shorter than 1 characters".into());
         }
         static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-        { ::regress::Regex::new("^[^\\u0000]*[A-Za-z0-9][^\\u0000]*$").unwrap() });
+        { ::regress::Regex::new("^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$").unwrap() });
         if PATTERN.find(value).is_none() {
             return Err(
-                "doesn't match pattern \"^[^\\u0000]*[A-Za-z0-9][^\\u0000]*$\"".into(),
+                "doesn't match pattern \"^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$\"".into(),
             );
         }
         Ok(Self(value.to_string()))
