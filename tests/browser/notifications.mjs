@@ -11,60 +11,17 @@
 //   TAOS_CHROMIUM   (optional) the browser binary, default /usr/bin/chromium
 // Exits 0 when every check passed; otherwise prints what failed and exits 1.
 
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
-
-const env = (name) => {
-  const v = process.env[name];
-  if (!v) {
-    console.error(`notifications.mjs: ${name} is not set`);
-    process.exit(2);
-  }
-  return v;
-};
+import { check, env, run } from './lib.mjs';
 
 const base = env('TAOS_URL').replace(/\/$/, '');
 const username = env('TAOS_USERNAME');
 const password = env('TAOS_PASSWORD');
 const expect = JSON.parse(env('TAOS_EXPECT'));
 const shots = process.env.TAOS_SCREENSHOT_DIR;
-const executablePath = process.env.TAOS_CHROMIUM || '/usr/bin/chromium';
 
-class CheckFailed extends Error {}
-let checks = 0;
-function check(ok, message) {
-  if (!ok) throw new CheckFailed(message);
-  checks += 1;
-  console.log(`ok ${checks} - ${message}`);
-}
-
-// Every flag matters on a machine with a closed network: without the background-networking
-// ones Chromium keeps trying to reach Google's hosts.
-const args = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-
-const profile = mkdtempSync(join(tmpdir(), 'taos-chromium-'));
-let context;
-let page;
-let failed = false;
-try {
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath,
-    args,
-    headless: true,
-    viewport: { width: 1000, height: 900 },
-  });
-  page = context.pages()[0] ?? (await context.newPage());
+await run('notifications.mjs', {}, async (context) => {
+  const page = context.pages()[0] ?? (await context.newPage());
   page.setDefaultTimeout(15000);
 
   // Anything the page might run shows up here.
@@ -170,22 +127,4 @@ try {
   await notPwned('after marking all read');
 
   if (shots) await page.screenshot({ path: join(shots, 'inbox-read.png'), fullPage: true });
-  console.log(`notifications.mjs: all ${checks} checks passed`);
-} catch (e) {
-  failed = true;
-  if (e instanceof CheckFailed) {
-    console.error(`not ok ${checks + 1} - ${e.message}`);
-  } else {
-    console.error(`notifications.mjs: the browser run failed: ${e && e.stack ? e.stack : e}`);
-  }
-  // Where the browser was, and what the page said, for whoever reads the failure.
-  if (page) {
-    const said = await page.locator('h1, .error').allTextContents().catch(() => []);
-    console.error(`  at ${page.url()}; the page says: ${JSON.stringify(said)}`);
-    if (shots) await page.screenshot({ path: join(shots, 'failure.png'), fullPage: true }).catch(() => {});
-  }
-} finally {
-  await context?.close().catch(() => {});
-  rmSync(profile, { recursive: true, force: true });
-}
-process.exit(failed ? 1 : 0);
+});

@@ -42,19 +42,8 @@ async fn notifications_page_in_chromium() {
 }
 
 async fn notifications_page_case(s: &Server) {
-    let chromium = std::env::var("TAOS_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    assert!(
-        std::path::Path::new(&chromium).is_file(),
-        "{chromium} is missing: install Debian's chromium (apt-get install -y chromium), as \
-         tests/run-all.sh does"
-    );
-    assert!(
-        browser_dir()
-            .join("node_modules/playwright-core/package.json")
-            .is_file(),
-        "playwright-core is not installed: run `npm ci` in {}, as tests/run-all.sh does",
-        browser_dir().display()
-    );
+    // Before anything is made: a missing browser says so first.
+    preflight();
 
     let admin = s.setup_admin().await;
     let client = s.client(&admin.token);
@@ -121,35 +110,16 @@ async fn notifications_page_case(s: &Server) {
         "links": links.iter().map(|(t, u)| json!({"title": t, "href": u})).collect::<Vec<_>>(),
         "texts": texts.iter().map(|(t, u)| json!({"title": t, "text": u.trim()})).collect::<Vec<_>>(),
     });
-    let script = browser_dir().join("notifications.mjs");
-    let mut cmd = tokio::process::Command::new("node");
-    cmd.arg(&script)
-        .current_dir(browser_dir())
-        .env("TAOS_URL", s.url())
-        .env("TAOS_USERNAME", ADMIN)
-        .env("TAOS_PASSWORD", PASSWORD)
-        .env("TAOS_EXPECT", expect.to_string())
-        .env("TAOS_CHROMIUM", &chromium)
-        .stdin(Stdio::null())
-        .kill_on_drop(true);
-    let out = tokio::time::timeout(BROWSER_TIMEOUT, cmd.output())
-        .await
-        .unwrap_or_else(|_| {
-            panic!(
-                "node {} did not finish within {BROWSER_TIMEOUT:?}",
-                script.display()
-            )
-        })
-        .unwrap_or_else(|e| panic!("cannot run node {}: {e}", script.display()));
-    let report = format!(
-        "--- node {} ({}) ---\n{}{}",
-        script.display(),
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    println!("{report}");
-    assert!(out.status.success(), "the browser checks failed:\n{report}");
+    run_script(
+        "notifications.mjs",
+        &[
+            ("TAOS_URL", s.url().to_string()),
+            ("TAOS_USERNAME", ADMIN.to_string()),
+            ("TAOS_PASSWORD", PASSWORD.to_string()),
+            ("TAOS_EXPECT", expect.to_string()),
+        ],
+    )
+    .await;
 
     // The button really marked them read, as the API sees it.
     let all = client.list_notifications().send().await.value();
