@@ -428,12 +428,16 @@ async fn an_agent_moves_to_another_runtime_only_when_stopped() {
     s.run_case(async {
         let admin = s.setup_admin().await;
         let t = &admin.token;
-        create_agent(&s.client(t), "Mover").await;
-        configure(&s, t, "mover", &["sleep", "120"], json!({})).await;
-        let pid = verb(&s, t, "mover", "start").await.pid.expect("a pid");
+        // Docker's container names are the daemon's, shared with every other taosd on it:
+        // one of its own, removed at the end.
+        let name = format!("mover-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+        let name = name.as_str();
+        create_agent(&s.client(t), name).await;
+        configure(&s, t, name, &["sleep", "120"], json!({})).await;
+        let pid = verb(&s, t, name, "start").await.pid.expect("a pid");
         let to_docker = Backend::Docker.spec("sleep 120");
         let refused = s
-            .put("/api/agents/mover/runtime")
+            .put(&format!("/api/agents/{name}/runtime"))
             .bearer(t)
             .json(&to_docker)
             .send()
@@ -442,12 +446,12 @@ async fn an_agent_moves_to_another_runtime_only_when_stopped() {
             .body;
         assert_eq!(refused["state"], "running", "{refused}");
         assert!(alive(pid), "the process was left behind");
-        assert_eq!(runtime_of(&s, t, "mover").await.runtime.to_string(), "process");
+        assert_eq!(runtime_of(&s, t, name).await.runtime.to_string(), "process");
 
-        let stopped = verb(&s, t, "mover", "stop").await;
+        let stopped = verb(&s, t, name, "stop").await;
         assert_eq!(stopped.state, types::InstanceState::Stopped);
         let moved: types::AgentRuntime = from_json(
-            s.put("/api/agents/mover/runtime")
+            s.put(&format!("/api/agents/{name}/runtime"))
                 .bearer(t)
                 .json(&to_docker)
                 .send()
@@ -460,10 +464,27 @@ async fn an_agent_moves_to_another_runtime_only_when_stopped() {
             "the state is the old run's: {:?}",
             moved.state
         );
-        let running = verb(&s, t, "mover", "start").await;
-        assert_eq!(running.state, types::InstanceState::Running);
-        assert_eq!(runtime_of(&s, t, "mover").await.runtime.to_string(), "docker");
-        verb(&s, t, "mover", "stop").await;
+        let running = verb(&s, t, name, "start").await;
+        assert_eq!(running.state, types::InstanceState::Running, "{running:?}");
+        assert_eq!(runtime_of(&s, t, name).await.runtime.to_string(), "docker");
+        verb(&s, t, name, "stop").await;
+        s.delete(&format!("/api/agents/{name}"))
+            .bearer(t)
+            .send()
+            .await
+            .expect_status(200);
+        let left = std::process::Command::new("docker")
+            .args([
+                "ps",
+                "-a",
+                "--filter",
+                &format!("name=taos-agent-{name}"),
+                "--format",
+                "{{.Names}}",
+            ])
+            .output()
+            .expect("docker ps");
+        assert!(left.stdout.is_empty(), "the container outlived its agent");
     })
     .await;
     s.stop().await;
