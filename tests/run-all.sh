@@ -502,7 +502,7 @@ EOF
 }
 
 # The A-tier smoke runner against a running debug taosd, with the scripted stand-in agent doing
-# the tasks through taosctl. The JSON report is printed and kept at target/smoke-report.json.
+# the tasks through taosctl. The step prints one line; the JSON report is kept at target/smoke-report.json and each task's line at target/smoke.log.
 step_smoke() {
     banner "smoke: taos-conformance smoke with the stand-in agent"
     # The whole workspace, as the cargo step builds it (taosd, taosctl and taos-conformance).
@@ -533,7 +533,12 @@ EOF
     TAOS_TOKEN=$token PATH="$ROOT/target/debug:$PATH" XDG_CONFIG_HOME="$SCRATCH/config" \
         target/debug/taos-conformance smoke --url "$url" \
         --agent-cmd "bash '$ROOT/tests/smoke/standin-agent.sh'" \
-        --timeout-secs 120 --report-json "$report" || rc=$?
+        --timeout-secs 120 --report-json "$report" 2>"$SCRATCH/smoke.log" || rc=$?
+    # Each task's line is in the log (kept at target/smoke.log); here only when it failed.
+    cp "$SCRATCH/smoke.log" target/smoke.log
+    if ((rc != 0)); then
+        cat "$SCRATCH/smoke.log" >&2
+    fi
     if [[ -f $report ]]; then
         cp "$report" target/smoke-report.json
         # One line here; every task's prompt, verification and output tail are in the file.
