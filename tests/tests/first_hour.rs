@@ -128,6 +128,53 @@ async fn the_api_page_is_titled_for_taos_and_takes_a_bearer_token(s: &Server) {
     );
 }
 
+e2e!(the_api_page_goes_gzipped_only_to_clients_that_take_it);
+/// The Swagger UI's files are kept gzipped: a browser (Accept-Encoding gzip) gets them so, a
+/// client that does not say it takes gzip gets them plain, and the page itself is always plain
+/// (it is retitled).
+async fn the_api_page_goes_gzipped_only_to_clients_that_take_it(s: &Server) {
+    let path = "/docs/api/swagger-ui-bundle.js";
+    let plain = s.get(path).send().await.expect_status(200);
+    assert_eq!(plain.header("content-encoding"), None);
+    assert!(
+        plain
+            .header("vary")
+            .is_some_and(|v| v.contains("accept-encoding"))
+    );
+    let js = plain.bytes().to_vec();
+    assert!(
+        js.len() > 500_000 && std::str::from_utf8(&js).is_ok(),
+        "{} bytes",
+        js.len()
+    );
+
+    let packed = s
+        .get(path)
+        .header("accept-encoding", "gzip, deflate")
+        .send()
+        .await
+        .expect_status(200);
+    assert_eq!(packed.header("content-encoding"), Some("gzip"));
+    let gz = packed.bytes();
+    assert!(
+        gz.starts_with(&[0x1f, 0x8b]) && gz.len() < js.len() / 2,
+        "{} bytes",
+        gz.len()
+    );
+    let mut unpacked = Vec::new();
+    std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(gz), &mut unpacked).expect("gzip");
+    assert_eq!(unpacked, js);
+
+    let page = s
+        .get("/docs/api/")
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .expect_status(200);
+    assert_eq!(page.header("content-encoding"), None);
+    assert!(page.text().contains("<title>taOS agent API</title>"));
+}
+
 e2e!(notifications_read_back_as_body_and_priority);
 /// A notification sent with `body` and `priority` reads back with `body` and `priority`; the
 /// old `message` and `level` hold the same values and are marked deprecated in the contract.
