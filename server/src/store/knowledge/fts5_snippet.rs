@@ -37,6 +37,10 @@ pub(in crate::store) fn register(conn: &Connection) -> rusqlite::Result<()> {
         if rc != ffi::SQLITE_OK {
             return Err(failure("cannot register taos_snippet"));
         }
+        // The search's other function, on the same connections.
+        if !super::fts5_bm25::register(api) {
+            return Err(failure("cannot register taos_bm25"));
+        }
     }
     Ok(())
 }
@@ -84,6 +88,9 @@ struct Row<'a> {
     api: &'a ffi::Fts5ExtensionApi,
     fts: *mut ffi::Fts5Context,
     insts: Vec<Inst>,
+    /// `insts` are in (column, offset) order, as `xInst` hands them out: a window's instances
+    /// are then one run of them, found by binary search instead of a look at every one.
+    sorted: bool,
     /// Tokens in each phrase.
     phrase_sizes: Vec<c_int>,
 }
@@ -208,7 +215,17 @@ impl Row<'_> {
         let mut score = 0;
         let mut first: c_int = -1;
         let mut last: c_int = 0;
-        for inst in &self.insts {
+        // Every instance scored against every other was most of the function's own work.
+        let from = if self.sorted {
+            self.insts
+                .partition_point(|inst| (inst.col, inst.offset) < (col, pos))
+        } else {
+            0
+        };
+        for inst in &self.insts[from..] {
+            if self.sorted && (inst.col != col || i64::from(inst.offset) >= end) {
+                break;
+            }
             if inst.col == col && inst.offset >= pos && i64::from(inst.offset) < end {
                 score += if seen[inst.phrase] { 1 } else { 1000 };
                 seen[inst.phrase] = true;
@@ -404,6 +421,7 @@ fn run(
         api,
         fts,
         insts: Vec::with_capacity(n_inst.max(0) as usize),
+        sorted: false,
         phrase_sizes: (0..n_phrase).map(|p| call!(api, xPhraseSize(fts, p))).collect(),
     };
     for i in 0..n_inst {
@@ -415,6 +433,10 @@ fn run(
         }
         row.insts.push(Inst { phrase, col, offset });
     }
+    row.sorted = row
+        .insts
+        .windows(2)
+        .all(|w| (w[0].col, w[0].offset) <= (w[1].col, w[1].offset));
 
     let mut seen = vec![false; row.phrase_sizes.len()];
     let mut best_col = i_col.max(0);
@@ -606,7 +628,7 @@ impl Highlight<'_> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use std::collections::BTreeSet;
 
     use crate::store::knowledge::tests::doc;
@@ -616,7 +638,7 @@ mod tests {
 
     /// The docs taosd serves, stored as `ingest` stores them, and a few texts made to trip a
     /// tokenizer (accents, combining marks, emoji, CJK, separators only, sentence ends).
-    async fn corpus() -> (tempfile::TempDir, Store, Connection) {
+    pub(in crate::store::knowledge) async fn corpus() -> (tempfile::TempDir, Store, Connection) {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("taos.db");
         let store = Store::connect(&format!("sqlite://{}", path.display()))
