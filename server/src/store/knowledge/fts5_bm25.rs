@@ -13,6 +13,9 @@
 //! words one for one (a word the tokenizer reads as no token is no phrase), it is counted
 //! as `bm25()` counts it.
 //!
+//! Each row's length in tokens is kept the same way: `bm25()` reads it from the `_docsize`
+//! table with a statement of its own, row after row (0.13 M a search).
+//!
 //! `taos_bm25(table, 'name', w0, w1, …)`: `name` tells the tables apart in the keys, the
 //! weights are `bm25()`'s. Registered with `taos_snippet` (`fts5_snippet::register`).
 
@@ -21,7 +24,7 @@ use std::collections::HashMap;
 use std::ffi::{CStr, c_int, c_void};
 use std::path::{Path, PathBuf};
 use std::ptr;
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use rusqlite::ffi;
 
@@ -43,6 +46,35 @@ struct CountKey {
 }
 
 static COUNTS: Mutex<Option<HashMap<CountKey, i64>>> = Mutex::new(None);
+
+/// A table as one generation's statements see it (the same key as a count's, without the word).
+#[derive(PartialEq, Eq, Hash)]
+struct TableKey {
+    file: PathBuf,
+    generation: u64,
+    table: Vec<u8>,
+    rows: i64,
+    tokens: i64,
+}
+
+/// Each row's length in tokens (`xColumnSize(-1)`, a statement on the `_docsize` table each
+/// time: about as much as the rest of the function), kept like the counts.
+type Sizes = Arc<Mutex<HashMap<i64, c_int>>>;
+
+static SIZES: Mutex<Option<HashMap<TableKey, Sizes>>> = Mutex::new(None);
+
+/// Tables (in their generations) whose sizes are kept at most, and rows of each.
+const MAX_TABLES: usize = 16;
+const MAX_ROWS: usize = 1 << 16;
+
+fn sizes_of(key: TableKey) -> Sizes {
+    let mut all = SIZES.lock().unwrap_or_else(PoisonError::into_inner);
+    let all = all.get_or_insert_with(HashMap::new);
+    if !all.contains_key(&key) && all.len() >= MAX_TABLES {
+        all.clear();
+    }
+    all.entry(key).or_default().clone()
+}
 
 /// The search running on this thread: its file, generation and words.
 struct Words {
@@ -89,6 +121,8 @@ struct Data {
     avgdl: f64,
     idf: Vec<f64>,
     freq: Vec<f64>,
+    /// Inside a search only.
+    sizes: Option<Sizes>,
 }
 
 unsafe extern "C" fn free_data(p: *mut c_void) {
@@ -122,6 +156,17 @@ fn data(api: &ffi::Fts5ExtensionApi, fts: *mut ffi::Fts5Context, table: &[u8]) -
         avgdl: n_token as f64 / n_row as f64,
         idf: vec![0.0; n_phrase],
         freq: vec![0.0; n_phrase],
+        sizes: WORDS.with(|w| {
+            w.borrow().as_ref().map(|w| {
+                sizes_of(TableKey {
+                    file: w.file.clone(),
+                    generation: w.generation,
+                    table: table.to_vec(),
+                    rows: n_row,
+                    tokens: n_token,
+                })
+            })
+        }),
     };
     let words = WORDS.with(|w| {
         w.borrow()
@@ -210,14 +255,38 @@ fn score(
             .ok_or(ffi::SQLITE_CORRUPT)?;
         *slot += w;
     }
-    let mut n_tok: c_int = 0;
-    rc(call!(api, xColumnSize(fts, -1, &mut n_tok)))?;
-    let dl = f64::from(n_tok);
+    let dl = f64::from(row_size(api, fts, d.sizes.as_ref())?);
     let mut score = 0.0;
     for (idf, f) in d.idf.iter().zip(&d.freq) {
         score += idf * ((f * (K1 + 1.0)) / (f + K1 * (1.0 - B + B * dl / d.avgdl)));
     }
     Ok(-1.0 * score)
+}
+
+/// The current row's length in tokens, all columns.
+fn row_size(
+    api: &ffi::Fts5ExtensionApi,
+    fts: *mut ffi::Fts5Context,
+    sizes: Option<&Sizes>,
+) -> Result<c_int, c_int> {
+    let size = |n: &mut c_int| rc(call!(api, xColumnSize(fts, -1, n)));
+    let (Some(sizes), Some(rowid)) = (sizes, api.xRowid) else {
+        let mut n = 0;
+        size(&mut n)?;
+        return Ok(n);
+    };
+    // SAFETY: an extension API function, called with the context FTS5 gave us.
+    let rowid = unsafe { rowid(fts) };
+    if let Some(&n) = sizes.lock().unwrap_or_else(PoisonError::into_inner).get(&rowid) {
+        return Ok(n);
+    }
+    let mut n = 0;
+    size(&mut n)?;
+    let mut sizes = sizes.lock().unwrap_or_else(PoisonError::into_inner);
+    if sizes.len() < MAX_ROWS {
+        sizes.insert(rowid, n);
+    }
+    Ok(n)
 }
 
 unsafe extern "C" fn bm25(
