@@ -239,21 +239,31 @@ fn score(
     // SAFETY: `data` hands out the cursor's own `Data`, which lives until the cursor does.
     let d = unsafe { &mut *data(api, fts, table)? };
     d.freq.fill(0.0);
-    let mut n_inst: c_int = 0;
-    rc(call!(api, xInstCount(fts, &mut n_inst)))?;
-    for i in 0..n_inst {
-        let (mut ip, mut ic, mut io) = (0, 0, 0);
-        rc(call!(api, xInst(fts, i, &mut ip, &mut ic, &mut io)))?;
-        let w = match usize::try_from(ic).ok().and_then(|c| weights.get(c)) {
-            // SAFETY: an argument value of the current call.
-            Some(&v) => unsafe { ffi::sqlite3_value_double(v) },
-            None => 1.0,
+    // Phrase by phrase, where `bm25()` reads the instances of all phrases merged in position
+    // order (`xInst`, an array FTS5 builds for the row: half of the function's cost): each
+    // phrase's frequency gets the same weights added in the same order, so the same sum.
+    let next = api.xPhraseNext.ok_or(ffi::SQLITE_MISUSE)?;
+    for (ip, freq) in d.freq.iter_mut().enumerate() {
+        let mut iter = ffi::Fts5PhraseIter {
+            a: ptr::null(),
+            b: ptr::null(),
         };
-        let slot = usize::try_from(ip)
-            .ok()
-            .and_then(|p| d.freq.get_mut(p))
-            .ok_or(ffi::SQLITE_CORRUPT)?;
-        *slot += w;
+        let (mut ic, mut io) = (0, 0);
+        rc(call!(
+            api,
+            xPhraseFirst(fts, ip as c_int, &mut iter, &mut ic, &mut io)
+        ))?;
+        while ic >= 0 {
+            let w = match usize::try_from(ic).ok().and_then(|c| weights.get(c)) {
+                // SAFETY: an argument value of the current call.
+                Some(&v) => unsafe { ffi::sqlite3_value_double(v) },
+                None => 1.0,
+            };
+            *freq += w;
+            // SAFETY: an extension API function, called with the context FTS5 gave us and
+            // the iterator `xPhraseFirst` set up.
+            unsafe { next(fts, &mut iter, &mut ic, &mut io) };
+        }
     }
     let dl = f64::from(row_size(api, fts, d.sizes.as_ref())?);
     let mut score = 0.0;
