@@ -270,7 +270,10 @@ fn score(
     for (idf, f) in d.idf.iter().zip(&d.freq) {
         score += idf * ((f * (K1 + 1.0)) / (f + K1 * (1.0 - B + B * dl / d.avgdl)));
     }
-    Ok(-1.0 * score)
+    // As C writes it: `-score` differs for a NaN (the sign bit), a product does not.
+    #[allow(clippy::neg_multiply)]
+    let score = -1.0 * score;
+    Ok(score)
 }
 
 /// The current row's length in tokens, all columns.
