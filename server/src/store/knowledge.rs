@@ -5,6 +5,7 @@
 
 mod cache;
 mod deadline;
+mod fts5_bm25;
 pub(super) mod fts5_snippet;
 mod inline;
 mod search_sql;
@@ -174,8 +175,9 @@ impl Store {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         match (backend, &self.reads) {
             (DbBackend::Sqlite, Some(reads)) => {
-                // The read connections have the cheaper snippet function (`fts5_snippet`).
-                let SearchSql { sql, texts } = search_sql(backend, words, filter, fts5_snippet::NAME);
+                // The read connections have the cheaper snippet and bm25 functions.
+                let SearchSql { sql, texts } =
+                    search_sql(backend, words, filter, fts5_snippet::NAME, fts5_bm25::NAME);
                 let search = inline::Search {
                     words,
                     filter,
@@ -185,11 +187,11 @@ impl Store {
                 inline::search(reads.clone(), search, limit, deadline).await
             }
             (DbBackend::Sqlite, None) => {
-                let SearchSql { sql, texts } = search_sql(backend, words, filter, "snippet");
+                let SearchSql { sql, texts } = search_sql(backend, words, filter, "snippet", "bm25");
                 self.search_sqlite(sql, texts, limit, deadline).await
             }
             _ => {
-                let SearchSql { sql, texts } = search_sql(backend, words, filter, "");
+                let SearchSql { sql, texts } = search_sql(backend, words, filter, "", "");
                 self.search_postgres(sql, texts, limit, deadline).await
             }
         }

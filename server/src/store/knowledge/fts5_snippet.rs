@@ -11,10 +11,17 @@
 //! `fts5SnippetFunction`, SQLite 3.51) on the instances read once. A store test checks it
 //! against `snippet()` over the real docs.
 //!
+//! A section's tokens are kept once found (`Kept`): the same sections come back in search
+//! after search, whatever the words, and tokenizing them was most of a snippet's cost. A
+//! window's phrase instances are found by binary search rather than by looking at all of
+//! them for every candidate window.
+//!
 //! Registered on the read connections that run the search (`sqlite_reads`).
 
+use std::collections::HashMap;
 use std::ffi::{CStr, c_char, c_int, c_void};
 use std::ptr;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use rusqlite::Connection;
 use rusqlite::ffi;
@@ -36,6 +43,10 @@ pub(in crate::store) fn register(conn: &Connection) -> rusqlite::Result<()> {
         let rc = create(api, NAME_C.as_ptr(), ptr::null_mut(), Some(snippet), None);
         if rc != ffi::SQLITE_OK {
             return Err(failure("cannot register taos_snippet"));
+        }
+        // The search's other function, on the same connections.
+        if !super::fts5_bm25::register(api) {
+            return Err(failure("cannot register taos_bm25"));
         }
     }
     Ok(())
@@ -84,6 +95,9 @@ struct Row<'a> {
     api: &'a ffi::Fts5ExtensionApi,
     fts: *mut ffi::Fts5Context,
     insts: Vec<Inst>,
+    /// `insts` are in (column, offset) order, as `xInst` hands them out: a window's instances
+    /// are then one run of them, found by binary search instead of a look at every one.
+    sorted: bool,
     /// Tokens in each phrase.
     phrase_sizes: Vec<c_int>,
 }
@@ -132,18 +146,16 @@ impl Row<'_> {
     }
 
     /// The token boundaries (start, end byte offsets) of `text`, as the table's tokenizer
-    /// finds them (see the module's note): the first `wanted` of them at least, all of them
-    /// when None.
-    fn tokens(&self, text: &[u8], wanted: Option<usize>) -> Res<Vec<(c_int, c_int)>> {
-        let wanted = wanted.unwrap_or(usize::MAX);
-        let mut out = Vec::with_capacity((text.len() / 4).min(wanted));
+    /// finds them (see the module's note).
+    fn tokens(&self, text: &[u8]) -> Res<Vec<(c_int, c_int)>> {
+        let mut out = Vec::with_capacity(text.len() / 4);
         let mut i = 0;
         let n = text.len();
         loop {
             while i < n && CLASS[usize::from(text[i])] == SEPARATOR {
                 i += 1;
             }
-            if i == n || out.len() >= wanted {
+            if i == n {
                 return Ok(out);
             }
             let start = i;
@@ -175,25 +187,6 @@ impl Row<'_> {
         ))
     }
 
-    /// The tokens of column `col` the snippet can look at: those up to the last phrase
-    /// instance in it and a window of `n_token` after. The sentence starts it uses are at or
-    /// before an instance and the window it cuts starts at one at the latest, so the rest of
-    /// a long section need not be tokenized (it was half the function's work). None (all of
-    /// them) when the window is empty: the whole text is cut then.
-    fn wanted(&self, col: c_int, n_token: c_int) -> Option<usize> {
-        if n_token <= 0 {
-            return None;
-        }
-        let last = self
-            .insts
-            .iter()
-            .filter(|inst| inst.col == col)
-            .map(|inst| inst.offset)
-            .max()
-            .unwrap_or(0);
-        usize::try_from(i64::from(last) + i64::from(n_token) + 1).ok()
-    }
-
     /// `fts5SnippetScore`: the score of the window of `n_token` tokens from `pos`, and
     /// where to start it so that its hits are centred.
     fn score(
@@ -208,7 +201,17 @@ impl Row<'_> {
         let mut score = 0;
         let mut first: c_int = -1;
         let mut last: c_int = 0;
-        for inst in &self.insts {
+        // Every instance scored against every other was most of the function's own work.
+        let from = if self.sorted {
+            self.insts
+                .partition_point(|inst| (inst.col, inst.offset) < (col, pos))
+        } else {
+            0
+        };
+        for inst in &self.insts[from..] {
+            if self.sorted && (inst.col != col || i64::from(inst.offset) >= end) {
+                break;
+            }
             if inst.col == col && inst.offset >= pos && i64::from(inst.offset) < end {
                 score += if seen[inst.phrase] { 1 } else { 1000 };
                 seen[inst.phrase] = true;
@@ -226,6 +229,73 @@ impl Row<'_> {
             adj = 0;
         }
         (score, adj)
+    }
+}
+
+/// A text's tokens (start and end byte offsets) and which of them start a sentence: all of
+/// them, though a snippet looks at those up to its last phrase instance and a window after
+/// it only (the later ones change nothing: every window starts at or before an instance).
+struct Tokenized {
+    text: Box<[u8]>,
+    tokens: Vec<(c_int, c_int)>,
+    firsts: Vec<c_int>,
+}
+
+/// Tokenized texts kept: they are a function of the text alone (both tables have the same
+/// tokenizer), so a text is looked up by row, column and length, and used only when the
+/// text kept is the same, byte for byte. Tokenizing was half of what a snippet costs; the
+/// same sections come back in search after search.
+struct Kept {
+    texts: HashMap<(i64, c_int, usize), Arc<Tokenized>>,
+    bytes: usize,
+}
+
+/// Text kept at most (about 7 bytes of tokens per byte of ASCII text besides): past it, all
+/// of it is dropped. The docs' sections are 0.17 MB.
+const MAX_KEPT_BYTES: usize = 1 << 20;
+
+static KEPT: Mutex<Option<Kept>> = Mutex::new(None);
+
+impl Row<'_> {
+    /// The tokens of `doc`, column `col` of the current row.
+    fn tokenized(&self, col: c_int, doc: &[u8]) -> Res<Arc<Tokenized>> {
+        let rowid = match self.api.xRowid {
+            // SAFETY: an extension API function, called with the context FTS5 gave us.
+            Some(f) => unsafe { f(self.fts) },
+            None => return Err(Rc(ffi::SQLITE_MISUSE)),
+        };
+        let key = (rowid, col, doc.len());
+        {
+            let kept = KEPT.lock().unwrap_or_else(PoisonError::into_inner);
+            if let Some(t) = kept.as_ref().and_then(|k| k.texts.get(&key))
+                && *t.text == *doc
+            {
+                return Ok(t.clone());
+            }
+        }
+        let tokens = self.tokens(doc)?;
+        let firsts = sentence_starts(doc, &tokens);
+        let t = Arc::new(Tokenized {
+            text: doc.into(),
+            tokens,
+            firsts,
+        });
+        if doc.len() <= MAX_KEPT_BYTES / 4 {
+            let mut kept = KEPT.lock().unwrap_or_else(PoisonError::into_inner);
+            let kept = kept.get_or_insert_with(|| Kept {
+                texts: HashMap::new(),
+                bytes: 0,
+            });
+            if kept.bytes + doc.len() > MAX_KEPT_BYTES {
+                kept.texts.clear();
+                kept.bytes = 0;
+            }
+            if let Some(old) = kept.texts.insert(key, t.clone()) {
+                kept.bytes -= old.text.len();
+            }
+            kept.bytes += doc.len();
+        }
+        Ok(t)
     }
 }
 
@@ -404,6 +474,7 @@ fn run(
         api,
         fts,
         insts: Vec::with_capacity(n_inst.max(0) as usize),
+        sorted: false,
         phrase_sizes: (0..n_phrase).map(|p| call!(api, xPhraseSize(fts, p))).collect(),
     };
     for i in 0..n_inst {
@@ -415,6 +486,10 @@ fn run(
         }
         row.insts.push(Inst { phrase, col, offset });
     }
+    row.sorted = row
+        .insts
+        .windows(2)
+        .all(|w| (w[0].col, w[0].offset) <= (w[1].col, w[1].offset));
 
     let mut seen = vec![false; row.phrase_sizes.len()];
     let mut best_col = i_col.max(0);
@@ -422,14 +497,14 @@ fn run(
     let mut best_score = 0;
     let mut col_size: c_int = 0;
     // The tokens of the last column tokenized, for the cut below.
-    let mut tokenized: Option<(c_int, Vec<(c_int, c_int)>)> = None;
+    let mut tokenized: Option<(c_int, Arc<Tokenized>)> = None;
     for i in 0..n_col {
         if i_col >= 0 && i_col != i {
             continue;
         }
         let doc = row.column_text(i)?.unwrap_or_default();
-        let tokens = row.tokens(doc, row.wanted(i, n_token))?;
-        let firsts = sentence_starts(doc, &tokens);
+        let tokens = row.tokenized(i, doc)?;
+        let firsts = &tokens.firsts;
         let doc_size = row.column_size(i)?;
         for inst in &row.insts {
             let io = inst.offset;
@@ -474,10 +549,11 @@ fn run(
     if col_size == 0 {
         col_size = row.column_size(best_col)?;
     }
-    let tokens = match tokenized {
+    let tokenized = match tokenized {
         Some((c, tokens)) if c == best_col => tokens,
-        _ => row.tokens(text, row.wanted(best_col, n_token))?,
+        _ => row.tokenized(best_col, text)?,
     };
+    let tokens = &tokenized.tokens;
     let best_start = c_int::try_from(best_start).map_err(|_| Rc(ffi::SQLITE_CORRUPT))?;
     let mut cut = Highlight {
         text,
@@ -606,7 +682,7 @@ impl Highlight<'_> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use std::collections::BTreeSet;
 
     use crate::store::knowledge::tests::doc;
@@ -616,7 +692,7 @@ mod tests {
 
     /// The docs taosd serves, stored as `ingest` stores them, and a few texts made to trip a
     /// tokenizer (accents, combining marks, emoji, CJK, separators only, sentence ends).
-    async fn corpus() -> (tempfile::TempDir, Store, Connection) {
+    pub(in crate::store::knowledge) async fn corpus() -> (tempfile::TempDir, Store, Connection) {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("taos.db");
         let store = Store::connect(&format!("sqlite://{}", path.display()))

@@ -16,7 +16,7 @@ use rusqlite::{ErrorCode, Row, params_from_iter};
 use sea_orm::DbErr;
 use uuid::Uuid;
 
-use super::{KnowledgeFilter, KnowledgeHit, cache};
+use super::{KnowledgeFilter, KnowledgeHit, cache, fts5_bm25};
 use crate::store::sqlite_reads::SqliteReads;
 use crate::store::{Error, Result};
 
@@ -42,12 +42,17 @@ pub(super) async fn search(
     if let Some(hits) = cache::get(&key, generation) {
         return Ok(Some(hits.as_ref().clone()));
     }
-    let Search { sql, texts, .. } = search;
+    let Search {
+        words, sql, texts, ..
+    } = search;
+    let words = words.to_vec();
     tokio::task::spawn_blocking(move || {
         // The generation as this thread's connection sees it: the search's snapshot starts
         // after this look (see `cache`).
         let generation = reads.with(|c| cache::observe(c, reads.path()))?;
-        let hits = run(&reads, &sql, &texts, limit, deadline)?;
+        let hits = fts5_bm25::with_words(reads.path(), generation, &words, || {
+            run(&reads, &sql, &texts, limit, deadline)
+        })?;
         if let Some(hits) = &hits {
             cache::put(key, generation, Arc::new(hits.clone()));
         }

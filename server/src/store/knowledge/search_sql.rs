@@ -20,15 +20,18 @@ pub(super) struct SearchSql {
 }
 
 /// `words` must not be empty. `snippet` names the SQLite function that cuts snippets: FTS5's
-/// `snippet` or one with its arguments and results (`fts5_snippet`); PostgreSQL ignores it.
+/// `snippet` or one with its arguments and results (`fts5_snippet`); `bm25` the one that
+/// ranks: FTS5's `bm25` or `taos_bm25` (`fts5_bm25`, the table's name its first argument).
+/// PostgreSQL ignores both.
 pub(super) fn search_sql(
     backend: DbBackend,
     words: &[String],
     filter: &KnowledgeFilter,
     snippet: &str,
+    bm25: &str,
 ) -> SearchSql {
     match backend {
-        DbBackend::Sqlite => sqlite(words, filter, snippet),
+        DbBackend::Sqlite => sqlite(words, filter, snippet, bm25),
         _ => postgres(words, filter),
     }
 }
@@ -50,7 +53,16 @@ fn conditions(filter: &KnowledgeFilter, texts: &mut Vec<String>, mark: char) -> 
 /// DESC, the same order), so it is computed once a row. `?n` parameters, which sqlx and
 /// rusqlite both bind by position. The `+` on `+rowid` keeps FTS5 from running the full-text
 /// query once per wanted section: one pass, the rowids checked as rows come.
-fn sqlite(words: &[String], filter: &KnowledgeFilter, snippet: &str) -> SearchSql {
+fn sqlite(words: &[String], filter: &KnowledgeFilter, snippet: &str, bm25: &str) -> SearchSql {
+    let rank = |table: &str, weights: &str| {
+        if bm25 == "bm25" {
+            format!("bm25({table}, {weights})")
+        } else {
+            format!("{bm25}({table}, '{table}', {weights})")
+        }
+    };
+    let rank_items = rank("knowledge_fts", "10.0, 1.0");
+    let rank_sections = rank("knowledge_section_fts", "2.0, 1.0");
     let any = words
         .iter()
         .map(|w| fts5_query(std::slice::from_ref(w)))
@@ -62,7 +74,7 @@ fn sqlite(words: &[String], filter: &KnowledgeFilter, snippet: &str) -> SearchSq
     let sql = format!(
         "WITH top AS MATERIALIZED ( \
            SELECT k.id, k.source_id, k.source_url, k.category, k.title, k.doc_url, k.summary, \
-                  -bm25(knowledge_fts, 10.0, 1.0) AS score \
+                  -{rank_items} AS score \
            FROM knowledge_fts JOIN knowledge_items k ON k.seq = knowledge_fts.rowid \
            WHERE knowledge_fts MATCH ?1{conditions} \
            ORDER BY score DESC, k.id LIMIT ?{limit}), \
@@ -70,7 +82,7 @@ fn sqlite(words: &[String], filter: &KnowledgeFilter, snippet: &str) -> SearchSq
            SELECT item_id, seq FROM ( \
              SELECT s.item_id, s.seq, row_number() OVER ( \
                       PARTITION BY s.item_id \
-                      ORDER BY bm25(knowledge_section_fts, 2.0, 1.0), s.position) AS n \
+                      ORDER BY {rank_sections}, s.position) AS n \
              FROM knowledge_section_fts JOIN knowledge_sections s ON s.seq = knowledge_section_fts.rowid \
              WHERE knowledge_section_fts MATCH ?2 AND s.item_id IN (SELECT id FROM top)) \
            WHERE n = 1), \
