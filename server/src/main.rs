@@ -12,6 +12,12 @@ fn main() -> ExitCode {
     let config = Config::parse();
     let json = config.log_format == "json";
     let filter = match EnvFilter::try_new(&config.log) {
+        // rmcp logs two info lines for every MCP request (one per tool call, as taosd serves it
+        // statelessly): quiet unless the filter asks for rmcp by name.
+        Ok(filter) if !config.log.contains("rmcp") => match "rmcp=warn".parse() {
+            Ok(directive) => filter.add_directive(directive),
+            Err(_) => filter,
+        },
         Ok(filter) => filter,
         Err(e) => return refuse(&startup::bad_log_filter(&config.log, &e).into(), json),
     };

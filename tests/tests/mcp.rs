@@ -502,10 +502,7 @@ async fn mcp_takes_only_a_valid_bearer_token(s: &Server) {
         .call_tool(CallToolRequestParams::new("list_agents"))
         .await
         .expect_err("a revoked token is refused");
-    assert!(
-        refused.to_string().contains("401") || refused.to_string().to_lowercase().contains("unauthorized"),
-        "{refused}"
-    );
+    assert!(refused.to_string().contains("Auth required"), "{refused}");
 }
 
 e2e!(discovery_names_the_mcp_endpoint);

@@ -301,11 +301,19 @@ fn success(spec: &Spec, op: &Op, defs: &mut BTreeMap<String, ()>) -> Result<(Out
         bail!("{id}: its {code} answer has no content and is not a 204");
     };
     if let Some(json) = content.get("application/json") {
-        let schema = spec::deref(&spec.json, &json["schema"]);
-        if schema["type"] != "object" {
+        let schema = &json["schema"];
+        if spec::deref(&spec.json, schema)["type"] != "object" {
             bail!("{id}: a tool's JSON answer must be an object (MCP's structured content)");
         }
-        return Ok((Output::Json, Some(convert(spec, schema, defs)?)));
+        // A failed call's structured content is the canonical error, and clients check the
+        // structured content of every result against this schema (the MCP inspector, the
+        // TypeScript SDK 1.x), so the schema says both.
+        let success = convert(spec, schema, defs)?;
+        let error = convert(spec, &json!({ "$ref": "#/components/schemas/Error" }), defs)?;
+        return Ok((
+            Output::Json,
+            Some(json!({ "type": "object", "anyOf": [success, error] })),
+        ));
     }
     if content.contains_key("application/x-ndjson") {
         return Ok((Output::Text, None));
@@ -362,24 +370,16 @@ fn convert(spec: &Spec, schema: &Value, defs: &mut BTreeMap<String, ()>) -> Resu
         };
         out.insert(k.clone(), v);
     }
+    // `nullable` as `anyOf [.., null]` rather than a type list: more clients take it
+    // (the inspector's strict mode flags type lists as unportable, e.g. to Gemini).
     if obj.get("nullable") == Some(&json!(true)) {
-        match out.get("type").cloned() {
-            Some(Value::String(t)) => {
-                out.insert("type".into(), json!([t, "null"]));
-                if let Some(Value::Array(e)) = out.get_mut("enum") {
-                    e.push(Value::Null);
-                }
-            }
-            _ => {
-                let description = out.remove("description");
-                let mut wrapped = Map::new();
-                wrapped.insert("anyOf".into(), json!([Value::Object(out), { "type": "null" }]));
-                if let Some(d) = description {
-                    wrapped.insert("description".into(), d);
-                }
-                return Ok(Value::Object(wrapped));
-            }
+        let description = out.remove("description");
+        let mut wrapped = Map::new();
+        wrapped.insert("anyOf".into(), json!([Value::Object(out), { "type": "null" }]));
+        if let Some(d) = description {
+            wrapped.insert("description".into(), d);
         }
+        return Ok(Value::Object(wrapped));
     }
     Ok(Value::Object(out))
 }
