@@ -163,15 +163,16 @@ function checkSuccess(run, what) {
   return sc;
 }
 
-// A tool error: exit 0 (the call itself worked), isError true, structuredContent the canonical
-// error body with a non-empty fix, and a text block for a client that reads only content.
+// A tool error: the inspector prints the result and exits 5 with `tool_is_error` (its "the tool
+// said isError" exit), isError true, structuredContent the canonical error body with a
+// non-empty fix, and a text block for a client that reads only content.
 function checkToolError(run, what, slugs) {
   const r = run.call;
   // The inspector checks an isError result's structuredContent against the tool's outputSchema
   // too (clients/cli/build/index.js, validateToolOutput): an error body the schema does not
   // admit makes it exit 1 with ajv's message instead of showing the result.
   const hint = run.rc === 1 && /\bmust\b/.test(run.error?.message || "") ? "; the error's structuredContent does not match the tool's outputSchema" : "";
-  if (!check(run.rc === 0 && r !== undefined, `${what}: the inspector got a result`, why(run) + hint)) return undefined;
+  if (!check(run.rc === 5 && run.error?.code === "tool_is_error" && r !== undefined, `${what}: the inspector shows the tool's error result (exit 5)`, why(run) + hint)) return undefined;
   check(r.isError === true, `${what}: isError is true`, show(r));
   const sc = r.structuredContent || {};
   check(slugs.includes(sc.error), `${what}: structuredContent.error is ${slugs.join(" or ")}`, show(sc));
