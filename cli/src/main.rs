@@ -23,6 +23,7 @@ mod cmd_auth;
 mod cmd_auth_tokens;
 mod cmd_completion;
 mod cmd_knowledge;
+mod cmd_mcp;
 mod cmd_notifications;
 mod cmd_operations;
 mod cmd_runtimes;
@@ -125,6 +126,11 @@ pub enum Command {
         after_help = "Examples:\n  taosctl knowledge search issue token\n  taosctl knowledge get concepts/runtimes.md\n  taosctl knowledge ls --json"
     )]
     Knowledge(cmd_knowledge::KnowledgeCommand),
+    /// Connect an MCP client: the /mcp URL, the header and a snippet per client
+    #[command(
+        after_help = "Examples:\n  taosctl mcp\n  taosctl mcp --client claude-code\n  taosctl mcp --json"
+    )]
+    Mcp(cmd_mcp::Mcp),
     /// Print a shell completion script
     #[command(after_help = "Example:\n  taosctl completion bash > /etc/bash_completion.d/taosctl")]
     Completion(cmd_completion::Completion),
@@ -141,6 +147,7 @@ impl RunCmd for Command {
             Command::Operations(cmd) => cmd.run(ctx).await,
             Command::Runtimes(cmd) => cmd.run(ctx).await,
             Command::Knowledge(cmd) => cmd.run(ctx).await,
+            Command::Mcp(cmd) => cmd.run(ctx).await,
             // Needs no configuration: answered in `run` before it is loaded.
             Command::Completion(cmd) => cmd.print(),
         }

@@ -1901,7 +1901,7 @@ How to use it well:
 - `GET /api` lists the API's areas with their docs; agent docs live under `/docs/agents/`.
 
 
-Version: 1.4.0*/
+Version: 1.5.0*/
 pub struct Client {
     pub(crate) baseurl: String,
     pub(crate) client: reqwest::Client,
@@ -1937,7 +1937,7 @@ impl Client {
 }
 impl ClientInfo<()> for Client {
     fn api_version() -> &'static str {
-        "1.4.0"
+        "1.5.0"
     }
     fn baseurl(&self) -> &str {
         self.baseurl.as_str()

@@ -4,6 +4,7 @@
 //! - [`operations`]: every operation with its scope, and the contract's tags.
 //! - [`server`] (feature `server`): the `Api` trait with one method per operation, and the
 //!   axum router that checks requests against the contract before calling it.
+//! - [`mcp`] (feature `server`): the MCP tools, one per operation marked `x-mcp`.
 //!
 //! Everything under `src/generated/` is written by `cargo codegen generate`; never edit it by hand.
 
@@ -19,6 +20,11 @@ pub mod operations;
 #[rustfmt::skip]
 #[path = "generated/server.rs"]
 pub mod server;
+
+#[cfg(feature = "server")]
+#[rustfmt::skip]
+#[path = "generated/mcp.rs"]
+pub mod mcp;
 
 #[cfg(feature = "server")]
 pub mod server_runtime;

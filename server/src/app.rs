@@ -30,7 +30,9 @@ pub fn router(state: Arc<AppState>, hosts: AllowedHosts) -> Result<Router> {
     let api_page = crate::web::api_page::routes(state.secure_cookies)?;
     let request_id = header::HeaderName::from_static("x-request-id");
 
-    Ok(taos_api::server::router(Api::new(state.clone()))
+    let api = Api::new(state.clone());
+    Ok(taos_api::server::router(api.clone())
+        .merge(crate::mcp::routes(state.clone(), api))
         .route("/openapi.yaml", get(openapi_yaml))
         .merge(api_page)
         .merge(crate::web::docs::routes())

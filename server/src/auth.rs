@@ -37,6 +37,11 @@ impl Credentials {
         }
     }
 
+    /// Whether an `Authorization` header was sent (valid or not).
+    pub fn has_authorization(&self) -> bool {
+        self.authorization.is_some()
+    }
+
     /// Who these credentials belong to; a bearer token wins over a cookie.
     pub async fn resolve(&self, state: &AppState) -> Result<Option<Principal>> {
         if let Some(header) = &self.authorization {
@@ -58,6 +63,12 @@ impl Credentials {
         }
     }
 }
+
+/// The caller of a request whose bearer token was already resolved, by the same server a
+/// moment before (the `/mcp` guard, for the tool calls the request carries). Only code of
+/// this crate puts it into a request's extensions; no header can.
+#[derive(Clone)]
+pub struct Authenticated(pub Principal);
 
 /// What each operation is handed: the caller, for operations that need one, and the
 /// credentials as sent (public operations look at them only if they care, like `/auth/status`).
@@ -179,7 +190,11 @@ pub async fn authorize(state: &AppState, op: &'static Operation, parts: &Parts) 
             client,
         });
     }
-    let Some(principal) = credentials.resolve(state).await? else {
+    let resolved = match parts.extensions.get::<Authenticated>() {
+        Some(Authenticated(p)) => Some(p.clone()),
+        None => credentials.resolve(state).await?,
+    };
+    let Some(principal) = resolved else {
         return Err(Error::new(
             &errors::AUTH_REQUIRED,
             "This operation needs credentials; none were sent.",

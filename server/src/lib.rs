@@ -2,6 +2,8 @@
 //!
 //! Layers, data flowing one way: the generated router (`taos_api::server`) → [`auth`] (who is
 //! calling, may they) → [`api`] (HTTP ↔ domain) → [`domain`] (the rules) → [`store`] (SQL).
+//! [`mcp`] is a second door into the same generated steps: a tool call becomes the request of
+//! its operation, run in-process.
 
 pub mod agent_docs;
 pub mod api;
@@ -14,6 +16,7 @@ pub mod domain;
 pub mod errors;
 pub mod headings;
 pub mod host_check;
+pub mod mcp;
 pub mod runtime;
 pub mod serve;
 pub mod startup;

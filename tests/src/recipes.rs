@@ -39,10 +39,10 @@ pub const DOC_USER: &str = "ada";
 /// Her password in the examples.
 pub const DOC_PASSWORD: &str = "correct-horse-battery";
 
-/// Every page the replay covers: `getting-started.md` and `recipes/*.md`, relative to
-/// `docs/agents/`, sorted.
+/// Every page the replay covers: `getting-started.md`, `mcp.md` and `recipes/*.md`, relative
+/// to `docs/agents/`, sorted.
 pub fn replayed_pages() -> Vec<String> {
-    let mut pages = vec!["getting-started.md".to_string()];
+    let mut pages = vec!["getting-started.md".to_string(), "mcp.md".to_string()];
     if let Ok(entries) = std::fs::read_dir(docs::dir().join("recipes")) {
         let mut recipes: Vec<String> = entries
             .filter_map(|e| e.ok())

@@ -9,7 +9,17 @@ use serde_json::Value;
 use crate::spec::{self, Spec};
 
 pub fn run(spec: &Spec) -> Result<()> {
-    let problems = check(&spec.json);
+    let mut problems = check(&spec.json);
+    // Every `x-mcp` operation must map onto a tool (flat unique arguments, a JSON object,
+    // empty or NDJSON answer, no accounts operation).
+    match crate::server::ops(spec) {
+        Ok(all) => {
+            if let Err(e) = crate::server::mcp::tools(spec, &all) {
+                problems.push(format!("x-mcp: {e:#}"));
+            }
+        }
+        Err(e) => problems.push(format!("{e:#}")),
+    }
     if problems.is_empty() {
         eprintln!(
             "openapi/taos.yaml lints clean ({} operations)",

@@ -59,6 +59,7 @@ fn generate(check: bool) -> Result<()> {
         ("openapi/src/generated/types.rs", sdk::types(&spec)?),
         ("openapi/src/generated/operations.rs", server::operations(&spec)?),
         ("openapi/src/generated/server.rs", server::server(&spec)?),
+        ("openapi/src/generated/mcp.rs", server::mcp(&spec)?),
         ("client/src/generated.rs", sdk::client(&spec)?),
     ];
     let mut texts = Vec::new();

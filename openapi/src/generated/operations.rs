@@ -3,7 +3,7 @@
 //! Every operation of the contract with what the server needs to know about it before
 //! any handler runs, and the contract's tags (the areas `GET /api` lists).
 /// The contract's `info.version`.
-pub const API_VERSION: &str = "1.4.0";
+pub const API_VERSION: &str = "1.5.0";
 /// One operation of the contract.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Operation {

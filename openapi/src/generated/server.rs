@@ -768,8 +768,18 @@ async fn handle_get_health<A: Api>(
     ::axum::extract::State(api): ::axum::extract::State<::std::sync::Arc<A>>,
     request: ::axum::extract::Request,
 ) -> ::axum::response::Response {
+    let (parts, body) = request.into_parts();
+    let raw = Ok(rt::RawParams::default());
+    run_get_health(api, parts, raw, body).await
+}
+///`getHealth` on a request taken apart: the steps of its handler after the path and query parameters were read (`raw`). MCP tool calls come in here too (see `crate::mcp`).
+pub(crate) async fn run_get_health<A: Api>(
+    api: ::std::sync::Arc<A>,
+    parts: ::axum::http::request::Parts,
+    _raw: Result<rt::RawParams, rt::Rejection>,
+    _body: ::axum::body::Body,
+) -> ::axum::response::Response {
     const OP: &Operation = &OPERATIONS[0usize];
-    let (parts, _body) = request.into_parts();
     let ctx = match api.authorize(OP, &parts).await {
         Ok(ctx) => ctx,
         Err(halt) => return halt.into_response(),
@@ -797,8 +807,18 @@ async fn handle_get_api_index<A: Api>(
     ::axum::extract::State(api): ::axum::extract::State<::std::sync::Arc<A>>,
     request: ::axum::extract::Request,
 ) -> ::axum::response::Response {
+    let (parts, body) = request.into_parts();
+    let raw = Ok(rt::RawParams::default());
+    run_get_api_index(api, parts, raw, body).await
+}
+///`getApiIndex` on a request taken apart: the steps of its handler after the path and query parameters were read (`raw`). MCP tool calls come in here too (see `crate::mcp`).
+pub(crate) async fn run_get_api_index<A: Api>(
+    api: ::std::sync::Arc<A>,
+    parts: ::axum::http::request::Parts,
+    _raw: Result<rt::RawParams, rt::Rejection>,
+    _body: ::axum::body::Body,
+) -> ::axum::response::Response {
     const OP: &Operation = &OPERATIONS[1usize];
-    let (parts, _body) = request.into_parts();
     let ctx = match api.authorize(OP, &parts).await {
         Ok(ctx) => ctx,
         Err(halt) => return halt.into_response(),
@@ -830,8 +850,18 @@ async fn handle_setup_account<A: Api>(
     ::axum::extract::State(api): ::axum::extract::State<::std::sync::Arc<A>>,
     request: ::axum::extract::Request,
 ) -> ::axum::response::Response {
-    const OP: &Operation = &OPERATIONS[2usize];
     let (parts, body) = request.into_parts();
+    let raw = Ok(rt::RawParams::default());
+    run_setup_account(api, parts, raw, body).await
+}
+///`setupAccount` on a request taken apart: the steps of its handler after the path and query parameters were read (`raw`). MCP tool calls come in here too (see `crate::mcp`).
+pub(crate) async fn run_setup_account<A: Api>(
+    api: ::std::sync::Arc<A>,
+    parts: ::axum::http::request::Parts,
+    _raw: Result<rt::RawParams, rt::Rejection>,
+    body: ::axum::body::Body,
+) -> ::axum::response::Response {
+    const OP: &Operation = &OPERATIONS[2usize];
     let ctx = match api.authorize(OP, &parts).await {
         Ok(ctx) => ctx,
         Err(halt) => return halt.into_response(),
@@ -898,8 +928,18 @@ async fn handle_login<A: Api>(
     ::axum::extract::State(api): ::axum::extract::State<::std::sync::Arc<A>>,
     request: ::axum::extract::Request,
 ) -> ::axum::response::Response {
-    const OP: &Operation = &OPERATIONS[3usize];
     let (parts, body) = request.into_parts();
+    let raw = Ok(rt::RawParams::default());
+    run_login(api, parts, raw, body).await
+}
+///`login` on a request taken apart: the steps of its handler after the path and query parameters were read (`raw`). MCP tool calls come in here too (see `crate::mcp`).
+pub(crate) async fn run_login<A: Api>(
+    api: ::std::sync::Arc<A>,
+    parts: ::axum::http::request::Parts,
+    _raw: Result<rt::RawParams, rt::Rejection>,
+    body: ::axum::body::Body,
+) -> ::axum::response::Response {
+    const OP: &Operation = &OPERATIONS[3usize];
     let ctx = match api.authorize(OP, &parts).await {
         Ok(ctx) => ctx,
         Err(halt) => return halt.into_response(),
@@ -961,8 +1001,18 @@ async fn handle_logout<A: Api>(
     ::axum::extract::State(api): ::axum::extract::State<::std::sync::Arc<A>>,
     request: ::axum::extract::Request,
 ) -> ::axum::response::Response {
+    let (parts, body) = request.into_parts();
+    let raw = Ok(rt::RawParams::default());
+    run_logout(api, parts, raw, body).await
+}
+///`logout` on a request taken apart: the steps of its handler after the path and query parameters were read (`raw`). MCP tool calls come in here too (see `crate::mcp`).
+pub(crate) async fn run_logout<A: Api>(
+    api: ::std::sync::Arc<A>,
+    parts: ::axum::http::request::Parts,
+    _raw: Result<rt::RawParams, rt::Rejection>,
+    _body: ::axum::body::Body,
+) -> ::axum::response::Response {
     const OP: &Operation = &OPERATIONS[4usize];
-    let (parts, _body) = request.into_parts();
     let ctx = match api.authorize(OP, &parts).await {
         Ok(ctx) => ctx,
         Err(halt) => return halt.into_response(),
@@ -990,8 +1040,18 @@ async fn handle_get_auth_status<A: Api>(
     ::axum::extract::State(api): ::axum::extract::State<::std::sync::Arc<A>>,
     request: ::axum::extract::Request,
 ) -> ::axum::response::Response {
+    let (parts, body) = request.into_parts();
+    let raw = Ok(rt::RawParams::default());
+    run_get_auth_status(api, parts, raw, body).await
+}
+///`getAuthStatus` on a request taken apart: the steps of its handler after the path and query parameters were read (`raw`). MCP tool calls come in here too (see `crate::mcp`).
+pub(crate) async fn run_get_auth_status<A: Api>(
+    api: ::std::sync::Arc<A>,
+    parts: ::axum::http::request::Parts,
+    _raw: Result<rt::RawParams, rt::Rejection>,
+    _body: ::axum::body::Body,
+) -> ::axum::response::Response {
     const OP: &Operation = &OPERATIONS[5usize];
-    let (parts, _body) = request.into_parts();
     let ctx = match api.authorize(OP, &parts).await {
         Ok(ctx) => ctx,
         Err(halt) => return halt.into_response(),
@@ -1042,8 +1102,18 @@ async fn handle_create_user_token<A: Api>(
     ::axum::extract::State(api): ::axum::extract::State<::std::sync::Arc<A>>,
     request: ::axum::extract::Request,
 ) -> ::axum::response::Response {
-    const OP: &Operation = &OPERATIONS[6usize];
     let (parts, body) = request.into_parts();
+    let raw = Ok(rt::RawParams::default());
+    run_create_user_token(api, parts, raw, body).await
+}
+///`createUserToken` on a request taken apart: the steps of its handler after the path and query parameters were read (`raw`). MCP tool calls come in here too (see `crate::mcp`).
+pub(crate) async fn run_create_user_token<A: Api>(
+    api: ::std::sync::Arc<A>,
+    parts: ::axum::http::request::Parts,
+    _raw: Result<rt::RawParams, rt::Rejection>,
+    body: ::axum::body::Body,
+) -> ::axum::response::Response {
+    const OP: &Operation = &OPERATIONS[6usize];
     let ctx = match api.authorize(OP, &parts).await {
         Ok(ctx) => ctx,
         Err(halt) => return halt.into_response(),
@@ -1088,8 +1158,18 @@ async fn handle_whoami<A: Api>(
     ::axum::extract::State(api): ::axum::extract::State<::std::sync::Arc<A>>,
     request: ::axum::extract::Request,
 ) -> ::axum::response::Response {
+    let (parts, body) = request.into_parts();
+    let raw = Ok(rt::RawParams::default());
+    run_whoami(api, parts, raw, body).await
+}
+///`whoami` on a request taken apart: the steps of its handler after the path and query parameters were read (`raw`). MCP tool calls come in here too (see `crate::mcp`).
+pub(crate) async fn run_whoami<A: Api>(
+    api: ::std::sync::Arc<A>,
+    parts: ::axum::http::request::Parts,
+    _raw: Result<rt::RawParams, rt::Rejection>,
+    _body: ::axum::body::Body,
+) -> ::axum::response::Response {
     const OP: &Operation = &OPERATIONS[7usize];
-    let (parts, _body) = request.into_parts();
     let ctx = match api.authorize(OP, &parts).await {
         Ok(ctx) => ctx,
         Err(halt) => return halt.into_response(),
@@ -1141,13 +1221,23 @@ async fn handle_list_user_tokens<A: Api>(
     ::axum::extract::State(api): ::axum::extract::State<::std::sync::Arc<A>>,
     request: ::axum::extract::Request,
 ) -> ::axum::response::Response {
+    let (mut parts, body) = request.into_parts();
+    let raw = rt::RawParams::extract(&mut parts, &["limit", "cursor"]).await;
+    run_list_user_tokens(api, parts, raw, body).await
+}
+///`listUserTokens` on a request taken apart: the steps of its handler after the path and query parameters were read (`raw`). MCP tool calls come in here too (see `crate::mcp`).
+pub(crate) async fn run_list_user_tokens<A: Api>(
+    api: ::std::sync::Arc<A>,
+    parts: ::axum::http::request::Parts,
+    raw: Result<rt::RawParams, rt::Rejection>,
+    _body: ::axum::body::Body,
+) -> ::axum::response::Response {
     const OP: &Operation = &OPERATIONS[8usize];
-    let (mut parts, _body) = request.into_parts();
     let ctx = match api.authorize(OP, &parts).await {
         Ok(ctx) => ctx,
         Err(halt) => return halt.into_response(),
     };
-    let raw = match rt::RawParams::extract(&mut parts, &["limit", "cursor"]).await {
+    let raw = match raw {
         Ok(raw) => raw,
         Err(rejection) => return api.reject(OP, rejection).into_response(),
     };
@@ -1194,13 +1284,23 @@ async fn handle_revoke_user_token<A: Api>(
     ::axum::extract::State(api): ::axum::extract::State<::std::sync::Arc<A>>,
     request: ::axum::extract::Request,
 ) -> ::axum::response::Response {
+    let (mut parts, body) = request.into_parts();
+    let raw = rt::RawParams::extract(&mut parts, &[]).await;
+    run_revoke_user_token(api, parts, raw, body).await
+}
+///`revokeUserToken` on a request taken apart: the steps of its handler after the path and query parameters were read (`raw`). MCP tool calls come in here too (see `crate::mcp`).
+pub(crate) async fn run_revoke_user_token<A: Api>(
+    api: ::std::sync::Arc<A>,
+    parts: ::axum::http::request::Parts,
+    raw: Result<rt::RawParams, rt::Rejection>,
+    _body: ::axum::body::Body,
+) -> ::axum::response::Response {
     const OP: &Operation = &OPERATIONS[9usize];
-    let (mut parts, _body) = request.into_parts();
     let ctx = match api.authorize(OP, &parts).await {
         Ok(ctx) => ctx,
         Err(halt) => return halt.into_response(),
     };
-    let raw = match rt::RawParams::extract(&mut parts, &[]).await {
+    let raw = match raw {
         Ok(raw) => raw,
         Err(rejection) => return api.reject(OP, rejection).into_response(),
     };
@@ -1255,13 +1355,23 @@ async fn handle_list_users<A: Api>(
     ::axum::extract::State(api): ::axum::extract::State<::std::sync::Arc<A>>,
     request: ::axum::extract::Request,
 ) -> ::axum::response::Response {
+    let (mut parts, body) = request.into_parts();
+    let raw = rt::RawParams::extract(&mut parts, &["limit", "cursor"]).await;
+    run_list_users(api, parts, raw, body).await
+}
+///`listUsers` on a request taken apart: the steps of its handler after the path and query parameters were read (`raw`). MCP tool calls come in here too (see `crate::mcp`).
+pub(crate) async fn run_list_users<A: Api>(
+    api: ::std::sync::Arc<A>,
+    parts: ::axum::http::request::Parts,
+    raw: Result<rt::RawParams, rt::Rejection>,
+    _body: ::axum::body::Body,
+) -> ::axum::response::Response {
     const OP: &Operation = &OPERATIONS[10usize];
-    let (mut parts, _body) = request.into_parts();
     let ctx = match api.authorize(OP, &parts).await {
         Ok(ctx) => ctx,
         Err(halt) => return halt.into_response(),
     };
-    let raw = match rt::RawParams::extract(&mut parts, &["limit", "cursor"]).await {
+    let raw = match raw {
         Ok(raw) => raw,
         Err(rejection) => return api.reject(OP, rejection).into_response(),
     };
@@ -1296,8 +1406,18 @@ async fn handle_create_user<A: Api>(
     ::axum::extract::State(api): ::axum::extract::State<::std::sync::Arc<A>>,
     request: ::axum::extract::Request,
 ) -> ::axum::response::Response {
-    const OP: &Operation = &OPERATIONS[11usize];
     let (parts, body) = request.into_parts();
+    let raw = Ok(rt::RawParams::default());
+    run_create_user(api, parts, raw, body).await
+}
+///`createUser` on a request taken apart: the steps of its handler after the path and query parameters were read (`raw`). MCP tool calls come in here too (see `crate::mcp`).
+pub(crate) async fn run_create_user<A: Api>(
+    api: ::std::sync::Arc<A>,
+    parts: ::axum::http::request::Parts,
+    _raw: Result<rt::RawParams, rt::Rejection>,
+    body: ::axum::body::Body,
+) -> ::axum::response::Response {
+    const OP: &Operation = &OPERATIONS[11usize];
     let ctx = match api.authorize(OP, &parts).await {
         Ok(ctx) => ctx,
         Err(halt) => return halt.into_response(),
@@ -1358,13 +1478,23 @@ async fn handle_delete_user<A: Api>(
     ::axum::extract::State(api): ::axum::extract::State<::std::sync::Arc<A>>,
     request: ::axum::extract::Request,
 ) -> ::axum::response::Response {
+    let (mut parts, body) = request.into_parts();
+    let raw = rt::RawParams::extract(&mut parts, &[]).await;
+    run_delete_user(api, parts, raw, body).await
+}
+///`deleteUser` on a request taken apart: the steps of its handler after the path and query parameters were read (`raw`). MCP tool calls come in here too (see `crate::mcp`).
+pub(crate) async fn run_delete_user<A: Api>(
+    api: ::std::sync::Arc<A>,
+    parts: ::axum::http::request::Parts,
+    raw: Result<rt::RawParams, rt::Rejection>,
+    _body: ::axum::body::Body,
+) -> ::axum::response::Response {
     const OP: &Operation = &OPERATIONS[12usize];
-    let (mut parts, _body) = request.into_parts();
     let ctx = match api.authorize(OP, &parts).await {
         Ok(ctx) => ctx,
         Err(halt) => return halt.into_response(),
     };
-    let raw = match rt::RawParams::extract(&mut parts, &[]).await {
+    let raw = match raw {
         Ok(raw) => raw,
         Err(rejection) => return api.reject(OP, rejection).into_response(),
     };
@@ -1419,13 +1549,23 @@ async fn handle_list_agents<A: Api>(
     ::axum::extract::State(api): ::axum::extract::State<::std::sync::Arc<A>>,
     request: ::axum::extract::Request,
 ) -> ::axum::response::Response {
+    let (mut parts, body) = request.into_parts();
+    let raw = rt::RawParams::extract(&mut parts, &["limit", "cursor"]).await;
+    run_list_agents(api, parts, raw, body).await
+}
+///`listAgents` on a request taken apart: the steps of its handler after the path and query parameters were read (`raw`). MCP tool calls come in here too (see `crate::mcp`).
+pub(crate) async fn run_list_agents<A: Api>(
+    api: ::std::sync::Arc<A>,
+    parts: ::axum::http::request::Parts,
+    raw: Result<rt::RawParams, rt::Rejection>,
+    _body: ::axum::body::Body,
+) -> ::axum::response::Response {
     const OP: &Operation = &OPERATIONS[13usize];
-    let (mut parts, _body) = request.into_parts();
     let ctx = match api.authorize(OP, &parts).await {
         Ok(ctx) => ctx,
         Err(halt) => return halt.into_response(),
     };
-    let raw = match rt::RawParams::extract(&mut parts, &["limit", "cursor"]).await {
+    let raw = match raw {
         Ok(raw) => raw,
         Err(rejection) => return api.reject(OP, rejection).into_response(),
     };
@@ -1517,8 +1657,18 @@ async fn handle_create_agent<A: Api>(
     ::axum::extract::State(api): ::axum::extract::State<::std::sync::Arc<A>>,
     request: ::axum::extract::Request,
 ) -> ::axum::response::Response {
-    const OP: &Operation = &OPERATIONS[14usize];
     let (parts, body) = request.into_parts();
+    let raw = Ok(rt::RawParams::default());
+    run_create_agent(api, parts, raw, body).await
+}
+///`createAgent` on a request taken apart: the steps of its handler after the path and query parameters were read (`raw`). MCP tool calls come in here too (see `crate::mcp`).
+pub(crate) async fn run_create_agent<A: Api>(
+    api: ::std::sync::Arc<A>,
+    parts: ::axum::http::request::Parts,
+    _raw: Result<rt::RawParams, rt::Rejection>,
+    body: ::axum::body::Body,
+) -> ::axum::response::Response {
+    const OP: &Operation = &OPERATIONS[14usize];
     let ctx = match api.authorize(OP, &parts).await {
         Ok(ctx) => ctx,
         Err(halt) => return halt.into_response(),
@@ -1616,13 +1766,23 @@ async fn handle_list_archived_agents<A: Api>(
     ::axum::extract::State(api): ::axum::extract::State<::std::sync::Arc<A>>,
     request: ::axum::extract::Request,
 ) -> ::axum::response::Response {
+    let (mut parts, body) = request.into_parts();
+    let raw = rt::RawParams::extract(&mut parts, &["limit", "cursor"]).await;
+    run_list_archived_agents(api, parts, raw, body).await
+}
+///`listArchivedAgents` on a request taken apart: the steps of its handler after the path and query parameters were read (`raw`). MCP tool calls come in here too (see `crate::mcp`).
+pub(crate) async fn run_list_archived_agents<A: Api>(
+    api: ::std::sync::Arc<A>,
+    parts: ::axum::http::request::Parts,
+    raw: Result<rt::RawParams, rt::Rejection>,
+    _body: ::axum::body::Body,
+) -> ::axum::response::Response {
     const OP: &Operation = &OPERATIONS[15usize];
-    let (mut parts, _body) = request.into_parts();
     let ctx = match api.authorize(OP, &parts).await {
         Ok(ctx) => ctx,
         Err(halt) => return halt.into_response(),
     };
-    let raw = match rt::RawParams::extract(&mut parts, &["limit", "cursor"]).await {
+    let raw = match raw {
         Ok(raw) => raw,
         Err(rejection) => return api.reject(OP, rejection).into_response(),
     };
@@ -1671,13 +1831,23 @@ async fn handle_restore_archived_agent<A: Api>(
     ::axum::extract::State(api): ::axum::extract::State<::std::sync::Arc<A>>,
     request: ::axum::extract::Request,
 ) -> ::axum::response::Response {
+    let (mut parts, body) = request.into_parts();
+    let raw = rt::RawParams::extract(&mut parts, &[]).await;
+    run_restore_archived_agent(api, parts, raw, body).await
+}
+///`restoreArchivedAgent` on a request taken apart: the steps of its handler after the path and query parameters were read (`raw`). MCP tool calls come in here too (see `crate::mcp`).
+pub(crate) async fn run_restore_archived_agent<A: Api>(
+    api: ::std::sync::Arc<A>,
+    parts: ::axum::http::request::Parts,
+    raw: Result<rt::RawParams, rt::Rejection>,
+    _body: ::axum::body::Body,
+) -> ::axum::response::Response {
     const OP: &Operation = &OPERATIONS[16usize];
-    let (mut parts, _body) = request.into_parts();
     let ctx = match api.authorize(OP, &parts).await {
         Ok(ctx) => ctx,
         Err(halt) => return halt.into_response(),
     };
-    let raw = match rt::RawParams::extract(&mut parts, &[]).await {
+    let raw = match raw {
         Ok(raw) => raw,
         Err(rejection) => return api.reject(OP, rejection).into_response(),
     };
@@ -1724,13 +1894,23 @@ async fn handle_purge_archived_agent<A: Api>(
     ::axum::extract::State(api): ::axum::extract::State<::std::sync::Arc<A>>,
     request: ::axum::extract::Request,
 ) -> ::axum::response::Response {
+    let (mut parts, body) = request.into_parts();
+    let raw = rt::RawParams::extract(&mut parts, &[]).await;
+    run_purge_archived_agent(api, parts, raw, body).await
+}
+///`purgeArchivedAgent` on a request taken apart: the steps of its handler after the path and query parameters were read (`raw`). MCP tool calls come in here too (see `crate::mcp`).
+pub(crate) async fn run_purge_archived_agent<A: Api>(
+    api: ::std::sync::Arc<A>,
+    parts: ::axum::http::request::Parts,
+    raw: Result<rt::RawParams, rt::Rejection>,
+    _body: ::axum::body::Body,
+) -> ::axum::response::Response {
     const OP: &Operation = &OPERATIONS[17usize];
-    let (mut parts, _body) = request.into_parts();
     let ctx = match api.authorize(OP, &parts).await {
         Ok(ctx) => ctx,
         Err(halt) => return halt.into_response(),
     };
-    let raw = match rt::RawParams::extract(&mut parts, &[]).await {
+    let raw = match raw {
         Ok(raw) => raw,
         Err(rejection) => return api.reject(OP, rejection).into_response(),
     };
@@ -1797,8 +1977,18 @@ async fn handle_import_agent<A: Api>(
     ::axum::extract::State(api): ::axum::extract::State<::std::sync::Arc<A>>,
     request: ::axum::extract::Request,
 ) -> ::axum::response::Response {
-    const OP: &Operation = &OPERATIONS[18usize];
     let (parts, body) = request.into_parts();
+    let raw = Ok(rt::RawParams::default());
+    run_import_agent(api, parts, raw, body).await
+}
+///`importAgent` on a request taken apart: the steps of its handler after the path and query parameters were read (`raw`). MCP tool calls come in here too (see `crate::mcp`).
+pub(crate) async fn run_import_agent<A: Api>(
+    api: ::std::sync::Arc<A>,
+    parts: ::axum::http::request::Parts,
+    _raw: Result<rt::RawParams, rt::Rejection>,
+    body: ::axum::body::Body,
+) -> ::axum::response::Response {
+    const OP: &Operation = &OPERATIONS[18usize];
     let ctx = match api.authorize(OP, &parts).await {
         Ok(ctx) => ctx,
         Err(halt) => return halt.into_response(),
@@ -1906,13 +2096,23 @@ async fn handle_get_agent<A: Api>(
     ::axum::extract::State(api): ::axum::extract::State<::std::sync::Arc<A>>,
     request: ::axum::extract::Request,
 ) -> ::axum::response::Response {
+    let (mut parts, body) = request.into_parts();
+    let raw = rt::RawParams::extract(&mut parts, &[]).await;
+    run_get_agent(api, parts, raw, body).await
+}
+///`getAgent` on a request taken apart: the steps of its handler after the path and query parameters were read (`raw`). MCP tool calls come in here too (see `crate::mcp`).
+pub(crate) async fn run_get_agent<A: Api>(
+    api: ::std::sync::Arc<A>,
+    parts: ::axum::http::request::Parts,
+    raw: Result<rt::RawParams, rt::Rejection>,
+    _body: ::axum::body::Body,
+) -> ::axum::response::Response {
     const OP: &Operation = &OPERATIONS[19usize];
-    let (mut parts, _body) = request.into_parts();
     let ctx = match api.authorize(OP, &parts).await {
         Ok(ctx) => ctx,
         Err(halt) => return halt.into_response(),
     };
-    let raw = match rt::RawParams::extract(&mut parts, &[]).await {
+    let raw = match raw {
         Ok(raw) => raw,
         Err(rejection) => return api.reject(OP, rejection).into_response(),
     };
@@ -2040,13 +2240,23 @@ async fn handle_update_agent<A: Api>(
     ::axum::extract::State(api): ::axum::extract::State<::std::sync::Arc<A>>,
     request: ::axum::extract::Request,
 ) -> ::axum::response::Response {
-    const OP: &Operation = &OPERATIONS[20usize];
     let (mut parts, body) = request.into_parts();
+    let raw = rt::RawParams::extract(&mut parts, &[]).await;
+    run_update_agent(api, parts, raw, body).await
+}
+///`updateAgent` on a request taken apart: the steps of its handler after the path and query parameters were read (`raw`). MCP tool calls come in here too (see `crate::mcp`).
+pub(crate) async fn run_update_agent<A: Api>(
+    api: ::std::sync::Arc<A>,
+    parts: ::axum::http::request::Parts,
+    raw: Result<rt::RawParams, rt::Rejection>,
+    body: ::axum::body::Body,
+) -> ::axum::response::Response {
+    const OP: &Operation = &OPERATIONS[20usize];
     let ctx = match api.authorize(OP, &parts).await {
         Ok(ctx) => ctx,
         Err(halt) => return halt.into_response(),
     };
-    let raw = match rt::RawParams::extract(&mut parts, &[]).await {
+    let raw = match raw {
         Ok(raw) => raw,
         Err(rejection) => return api.reject(OP, rejection).into_response(),
     };
@@ -2131,13 +2341,23 @@ async fn handle_delete_agent<A: Api>(
     ::axum::extract::State(api): ::axum::extract::State<::std::sync::Arc<A>>,
     request: ::axum::extract::Request,
 ) -> ::axum::response::Response {
+    let (mut parts, body) = request.into_parts();
+    let raw = rt::RawParams::extract(&mut parts, &[]).await;
+    run_delete_agent(api, parts, raw, body).await
+}
+///`deleteAgent` on a request taken apart: the steps of its handler after the path and query parameters were read (`raw`). MCP tool calls come in here too (see `crate::mcp`).
+pub(crate) async fn run_delete_agent<A: Api>(
+    api: ::std::sync::Arc<A>,
+    parts: ::axum::http::request::Parts,
+    raw: Result<rt::RawParams, rt::Rejection>,
+    _body: ::axum::body::Body,
+) -> ::axum::response::Response {
     const OP: &Operation = &OPERATIONS[21usize];
-    let (mut parts, _body) = request.into_parts();
     let ctx = match api.authorize(OP, &parts).await {
         Ok(ctx) => ctx,
         Err(halt) => return halt.into_response(),
     };
-    let raw = match rt::RawParams::extract(&mut parts, &[]).await {
+    let raw = match raw {
         Ok(raw) => raw,
         Err(rejection) => return api.reject(OP, rejection).into_response(),
     };
@@ -2209,13 +2429,23 @@ async fn handle_set_agent_permissions<A: Api>(
     ::axum::extract::State(api): ::axum::extract::State<::std::sync::Arc<A>>,
     request: ::axum::extract::Request,
 ) -> ::axum::response::Response {
-    const OP: &Operation = &OPERATIONS[22usize];
     let (mut parts, body) = request.into_parts();
+    let raw = rt::RawParams::extract(&mut parts, &[]).await;
+    run_set_agent_permissions(api, parts, raw, body).await
+}
+///`setAgentPermissions` on a request taken apart: the steps of its handler after the path and query parameters were read (`raw`). MCP tool calls come in here too (see `crate::mcp`).
+pub(crate) async fn run_set_agent_permissions<A: Api>(
+    api: ::std::sync::Arc<A>,
+    parts: ::axum::http::request::Parts,
+    raw: Result<rt::RawParams, rt::Rejection>,
+    body: ::axum::body::Body,
+) -> ::axum::response::Response {
+    const OP: &Operation = &OPERATIONS[22usize];
     let ctx = match api.authorize(OP, &parts).await {
         Ok(ctx) => ctx,
         Err(halt) => return halt.into_response(),
     };
-    let raw = match rt::RawParams::extract(&mut parts, &[]).await {
+    let raw = match raw {
         Ok(raw) => raw,
         Err(rejection) => return api.reject(OP, rejection).into_response(),
     };
@@ -2300,13 +2530,23 @@ async fn handle_export_agent<A: Api>(
     ::axum::extract::State(api): ::axum::extract::State<::std::sync::Arc<A>>,
     request: ::axum::extract::Request,
 ) -> ::axum::response::Response {
+    let (mut parts, body) = request.into_parts();
+    let raw = rt::RawParams::extract(&mut parts, &[]).await;
+    run_export_agent(api, parts, raw, body).await
+}
+///`exportAgent` on a request taken apart: the steps of its handler after the path and query parameters were read (`raw`). MCP tool calls come in here too (see `crate::mcp`).
+pub(crate) async fn run_export_agent<A: Api>(
+    api: ::std::sync::Arc<A>,
+    parts: ::axum::http::request::Parts,
+    raw: Result<rt::RawParams, rt::Rejection>,
+    _body: ::axum::body::Body,
+) -> ::axum::response::Response {
     const OP: &Operation = &OPERATIONS[23usize];
-    let (mut parts, _body) = request.into_parts();
     let ctx = match api.authorize(OP, &parts).await {
         Ok(ctx) => ctx,
         Err(halt) => return halt.into_response(),
     };
-    let raw = match rt::RawParams::extract(&mut parts, &[]).await {
+    let raw = match raw {
         Ok(raw) => raw,
         Err(rejection) => return api.reject(OP, rejection).into_response(),
     };
@@ -2397,13 +2637,23 @@ async fn handle_issue_agent_token<A: Api>(
     ::axum::extract::State(api): ::axum::extract::State<::std::sync::Arc<A>>,
     request: ::axum::extract::Request,
 ) -> ::axum::response::Response {
-    const OP: &Operation = &OPERATIONS[24usize];
     let (mut parts, body) = request.into_parts();
+    let raw = rt::RawParams::extract(&mut parts, &[]).await;
+    run_issue_agent_token(api, parts, raw, body).await
+}
+///`issueAgentToken` on a request taken apart: the steps of its handler after the path and query parameters were read (`raw`). MCP tool calls come in here too (see `crate::mcp`).
+pub(crate) async fn run_issue_agent_token<A: Api>(
+    api: ::std::sync::Arc<A>,
+    parts: ::axum::http::request::Parts,
+    raw: Result<rt::RawParams, rt::Rejection>,
+    body: ::axum::body::Body,
+) -> ::axum::response::Response {
+    const OP: &Operation = &OPERATIONS[24usize];
     let ctx = match api.authorize(OP, &parts).await {
         Ok(ctx) => ctx,
         Err(halt) => return halt.into_response(),
     };
-    let raw = match rt::RawParams::extract(&mut parts, &[]).await {
+    let raw = match raw {
         Ok(raw) => raw,
         Err(rejection) => return api.reject(OP, rejection).into_response(),
     };
@@ -2486,13 +2736,23 @@ async fn handle_revoke_agent_token<A: Api>(
     ::axum::extract::State(api): ::axum::extract::State<::std::sync::Arc<A>>,
     request: ::axum::extract::Request,
 ) -> ::axum::response::Response {
+    let (mut parts, body) = request.into_parts();
+    let raw = rt::RawParams::extract(&mut parts, &[]).await;
+    run_revoke_agent_token(api, parts, raw, body).await
+}
+///`revokeAgentToken` on a request taken apart: the steps of its handler after the path and query parameters were read (`raw`). MCP tool calls come in here too (see `crate::mcp`).
+pub(crate) async fn run_revoke_agent_token<A: Api>(
+    api: ::std::sync::Arc<A>,
+    parts: ::axum::http::request::Parts,
+    raw: Result<rt::RawParams, rt::Rejection>,
+    _body: ::axum::body::Body,
+) -> ::axum::response::Response {
     const OP: &Operation = &OPERATIONS[25usize];
-    let (mut parts, _body) = request.into_parts();
     let ctx = match api.authorize(OP, &parts).await {
         Ok(ctx) => ctx,
         Err(halt) => return halt.into_response(),
     };
-    let raw = match rt::RawParams::extract(&mut parts, &[]).await {
+    let raw = match raw {
         Ok(raw) => raw,
         Err(rejection) => return api.reject(OP, rejection).into_response(),
     };
@@ -2523,8 +2783,18 @@ async fn handle_list_runtimes<A: Api>(
     ::axum::extract::State(api): ::axum::extract::State<::std::sync::Arc<A>>,
     request: ::axum::extract::Request,
 ) -> ::axum::response::Response {
+    let (parts, body) = request.into_parts();
+    let raw = Ok(rt::RawParams::default());
+    run_list_runtimes(api, parts, raw, body).await
+}
+///`listRuntimes` on a request taken apart: the steps of its handler after the path and query parameters were read (`raw`). MCP tool calls come in here too (see `crate::mcp`).
+pub(crate) async fn run_list_runtimes<A: Api>(
+    api: ::std::sync::Arc<A>,
+    parts: ::axum::http::request::Parts,
+    _raw: Result<rt::RawParams, rt::Rejection>,
+    _body: ::axum::body::Body,
+) -> ::axum::response::Response {
     const OP: &Operation = &OPERATIONS[26usize];
-    let (parts, _body) = request.into_parts();
     let ctx = match api.authorize(OP, &parts).await {
         Ok(ctx) => ctx,
         Err(halt) => return halt.into_response(),
@@ -2552,8 +2822,18 @@ async fn handle_list_agent_containers<A: Api>(
     ::axum::extract::State(api): ::axum::extract::State<::std::sync::Arc<A>>,
     request: ::axum::extract::Request,
 ) -> ::axum::response::Response {
+    let (parts, body) = request.into_parts();
+    let raw = Ok(rt::RawParams::default());
+    run_list_agent_containers(api, parts, raw, body).await
+}
+///`listAgentContainers` on a request taken apart: the steps of its handler after the path and query parameters were read (`raw`). MCP tool calls come in here too (see `crate::mcp`).
+pub(crate) async fn run_list_agent_containers<A: Api>(
+    api: ::std::sync::Arc<A>,
+    parts: ::axum::http::request::Parts,
+    _raw: Result<rt::RawParams, rt::Rejection>,
+    _body: ::axum::body::Body,
+) -> ::axum::response::Response {
     const OP: &Operation = &OPERATIONS[27usize];
-    let (parts, _body) = request.into_parts();
     let ctx = match api.authorize(OP, &parts).await {
         Ok(ctx) => ctx,
         Err(halt) => return halt.into_response(),
@@ -2648,13 +2928,23 @@ async fn handle_bulk_agent_action<A: Api>(
     ::axum::extract::State(api): ::axum::extract::State<::std::sync::Arc<A>>,
     request: ::axum::extract::Request,
 ) -> ::axum::response::Response {
-    const OP: &Operation = &OPERATIONS[28usize];
     let (mut parts, body) = request.into_parts();
+    let raw = rt::RawParams::extract(&mut parts, &["timeout_s"]).await;
+    run_bulk_agent_action(api, parts, raw, body).await
+}
+///`bulkAgentAction` on a request taken apart: the steps of its handler after the path and query parameters were read (`raw`). MCP tool calls come in here too (see `crate::mcp`).
+pub(crate) async fn run_bulk_agent_action<A: Api>(
+    api: ::std::sync::Arc<A>,
+    parts: ::axum::http::request::Parts,
+    raw: Result<rt::RawParams, rt::Rejection>,
+    body: ::axum::body::Body,
+) -> ::axum::response::Response {
+    const OP: &Operation = &OPERATIONS[28usize];
     let ctx = match api.authorize(OP, &parts).await {
         Ok(ctx) => ctx,
         Err(halt) => return halt.into_response(),
     };
-    let raw = match rt::RawParams::extract(&mut parts, &["timeout_s"]).await {
+    let raw = match raw {
         Ok(raw) => raw,
         Err(rejection) => return api.reject(OP, rejection).into_response(),
     };
@@ -2743,13 +3033,23 @@ async fn handle_get_agent_runtime<A: Api>(
     ::axum::extract::State(api): ::axum::extract::State<::std::sync::Arc<A>>,
     request: ::axum::extract::Request,
 ) -> ::axum::response::Response {
+    let (mut parts, body) = request.into_parts();
+    let raw = rt::RawParams::extract(&mut parts, &[]).await;
+    run_get_agent_runtime(api, parts, raw, body).await
+}
+///`getAgentRuntime` on a request taken apart: the steps of its handler after the path and query parameters were read (`raw`). MCP tool calls come in here too (see `crate::mcp`).
+pub(crate) async fn run_get_agent_runtime<A: Api>(
+    api: ::std::sync::Arc<A>,
+    parts: ::axum::http::request::Parts,
+    raw: Result<rt::RawParams, rt::Rejection>,
+    _body: ::axum::body::Body,
+) -> ::axum::response::Response {
     const OP: &Operation = &OPERATIONS[29usize];
-    let (mut parts, _body) = request.into_parts();
     let ctx = match api.authorize(OP, &parts).await {
         Ok(ctx) => ctx,
         Err(halt) => return halt.into_response(),
     };
-    let raw = match rt::RawParams::extract(&mut parts, &[]).await {
+    let raw = match raw {
         Ok(raw) => raw,
         Err(rejection) => return api.reject(OP, rejection).into_response(),
     };
@@ -2867,13 +3167,23 @@ async fn handle_set_agent_runtime<A: Api>(
     ::axum::extract::State(api): ::axum::extract::State<::std::sync::Arc<A>>,
     request: ::axum::extract::Request,
 ) -> ::axum::response::Response {
-    const OP: &Operation = &OPERATIONS[30usize];
     let (mut parts, body) = request.into_parts();
+    let raw = rt::RawParams::extract(&mut parts, &[]).await;
+    run_set_agent_runtime(api, parts, raw, body).await
+}
+///`setAgentRuntime` on a request taken apart: the steps of its handler after the path and query parameters were read (`raw`). MCP tool calls come in here too (see `crate::mcp`).
+pub(crate) async fn run_set_agent_runtime<A: Api>(
+    api: ::std::sync::Arc<A>,
+    parts: ::axum::http::request::Parts,
+    raw: Result<rt::RawParams, rt::Rejection>,
+    body: ::axum::body::Body,
+) -> ::axum::response::Response {
+    const OP: &Operation = &OPERATIONS[30usize];
     let ctx = match api.authorize(OP, &parts).await {
         Ok(ctx) => ctx,
         Err(halt) => return halt.into_response(),
     };
-    let raw = match rt::RawParams::extract(&mut parts, &[]).await {
+    let raw = match raw {
         Ok(raw) => raw,
         Err(rejection) => return api.reject(OP, rejection).into_response(),
     };
@@ -2958,13 +3268,23 @@ async fn handle_start_agent<A: Api>(
     ::axum::extract::State(api): ::axum::extract::State<::std::sync::Arc<A>>,
     request: ::axum::extract::Request,
 ) -> ::axum::response::Response {
+    let (mut parts, body) = request.into_parts();
+    let raw = rt::RawParams::extract(&mut parts, &[]).await;
+    run_start_agent(api, parts, raw, body).await
+}
+///`startAgent` on a request taken apart: the steps of its handler after the path and query parameters were read (`raw`). MCP tool calls come in here too (see `crate::mcp`).
+pub(crate) async fn run_start_agent<A: Api>(
+    api: ::std::sync::Arc<A>,
+    parts: ::axum::http::request::Parts,
+    raw: Result<rt::RawParams, rt::Rejection>,
+    _body: ::axum::body::Body,
+) -> ::axum::response::Response {
     const OP: &Operation = &OPERATIONS[31usize];
-    let (mut parts, _body) = request.into_parts();
     let ctx = match api.authorize(OP, &parts).await {
         Ok(ctx) => ctx,
         Err(halt) => return halt.into_response(),
     };
-    let raw = match rt::RawParams::extract(&mut parts, &[]).await {
+    let raw = match raw {
         Ok(raw) => raw,
         Err(rejection) => return api.reject(OP, rejection).into_response(),
     };
@@ -3053,13 +3373,23 @@ async fn handle_stop_agent<A: Api>(
     ::axum::extract::State(api): ::axum::extract::State<::std::sync::Arc<A>>,
     request: ::axum::extract::Request,
 ) -> ::axum::response::Response {
+    let (mut parts, body) = request.into_parts();
+    let raw = rt::RawParams::extract(&mut parts, &["timeout_s"]).await;
+    run_stop_agent(api, parts, raw, body).await
+}
+///`stopAgent` on a request taken apart: the steps of its handler after the path and query parameters were read (`raw`). MCP tool calls come in here too (see `crate::mcp`).
+pub(crate) async fn run_stop_agent<A: Api>(
+    api: ::std::sync::Arc<A>,
+    parts: ::axum::http::request::Parts,
+    raw: Result<rt::RawParams, rt::Rejection>,
+    _body: ::axum::body::Body,
+) -> ::axum::response::Response {
     const OP: &Operation = &OPERATIONS[32usize];
-    let (mut parts, _body) = request.into_parts();
     let ctx = match api.authorize(OP, &parts).await {
         Ok(ctx) => ctx,
         Err(halt) => return halt.into_response(),
     };
-    let raw = match rt::RawParams::extract(&mut parts, &["timeout_s"]).await {
+    let raw = match raw {
         Ok(raw) => raw,
         Err(rejection) => return api.reject(OP, rejection).into_response(),
     };
@@ -3131,13 +3461,23 @@ async fn handle_pause_agent<A: Api>(
     ::axum::extract::State(api): ::axum::extract::State<::std::sync::Arc<A>>,
     request: ::axum::extract::Request,
 ) -> ::axum::response::Response {
+    let (mut parts, body) = request.into_parts();
+    let raw = rt::RawParams::extract(&mut parts, &[]).await;
+    run_pause_agent(api, parts, raw, body).await
+}
+///`pauseAgent` on a request taken apart: the steps of its handler after the path and query parameters were read (`raw`). MCP tool calls come in here too (see `crate::mcp`).
+pub(crate) async fn run_pause_agent<A: Api>(
+    api: ::std::sync::Arc<A>,
+    parts: ::axum::http::request::Parts,
+    raw: Result<rt::RawParams, rt::Rejection>,
+    _body: ::axum::body::Body,
+) -> ::axum::response::Response {
     const OP: &Operation = &OPERATIONS[33usize];
-    let (mut parts, _body) = request.into_parts();
     let ctx = match api.authorize(OP, &parts).await {
         Ok(ctx) => ctx,
         Err(halt) => return halt.into_response(),
     };
-    let raw = match rt::RawParams::extract(&mut parts, &[]).await {
+    let raw = match raw {
         Ok(raw) => raw,
         Err(rejection) => return api.reject(OP, rejection).into_response(),
     };
@@ -3205,13 +3545,23 @@ async fn handle_resume_agent<A: Api>(
     ::axum::extract::State(api): ::axum::extract::State<::std::sync::Arc<A>>,
     request: ::axum::extract::Request,
 ) -> ::axum::response::Response {
+    let (mut parts, body) = request.into_parts();
+    let raw = rt::RawParams::extract(&mut parts, &[]).await;
+    run_resume_agent(api, parts, raw, body).await
+}
+///`resumeAgent` on a request taken apart: the steps of its handler after the path and query parameters were read (`raw`). MCP tool calls come in here too (see `crate::mcp`).
+pub(crate) async fn run_resume_agent<A: Api>(
+    api: ::std::sync::Arc<A>,
+    parts: ::axum::http::request::Parts,
+    raw: Result<rt::RawParams, rt::Rejection>,
+    _body: ::axum::body::Body,
+) -> ::axum::response::Response {
     const OP: &Operation = &OPERATIONS[34usize];
-    let (mut parts, _body) = request.into_parts();
     let ctx = match api.authorize(OP, &parts).await {
         Ok(ctx) => ctx,
         Err(halt) => return halt.into_response(),
     };
-    let raw = match rt::RawParams::extract(&mut parts, &[]).await {
+    let raw = match raw {
         Ok(raw) => raw,
         Err(rejection) => return api.reject(OP, rejection).into_response(),
     };
@@ -3300,13 +3650,23 @@ async fn handle_restart_agent<A: Api>(
     ::axum::extract::State(api): ::axum::extract::State<::std::sync::Arc<A>>,
     request: ::axum::extract::Request,
 ) -> ::axum::response::Response {
+    let (mut parts, body) = request.into_parts();
+    let raw = rt::RawParams::extract(&mut parts, &["timeout_s"]).await;
+    run_restart_agent(api, parts, raw, body).await
+}
+///`restartAgent` on a request taken apart: the steps of its handler after the path and query parameters were read (`raw`). MCP tool calls come in here too (see `crate::mcp`).
+pub(crate) async fn run_restart_agent<A: Api>(
+    api: ::std::sync::Arc<A>,
+    parts: ::axum::http::request::Parts,
+    raw: Result<rt::RawParams, rt::Rejection>,
+    _body: ::axum::body::Body,
+) -> ::axum::response::Response {
     const OP: &Operation = &OPERATIONS[35usize];
-    let (mut parts, _body) = request.into_parts();
     let ctx = match api.authorize(OP, &parts).await {
         Ok(ctx) => ctx,
         Err(halt) => return halt.into_response(),
     };
-    let raw = match rt::RawParams::extract(&mut parts, &["timeout_s"]).await {
+    let raw = match raw {
         Ok(raw) => raw,
         Err(rejection) => return api.reject(OP, rejection).into_response(),
     };
@@ -3428,13 +3788,23 @@ async fn handle_wait_agent<A: Api>(
     ::axum::extract::State(api): ::axum::extract::State<::std::sync::Arc<A>>,
     request: ::axum::extract::Request,
 ) -> ::axum::response::Response {
+    let (mut parts, body) = request.into_parts();
+    let raw = rt::RawParams::extract(&mut parts, &["state", "timeout_s"]).await;
+    run_wait_agent(api, parts, raw, body).await
+}
+///`waitAgent` on a request taken apart: the steps of its handler after the path and query parameters were read (`raw`). MCP tool calls come in here too (see `crate::mcp`).
+pub(crate) async fn run_wait_agent<A: Api>(
+    api: ::std::sync::Arc<A>,
+    parts: ::axum::http::request::Parts,
+    raw: Result<rt::RawParams, rt::Rejection>,
+    _body: ::axum::body::Body,
+) -> ::axum::response::Response {
     const OP: &Operation = &OPERATIONS[36usize];
-    let (mut parts, _body) = request.into_parts();
     let ctx = match api.authorize(OP, &parts).await {
         Ok(ctx) => ctx,
         Err(halt) => return halt.into_response(),
     };
-    let raw = match rt::RawParams::extract(&mut parts, &["state", "timeout_s"]).await {
+    let raw = match raw {
         Ok(raw) => raw,
         Err(rejection) => return api.reject(OP, rejection).into_response(),
     };
@@ -3576,18 +3946,27 @@ async fn handle_get_agent_logs<A: Api>(
     ::axum::extract::State(api): ::axum::extract::State<::std::sync::Arc<A>>,
     request: ::axum::extract::Request,
 ) -> ::axum::response::Response {
+    let (mut parts, body) = request.into_parts();
+    let raw = rt::RawParams::extract(
+            &mut parts,
+            &["tail", "since", "until", "stream", "timestamps"],
+        )
+        .await;
+    run_get_agent_logs(api, parts, raw, body).await
+}
+///`getAgentLogs` on a request taken apart: the steps of its handler after the path and query parameters were read (`raw`). MCP tool calls come in here too (see `crate::mcp`).
+pub(crate) async fn run_get_agent_logs<A: Api>(
+    api: ::std::sync::Arc<A>,
+    parts: ::axum::http::request::Parts,
+    raw: Result<rt::RawParams, rt::Rejection>,
+    _body: ::axum::body::Body,
+) -> ::axum::response::Response {
     const OP: &Operation = &OPERATIONS[37usize];
-    let (mut parts, _body) = request.into_parts();
     let ctx = match api.authorize(OP, &parts).await {
         Ok(ctx) => ctx,
         Err(halt) => return halt.into_response(),
     };
-    let raw = match rt::RawParams::extract(
-            &mut parts,
-            &["tail", "since", "until", "stream", "timestamps"],
-        )
-        .await
-    {
+    let raw = match raw {
         Ok(raw) => raw,
         Err(rejection) => return api.reject(OP, rejection).into_response(),
     };
@@ -3723,13 +4102,23 @@ async fn handle_follow_agent_logs<A: Api>(
     ::axum::extract::State(api): ::axum::extract::State<::std::sync::Arc<A>>,
     request: ::axum::extract::Request,
 ) -> ::axum::response::Response {
+    let (mut parts, body) = request.into_parts();
+    let raw = rt::RawParams::extract(&mut parts, &["tail", "stream"]).await;
+    run_follow_agent_logs(api, parts, raw, body).await
+}
+///`followAgentLogs` on a request taken apart: the steps of its handler after the path and query parameters were read (`raw`). MCP tool calls come in here too (see `crate::mcp`).
+pub(crate) async fn run_follow_agent_logs<A: Api>(
+    api: ::std::sync::Arc<A>,
+    parts: ::axum::http::request::Parts,
+    raw: Result<rt::RawParams, rt::Rejection>,
+    _body: ::axum::body::Body,
+) -> ::axum::response::Response {
     const OP: &Operation = &OPERATIONS[38usize];
-    let (mut parts, _body) = request.into_parts();
     let ctx = match api.authorize(OP, &parts).await {
         Ok(ctx) => ctx,
         Err(halt) => return halt.into_response(),
     };
-    let raw = match rt::RawParams::extract(&mut parts, &["tail", "stream"]).await {
+    let raw = match raw {
         Ok(raw) => raw,
         Err(rejection) => return api.reject(OP, rejection).into_response(),
     };
@@ -3829,8 +4218,18 @@ async fn handle_deploy_agent<A: Api>(
     ::axum::extract::State(api): ::axum::extract::State<::std::sync::Arc<A>>,
     request: ::axum::extract::Request,
 ) -> ::axum::response::Response {
-    const OP: &Operation = &OPERATIONS[39usize];
     let (parts, body) = request.into_parts();
+    let raw = Ok(rt::RawParams::default());
+    run_deploy_agent(api, parts, raw, body).await
+}
+///`deployAgent` on a request taken apart: the steps of its handler after the path and query parameters were read (`raw`). MCP tool calls come in here too (see `crate::mcp`).
+pub(crate) async fn run_deploy_agent<A: Api>(
+    api: ::std::sync::Arc<A>,
+    parts: ::axum::http::request::Parts,
+    _raw: Result<rt::RawParams, rt::Rejection>,
+    body: ::axum::body::Body,
+) -> ::axum::response::Response {
+    const OP: &Operation = &OPERATIONS[39usize];
     let ctx = match api.authorize(OP, &parts).await {
         Ok(ctx) => ctx,
         Err(halt) => return halt.into_response(),
@@ -3941,13 +4340,23 @@ async fn handle_get_agent_deploy_status<A: Api>(
     ::axum::extract::State(api): ::axum::extract::State<::std::sync::Arc<A>>,
     request: ::axum::extract::Request,
 ) -> ::axum::response::Response {
+    let (mut parts, body) = request.into_parts();
+    let raw = rt::RawParams::extract(&mut parts, &[]).await;
+    run_get_agent_deploy_status(api, parts, raw, body).await
+}
+///`getAgentDeployStatus` on a request taken apart: the steps of its handler after the path and query parameters were read (`raw`). MCP tool calls come in here too (see `crate::mcp`).
+pub(crate) async fn run_get_agent_deploy_status<A: Api>(
+    api: ::std::sync::Arc<A>,
+    parts: ::axum::http::request::Parts,
+    raw: Result<rt::RawParams, rt::Rejection>,
+    _body: ::axum::body::Body,
+) -> ::axum::response::Response {
     const OP: &Operation = &OPERATIONS[40usize];
-    let (mut parts, _body) = request.into_parts();
     let ctx = match api.authorize(OP, &parts).await {
         Ok(ctx) => ctx,
         Err(halt) => return halt.into_response(),
     };
-    let raw = match rt::RawParams::extract(&mut parts, &[]).await {
+    let raw = match raw {
         Ok(raw) => raw,
         Err(rejection) => return api.reject(OP, rejection).into_response(),
     };
@@ -4017,13 +4426,23 @@ async fn handle_get_operation<A: Api>(
     ::axum::extract::State(api): ::axum::extract::State<::std::sync::Arc<A>>,
     request: ::axum::extract::Request,
 ) -> ::axum::response::Response {
+    let (mut parts, body) = request.into_parts();
+    let raw = rt::RawParams::extract(&mut parts, &["wait_s"]).await;
+    run_get_operation(api, parts, raw, body).await
+}
+///`getOperation` on a request taken apart: the steps of its handler after the path and query parameters were read (`raw`). MCP tool calls come in here too (see `crate::mcp`).
+pub(crate) async fn run_get_operation<A: Api>(
+    api: ::std::sync::Arc<A>,
+    parts: ::axum::http::request::Parts,
+    raw: Result<rt::RawParams, rt::Rejection>,
+    _body: ::axum::body::Body,
+) -> ::axum::response::Response {
     const OP: &Operation = &OPERATIONS[41usize];
-    let (mut parts, _body) = request.into_parts();
     let ctx = match api.authorize(OP, &parts).await {
         Ok(ctx) => ctx,
         Err(halt) => return halt.into_response(),
     };
-    let raw = match rt::RawParams::extract(&mut parts, &["wait_s"]).await {
+    let raw = match raw {
         Ok(raw) => raw,
         Err(rejection) => return api.reject(OP, rejection).into_response(),
     };
@@ -4064,8 +4483,18 @@ async fn handle_notify_user<A: Api>(
     ::axum::extract::State(api): ::axum::extract::State<::std::sync::Arc<A>>,
     request: ::axum::extract::Request,
 ) -> ::axum::response::Response {
-    const OP: &Operation = &OPERATIONS[42usize];
     let (parts, body) = request.into_parts();
+    let raw = Ok(rt::RawParams::default());
+    run_notify_user(api, parts, raw, body).await
+}
+///`notifyUser` on a request taken apart: the steps of its handler after the path and query parameters were read (`raw`). MCP tool calls come in here too (see `crate::mcp`).
+pub(crate) async fn run_notify_user<A: Api>(
+    api: ::std::sync::Arc<A>,
+    parts: ::axum::http::request::Parts,
+    _raw: Result<rt::RawParams, rt::Rejection>,
+    body: ::axum::body::Body,
+) -> ::axum::response::Response {
+    const OP: &Operation = &OPERATIONS[42usize];
     let ctx = match api.authorize(OP, &parts).await {
         Ok(ctx) => ctx,
         Err(halt) => return halt.into_response(),
@@ -4143,18 +4572,24 @@ async fn handle_list_notifications<A: Api>(
     ::axum::extract::State(api): ::axum::extract::State<::std::sync::Arc<A>>,
     request: ::axum::extract::Request,
 ) -> ::axum::response::Response {
+    let (mut parts, body) = request.into_parts();
+    let raw = rt::RawParams::extract(&mut parts, &["unread_only", "limit", "cursor"])
+        .await;
+    run_list_notifications(api, parts, raw, body).await
+}
+///`listNotifications` on a request taken apart: the steps of its handler after the path and query parameters were read (`raw`). MCP tool calls come in here too (see `crate::mcp`).
+pub(crate) async fn run_list_notifications<A: Api>(
+    api: ::std::sync::Arc<A>,
+    parts: ::axum::http::request::Parts,
+    raw: Result<rt::RawParams, rt::Rejection>,
+    _body: ::axum::body::Body,
+) -> ::axum::response::Response {
     const OP: &Operation = &OPERATIONS[43usize];
-    let (mut parts, _body) = request.into_parts();
     let ctx = match api.authorize(OP, &parts).await {
         Ok(ctx) => ctx,
         Err(halt) => return halt.into_response(),
     };
-    let raw = match rt::RawParams::extract(
-            &mut parts,
-            &["unread_only", "limit", "cursor"],
-        )
-        .await
-    {
+    let raw = match raw {
         Ok(raw) => raw,
         Err(rejection) => return api.reject(OP, rejection).into_response(),
     };
@@ -4203,13 +4638,23 @@ async fn handle_mark_notification_read<A: Api>(
     ::axum::extract::State(api): ::axum::extract::State<::std::sync::Arc<A>>,
     request: ::axum::extract::Request,
 ) -> ::axum::response::Response {
+    let (mut parts, body) = request.into_parts();
+    let raw = rt::RawParams::extract(&mut parts, &[]).await;
+    run_mark_notification_read(api, parts, raw, body).await
+}
+///`markNotificationRead` on a request taken apart: the steps of its handler after the path and query parameters were read (`raw`). MCP tool calls come in here too (see `crate::mcp`).
+pub(crate) async fn run_mark_notification_read<A: Api>(
+    api: ::std::sync::Arc<A>,
+    parts: ::axum::http::request::Parts,
+    raw: Result<rt::RawParams, rt::Rejection>,
+    _body: ::axum::body::Body,
+) -> ::axum::response::Response {
     const OP: &Operation = &OPERATIONS[44usize];
-    let (mut parts, _body) = request.into_parts();
     let ctx = match api.authorize(OP, &parts).await {
         Ok(ctx) => ctx,
         Err(halt) => return halt.into_response(),
     };
-    let raw = match rt::RawParams::extract(&mut parts, &[]).await {
+    let raw = match raw {
         Ok(raw) => raw,
         Err(rejection) => return api.reject(OP, rejection).into_response(),
     };
@@ -4240,8 +4685,18 @@ async fn handle_mark_all_notifications_read<A: Api>(
     ::axum::extract::State(api): ::axum::extract::State<::std::sync::Arc<A>>,
     request: ::axum::extract::Request,
 ) -> ::axum::response::Response {
+    let (parts, body) = request.into_parts();
+    let raw = Ok(rt::RawParams::default());
+    run_mark_all_notifications_read(api, parts, raw, body).await
+}
+///`markAllNotificationsRead` on a request taken apart: the steps of its handler after the path and query parameters were read (`raw`). MCP tool calls come in here too (see `crate::mcp`).
+pub(crate) async fn run_mark_all_notifications_read<A: Api>(
+    api: ::std::sync::Arc<A>,
+    parts: ::axum::http::request::Parts,
+    _raw: Result<rt::RawParams, rt::Rejection>,
+    _body: ::axum::body::Body,
+) -> ::axum::response::Response {
     const OP: &Operation = &OPERATIONS[45usize];
-    let (parts, _body) = request.into_parts();
     let ctx = match api.authorize(OP, &parts).await {
         Ok(ctx) => ctx,
         Err(halt) => return halt.into_response(),
@@ -4332,18 +4787,27 @@ async fn handle_list_knowledge_items<A: Api>(
     ::axum::extract::State(api): ::axum::extract::State<::std::sync::Arc<A>>,
     request: ::axum::extract::Request,
 ) -> ::axum::response::Response {
+    let (mut parts, body) = request.into_parts();
+    let raw = rt::RawParams::extract(
+            &mut parts,
+            &["category", "source_id", "limit", "cursor"],
+        )
+        .await;
+    run_list_knowledge_items(api, parts, raw, body).await
+}
+///`listKnowledgeItems` on a request taken apart: the steps of its handler after the path and query parameters were read (`raw`). MCP tool calls come in here too (see `crate::mcp`).
+pub(crate) async fn run_list_knowledge_items<A: Api>(
+    api: ::std::sync::Arc<A>,
+    parts: ::axum::http::request::Parts,
+    raw: Result<rt::RawParams, rt::Rejection>,
+    _body: ::axum::body::Body,
+) -> ::axum::response::Response {
     const OP: &Operation = &OPERATIONS[46usize];
-    let (mut parts, _body) = request.into_parts();
     let ctx = match api.authorize(OP, &parts).await {
         Ok(ctx) => ctx,
         Err(halt) => return halt.into_response(),
     };
-    let raw = match rt::RawParams::extract(
-            &mut parts,
-            &["category", "source_id", "limit", "cursor"],
-        )
-        .await
-    {
+    let raw = match raw {
         Ok(raw) => raw,
         Err(rejection) => return api.reject(OP, rejection).into_response(),
     };
@@ -4458,18 +4922,27 @@ async fn handle_search_knowledge<A: Api>(
     ::axum::extract::State(api): ::axum::extract::State<::std::sync::Arc<A>>,
     request: ::axum::extract::Request,
 ) -> ::axum::response::Response {
+    let (mut parts, body) = request.into_parts();
+    let raw = rt::RawParams::extract(
+            &mut parts,
+            &["q", "category", "source_id", "limit"],
+        )
+        .await;
+    run_search_knowledge(api, parts, raw, body).await
+}
+///`searchKnowledge` on a request taken apart: the steps of its handler after the path and query parameters were read (`raw`). MCP tool calls come in here too (see `crate::mcp`).
+pub(crate) async fn run_search_knowledge<A: Api>(
+    api: ::std::sync::Arc<A>,
+    parts: ::axum::http::request::Parts,
+    raw: Result<rt::RawParams, rt::Rejection>,
+    _body: ::axum::body::Body,
+) -> ::axum::response::Response {
     const OP: &Operation = &OPERATIONS[47usize];
-    let (mut parts, _body) = request.into_parts();
     let ctx = match api.authorize(OP, &parts).await {
         Ok(ctx) => ctx,
         Err(halt) => return halt.into_response(),
     };
-    let raw = match rt::RawParams::extract(
-            &mut parts,
-            &["q", "category", "source_id", "limit"],
-        )
-        .await
-    {
+    let raw = match raw {
         Ok(raw) => raw,
         Err(rejection) => return api.reject(OP, rejection).into_response(),
     };
@@ -4518,13 +4991,23 @@ async fn handle_get_knowledge_item<A: Api>(
     ::axum::extract::State(api): ::axum::extract::State<::std::sync::Arc<A>>,
     request: ::axum::extract::Request,
 ) -> ::axum::response::Response {
+    let (mut parts, body) = request.into_parts();
+    let raw = rt::RawParams::extract(&mut parts, &[]).await;
+    run_get_knowledge_item(api, parts, raw, body).await
+}
+///`getKnowledgeItem` on a request taken apart: the steps of its handler after the path and query parameters were read (`raw`). MCP tool calls come in here too (see `crate::mcp`).
+pub(crate) async fn run_get_knowledge_item<A: Api>(
+    api: ::std::sync::Arc<A>,
+    parts: ::axum::http::request::Parts,
+    raw: Result<rt::RawParams, rt::Rejection>,
+    _body: ::axum::body::Body,
+) -> ::axum::response::Response {
     const OP: &Operation = &OPERATIONS[48usize];
-    let (mut parts, _body) = request.into_parts();
     let ctx = match api.authorize(OP, &parts).await {
         Ok(ctx) => ctx,
         Err(halt) => return halt.into_response(),
     };
-    let raw = match rt::RawParams::extract(&mut parts, &[]).await {
+    let raw = match raw {
         Ok(raw) => raw,
         Err(rejection) => return api.reject(OP, rejection).into_response(),
     };
@@ -4555,8 +5038,18 @@ async fn handle_get_system_prompt<A: Api>(
     ::axum::extract::State(api): ::axum::extract::State<::std::sync::Arc<A>>,
     request: ::axum::extract::Request,
 ) -> ::axum::response::Response {
+    let (parts, body) = request.into_parts();
+    let raw = Ok(rt::RawParams::default());
+    run_get_system_prompt(api, parts, raw, body).await
+}
+///`getSystemPrompt` on a request taken apart: the steps of its handler after the path and query parameters were read (`raw`). MCP tool calls come in here too (see `crate::mcp`).
+pub(crate) async fn run_get_system_prompt<A: Api>(
+    api: ::std::sync::Arc<A>,
+    parts: ::axum::http::request::Parts,
+    _raw: Result<rt::RawParams, rt::Rejection>,
+    _body: ::axum::body::Body,
+) -> ::axum::response::Response {
     const OP: &Operation = &OPERATIONS[49usize];
-    let (parts, _body) = request.into_parts();
     let ctx = match api.authorize(OP, &parts).await {
         Ok(ctx) => ctx,
         Err(halt) => return halt.into_response(),

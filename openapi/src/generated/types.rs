@@ -2586,6 +2586,8 @@ pub struct ApiIndex {
     pub docs_url: ::std::string::String,
     ///The llms.txt index of the docs and the contract, for LLM agents.
     pub llms_txt_url: ::std::string::String,
+    ///The MCP endpoint (streamable HTTP, protocol 2025-11-25): the operations marked `x-mcp` as tools, the agent docs as resources, with the same bearer token. See /docs/agents/mcp.
+    pub mcp_url: ::std::string::String,
     ///Where the OpenAPI document is served (also as `/openapi.yaml`).
     pub openapi_url: ::std::string::String,
     pub routes: ::std::vec::Vec<ApiRoute>,
@@ -9359,6 +9361,7 @@ pub mod builder {
             ::std::string::String,
             ::std::string::String,
         >,
+        mcp_url: ::std::result::Result<::std::string::String, ::std::string::String>,
         openapi_url: ::std::result::Result<::std::string::String, ::std::string::String>,
         routes: ::std::result::Result<
             ::std::vec::Vec<super::ApiRoute>,
@@ -9370,6 +9373,7 @@ pub mod builder {
             Self {
                 docs_url: Err("no value supplied for docs_url".to_string()),
                 llms_txt_url: Err("no value supplied for llms_txt_url".to_string()),
+                mcp_url: Err("no value supplied for mcp_url".to_string()),
                 openapi_url: Err("no value supplied for openapi_url".to_string()),
                 routes: Err("no value supplied for routes".to_string()),
             }
@@ -9397,6 +9401,18 @@ pub mod builder {
                 .try_into()
                 .map_err(|e| {
                     format!("error converting supplied value for llms_txt_url: {e}")
+                });
+            self
+        }
+        pub fn mcp_url<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.mcp_url = value
+                .try_into()
+                .map_err(|e| {
+                    format!("error converting supplied value for mcp_url: {e}")
                 });
             self
         }
@@ -9431,6 +9447,7 @@ pub mod builder {
             Ok(Self {
                 docs_url: value.docs_url?,
                 llms_txt_url: value.llms_txt_url?,
+                mcp_url: value.mcp_url?,
                 openapi_url: value.openapi_url?,
                 routes: value.routes?,
             })
@@ -9441,6 +9458,7 @@ pub mod builder {
             Self {
                 docs_url: Ok(value.docs_url),
                 llms_txt_url: Ok(value.llms_txt_url),
+                mcp_url: Ok(value.mcp_url),
                 openapi_url: Ok(value.openapi_url),
                 routes: Ok(value.routes),
             }

@@ -4,10 +4,12 @@
 //!
 //! - [`params`]: path, query and header parameters;
 //! - [`body`]: JSON bodies, checked against what the contract says beyond their Rust types
-//!   ([`checks`]: nulls, objects, NUL characters, numeric and item-count bounds).
+//!   ([`checks`]: nulls, objects, NUL characters, numeric and item-count bounds);
+//! - [`mcp`]: an MCP tool call's arguments as the request of its operation.
 
 mod body;
 mod checks;
+pub mod mcp;
 mod params;
 
 pub use body::{BodyRules, json_body, optional_json_body, parse_json};
@@ -27,6 +29,8 @@ pub enum Location {
     Path,
     Query,
     Header,
+    /// An argument of an MCP tool call that has no parameter to go to.
+    Argument,
 }
 
 impl Location {
@@ -35,6 +39,7 @@ impl Location {
             Location::Path => "path",
             Location::Query => "query",
             Location::Header => "header",
+            Location::Argument => "argument",
         }
     }
 }

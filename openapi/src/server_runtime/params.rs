@@ -6,6 +6,7 @@ use axum::http::request::Parts;
 use super::{Location, Rejection};
 
 /// The raw path and query parameters of a request.
+#[derive(Debug, Default)]
 pub struct RawParams {
     path: Vec<(String, String)>,
     query: Vec<(String, String)>,
@@ -61,6 +62,12 @@ impl RawParams {
             }
         }
         Ok(RawParams { path, query })
+    }
+
+    /// Parameters given as name/value pairs (an MCP tool call's arguments); unlike
+    /// [`RawParams::extract`] nothing is refused here, the caller knows the names.
+    pub fn from_pairs(path: Vec<(String, String)>, query: Vec<(String, String)>) -> Self {
+        RawParams { path, query }
     }
 
     pub fn path(&self, name: &str) -> Option<&str> {

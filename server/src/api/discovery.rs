@@ -48,6 +48,7 @@ pub fn api_index() -> types::ApiIndex {
         openapi_url: "/openapi.json".into(),
         docs_url: "/docs/agents/".into(),
         llms_txt_url: "/llms.txt".into(),
+        mcp_url: "/mcp".into(),
     }
 }
 

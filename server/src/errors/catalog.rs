@@ -185,6 +185,12 @@ catalog! {
     REQUEST_TIMEOUT = ("request_timeout", 408,
         "Send the whole body promptly after the headers: taosd waits `TAOS_BODY_TIMEOUT` (30 s by default) for it. Retry on a fresh connection.",
         "/docs/agents/concepts/errors#connections-and-hosts");
+    MCP_NOT_ACCEPTABLE = ("mcp_not_acceptable", 406,
+        "Send `Accept: application/json, text/event-stream` with every POST to /mcp, as MCP's streamable HTTP transport requires; an MCP client library does this for you.",
+        "/docs/agents/mcp#transport-errors");
+    MCP_BAD_REQUEST = ("mcp_bad_request", 400,
+        "Send one JSON-RPC 2.0 message per POST to /mcp (MCP streamable HTTP, protocol 2025-11-25), with `MCP-Protocol-Version` after `initialize`; an MCP client library does this for you.",
+        "/docs/agents/mcp#transport-errors");
     HOST_NOT_ALLOWED = ("host_not_allowed", 421,
         "Call taosd by `localhost` or an IP address (e.g. `http://127.0.0.1:6969`). To reach it by another name (a proxy, a DNS name), its operator adds the name to `TAOS_ALLOWED_HOSTS` (comma-separated; `*` allows any).",
         "/docs/agents/concepts/errors#connections-and-hosts");

@@ -20,6 +20,8 @@ and doc pages; `/openapi.json` is the whole contract.
 - Every error body is `{error, detail, fix, doc_url}`: branch on `error`, do what `fix` says, \
 and read the page at `doc_url` when that is not enough.
 - Each page below is markdown; drop `.md` from its URL for the HTML version.
+- Speak MCP? `POST /mcp` (streamable HTTP, protocol 2025-11-25, the same bearer token) offers \
+the operations as tools and these pages as resources; see [MCP](/docs/agents/mcp.md).
 ";
 
 const TAIL: &str = "
@@ -28,6 +30,7 @@ const TAIL: &str = "
 - [OpenAPI document (JSON)](/openapi.json): every operation, parameter, schema, scope and error
 - [OpenAPI document (YAML)](/openapi.yaml): the same contract as YAML, as written
 - [API index](/api): `GET /api`, the areas of the API with their prefixes, scopes and doc pages
+- [MCP endpoint](/mcp): `POST /mcp`, the operations as MCP tools and the docs as resources
 
 ## Optional
 

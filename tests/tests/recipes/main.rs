@@ -12,8 +12,9 @@ mod requests;
 mod runner_fails;
 
 /// Every page the replay covers, as the cases below name them.
-const PAGES: [&str; 8] = [
+const PAGES: [&str; 9] = [
     "getting-started.md",
+    "mcp.md",
     "recipes/deploying-an-agent.md",
     "recipes/issuing-tokens.md",
     "recipes/managing-agents.md",
@@ -56,6 +57,16 @@ async fn getting_started_http(s: &Server) {
 e2e!(getting_started_bash);
 async fn getting_started_bash(s: &Server) {
     bash(s, "getting-started.md").await;
+}
+
+e2e!(mcp_http);
+async fn mcp_http(s: &Server) {
+    http(s, "mcp.md").await;
+}
+
+e2e!(mcp_bash);
+async fn mcp_bash(s: &Server) {
+    bash(s, "mcp.md").await;
 }
 
 e2e!(deploying_an_agent_http);

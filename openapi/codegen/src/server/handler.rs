@@ -28,6 +28,7 @@ pub(super) fn operation(spec: &Spec, op: &Op) -> Result<Generated> {
     let camel = op.id.to_upper_camel_case();
     let method_ident = format_ident!("{snake}");
     let handler_ident = format_ident!("handle_{snake}");
+    let run_ident = format_ident!("run_{snake}");
     let index = op.index;
     let doc = format!(
         "`{} {}` — {}\n\n{}",
@@ -44,14 +45,19 @@ pub(super) fn operation(spec: &Spec, op: &Op) -> Result<Generated> {
     let mut steps = Vec::new();
 
     let needs_raw = params.iter().any(|p| p.location != "header");
+    // Operations without path or query parameters never look at the query string.
+    let mut extract = quote! { let raw = Ok(rt::RawParams::default()); };
     if needs_raw {
         let query_names: Vec<Literal> = params
             .iter()
             .filter(|p| p.location == "query")
             .map(|p| lit(p.name))
             .collect();
+        extract = quote! {
+            let raw = rt::RawParams::extract(&mut parts, &[#(#query_names),*]).await;
+        };
         steps.push(quote! {
-            let raw = match rt::RawParams::extract(&mut parts, &[#(#query_names),*]).await {
+            let raw = match raw {
                 Ok(raw) => raw,
                 Err(rejection) => return api.reject(OP, rejection).into_response(),
             };
@@ -171,6 +177,7 @@ pub(super) fn operation(spec: &Spec, op: &Op) -> Result<Generated> {
     };
 
     let body_param = if reads_body { quote!(body) } else { quote!(_body) };
+    let raw_param = if needs_raw { quote!(raw) } else { quote!(_raw) };
     let parts_mut = if needs_raw {
         quote!(mut parts)
     } else {
@@ -209,13 +216,28 @@ pub(super) fn operation(spec: &Spec, op: &Op) -> Result<Generated> {
     } else {
         call
     };
+    let run_doc = format!(
+        "`{}` on a request taken apart: the steps of its handler after the path and query \
+         parameters were read (`raw`). MCP tool calls come in here too (see `crate::mcp`).",
+        op.id
+    );
     items.push(quote! {
         async fn #handler_ident<A: Api>(
             ::axum::extract::State(api): ::axum::extract::State<::std::sync::Arc<A>>,
             request: ::axum::extract::Request,
         ) -> ::axum::response::Response {
+            let (#parts_mut, body) = request.into_parts();
+            #extract
+            #run_ident(api, parts, raw, body).await
+        }
+        #[doc = #run_doc]
+        pub(crate) async fn #run_ident<A: Api>(
+            api: ::std::sync::Arc<A>,
+            parts: ::axum::http::request::Parts,
+            #raw_param: Result<rt::RawParams, rt::Rejection>,
+            #body_param: ::axum::body::Body,
+        ) -> ::axum::response::Response {
             const OP: &Operation = &OPERATIONS[#index];
-            let (#parts_mut, #body_param) = request.into_parts();
             let ctx = match api.authorize(OP, &parts).await {
                 Ok(ctx) => ctx,
                 Err(halt) => return halt.into_response(),

@@ -10,6 +10,7 @@
 
 mod body;
 mod handler;
+pub mod mcp;
 mod params;
 mod responses;
 mod table;
@@ -22,10 +23,11 @@ use serde_json::Value;
 
 use crate::spec::{self, Spec};
 
+pub use mcp::mcp;
 pub use table::operations;
 
 /// One operation as the generators see it.
-pub(super) struct Op<'a> {
+pub(crate) struct Op<'a> {
     pub(super) index: usize,
     pub(super) id: &'a str,
     pub(super) method: &'a str,
@@ -33,7 +35,7 @@ pub(super) struct Op<'a> {
     pub(super) value: &'a Value,
 }
 
-pub(super) fn ops(spec: &Spec) -> Result<Vec<Op<'_>>> {
+pub(crate) fn ops(spec: &Spec) -> Result<Vec<Op<'_>>> {
     spec::operations(&spec.json)
         .into_iter()
         .enumerate()
