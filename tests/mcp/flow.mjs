@@ -336,10 +336,15 @@ async function main() {
   }
 
   // Malformed arguments: a clean tool error with a canonical slug, not a crash or a protocol error.
-  const malformed = ["invalid_parameter", "validation_error"];
-  checkToolError(await callTool(admin, "get_agent", { name: { nested: true } }), "get_agent with an object as name", malformed);
-  checkToolError(await callTool(admin, "get_agent", { name: slug, colour: "red" }), "get_agent with an unknown argument", malformed);
-  checkToolError(await callTool(admin, "create_agent", { name: 5 }), "create_agent with a number as name", malformed);
+  // A path argument of the wrong type or an argument the tool does not take: invalid_parameter.
+  checkToolError(await callTool(admin, "get_agent", { name: 5 }), "get_agent with a number as name", ["invalid_parameter"]);
+  checkToolError(await callTool(admin, "get_agent", { name: { nested: true } }), "get_agent with an object as name", ["invalid_parameter"]);
+  checkToolError(await callTool(admin, "get_agent", { name: slug, colour: "red" }), "get_agent with an unknown argument", ["invalid_parameter"]);
+  // A body property of the wrong type: the error the HTTP API answers for the same body.
+  const direct = await rest("POST", "/api/agents", adminToken, { name: 5 });
+  const slugs = direct.status >= 400 && direct.status < 500 && typeof direct.json?.error === "string" ? [direct.json.error] : ["(the HTTP API's 4xx slug)"];
+  check(slugs[0] !== "(the HTTP API's 4xx slug)", `POST /api/agents {"name": 5}: ${direct.status} ${direct.json?.error}`, direct.text.slice(0, 200));
+  checkToolError(await callTool(admin, "create_agent", { name: 5 }), "create_agent with a number as name (as the HTTP API)", slugs);
 
   // Resources: the agent docs.
   const res = await inspector(admin, ["--method", "resources/list"]);
