@@ -513,3 +513,122 @@ async fn discovery_names_the_mcp_endpoint(s: &Server) {
     let llms = s.get("/llms.txt").send().await.expect_status(200).text();
     assert!(llms.contains("/mcp"), "{llms}");
 }
+
+/// Every tool's schemas agree with the contract's own examples: the arguments made of an
+/// operation's request example (body fields, parameter examples) validate against its input
+/// schema, its success example and the error example against its output schema, and a wrong
+/// argument does not (so the schemas are not vacuous).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tool_schemas_take_the_contracts_own_examples() {
+    let s = Server::start_sqlite().await;
+    s.run_case(tool_schemas_case(&s)).await;
+    s.stop().await;
+}
+
+async fn tool_schemas_case(s: &Server) {
+    let admin = s.setup_admin().await;
+    let mcp = connect(s, &admin.token).await;
+    let contract = s.get("/openapi.json").send().await.expect_json(200);
+    let error_example = json!({
+        "error": "agent_not_found", "detail": "No agent named 'x' exists.",
+        "fix": "List agents.", "doc_url": "/docs/agents/recipes/managing-agents#list-agents"});
+    let tools = mcp.list_all_tools().await.expect("tools/list");
+    let (mut bodies, mut with_body) = (0, 0);
+    for op in spec::operations(&contract) {
+        let raw = &contract["paths"][&op.path][op.method.to_ascii_lowercase()];
+        if raw.get("x-mcp").is_none() {
+            continue;
+        }
+        let name = snake(&op.id);
+        let tool = tools
+            .iter()
+            .find(|t| t.name == name)
+            .unwrap_or_else(|| panic!("{name} is listed"));
+        let input = Value::Object((*tool.input_schema).clone());
+        let input = jsonschema::options()
+            .should_validate_formats(true)
+            .build(&input)
+            .unwrap_or_else(|e| panic!("{name}: the input schema compiles: {e}"));
+
+        with_body += usize::from(raw.get("requestBody").is_some());
+        let mut args = match &op.body_example {
+            Some(Value::Object(o)) => {
+                bodies += 1;
+                o.clone()
+            }
+            _ => Map::new(),
+        };
+        for p in raw["parameters"].as_array().into_iter().flatten() {
+            let p = spec::resolve(&contract, p);
+            let schema = spec::resolve(&contract, &p["schema"]);
+            let example = p
+                .get("example")
+                .or_else(|| schema.get("example"))
+                .or_else(|| schema["enum"].get(0))
+                .cloned();
+            let pname = p["name"].as_str().unwrap();
+            match (p["in"].as_str().unwrap(), example) {
+                ("header", _) => {
+                    args.insert("idempotency_key".into(), json!("example-key-1"));
+                }
+                ("path", Some(e)) => {
+                    args.insert(pname.into(), e);
+                }
+                ("path", None) if schema["format"] == "uuid" => {
+                    args.insert(pname.into(), json!("0192f1c7-aaaa-7bbb-8ccc-dddddddddddd"));
+                }
+                ("path", None) => {
+                    args.insert(pname.into(), json!("research-bot"));
+                }
+                ("query", Some(e)) => {
+                    args.insert(pname.into(), e);
+                }
+                _ => {}
+            }
+        }
+        let args = Value::Object(args);
+        let problems: Vec<String> = input.iter_errors(&args).map(|e| e.to_string()).collect();
+        assert!(
+            problems.is_empty(),
+            "{name}: the contract's example {args} fails its input schema: {problems:?}"
+        );
+        if tool.input_schema["properties"].get("name").is_some() {
+            let mut wrong = args.clone();
+            wrong["name"] = json!(5);
+            assert!(
+                !input.is_valid(&wrong),
+                "{name}: a number as `name` is refused by the schema"
+            );
+        }
+
+        if let Some(out) = &tool.output_schema {
+            let out = jsonschema::options()
+                .should_validate_formats(true)
+                .build(&Value::Object((**out).clone()))
+                .unwrap_or_else(|e| panic!("{name}: the output schema compiles: {e}"));
+            let success =
+                raw["responses"][op.success.to_string()]["content"]["application/json"]["example"].clone();
+            if !success.is_null() {
+                let problems: Vec<String> = out.iter_errors(&success).map(|e| e.to_string()).collect();
+                assert!(
+                    problems.is_empty(),
+                    "{name}: the contract's answer example fails its output schema: {problems:?}"
+                );
+            }
+            assert!(
+                out.is_valid(&error_example),
+                "{name}: the error body fits the output schema"
+            );
+            assert!(
+                !out.is_valid(&json!({"unexpected": true})),
+                "{name}: the output schema is not vacuous"
+            );
+        }
+    }
+    assert!(with_body > 0);
+    assert_eq!(
+        bodies, with_body,
+        "every tool with a body has a request example in the contract"
+    );
+    mcp.cancel().await.ok();
+}
