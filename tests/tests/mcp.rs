@@ -632,3 +632,107 @@ async fn tool_schemas_case(s: &Server) {
     );
     mcp.cancel().await.ok();
 }
+
+e2e!(hostile_requests_to_mcp_get_canonical_errors);
+/// What a broken or hostile client sends gets a documented answer with the canonical body and
+/// leaves the server serving: malformed JSON, a batch, another media type, a body over 1 MiB,
+/// an unknown protocol version; and parallel keyed creates over MCP and HTTP with one key make
+/// one agent.
+async fn hostile_requests_to_mcp_get_canonical_errors(s: &Server) {
+    let admin = s.setup_admin().await;
+    let raw = |body: &'static str, content_type: &'static str| {
+        s.post("/mcp")
+            .bearer(&admin.token)
+            .header("accept", "application/json, text/event-stream")
+            .header("content-type", content_type)
+            .body(body)
+    };
+    raw("{not json", "application/json")
+        .send()
+        .await
+        .expect_error(400, "malformed_json");
+    let e = raw(
+        r#"[{"jsonrpc":"2.0","id":1,"method":"tools/list"}]"#,
+        "application/json",
+    )
+    .send()
+    .await
+    .expect_error(400, "malformed_json");
+    assert!(e.detail().contains("no batches"), "{}", e.detail());
+    raw("{}", "text/plain")
+        .send()
+        .await
+        .expect_error(415, "unsupported_media_type");
+    let big = format!(
+        r#"{{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{{"x":"{}"}}}}"#,
+        "a".repeat(1 << 21)
+    );
+    s.post("/mcp")
+        .bearer(&admin.token)
+        .header("accept", "application/json, text/event-stream")
+        .header("content-type", "application/json")
+        .body(big)
+        .send()
+        .await
+        .expect_error(413, "payload_too_large");
+    s.post("/mcp")
+        .bearer(&admin.token)
+        .header("accept", "application/json, text/event-stream")
+        .header("mcp-protocol-version", "1999-01-01")
+        .json(&json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"}))
+        .send()
+        .await
+        .expect_error(400, "mcp_bad_request");
+
+    // 16 sessions race one key, half over MCP and half over HTTP: one agent, every answer it.
+    let mut calls = Vec::new();
+    for i in 0..16 {
+        let token = admin.token.clone();
+        let url = s.at("/api/agents");
+        let http = s.http().clone();
+        let mcp = connect(s, &token).await;
+        calls.push(tokio::spawn(async move {
+            let args = json!({"name": "Racer", "idempotency_key": "race-1"});
+            if i % 2 == 0 {
+                let r = call(&mcp, "create_agent", args).await;
+                let out = r.structured_content.clone().unwrap_or_default();
+                mcp.cancel().await.ok();
+                out
+            } else {
+                http.post(url)
+                    .bearer_auth(&token)
+                    .header("idempotency-key", "race-1")
+                    .json(&json!({"name": "Racer"}))
+                    .send()
+                    .await
+                    .expect("sent")
+                    .json::<Value>()
+                    .await
+                    .expect("JSON")
+            }
+        }));
+    }
+    let mut ids = BTreeSet::new();
+    for c in calls {
+        let answer = c.await.expect("joined");
+        match answer["error"].as_str() {
+            // A retry that arrives while the first is running is told to wait.
+            Some("idempotency_key_in_use") => {}
+            Some(other) => panic!("unexpected error {other}: {answer}"),
+            None => {
+                ids.insert(answer["id"].as_str().expect("an agent").to_string());
+            }
+        }
+    }
+    assert_eq!(ids.len(), 1, "one agent for one key: {ids:?}");
+    assert_eq!(
+        s.client(&admin.token)
+            .list_agents()
+            .send()
+            .await
+            .value()
+            .items
+            .len(),
+        1
+    );
+}

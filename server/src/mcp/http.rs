@@ -73,10 +73,24 @@ async fn canonical(response: Response) -> Response {
     let error = match status {
         StatusCode::METHOD_NOT_ALLOWED => Error::method_not_allowed(super::PATH, "POST"),
         StatusCode::NOT_ACCEPTABLE => Error::new(&errors::MCP_NOT_ACCEPTABLE, format!("{said}.")),
+        // rmcp answers 415 both for another media type and for a body that is not one
+        // JSON-RPC message (malformed JSON, a batch, which MCP no longer has).
+        StatusCode::UNSUPPORTED_MEDIA_TYPE if said.starts_with("fail to deserialize") => Error::new(
+            &errors::MALFORMED_JSON,
+            format!(
+                "The body is not one JSON-RPC 2.0 message (one object per POST; MCP has no batches): {}.",
+                said.trim_start_matches("fail to deserialize request body").trim()
+            ),
+        ),
         StatusCode::UNSUPPORTED_MEDIA_TYPE => Error::new(
             &errors::UNSUPPORTED_MEDIA_TYPE,
             "A request to /mcp must be a JSON-RPC message sent as `application/json`.",
         ),
+        // The body stopped coming (the client went away, or the body timeout): not a fault of
+        // the server.
+        StatusCode::INTERNAL_SERVER_ERROR if said.starts_with("Failed to read request body") => {
+            Error::new(&errors::MALFORMED_JSON, "The request body could not be read.")
+        }
         StatusCode::PAYLOAD_TOO_LARGE => Error::new(
             &errors::PAYLOAD_TOO_LARGE,
             "The request body is larger than 1 MiB.",
