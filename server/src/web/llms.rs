@@ -30,7 +30,7 @@ const TAIL: &str = "
 - [OpenAPI document (JSON)](/openapi.json): every operation, parameter, schema, scope and error
 - [OpenAPI document (YAML)](/openapi.yaml): the same contract as YAML, as written
 - [API index](/api): `GET /api`, the areas of the API with their prefixes, scopes and doc pages
-- [MCP endpoint](/mcp): `POST /mcp`, the operations as MCP tools and the docs as resources
+- MCP endpoint: `POST /mcp` (a bearer token on every request), the operations as MCP tools and the docs as resources
 
 ## Optional
 
