@@ -22,6 +22,9 @@
 #  10. GET /api/agents/bench-agent/logs?tail=100, user token (100 NDJSON lines from the ring)
 #  11. GET /api/operations/{id}, user token (a finished deploy's operation; bench/deploys.py setup)
 #  12. GET /api/agents/bench-deployed/deploy-status, user token (the same, by the agent's name)
+#  13. POST /mcp tools/call get_agent, agent token (bench/mcp_call.lua: the read of 2 over MCP)
+#  14. POST /mcp tools/list, agent token (bench/mcp_list.lua)
+#  15. GET /openapi.json and GET / as JSON (no auth: the contract, the discovery index)
 # Before them, right after setup: BENCH_FLEET (200) process agents at once (bench/fleet.py up:
 # each writes 1000 lines, which fills its log ring, then a line a second; all started by one bulk
 # start): taosd's VmRSS with all of them running, and, while they log, loads 1 and 2 (health and
@@ -251,6 +254,24 @@ OPERATION_PATH="/api/operations/$OPERATION_ID"
 DEPLOY_STATUS_PATH=/api/agents/bench-deployed/deploy-status
 load operation USER_TOKEN "$OPERATION_PATH"
 load deploystatus USER_TOKEN "$DEPLOY_STATUS_PATH"
+# MCP: the agent read as a tool call (checked once to be a success, since wrk sees only the
+# 200 of every JSON-RPC answer), and the tool list.
+python3 - "$URL" "$AGENT_TOKEN" <<'EOF'
+import json, sys, urllib.request
+url, token = sys.argv[1], sys.argv[2]
+body = open("bench/mcp_call.lua").read().split("wrk.body = '")[1].split("'\n")[0]
+req = urllib.request.Request(url + "/mcp", data=body.encode(), method="POST", headers={
+    "Authorization": "Bearer " + token, "Content-Type": "application/json",
+    "Accept": "application/json, text/event-stream", "MCP-Protocol-Version": "2025-11-25"})
+with urllib.request.urlopen(req, timeout=30) as resp:
+    result = json.load(resp)["result"]
+if result.get("isError") or result["structuredContent"]["name"] != "bench-agent":
+    sys.exit(f"the MCP get_agent call does not succeed: {result}")
+EOF
+load mcpagent AGENT_TOKEN /mcp -s bench/mcp_call.lua
+load mcplist AGENT_TOKEN /mcp -s bench/mcp_list.lua
+load openapi "" /openapi.json
+load front "" / -H "Accept: application/json"
 
 log "log follow: $FOLLOW_RATE lines/s for ${FOLLOW_SECONDS}s, $FOLLOWERS followers"
 python3 bench/follow.py "$URL" "$USER_TOKEN" "$PID" "$FOLLOW_RATE" "$FOLLOW_SECONDS" "$FOLLOWERS" \
