@@ -20,18 +20,25 @@ use crate::errors::{self, Error};
 const PAGE_TITLE: &str = "taOS agent API";
 
 struct ApiPage {
-    /// The contract as JSON, without `servers` (set per request).
-    spec: Value,
+    /// The contract as JSON text, rendered once, around its `servers` (set per request): the
+    /// text before the value and the text after it.
+    spec: (String, String),
     config: Arc<Config<'static>>,
     /// Whether taosd is served over https (`TAOS_SECURE_COOKIES`).
     secure: bool,
 }
 
 pub fn routes(secure: bool) -> Result<Router> {
-    let spec: Value =
+    let mut spec: Value =
         yaml_serde::from_str(taos_api::OPENAPI_YAML).context("the embedded contract is not valid YAML")?;
+    spec["servers"] = json!(SERVERS_SLOT);
+    let text = serde_json::to_string(&spec).context("the contract as JSON")?;
+    let slot = format!("\"{SERVERS_SLOT}\"");
+    let (before, after) = text
+        .split_once(&slot)
+        .context("the servers slot of the rendered contract")?;
     let page = Arc::new(ApiPage {
-        spec,
+        spec: (before.to_string(), after.to_string()),
         config: Arc::new(Config::new(["/openapi.json"])),
         secure,
     });
@@ -49,13 +56,21 @@ pub fn routes(secure: bool) -> Result<Router> {
         .with_state(page))
 }
 
+/// Stands for the `servers` value in the rendered contract (no contract text contains it).
+const SERVERS_SLOT: &str = "@@taosd-servers@@";
+
 async fn openapi_json(State(page): State<Arc<ApiPage>>, headers: HeaderMap, uri: Uri) -> Response {
-    let mut spec = page.spec.clone();
-    spec["servers"] = json!([{
+    let servers = json!([{
         "url": origin(&headers, &uri, page.secure).unwrap_or_else(|| "/".into()),
         "description": "This taosd, at the address this document was fetched from",
-    }]);
-    axum::Json(spec).into_response()
+    }])
+    .to_string();
+    let (before, after) = &page.spec;
+    let mut body = String::with_capacity(before.len() + servers.len() + after.len());
+    body.push_str(before);
+    body.push_str(&servers);
+    body.push_str(after);
+    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
 /// `scheme://host[:port]` of this request as the client addressed it: the `Host` header (already
