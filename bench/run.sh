@@ -214,7 +214,10 @@ load() {
         shown+=" -H 'Authorization: Bearer \$$token_var'"
         auth=(-H "Authorization: Bearer ${!token_var}")
     fi
-    [[ $# -gt 0 ]] && shown+=" $*"
+    local arg
+    for arg in "$@"; do
+        if [[ $arg == *" "* ]]; then shown+=" '$arg'"; else shown+=" $arg"; fi
+    done
     shown+=" '$URL$path'"
     printf -v "${name^^}_CMD" '%s' "$shown"
     export "${name^^}_CMD"

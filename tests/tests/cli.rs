@@ -41,6 +41,7 @@ async fn version_help_and_completions(server: &Server) {
         &["notifications", "read"],
         &["notifications", "read-all"],
         &["completion"],
+        &["mcp"],
     ])
     .await;
     let top = ctl.run(&[], None).await.ok();
@@ -57,6 +58,7 @@ async fn version_help_and_completions(server: &Server) {
         "notifications",
         "operations",
         "completion",
+        "mcp",
     ] {
         assert!(
             help.stdout.contains(group),
@@ -244,4 +246,29 @@ async fn configuration_precedence_and_network_errors(server: &Server) {
     let none = Ctl::new(server);
     let missing = none.run(&["agents", "list"], None).await;
     assert_eq!(missing.code, 4, "{}", missing.stderr);
+}
+
+sqlite_e2e!(mcp_prints_a_client_configuration_without_the_token);
+/// `taosctl mcp` names this server's `/mcp` (from `GET /api`) and the header, per client, and
+/// never the token it has.
+async fn mcp_prints_a_client_configuration_without_the_token(server: &Server) {
+    let token = "taos_user_secretsecretsecretsecretsecretsecretsecre";
+    let ctl = Ctl::with_token(server, token);
+    let url = format!("{}/mcp", server.url());
+    let all = ctl.run(&["mcp"], None).await.ok();
+    for client in ["Claude Code", "VS Code", "mcpServers", "mcp-remote"] {
+        assert!(all.stdout.contains(client), "{client}:\n{}", all.stdout);
+    }
+    let one = ctl.run(&["mcp", "--client", "claude-code"], None).await.ok();
+    assert_eq!(
+        one.stdout.trim(),
+        format!("claude mcp add --transport http taos {url} --header \"Authorization: Bearer $TAOS_TOKEN\"")
+    );
+    let json = ctl.run(&["mcp", "--json"], None).await.ok().json();
+    assert_eq!(json["url"], url.as_str());
+    assert_eq!(json["mcpServers"]["taos"]["headers"]["Authorization"], "Bearer ${TAOS_TOKEN}");
+    for out in [&all, &one] {
+        assert!(!out.stdout.contains(token) && !out.stderr.contains(token), "the token is never printed");
+    }
+    ctl.run(&["mcp", "--client", "emacs"], None).await.usage_err("claude-code");
 }

@@ -517,3 +517,56 @@ pub fn mcp(spec: &Spec) -> Result<TokenStream> {
         }
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The real contract, with `edit` applied to its JSON.
+    fn contract(edit: impl FnOnce(&mut Value)) -> Spec {
+        let mut spec = crate::spec::load(&crate::root()).expect("the contract loads");
+        edit(&mut spec.json);
+        spec
+    }
+
+    fn mapped(spec: &Spec) -> Result<Vec<String>> {
+        let all = ops(spec)?;
+        Ok(tools(spec, &all)?.into_iter().map(|t| t.name).collect())
+    }
+
+    #[test]
+    fn the_contract_maps_onto_tools() {
+        let spec = contract(|_| {});
+        let all = ops(&spec).unwrap();
+        let tools = tools(&spec, &all).unwrap();
+        let get = tools.iter().find(|t| t.name == "get_agent").unwrap();
+        assert!(get.read_only && !get.destructive && get.idempotent);
+        assert_eq!(get.path, vec![("name".to_string(), "string".to_string())]);
+        let create = tools.iter().find(|t| t.name == "create_agent").unwrap();
+        assert!(create.idempotency_key && create.idempotent && !create.read_only);
+        assert!(create.input_schema["properties"][KEY_ARGUMENT].is_object());
+        assert_eq!(create.input_schema["additionalProperties"], json!(false));
+        let stop = tools.iter().find(|t| t.name == "stop_agent").unwrap();
+        assert!(stop.destructive && stop.idempotent, "from x-mcp");
+        assert!(tools.iter().all(|t| !t.input_schema.to_string().contains("#/components/")));
+    }
+
+    #[test]
+    fn unmappable_markings_are_refused() {
+        let mark = |path: &'static str, method: &'static str, value: Value| {
+            contract(move |doc| doc["paths"][path][method]["x-mcp"] = value)
+        };
+        let err = |spec: Spec| mapped(&spec).expect_err("refused").to_string();
+        assert!(err(mark("/auth/login", "post", json!(true))).contains("public operation"));
+        assert!(err(mark("/api/users", "post", json!(true))).contains("stay out"));
+        assert!(err(mark("/api/agents/{name}/logs/stream", "get", json!(true))).contains("header parameter"));
+        assert!(err(mark("/api/agents/{name}", "get", json!({"destructive": true}))).contains("cannot be destructive"));
+        assert!(err(mark("/api/agents/{name}", "get", json!({"readonly": true}))).contains("not `readonly`"));
+        assert!(err(mark("/api/agents/{name}", "get", json!("yes"))).contains("must be `true`"));
+        // A body field named like a parameter would make two arguments of one name.
+        let clash = contract(|doc| {
+            doc["components"]["schemas"]["AgentUpdate"]["properties"]["name"] = json!({"type": "string"});
+        });
+        assert!(err(clash).contains("both a parameter and a body property"));
+    }
+}
