@@ -266,9 +266,17 @@ async fn mcp_prints_a_client_configuration_without_the_token(server: &Server) {
     );
     let json = ctl.run(&["mcp", "--json"], None).await.ok().json();
     assert_eq!(json["url"], url.as_str());
-    assert_eq!(json["mcpServers"]["taos"]["headers"]["Authorization"], "Bearer ${TAOS_TOKEN}");
+    assert_eq!(
+        json["mcpServers"]["taos"]["headers"]["Authorization"],
+        "Bearer ${TAOS_TOKEN}"
+    );
     for out in [&all, &one] {
-        assert!(!out.stdout.contains(token) && !out.stderr.contains(token), "the token is never printed");
+        assert!(
+            !out.stdout.contains(token) && !out.stderr.contains(token),
+            "the token is never printed"
+        );
     }
-    ctl.run(&["mcp", "--client", "emacs"], None).await.usage_err("claude-code");
+    ctl.run(&["mcp", "--client", "emacs"], None)
+        .await
+        .usage_err("claude-code");
 }

@@ -548,7 +548,11 @@ mod tests {
         assert_eq!(create.input_schema["additionalProperties"], json!(false));
         let stop = tools.iter().find(|t| t.name == "stop_agent").unwrap();
         assert!(stop.destructive && stop.idempotent, "from x-mcp");
-        assert!(tools.iter().all(|t| !t.input_schema.to_string().contains("#/components/")));
+        assert!(
+            tools
+                .iter()
+                .all(|t| !t.input_schema.to_string().contains("#/components/"))
+        );
     }
 
     #[test]
@@ -557,10 +561,14 @@ mod tests {
             contract(move |doc| doc["paths"][path][method]["x-mcp"] = value)
         };
         let err = |spec: Spec| mapped(&spec).expect_err("refused").to_string();
-        assert!(err(mark("/auth/login", "post", json!(true))).contains("public operation"));
+        assert!(err(mark("/api/health", "get", json!(true))).contains("public operation"));
+        assert!(err(mark("/auth/login", "post", json!(true))).contains("stay out"));
         assert!(err(mark("/api/users", "post", json!(true))).contains("stay out"));
         assert!(err(mark("/api/agents/{name}/logs/stream", "get", json!(true))).contains("header parameter"));
-        assert!(err(mark("/api/agents/{name}", "get", json!({"destructive": true}))).contains("cannot be destructive"));
+        assert!(
+            err(mark("/api/agents/{name}", "get", json!({"destructive": true})))
+                .contains("cannot be destructive")
+        );
         assert!(err(mark("/api/agents/{name}", "get", json!({"readonly": true}))).contains("not `readonly`"));
         assert!(err(mark("/api/agents/{name}", "get", json!("yes"))).contains("must be `true`"));
         // A body field named like a parameter would make two arguments of one name.
