@@ -530,16 +530,10 @@ EOF
     end_taosd_step "$rc"
 }
 
-# The A-tier smoke runner against a running debug taosd, with the scripted stand-in agent doing
-# the tasks through taosctl. The step prints one line; the JSON report is kept at target/smoke-report.json and each task's line at target/smoke.log.
-step_smoke() {
-    banner "smoke: taos-conformance smoke with the stand-in agent"
-    # The whole workspace, as the cargo step builds it (taosd, taosctl and taos-conformance).
-    cargo build --workspace
-    start_taosd smoke
-    local url=$TAOSD_URL token
-    # The first user and its `*` personal token (stdlib Python, no curl).
-    token=$(python3 - "$url" <<'EOF'
+# The first user (`ada`) of the taosd at $1 and its `*` personal token, on stdout (stdlib
+# Python, no curl; the token never goes on a command line).
+first_user_token() {
+    python3 - "$1" <<'EOF'
 import json, sys, urllib.request
 req = urllib.request.Request(
     sys.argv[1] + "/auth/setup",
@@ -550,7 +544,18 @@ req = urllib.request.Request(
 with urllib.request.urlopen(req, timeout=30) as resp:
     print(json.load(resp)["token"])
 EOF
-    )
+}
+
+# The A-tier smoke runner against a running debug taosd, with the scripted stand-in agent doing
+# the tasks through taosctl. The step prints one line; the JSON report is kept at target/smoke-report.json and each task's line at target/smoke.log.
+step_smoke() {
+    banner "smoke: taos-conformance smoke with the stand-in agent"
+    # The whole workspace, as the cargo step builds it (taosd, taosctl and taos-conformance).
+    cargo build --workspace
+    start_taosd smoke
+    local url=$TAOSD_URL token
+    # The first user and its `*` personal token (stdlib Python, no curl).
+    token=$(first_user_token "$url")
     if [[ $token != taos_user_* ]]; then
         echo "POST /auth/setup did not return a taos_user_ token" >&2
         return 1
@@ -653,18 +658,7 @@ step_mcp() {
     start_taosd mcp
     local url=$TAOSD_URL token rc=0
     # The first user and its `*` personal token (stdlib Python, no curl).
-    token=$(python3 - "$url" <<'EOF'
-import json, sys, urllib.request
-req = urllib.request.Request(
-    sys.argv[1] + "/auth/setup",
-    data=json.dumps({"username": "ada", "password": "correct-horse-battery"}).encode(),
-    headers={"Content-Type": "application/json"},
-    method="POST",
-)
-with urllib.request.urlopen(req, timeout=30) as resp:
-    print(json.load(resp)["token"])
-EOF
-    ) || true
+    token=$(first_user_token "$url") || true
     if [[ $token != taos_user_* ]]; then
         echo "POST /auth/setup did not return a taos_user_ token" >&2
         end_taosd_step 1

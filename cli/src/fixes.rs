@@ -300,6 +300,14 @@ pub static FIXES: &[(&str, Fix)] = &[
         Fix::Unreachable("taosctl sends every body as application/json"),
     ),
     (
+        "mcp_not_acceptable",
+        Fix::Unreachable("taosctl does not call /mcp (`taosctl mcp` only prints a client's configuration)"),
+    ),
+    (
+        "mcp_bad_request",
+        Fix::Unreachable("taosctl does not call /mcp (`taosctl mcp` only prints a client's configuration)"),
+    ),
+    (
         "payload_too_large",
         Fix::Cli("keep what you send (a persona file, an imported document) under 1 MiB"),
     ),

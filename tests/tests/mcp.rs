@@ -217,16 +217,7 @@ async fn an_agent_made_over_mcp_notifies_over_mcp(s: &Server) {
     let e = failed(&denied, "scope_denied");
     assert_eq!(e["required_scope"], "agents.create");
     assert_eq!(meta(&denied)["http_status"], 403);
-    assert_eq!(
-        s.client(&admin.token)
-            .list_agents()
-            .send()
-            .await
-            .value()
-            .items
-            .len(),
-        1
-    );
+    assert_eq!(agents_listed(&s.client(&admin.token)).await, 1);
     as_agent.cancel().await.ok();
     mcp.cancel().await.ok();
 }
@@ -313,16 +304,7 @@ async fn malformed_arguments_are_clean_tool_errors(s: &Server) {
         &call(&mcp, "create_agent", json!({"name": "x", "idempotency_key": 7})).await,
         "invalid_parameter",
     );
-    assert_eq!(
-        s.client(&admin.token)
-            .list_agents()
-            .send()
-            .await
-            .value()
-            .items
-            .len(),
-        0
-    );
+    assert_eq!(agents_listed(&s.client(&admin.token)).await, 0);
 
     let unknown = mcp
         .call_tool(CallToolRequestParams::new("drop_tables"))
@@ -376,16 +358,7 @@ async fn a_keyed_create_over_mcp_is_safe_to_retry(s: &Server) {
     )
     .await;
     failed(&reused, "idempotency_key_reused");
-    assert_eq!(
-        s.client(&admin.token)
-            .list_agents()
-            .send()
-            .await
-            .value()
-            .items
-            .len(),
-        3
-    );
+    assert_eq!(agents_listed(&s.client(&admin.token)).await, 3);
     mcp.cancel().await.ok();
 }
 
@@ -725,14 +698,5 @@ async fn hostile_requests_to_mcp_get_canonical_errors(s: &Server) {
         }
     }
     assert_eq!(ids.len(), 1, "one agent for one key: {ids:?}");
-    assert_eq!(
-        s.client(&admin.token)
-            .list_agents()
-            .send()
-            .await
-            .value()
-            .items
-            .len(),
-        1
-    );
+    assert_eq!(agents_listed(&s.client(&admin.token)).await, 1);
 }
