@@ -700,3 +700,94 @@ async fn hostile_requests_to_mcp_get_canonical_errors(s: &Server) {
     assert_eq!(ids.len(), 1, "one agent for one key: {ids:?}");
     assert_eq!(agents_listed(&s.client(&admin.token)).await, 1);
 }
+
+e2e!(a_killed_taosd_never_doubles_a_keyed_create_over_mcp);
+/// Keyed `create_agent` calls over MCP in parallel, taosd killed with SIGKILL under that load
+/// and restarted, then every key sent retried in a fresh session past the takeover window:
+/// a key answered before the kill replays its agent, the others run once; one key, one agent.
+async fn a_killed_taosd_never_doubles_a_keyed_create_over_mcp(s: &Server) {
+    const WORKERS: usize = 8;
+    const ACKS_BEFORE_KILL: usize = 30;
+    s.set_env("TAOS_IDEMPOTENCY_TAKEOVER", "1s");
+    s.restart().await;
+    let admin = s.setup_admin().await;
+    // (key, name) sent, and key → agent id answered before the kill.
+    let sent = std::sync::Arc::new(std::sync::Mutex::new(Vec::<(String, String)>::new()));
+    let answered = std::sync::Arc::new(std::sync::Mutex::new(std::collections::HashMap::new()));
+    let mut workers = Vec::new();
+    for w in 0..WORKERS {
+        let mcp = connect(s, &admin.token).await;
+        let (sent, answered) = (sent.clone(), answered.clone());
+        workers.push(tokio::spawn(async move {
+            for i in 0.. {
+                let (key, name) = (
+                    format!("crash-{w}-{i}-{}", uuid::Uuid::new_v4()),
+                    format!("mcp-crash-{w}-{i}"),
+                );
+                sent.lock().unwrap().push((key.clone(), name.clone()));
+                let args = json!({"name": name, "idempotency_key": key});
+                let Value::Object(args) = args else { unreachable!() };
+                let Ok(r) = mcp
+                    .call_tool(CallToolRequestParams::new("create_agent").with_arguments(args))
+                    .await
+                else {
+                    return;
+                };
+                let Some(id) = r.structured_content.as_ref().and_then(|c| c["id"].as_str()) else {
+                    return;
+                };
+                answered.lock().unwrap().insert(key, id.to_string());
+            }
+        }));
+    }
+    let started = std::time::Instant::now();
+    while answered.lock().unwrap().len() < ACKS_BEFORE_KILL {
+        assert!(
+            started.elapsed().as_secs() < 60,
+            "the load never got {ACKS_BEFORE_KILL} answers"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    s.crash_and_restart().await;
+    for w in workers {
+        w.await.expect("worker");
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+
+    let sent = sent.lock().unwrap().clone();
+    let answered = answered.lock().unwrap().clone();
+    let mcp = connect(s, &admin.token).await;
+    let mut ids = BTreeSet::new();
+    for (key, name) in &sent {
+        let r = call(
+            &mcp,
+            "create_agent",
+            json!({"name": name, "idempotency_key": key}),
+        )
+        .await;
+        let id = ok(&r)["id"].as_str().expect("an agent").to_string();
+        if let Some(first) = answered.get(key) {
+            assert_eq!(
+                &id, first,
+                "the retry of {key}, answered before the kill, names another agent"
+            );
+            assert_eq!(meta(&r)["idempotent_replayed"], true, "{key} replays");
+        }
+        ids.insert(id);
+    }
+    assert_eq!(ids.len(), sent.len(), "one agent per key");
+    let listed = s
+        .get("/api/agents?limit=200")
+        .bearer(&admin.token)
+        .send()
+        .await
+        .expect_json(200);
+    assert_eq!(
+        listed["items"].as_array().expect("items").len(),
+        sent.len(),
+        "{} keys were sent, {} answered before the kill: no key made a second agent",
+        sent.len(),
+        answered.len()
+    );
+    mcp.cancel().await.ok();
+}

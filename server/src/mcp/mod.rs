@@ -47,10 +47,7 @@ const PROTOCOL: ProtocolVersion = ProtocolVersion::V_2025_11_25;
 
 /// `/mcp`, answered for `api`.
 pub fn routes(state: SharedState, api: Arc<Api>) -> Router {
-    let handler = Mcp {
-        api,
-        tools: Arc::new(tools::Tools::new()),
-    };
+    let handler = Mcp { api };
     let config = StreamableHttpServerConfig::default()
         .with_legacy_session_mode(false)
         .with_json_response(true)
@@ -67,11 +64,10 @@ pub fn routes(state: SharedState, api: Arc<Api>) -> Router {
         .layer(axum::middleware::from_fn_with_state(state, http::guard))
 }
 
-/// One MCP server; cloned for every request (two `Arc`s).
+/// One MCP server; cloned for every request (an `Arc`).
 #[derive(Clone)]
 struct Mcp {
     api: Arc<Api>,
-    tools: Arc<tools::Tools>,
 }
 
 impl ServerHandler for Mcp {
@@ -98,11 +94,11 @@ impl ServerHandler for Mcp {
         _request: Option<PaginatedRequestParams>,
         _context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, McpError> {
-        Ok(ListToolsResult::with_all_items(self.tools.list()))
+        Ok(ListToolsResult::with_all_items(tools::Tools::get().list()))
     }
 
     fn get_tool(&self, name: &str) -> Option<Tool> {
-        self.tools.get(name).map(|t| t.listed.clone())
+        tools::Tools::get().entry(name).map(|t| t.listed.clone())
     }
 
     async fn call_tool(
@@ -110,7 +106,7 @@ impl ServerHandler for Mcp {
         request: CallToolRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, McpError> {
-        self.tools
+        tools::Tools::get()
             .call(&self.api, request, &context.extensions)
             .await
             .map(Into::into)

@@ -2,7 +2,7 @@
 //! answer (the operation's HTTP response, in-process) as a tool result.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use axum::http::header;
 use axum::http::request::Parts;
@@ -27,14 +27,21 @@ pub struct Entry {
     pub listed: Tool,
 }
 
-/// Every tool, built once at start-up.
+/// Every tool, built on the first MCP request (parsing 37 tools' schemas is no work for a
+/// taosd that nobody talks MCP to, and none for its start-up).
+static BUILT: LazyLock<Tools> = LazyLock::new(Tools::new);
+
 pub struct Tools {
     entries: Vec<Entry>,
     by_name: HashMap<&'static str, usize>,
 }
 
 impl Tools {
-    pub fn new() -> Tools {
+    pub fn get() -> &'static Tools {
+        &BUILT
+    }
+
+    fn new() -> Tools {
         let entries: Vec<Entry> = TOOLS
             .iter()
             .map(|t| Entry {
@@ -54,7 +61,7 @@ impl Tools {
         self.entries.iter().map(|e| e.listed.clone()).collect()
     }
 
-    pub fn get(&self, name: &str) -> Option<&Entry> {
+    pub fn entry(&self, name: &str) -> Option<&Entry> {
         self.by_name.get(name).map(|&i| &self.entries[i])
     }
 
@@ -66,7 +73,7 @@ impl Tools {
         request: CallToolRequestParams,
         extensions: &Extensions,
     ) -> Result<CallToolResult, McpError> {
-        let Some(entry) = self.get(&request.name) else {
+        let Some(entry) = self.entry(&request.name) else {
             return Err(McpError::invalid_params(
                 format!("There is no tool `{}`; `tools/list` lists them.", request.name),
                 None,
