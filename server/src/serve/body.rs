@@ -9,7 +9,7 @@ use std::task::{Context, Poll};
 
 use axum::body::Body;
 use bytes::Bytes;
-use http_body::{Frame, SizeHint};
+use http_body::{Body as _, Frame, SizeHint};
 use hyper::body::Incoming;
 use tokio::time::{Instant, Sleep};
 
@@ -24,16 +24,28 @@ pub struct TimedBody {
     /// Made on the first wait only: most bodies are already there.
     timer: Option<Pin<Box<Sleep>>>,
     timed_out: Arc<AtomicBool>,
+    /// Set once the body has been read to its end (at once for a request without one).
+    ended: Arc<AtomicBool>,
 }
 
 impl TimedBody {
-    /// `inner`, due by `deadline`; `timed_out` is set when it was not.
-    pub fn new(inner: Incoming, deadline: Instant, timed_out: Arc<AtomicBool>) -> Self {
+    /// `inner`, due by `deadline`; `timed_out` is set when it was not, `ended` when it was read
+    /// to its end.
+    pub fn new(
+        inner: Incoming,
+        deadline: Instant,
+        timed_out: Arc<AtomicBool>,
+        ended: Arc<AtomicBool>,
+    ) -> Self {
+        if inner.is_end_stream() {
+            ended.store(true, Ordering::Release);
+        }
         TimedBody {
             inner,
             deadline,
             timer: None,
             timed_out,
+            ended,
         }
     }
 }
@@ -48,6 +60,9 @@ impl http_body::Body for TimedBody {
     ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
         let this = self.get_mut();
         if let Poll::Ready(frame) = Pin::new(&mut this.inner).poll_frame(cx) {
+            if frame.is_none() || this.inner.is_end_stream() {
+                this.ended.store(true, Ordering::Release);
+            }
             return Poll::Ready(frame.map(|f| f.map_err(Into::into)));
         }
         let deadline = this.deadline;

@@ -9,12 +9,14 @@
 //! answers are recognised by their shape (one of those statuses, `content-length: 0`, no
 //! `content-type`: every answer of ours is canonical JSON) and replaced on the way out; the
 //! connection then closes lingering, reading what the client still sends for a moment, so that
-//! the client gets the answer instead of a reset.
+//! the client gets the answer instead of a reset. So does a connection whose last request was
+//! answered before its body was read to the end (a `413` for a body over the limit): a client
+//! still sending would otherwise see a reset instead of the answer.
 
 use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
@@ -26,9 +28,10 @@ use tokio::time::{Instant, Sleep};
 use crate::errors::{self, Error};
 
 /// How long a closing connection keeps reading (and discarding) what the client still sends.
-const LINGER: Duration = Duration::from_secs(1);
-/// At most this much is read while lingering.
-const LINGER_BYTES: usize = 1 << 20;
+const LINGER: Duration = Duration::from_secs(2);
+/// At most this much is read while lingering: a client sending more than this past an answer
+/// sees a reset.
+const LINGER_BYTES: usize = 8 << 20;
 
 const WAITING: u8 = 0;
 const BUSY: u8 = 1;
@@ -41,18 +44,27 @@ pub struct ConnState {
     /// hyper's read of this connection, waiting while a request is served: woken when the
     /// answer is done, so that the idle timeout starts then, not at the next wake-up.
     reader: AtomicWaker,
+    /// A request was answered before its body was read to the end: close by lingering.
+    unread_body: AtomicBool,
 }
 
 impl ConnState {
     /// A request's head has arrived: no read deadline until it is answered.
     pub fn request_started(&self) {
         self.phase.store(BUSY, Ordering::Release);
+        // hyper reads the rest of an earlier body before it takes the next request.
+        self.unread_body.store(false, Ordering::Release);
     }
 
     /// The answer's last byte went to hyper: the idle timeout starts.
     pub fn request_answered(&self) {
         self.phase.store(ANSWERED, Ordering::Release);
         self.reader.wake();
+    }
+
+    /// The request being answered was not read to its end: the client may still be sending.
+    pub fn body_left_unread(&self) {
+        self.unread_body.store(true, Ordering::Release);
     }
 }
 
@@ -261,7 +273,7 @@ impl AsyncWrite for TimedIo {
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         ready!(self.poll_pending(cx))?;
         let this = &mut *self;
-        if !this.linger {
+        if !this.linger && !this.state.unread_body.load(Ordering::Acquire) {
             return Pin::new(&mut this.stream).poll_shutdown(cx);
         }
         if !this.fin_sent {
@@ -270,7 +282,7 @@ impl AsyncWrite for TimedIo {
             this.arm(Deadline::None, LINGER);
             this.fin_sent = true;
         }
-        let mut scratch = [0u8; 4096];
+        let mut scratch = [0u8; 16 * 1024];
         let mut discarded = 0;
         loop {
             let mut buf = ReadBuf::new(&mut scratch);

@@ -24,7 +24,7 @@ use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{HeaderValue, Request, Response, header};
 use axum::response::IntoResponse;
-use hyper::body::Incoming;
+use hyper::body::{Body as _, Incoming};
 use hyper_util::rt::TokioIo;
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::{TcpListener, TcpStream};
@@ -234,16 +234,32 @@ impl hyper::service::Service<Request<Incoming>> for AppService {
             );
             let id = req.headers().get(REQUEST_ID).cloned();
             let mut response = error.into_response();
+            if !req.body().is_end_stream() {
+                self.state.body_left_unread();
+                response
+                    .headers_mut()
+                    .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            }
             set_request_id(&mut response, id);
             return Box::pin(std::future::ready(answered(response)));
         }
         let timed_out = Arc::new(AtomicBool::new(false));
+        let ended = Arc::new(AtomicBool::new(false));
         let deadline = tokio::time::Instant::now() + self.body_timeout;
-        let mut req = req.map(|b| Body::new(TimedBody::new(b, deadline, timed_out.clone())));
+        let mut req = req.map(|b| Body::new(TimedBody::new(b, deadline, timed_out.clone(), ended.clone())));
         req.extensions_mut().insert(ConnectInfo(self.peer));
         let mut app = self.app.clone();
+        let conn = self.state.clone();
         Box::pin(async move {
-            let Ok(response) = tower_service::Service::call(&mut app, req).await;
+            let Ok(mut response) = tower_service::Service::call(&mut app, req).await;
+            if !ended.load(Ordering::Acquire) {
+                // hyper will not read the rest: say the connection closes, so that the client
+                // does not send its next request on it, and linger for what it still sends.
+                conn.body_left_unread();
+                response
+                    .headers_mut()
+                    .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            }
             if !timed_out.load(Ordering::Acquire) {
                 return answered(response);
             }
