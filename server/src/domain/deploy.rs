@@ -317,15 +317,7 @@ impl Run {
         let c = self.configured().await?;
         // Subscribed before the start, so an agent that ends at once is seen ending.
         let mut events = self.fleet.runtimes.events().subscribe();
-        let started = act_on(
-            &self.store,
-            &self.fleet,
-            &self.agent,
-            &c,
-            Verb::Start,
-            Duration::ZERO,
-        )
-        .await?;
+        let started = act_on(&self.store, &self.fleet, &self.agent, Verb::Start, Duration::ZERO).await?;
         if started.status.state != State::Running {
             return Err(exited(&self.agent.slug, &started.status));
         }
@@ -370,7 +362,7 @@ impl Run {
             let status = crate::domain::runtimes::current_status(fleet, agent.id, c.kind, Some(&c)).await;
             let pending_restart = status.next_restart_at.is_some();
             if status.state.is_live() || pending_restart {
-                if let Err(e) = act_on(store, fleet, agent, &c, Verb::Stop, REMOVE_GRACE).await {
+                if let Err(e) = act_on(store, fleet, agent, Verb::Stop, REMOVE_GRACE).await {
                     tracing::warn!(agent = %agent.slug, error = %e, "could not stop the agent of a failed deploy");
                 }
             } else if let Err(e) = store.set_agent_desired(agent.id, Desired::Stopped.as_str()).await {

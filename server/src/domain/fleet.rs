@@ -290,13 +290,13 @@ impl Fleet {
         agent: &crate::store::Agent,
         token: Option<String>,
     ) -> Result<Option<runtime::Injection>> {
+        // The lock first: a move to another runtime may be under way.
+        let _one_at_a_time = self.lock(agent.id).await;
+        self.remember_token(agent.id, token);
         let Some(row) = store.get_agent_runtime(agent.id).await? else {
-            self.remember_token(agent.id, token);
             return Ok(None);
         };
         let c = Configured::from_row(&row)?;
-        let _one_at_a_time = self.lock(agent.id).await;
-        self.remember_token(agent.id, token);
         let backend = self.backend(c.kind)?;
         let spec = self.instance_spec(store, agent, &c, false).await?;
         let injection = backend
@@ -312,13 +312,14 @@ impl Fleet {
     /// The agent was deleted: stop it and forget it on its runtime (its logs are kept).
     pub async fn agent_deleted(&self, store: &Store, agent_id: Uuid) {
         self.remember_token(agent_id, None);
+        // The lock first: a move to another runtime may be under way.
+        let _one_at_a_time = self.lock(agent_id).await;
         let Ok(Some(row)) = store.get_agent_runtime(agent_id).await else {
             return;
         };
         let Ok(c) = Configured::from_row(&row) else {
             return;
         };
-        let _one_at_a_time = self.lock(agent_id).await;
         if let Ok(backend) = self.backend(c.kind)
             && let Err(e) = backend.remove(agent_id, REMOVE_GRACE).await
         {

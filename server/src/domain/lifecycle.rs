@@ -24,16 +24,16 @@ pub struct AgentState {
     pub status: InstanceStatus,
 }
 
-async fn configured(store: &Store, caller: &Principal, name: &str) -> Result<(Agent, Configured)> {
-    let agent = get_agent(store, caller, name).await?.agent;
+/// The agent's runtime spec, or `agent_not_configured`.
+async fn configured(store: &Store, agent: &Agent) -> Result<Configured> {
     match store.get_agent_runtime(agent.id).await? {
-        Some(row) => {
-            let c = Configured::from_row(&row)?;
-            Ok((agent, c))
-        }
+        Some(row) => Configured::from_row(&row),
         None => Err(Error::new(
             &errors::AGENT_NOT_CONFIGURED,
-            format!("The agent '{name}' has no runtime spec yet, so there is nothing to run."),
+            format!(
+                "The agent '{}' has no runtime spec yet, so there is nothing to run.",
+                agent.slug
+            ),
         )),
     }
 }
@@ -84,9 +84,9 @@ async fn act(
     verb: Verb,
     grace: Duration,
 ) -> Result<AgentState> {
-    let (agent, c) = configured(store, caller, name).await?;
+    let agent = get_agent(store, caller, name).await?.agent;
     fleet.ensure_free(agent.id, name)?;
-    act_on(store, fleet, &agent, &c, verb, grace).await
+    act_on(store, fleet, &agent, verb, grace).await
 }
 
 /// Runs `verb` on an agent read before: for a request ([`act`]) or for an operation that
@@ -95,7 +95,6 @@ pub(super) async fn act_on(
     store: &Store,
     fleet: &Fleet,
     agent: &Agent,
-    c: &Configured,
     verb: Verb,
     grace: Duration,
 ) -> Result<AgentState> {
@@ -105,6 +104,9 @@ pub(super) async fn act_on(
         crate::store::Error::NotFound => crate::domain::fleet::gone(&agent.slug),
         other => other.into(),
     })?;
+    // Read under the lock: a move (`PUT …/runtime`) may have committed while this waited,
+    // and the verb acts on the runtime and spec configured now.
+    let c = &configured(store, agent).await?;
     let backend = fleet.backend(c.kind)?;
     let current = known(fleet, c.kind, agent.id).await?;
     let recorded = current.clone().or_else(|| c.status.clone()).unwrap_or_default();

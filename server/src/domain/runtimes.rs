@@ -1,7 +1,9 @@
 //! The `runtimes` operations: which runtimes this taosd has, and each agent's runtime spec.
 
 use crate::domain::agents::get_agent;
-use crate::domain::fleet::{Configured, Desired, Fleet, RESERVED_ENV, RuntimeSpec, runtime_error};
+use crate::domain::fleet::{
+    Configured, Desired, Fleet, REMOVE_GRACE, RESERVED_ENV, RuntimeSpec, runtime_error,
+};
 use crate::domain::principal::Principal;
 use crate::domain::store_errors::user_gone;
 use crate::errors::{self, Error, Result};
@@ -125,7 +127,7 @@ pub async fn set_agent_runtime(
     let kind = kind.unwrap_or(fleet.runtimes.default_kind());
     let json = check_spec(fleet, kind, &spec, agent.id, &agent.slug)?;
     let _verb = fleet.lock(agent.id).await;
-    refuse_moving_a_live_agent(store, fleet, agent.id, kind).await?;
+    let moved_from = refuse_moving_a_live_agent(store, fleet, agent.id, kind).await?;
     let row = store
         .set_agent_runtime(agent.id, caller.user_id, &fleet.node, kind.as_str(), &json)
         .await
@@ -133,6 +135,15 @@ pub async fn set_agent_runtime(
             || caller.removed(),
             crate::domain::agents::no_live_agent(name),
         ))?;
+    if let Some(old) = moved_from {
+        // What the old runtime still keeps of it (a stopped container) would be left there,
+        // unmanaged, for good.
+        if let Ok(backend) = fleet.backend(old)
+            && let Err(e) = backend.remove(agent.id, REMOVE_GRACE).await
+        {
+            tracing::warn!(agent = %agent.slug, runtime = old.as_str(), error = %e, "could not remove a moved agent from its old runtime");
+        }
+    }
     let configured = Configured::from_row(&row)?;
     let status = current_status(fleet, agent.id, kind, Some(&configured)).await;
     Ok(AgentRuntime {
@@ -145,22 +156,23 @@ pub async fn set_agent_runtime(
 
 /// A live instance stays with the runtime it runs on: moving its agent to another runtime
 /// would leave it running there, unmanaged (stop and start would act on the new one).
+/// Otherwise the runtime it moves from, if it moves.
 async fn refuse_moving_a_live_agent(
     store: &Store,
     fleet: &Fleet,
     agent_id: uuid::Uuid,
     kind: RuntimeKind,
-) -> Result<()> {
+) -> Result<Option<RuntimeKind>> {
     let Some(row) = store.get_agent_runtime(agent_id).await? else {
-        return Ok(());
+        return Ok(None);
     };
     let configured = Configured::from_row(&row)?;
     if configured.kind == kind {
-        return Ok(());
+        return Ok(None);
     }
     let status = current_status(fleet, agent_id, configured.kind, Some(&configured)).await;
     if !status.state.is_live() {
-        return Ok(());
+        return Ok(Some(configured.kind));
     }
     Err(Error::new(
         &errors::INVALID_TRANSITION,

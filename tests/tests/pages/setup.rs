@@ -216,3 +216,73 @@ async fn setup_from_elsewhere_needs_the_logged_token(s: &Server) {
     assert_eq!(done.location(), "/notifications");
     assert!(b.session().is_some());
 }
+
+e2e!(setup_form_racing_the_api);
+/// The setup form and `POST /auth/setup` sent at the same moment to a fresh server, several
+/// rounds (a fresh server each): exactly one of them creates the admin. The form that lost is
+/// sent to sign-in (`/login`), the API call that lost gets `409 already_configured`; one user
+/// exists afterwards, the winner, and taosd logged no internal error.
+async fn setup_form_racing_the_api(s: &Server) {
+    const ROUNDS: usize = 6;
+    let mut form_won = 0;
+    for round in 0..ROUNDS {
+        let fresh = match s.backend() {
+            Backend::Sqlite => Server::start_sqlite().await,
+            _ => Server::start_postgres().await,
+        };
+        let mut b = Browser::new(&fresh);
+        let form = b.get("/setup").await;
+        assert_eq!(form.status, 200, "{}", form.body);
+        let csrf = form.csrf();
+        let f = fields(&form, &csrf, "ada", PASSWORD);
+        let api = fresh
+            .post("/auth/setup")
+            .json(&json!({"username": "eve", "password": PASSWORD}))
+            .send();
+        let sent = pairs(&f);
+        let (page, api) = tokio::join!(b.post("/setup", &sent), api);
+        let winner = match (page.location(), api.status().as_u16()) {
+            ("/notifications", 409) => {
+                api.expect_error(409, "already_configured");
+                assert!(
+                    b.session().is_some(),
+                    "round {round}: the form's winner is signed in"
+                );
+                form_won += 1;
+                "ada"
+            }
+            ("/login", 201) => {
+                assert!(
+                    b.session().is_none(),
+                    "round {round}: the form's loser is not signed in"
+                );
+                "eve"
+            }
+            (location, status) => panic!(
+                "round {round}: the form went to {location:?} ({}), the API answered {status} {}",
+                page.status,
+                api.text()
+            ),
+        };
+        let token = fresh.user_token(winner, PASSWORD, None).await;
+        let users = fresh
+            .get("/api/users")
+            .bearer(&token)
+            .send()
+            .await
+            .expect_json(200);
+        let names: Vec<_> = users["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .map(|u| u["username"].as_str().unwrap_or_default().to_string())
+            .collect();
+        assert_eq!(names, [winner], "round {round}: one user, the winner");
+        let log = fresh.stderr();
+        assert!(
+            !log.contains("internal_error") && !log.contains("ERROR"),
+            "round {round}: taosd logged an internal error:\n{log}"
+        );
+    }
+    eprintln!("setup race: the form won {form_won} of {ROUNDS} rounds");
+}

@@ -489,3 +489,121 @@ async fn an_agent_moves_to_another_runtime_only_when_stopped() {
     .await;
     s.stop().await;
 }
+
+/// The names of the docker containers (running or not) of the agent `name`.
+fn docker_containers(name: &str) -> String {
+    let out = std::process::Command::new("docker")
+        .args([
+            "ps",
+            "-a",
+            "--filter",
+            &format!("name=taos-agent-{name}"),
+            "--format",
+            "{{.Names}}",
+        ])
+        .output()
+        .expect("docker ps");
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// The pids on this machine whose command line is exactly `argv` (a docker container's
+/// processes are the host's too).
+fn pids_running(argv: &[&str]) -> Vec<u32> {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+            let got: Vec<&[u8]> = cmdline.split(|b| *b == 0).filter(|a| !a.is_empty()).collect();
+            got.len() == argv.len() && got.iter().zip(argv).all(|(g, w)| *g == w.as_bytes())
+        })
+        .collect()
+}
+
+/// Moving a stopped agent between runtimes (process ⇄ docker) while it is being started, many
+/// rounds: every answer is 200 or, for a move that found the agent running, 409
+/// `invalid_transition`; afterwards the agent runs on the runtime it reports, and nothing of
+/// it runs on the other one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[cfg_attr(
+    not(docker_tests),
+    ignore = "TAOS_TEST_DOCKER=1 not set at build time: the docker variant did not run"
+)]
+async fn a_move_racing_a_start_leaves_one_instance_where_reported() {
+    let s = Server::start_sqlite().await;
+    s.run_case(async {
+        let admin = s.setup_admin().await;
+        let t = &admin.token;
+        let name = format!("shuttle-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+        let name = name.as_str();
+        // Durations no other test sleeps for, to find each backend's instance by its command.
+        let secs = 70_000 + (uuid::Uuid::new_v4().as_u128() % 10_000) as u32;
+        let (on_process, on_docker) = (secs.to_string(), (secs + 1).to_string());
+        let process = json!({"runtime": "process", "command": ["sleep", on_process]});
+        let docker = json!({"runtime": "docker", "image": DOCKER_IMAGE, "command": ["sleep", on_docker]});
+        create_agent(&s.client(t), name).await;
+        configure(&s, t, name, &["sleep", &on_process], json!({})).await;
+        let path = format!("/api/agents/{name}/runtime");
+        let mut seen = std::collections::BTreeSet::new();
+        for round in 0..8 {
+            let (first, second) = if round % 2 == 0 {
+                (&docker, &process)
+            } else {
+                (&process, &docker)
+            };
+            let answers = futures::future::join_all([
+                s.put(&path).bearer(t).json(first).send(),
+                s.post(&format!("/api/agents/{name}/start")).bearer(t).send(),
+                s.put(&path).bearer(t).json(second).send(),
+            ])
+            .await;
+            for a in answers {
+                let status = a.status().as_u16();
+                if status != 200 {
+                    a.expect_error(409, "invalid_transition");
+                }
+            }
+            let rt = runtime_of(&s, t, name).await;
+            let (here, there) = match rt.runtime.to_string().as_str() {
+                "process" => (&on_process, &on_docker),
+                "docker" => (&on_docker, &on_process),
+                other => panic!("round {round}: runtime {other}"),
+            };
+            seen.insert((rt.runtime.to_string(), format!("{:?}", rt.state.state)));
+            let running_here = pids_running(&["sleep", here]).len();
+            let running_there = pids_running(&["sleep", there]).len();
+            match rt.state.state {
+                types::InstanceState::Running => {
+                    assert_eq!(
+                        running_here, 1,
+                        "round {round}: one instance where reported: {rt:?}"
+                    );
+                }
+                types::InstanceState::Stopped => {
+                    assert_eq!(running_here, 0, "round {round}: stopped, yet running: {rt:?}");
+                }
+                ref other => panic!("round {round}: state {other:?}"),
+            }
+            assert_eq!(
+                running_there, 0,
+                "round {round}: left running on the other runtime: {rt:?}"
+            );
+            verb(&s, t, name, "stop").await;
+            if rt.runtime.to_string() == "process" {
+                assert!(
+                    docker_containers(name).is_empty(),
+                    "round {round}: a container was left behind by the move to process"
+                );
+            }
+        }
+        eprintln!("move racing start, outcomes (runtime, state): {seen:?}");
+        s.delete(&format!("/api/agents/{name}"))
+            .bearer(t)
+            .send()
+            .await
+            .expect_status(200);
+    })
+    .await;
+    s.stop().await;
+}
