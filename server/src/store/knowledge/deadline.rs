@@ -154,6 +154,21 @@ mod tests {
             .await
             .unwrap();
         assert!(stopped.is_none(), "a search past its deadline is stopped");
+        if url.starts_with("sqlite:") {
+            // Longer than the inline budget: moved to a blocking thread, and answered in full.
+            let moved = crate::store::knowledge::inline::moved_searches();
+            let hits = store
+                .search_knowledge(&words(&["issue", "scope"]), &any, 10, Duration::from_secs(60))
+                .await
+                .unwrap()
+                .expect("in time");
+            assert_eq!(hits.len(), 10);
+            assert!(
+                crate::store::knowledge::inline::moved_searches() > moved,
+                "a search of 300 long documents takes longer than {:?}",
+                crate::store::knowledge::inline::INLINE_BUDGET
+            );
+        }
         for _ in 0..20 {
             let hits = store
                 .search_knowledge(&ws, &any, 10, Duration::from_secs(60))

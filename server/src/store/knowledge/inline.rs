@@ -6,10 +6,16 @@
 //! deadline is a progress handler on that connection, taken off when the search is over.
 //!
 //! An answer kept in `cache` is looked up first, on the calling thread (a `PRAGMA` and a
-//! hash lookup, as cheap as the token lookup every request makes there): only a search the
-//! cache cannot answer goes to a blocking thread.
+//! hash lookup, as cheap as the token lookup every request makes there). A search the cache
+//! cannot answer is tried on the calling thread too, for [`INLINE_BUDGET`] at most: most take
+//! a fraction of a millisecond, and handing them to a blocking thread and back cost a quarter
+//! of their CPU (two thread wake-ups, and a blocking thread's own connection and page cache to
+//! keep warm). One still running then is stopped and run again, from the start, on a blocking
+//! thread with what is left of its deadline: the runtime's threads are held up by no search
+//! for longer than the budget.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use rusqlite::{ErrorCode, Row, params_from_iter};
@@ -22,6 +28,17 @@ use crate::store::{Error, Result};
 
 /// Virtual-machine steps between two looks at the clock, as in `deadline`.
 const PROGRESS_STEPS: i32 = 1000;
+
+/// How long a search may run on the calling thread before it is moved to a blocking one.
+pub(super) const INLINE_BUDGET: Duration = Duration::from_millis(3);
+
+/// Searches moved to a blocking thread after their inline budget, since start (for tests).
+static MOVED: AtomicU64 = AtomicU64::new(0);
+
+#[cfg(test)]
+pub(super) fn moved_searches() -> u64 {
+    MOVED.load(Ordering::Relaxed)
+}
 
 /// The search `sql` with `texts` stands for: `words` and `filter`, as `cache` keys it.
 pub(super) struct Search<'a> {
@@ -45,6 +62,22 @@ pub(super) async fn search(
     let Search {
         words, sql, texts, ..
     } = search;
+    let started = Instant::now();
+    let budget = INLINE_BUDGET.min(deadline);
+    let inline = fts5_bm25::with_words(reads.path(), generation, words, || {
+        run(&reads, &sql, &texts, limit, budget)
+    })?;
+    if let Some(hits) = inline {
+        cache::put(key, generation, Arc::new(hits.clone()));
+        return Ok(Some(hits));
+    }
+    let Some(deadline) = deadline
+        .checked_sub(started.elapsed())
+        .filter(|_| budget < deadline)
+    else {
+        return Ok(None);
+    };
+    MOVED.fetch_add(1, Ordering::Relaxed);
     let words = words.to_vec();
     tokio::task::spawn_blocking(move || {
         // The generation as this thread's connection sees it: the search's snapshot starts
