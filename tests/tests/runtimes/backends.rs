@@ -473,18 +473,10 @@ async fn an_agent_moves_to_another_runtime_only_when_stopped() {
             .send()
             .await
             .expect_status(200);
-        let left = std::process::Command::new("docker")
-            .args([
-                "ps",
-                "-a",
-                "--filter",
-                &format!("name=taos-agent-{name}"),
-                "--format",
-                "{{.Names}}",
-            ])
-            .output()
-            .expect("docker ps");
-        assert!(left.stdout.is_empty(), "the container outlived its agent");
+        assert!(
+            docker_containers(name).is_empty(),
+            "the container outlived its agent"
+        );
     })
     .await;
     s.stop().await;
