@@ -23,29 +23,29 @@ pub struct TimedBody {
     deadline: Instant,
     /// Made on the first wait only: most bodies are already there.
     timer: Option<Pin<Box<Sleep>>>,
-    timed_out: Arc<AtomicBool>,
-    /// Set once the body has been read to its end (at once for a request without one).
-    ended: Arc<AtomicBool>,
+    seen: Arc<BodySeen>,
+}
+
+/// What became of a request's body, for the service once the answer is made.
+#[derive(Debug, Default)]
+pub struct BodySeen {
+    /// It did not arrive in full by its deadline.
+    pub timed_out: AtomicBool,
+    /// It was read to its end (at once for a request without one).
+    pub ended: AtomicBool,
 }
 
 impl TimedBody {
-    /// `inner`, due by `deadline`; `timed_out` is set when it was not, `ended` when it was read
-    /// to its end.
-    pub fn new(
-        inner: Incoming,
-        deadline: Instant,
-        timed_out: Arc<AtomicBool>,
-        ended: Arc<AtomicBool>,
-    ) -> Self {
+    /// `inner`, due by `deadline`; `seen` records whether it was late or read to its end.
+    pub fn new(inner: Incoming, deadline: Instant, seen: Arc<BodySeen>) -> Self {
         if inner.is_end_stream() {
-            ended.store(true, Ordering::Release);
+            seen.ended.store(true, Ordering::Release);
         }
         TimedBody {
             inner,
             deadline,
             timer: None,
-            timed_out,
-            ended,
+            seen,
         }
     }
 }
@@ -61,7 +61,7 @@ impl http_body::Body for TimedBody {
         let this = self.get_mut();
         if let Poll::Ready(frame) = Pin::new(&mut this.inner).poll_frame(cx) {
             if frame.is_none() || this.inner.is_end_stream() {
-                this.ended.store(true, Ordering::Release);
+                this.seen.ended.store(true, Ordering::Release);
             }
             return Poll::Ready(frame.map(|f| f.map_err(Into::into)));
         }
@@ -72,7 +72,7 @@ impl http_body::Body for TimedBody {
         if timer.as_mut().poll(cx).is_pending() {
             return Poll::Pending;
         }
-        this.timed_out.store(true, Ordering::Release);
+        this.seen.timed_out.store(true, Ordering::Release);
         Poll::Ready(Some(Err("the request body did not arrive in time".into())))
     }
 

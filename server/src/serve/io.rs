@@ -93,6 +93,8 @@ pub struct TimedIo {
     linger: bool,
     /// Lingering: our side is shut, the client's is being read to its end.
     fin_sent: bool,
+    /// Bytes read and dropped while lingering, over every poll of it.
+    discarded: usize,
 }
 
 impl TimedIo {
@@ -114,6 +116,7 @@ impl TimedIo {
             pending_written: 0,
             linger: false,
             fin_sent: false,
+            discarded: 0,
         }
     }
 
@@ -283,12 +286,11 @@ impl AsyncWrite for TimedIo {
             this.fin_sent = true;
         }
         let mut scratch = [0u8; 16 * 1024];
-        let mut discarded = 0;
         loop {
             let mut buf = ReadBuf::new(&mut scratch);
             match Pin::new(&mut this.stream).poll_read(cx, &mut buf) {
-                Poll::Ready(Ok(())) if !buf.filled().is_empty() && discarded < LINGER_BYTES => {
-                    discarded += buf.filled().len();
+                Poll::Ready(Ok(())) if !buf.filled().is_empty() && this.discarded < LINGER_BYTES => {
+                    this.discarded += buf.filled().len();
                 }
                 Poll::Pending if this.timer.as_mut().poll(cx).is_pending() => return Poll::Pending,
                 _ => return Poll::Ready(Ok(())),

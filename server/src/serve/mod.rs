@@ -30,7 +30,7 @@ use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 
-use self::body::{AnswerBody, TimedBody};
+use self::body::{AnswerBody, BodySeen, TimedBody};
 use self::io::{ConnState, TimedIo};
 use crate::config::Config;
 use crate::errors::{self, Error};
@@ -235,32 +235,23 @@ impl hyper::service::Service<Request<Incoming>> for AppService {
             let id = req.headers().get(REQUEST_ID).cloned();
             let mut response = error.into_response();
             if !req.body().is_end_stream() {
-                self.state.body_left_unread();
-                response
-                    .headers_mut()
-                    .insert(header::CONNECTION, HeaderValue::from_static("close"));
+                body_left_unread(&self.state, &mut response);
             }
             set_request_id(&mut response, id);
             return Box::pin(std::future::ready(answered(response)));
         }
-        let timed_out = Arc::new(AtomicBool::new(false));
-        let ended = Arc::new(AtomicBool::new(false));
+        let seen = Arc::new(BodySeen::default());
         let deadline = tokio::time::Instant::now() + self.body_timeout;
-        let mut req = req.map(|b| Body::new(TimedBody::new(b, deadline, timed_out.clone(), ended.clone())));
+        let mut req = req.map(|b| Body::new(TimedBody::new(b, deadline, seen.clone())));
         req.extensions_mut().insert(ConnectInfo(self.peer));
         let mut app = self.app.clone();
         let conn = self.state.clone();
         Box::pin(async move {
             let Ok(mut response) = tower_service::Service::call(&mut app, req).await;
-            if !ended.load(Ordering::Acquire) {
-                // hyper will not read the rest: say the connection closes, so that the client
-                // does not send its next request on it, and linger for what it still sends.
-                conn.body_left_unread();
-                response
-                    .headers_mut()
-                    .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            if !seen.ended.load(Ordering::Acquire) {
+                body_left_unread(&conn, &mut response);
             }
-            if !timed_out.load(Ordering::Acquire) {
+            if !seen.timed_out.load(Ordering::Acquire) {
                 return answered(response);
             }
             let error = Error::new(
@@ -287,6 +278,16 @@ fn set_request_id(response: &mut axum::response::Response, id: Option<HeaderValu
 }
 
 /// `response` (see [`set_request_id`]), closing the connection after it.
+/// `response` answers a request whose body was not read to its end, and hyper will not read
+/// the rest: it says the connection closes, so that the client sends no next request on it,
+/// and the connection lingers for what the client still sends (see `io`).
+fn body_left_unread(conn: &ConnState, response: &mut axum::response::Response) {
+    conn.body_left_unread();
+    response
+        .headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+}
+
 fn closing(mut response: axum::response::Response, id: Option<HeaderValue>) -> axum::response::Response {
     set_request_id(&mut response, id);
     response

@@ -468,6 +468,18 @@ async fn an_agent_moves_to_another_runtime_only_when_stopped() {
         assert_eq!(running.state, types::InstanceState::Running, "{running:?}");
         assert_eq!(runtime_of(&s, t, name).await.runtime.to_string(), "docker");
         verb(&s, t, name, "stop").await;
+        assert!(!docker_containers(name).is_empty(), "a stopped container is kept");
+        // Moved back, its stopped container goes: nothing would ever manage it again.
+        s.put(&format!("/api/agents/{name}/runtime"))
+            .bearer(t)
+            .json(&json!({"runtime": "process", "command": ["sleep", "120"]}))
+            .send()
+            .await
+            .expect_status(200);
+        assert!(
+            docker_containers(name).is_empty(),
+            "the container outlived the agent's move to process"
+        );
         s.delete(&format!("/api/agents/{name}"))
             .bearer(t)
             .send()

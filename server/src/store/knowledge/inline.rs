@@ -71,10 +71,11 @@ pub(super) async fn search(
         cache::put(key, generation, Arc::new(hits.clone()));
         return Ok(Some(hits));
     }
-    let Some(deadline) = deadline
-        .checked_sub(started.elapsed())
-        .filter(|_| budget < deadline)
-    else {
+    if budget == deadline {
+        // The whole deadline was spent here.
+        return Ok(None);
+    }
+    let Some(deadline) = deadline.checked_sub(started.elapsed()) else {
         return Ok(None);
     };
     MOVED.fetch_add(1, Ordering::Relaxed);
