@@ -791,3 +791,69 @@ async fn a_killed_taosd_never_doubles_a_keyed_create_over_mcp(s: &Server) {
     );
     mcp.cancel().await.ok();
 }
+
+e2e!(a_plain_tool_call_is_answered_as_rmcp_answers_it);
+/// taosd answers a plain `tools/call` itself (not through rmcp's per-request service, which
+/// costs more than the call): the same calls sent once plainly and once in a form only rmcp
+/// takes (an `Accept` with weights) get the same status, media type and JSON-RPC answer,
+/// successes, tool errors and an unknown tool alike; and the plain ones really took the direct
+/// path (its debug log line), the others did not.
+async fn a_plain_tool_call_is_answered_as_rmcp_answers_it(s: &Server) {
+    s.set_env("TAOS_LOG", "info,taos_server::mcp=debug");
+    s.restart().await;
+    let admin = s.setup_admin().await;
+    create_agent(&s.client(&admin.token), "Scout").await;
+    let agent = s
+        .post("/api/agents/scout/token/issue")
+        .bearer(&admin.token)
+        .json(&json!({"scope": ["agents.read"]}))
+        .send()
+        .await
+        .expect_json(200)["token"]
+        .as_str()
+        .expect("the agent's token")
+        .to_string();
+
+    let calls: Vec<(&String, Value)> = vec![
+        (&admin.token, json!({"name": "whoami", "arguments": {}})),
+        (&admin.token, json!({"name": "get_agent", "arguments": {"name": "scout"}})),
+        (&admin.token, json!({"name": "get_agent", "arguments": {"name": "nobody"}})),
+        (&admin.token, json!({"name": "get_agent", "arguments": {"name": 5}})),
+        (&admin.token, json!({"name": "get_agent"})),
+        (&admin.token, json!({"name": "list_agents", "arguments": {"limit": 5, "cursor": null}})),
+        (&admin.token, json!({"name": "delete_agent", "arguments": {"name": "nobody"}})),
+        (&agent, json!({"name": "whoami", "arguments": {}})),
+        // Keyed, so the two answers name the same key (a key the tool makes is new each time).
+        (&agent, json!({"name": "create_agent", "arguments": {"name": "Rogue", "idempotency_key": "rogue-1"}})),
+        (&admin.token, json!({"name": "drop_tables", "arguments": {}})),
+    ];
+    let send = |token: &str, accept: &'static str, id: Value, params: &Value| {
+        s.post("/mcp")
+            .bearer(token)
+            .header("accept", accept)
+            .header("mcp-protocol-version", "2025-11-25")
+            .json(&json!({"jsonrpc": "2.0", "id": id, "method": "tools/call", "params": params}))
+            .send()
+    };
+    let directly = || s.stderr().matches("tools/call answered directly").count();
+    for (i, (token, params)) in calls.iter().enumerate() {
+        let id = if i % 2 == 0 { json!(i) } else { json!(format!("call-{i}")) };
+        let before = directly();
+        let direct = send(token, "application/json, text/event-stream", id.clone(), params).await;
+        let took_direct = directly() - before;
+        let by_rmcp = send(token, "application/json;q=1, text/event-stream", id, params).await;
+        assert_eq!(directly() - before, took_direct, "the weighted Accept goes to rmcp: {params}");
+        let known = params["name"] != "drop_tables";
+        assert_eq!(took_direct, usize::from(known), "a call of a known tool is direct: {params}");
+        assert_eq!(direct.status(), by_rmcp.status(), "{params}");
+        assert_eq!(direct.header("content-type"), by_rmcp.header("content-type"), "{params}");
+        let (a, b): (Value, Value) = (direct.json(), by_rmcp.json());
+        assert_eq!(a, b, "the same answer both ways: {params}");
+        if known {
+            assert!(a["result"]["content"][0]["text"].is_string(), "a tool result: {a}");
+        } else {
+            assert!(a["error"]["message"].as_str().unwrap_or_default().contains("drop_tables"), "{a}");
+        }
+    }
+    assert_eq!(agents_listed(&s.client(&admin.token)).await, 1);
+}

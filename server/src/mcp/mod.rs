@@ -18,6 +18,7 @@
 //! nothing about a client lives in one taosd, so replicas behind a load balancer and a
 //! restarted taosd serve a client without it noticing.
 
+mod direct;
 mod http;
 mod resources;
 mod tools;
@@ -26,6 +27,13 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 use axum::Router;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::request::Parts;
+use axum::response::Response;
+use axum::routing::any;
+use direct::Direct;
+use tower_service::Service;
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, Implementation, InitializeResult, ListResourcesResult,
     ListToolsResult, PaginatedRequestParams, ProtocolVersion, ReadResourceRequestParams,
@@ -47,21 +55,49 @@ const PROTOCOL: ProtocolVersion = ProtocolVersion::V_2025_11_25;
 
 /// `/mcp`, answered for `api`.
 pub fn routes(state: SharedState, api: Arc<Api>) -> Router {
-    let handler = Mcp { api };
+    let handler = Mcp {
+        api: Arc::clone(&api),
+    };
     let config = StreamableHttpServerConfig::default()
         .with_legacy_session_mode(false)
         .with_json_response(true)
         // The app's own Host check (`host_check`, TAOS_ALLOWED_HOSTS) runs before this.
         .disable_allowed_hosts()
         .with_max_request_body_bytes(taos_api::server_runtime::MAX_BODY_BYTES);
-    let service = StreamableHttpService::new(
+    let rmcp = StreamableHttpService::new(
         move || Ok(handler.clone()),
         Arc::new(NeverSessionManager::default()),
         config,
     );
     Router::new()
-        .route_service(PATH, service)
+        .route(PATH, any(endpoint))
+        .with_state(Endpoint { api, rmcp })
         .layer(axum::middleware::from_fn_with_state(state, http::guard))
+}
+
+/// What answers `/mcp`: the direct path for a plain tool call, rmcp for everything else.
+#[derive(Clone)]
+struct Endpoint {
+    api: Arc<Api>,
+    rmcp: StreamableHttpService<Mcp, NeverSessionManager>,
+}
+
+async fn endpoint(State(endpoint): State<Endpoint>, request: Request) -> Response {
+    match direct::answer(&endpoint.api, request).await {
+        Direct::Answered(response) => response,
+        Direct::Pass(request) => {
+            let mut rmcp = endpoint.rmcp;
+            let ready = std::future::poll_fn(|cx| Service::<Request>::poll_ready(&mut rmcp, cx));
+            let answered = match ready.await {
+                Ok(()) => rmcp.call(request).await,
+                Err(never) => match never {},
+            };
+            match answered {
+                Ok(response) => response.map(Body::new),
+                Err(never) => match never {},
+            }
+        }
+    }
 }
 
 /// One MCP server; cloned for every request (an `Arc`).
@@ -106,8 +142,14 @@ impl ServerHandler for Mcp {
         request: CallToolRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, McpError> {
+        let Some(caller) = context.extensions.get::<Parts>() else {
+            return Err(McpError::internal_error(
+                "the HTTP request of the call is missing",
+                None,
+            ));
+        };
         tools::Tools::get()
-            .call(&self.api, request, &context.extensions)
+            .call(&self.api, request, caller)
             .await
             .map(Into::into)
     }

@@ -8,7 +8,6 @@ use axum::http::header;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use rmcp::ErrorData as McpError;
-use rmcp::model::Extensions;
 use rmcp::model::{CallToolRequestParams, CallToolResult, ContentBlock, JsonObject, Tool, ToolAnnotations};
 use serde_json::{Map, Value, json};
 use taos_api::mcp::TOOLS;
@@ -65,23 +64,17 @@ impl Tools {
         self.by_name.get(name).map(|&i| &self.entries[i])
     }
 
-    /// Runs a `tools/call`. An unknown tool or a request without its HTTP parts is a protocol
-    /// error; everything the operation answers, errors included, is a tool result.
+    /// Runs a `tools/call` made by `caller` (the HTTP request that carried it). An unknown tool
+    /// is a protocol error; everything the operation answers, errors included, is a tool result.
     pub async fn call(
         &self,
         api: &Arc<Api>,
         request: CallToolRequestParams,
-        extensions: &Extensions,
+        caller: &Parts,
     ) -> Result<CallToolResult, McpError> {
         let Some(entry) = self.entry(&request.name) else {
             return Err(McpError::invalid_params(
                 format!("There is no tool `{}`; `tools/list` lists them.", request.name),
-                None,
-            ));
-        };
-        let Some(caller) = extensions.get::<Parts>() else {
-            return Err(McpError::internal_error(
-                "the HTTP request of the call is missing",
                 None,
             ));
         };
