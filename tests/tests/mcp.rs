@@ -311,6 +311,37 @@ async fn malformed_arguments_are_clean_tool_errors(s: &Server) {
         .await
         .expect_err("an unknown tool is a protocol error");
     assert!(unknown.to_string().contains("drop_tables"), "{unknown}");
+    // Params that are not a call's are JSON-RPC's "invalid params", saying what is wrong (not
+    // "method not found", which would send a client looking for a method it has right).
+    for (params, says) in [
+        (
+            json!({"name": "get_agent", "arguments": ["scout"]}),
+            "expected a map",
+        ),
+        (
+            json!({"name": "get_agent", "arguments": "scout"}),
+            "expected a map",
+        ),
+        (json!({"arguments": {}}), "missing field `name`"),
+        (json!(null), "tools/call"),
+    ] {
+        let answer = s
+            .post("/mcp")
+            .bearer(&admin.token)
+            .header("accept", "application/json, text/event-stream")
+            .header("mcp-protocol-version", "2025-11-25")
+            .json(&json!({"jsonrpc": "2.0", "id": 7, "method": "tools/call", "params": params}))
+            .send()
+            .await
+            .expect_json(200);
+        assert_eq!(answer["id"], 7, "{answer}");
+        assert_eq!(answer["error"]["code"], -32602, "{params}: {answer}");
+        let message = answer["error"]["message"].as_str().unwrap_or_default();
+        assert!(
+            message.contains(says) && message.contains("arguments"),
+            "{params}: {message}"
+        );
+    }
     // The session is still usable after both kinds of error.
     ok(&call(&mcp, "list_agents", json!({"limit": 5, "cursor": null})).await);
     mcp.cancel().await.ok();
@@ -816,15 +847,33 @@ async fn a_plain_tool_call_is_answered_as_rmcp_answers_it(s: &Server) {
 
     let calls: Vec<(&String, Value)> = vec![
         (&admin.token, json!({"name": "whoami", "arguments": {}})),
-        (&admin.token, json!({"name": "get_agent", "arguments": {"name": "scout"}})),
-        (&admin.token, json!({"name": "get_agent", "arguments": {"name": "nobody"}})),
-        (&admin.token, json!({"name": "get_agent", "arguments": {"name": 5}})),
+        (
+            &admin.token,
+            json!({"name": "get_agent", "arguments": {"name": "scout"}}),
+        ),
+        (
+            &admin.token,
+            json!({"name": "get_agent", "arguments": {"name": "nobody"}}),
+        ),
+        (
+            &admin.token,
+            json!({"name": "get_agent", "arguments": {"name": 5}}),
+        ),
         (&admin.token, json!({"name": "get_agent"})),
-        (&admin.token, json!({"name": "list_agents", "arguments": {"limit": 5, "cursor": null}})),
-        (&admin.token, json!({"name": "delete_agent", "arguments": {"name": "nobody"}})),
+        (
+            &admin.token,
+            json!({"name": "list_agents", "arguments": {"limit": 5, "cursor": null}}),
+        ),
+        (
+            &admin.token,
+            json!({"name": "delete_agent", "arguments": {"name": "nobody"}}),
+        ),
         (&agent, json!({"name": "whoami", "arguments": {}})),
         // Keyed, so the two answers name the same key (a key the tool makes is new each time).
-        (&agent, json!({"name": "create_agent", "arguments": {"name": "Rogue", "idempotency_key": "rogue-1"}})),
+        (
+            &agent,
+            json!({"name": "create_agent", "arguments": {"name": "Rogue", "idempotency_key": "rogue-1"}}),
+        ),
         (&admin.token, json!({"name": "drop_tables", "arguments": {}})),
     ];
     let send = |token: &str, accept: &'static str, id: Value, params: &Value| {
@@ -837,22 +886,47 @@ async fn a_plain_tool_call_is_answered_as_rmcp_answers_it(s: &Server) {
     };
     let directly = || s.stderr().matches("tools/call answered directly").count();
     for (i, (token, params)) in calls.iter().enumerate() {
-        let id = if i % 2 == 0 { json!(i) } else { json!(format!("call-{i}")) };
+        let id = if i % 2 == 0 {
+            json!(i)
+        } else {
+            json!(format!("call-{i}"))
+        };
         let before = directly();
         let direct = send(token, "application/json, text/event-stream", id.clone(), params).await;
         let took_direct = directly() - before;
         let by_rmcp = send(token, "application/json;q=1, text/event-stream", id, params).await;
-        assert_eq!(directly() - before, took_direct, "the weighted Accept goes to rmcp: {params}");
+        assert_eq!(
+            directly() - before,
+            took_direct,
+            "the weighted Accept goes to rmcp: {params}"
+        );
         let known = params["name"] != "drop_tables";
-        assert_eq!(took_direct, usize::from(known), "a call of a known tool is direct: {params}");
+        assert_eq!(
+            took_direct,
+            usize::from(known),
+            "a call of a known tool is direct: {params}"
+        );
         assert_eq!(direct.status(), by_rmcp.status(), "{params}");
-        assert_eq!(direct.header("content-type"), by_rmcp.header("content-type"), "{params}");
+        assert_eq!(
+            direct.header("content-type"),
+            by_rmcp.header("content-type"),
+            "{params}"
+        );
         let (a, b): (Value, Value) = (direct.json(), by_rmcp.json());
         assert_eq!(a, b, "the same answer both ways: {params}");
         if known {
-            assert!(a["result"]["content"][0]["text"].is_string(), "a tool result: {a}");
+            assert!(
+                a["result"]["content"][0]["text"].is_string(),
+                "a tool result: {a}"
+            );
         } else {
-            assert!(a["error"]["message"].as_str().unwrap_or_default().contains("drop_tables"), "{a}");
+            assert!(
+                a["error"]["message"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .contains("drop_tables"),
+                "{a}"
+            );
         }
     }
     assert_eq!(agents_listed(&s.client(&admin.token)).await, 1);

@@ -13,7 +13,10 @@
 //! headers, a body of one request whose only params are `name` and `arguments` (an object).
 //! Anything else, every malformed request and every refusal included, goes to rmcp as it came
 //! (its body buffered here is handed on), so there is one place that decides what is wrong with
-//! a request. The `mcp direct` tests send the same calls through both and compare the answers.
+//! a request; `a_plain_tool_call_is_answered_as_rmcp_answers_it` (tests/tests/mcp.rs) sends the
+//! same calls through both and compares the answers. One exception: a `tools/call` whose params
+//! are not a call's gets JSON-RPC's "invalid params" here, where rmcp would answer "method not
+//! found" ([`malformed_call`]).
 
 use std::sync::Arc;
 
@@ -22,12 +25,14 @@ use axum::extract::Request;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use rmcp::ErrorData as McpError;
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, JsonRpcMessage, JsonRpcVersion2_0, ProtocolVersion,
-    RequestId, ServerJsonRpcMessage, ServerResult,
+    CallToolRequestParams, CallToolResponse, JsonRpcMessage, JsonRpcVersion2_0, ProtocolVersion, RequestId,
+    ServerJsonRpcMessage, ServerResult,
 };
 use rmcp::transport::common::http_header::HEADER_MCP_PROTOCOL_VERSION;
 use serde::Deserialize;
+use serde_json::Value;
 
 use super::tools::Tools;
 use crate::api::Api;
@@ -68,15 +73,17 @@ pub async fn answer(api: &Arc<Api>, request: Request) -> Direct {
         // own read failure becomes at the guard.
         Err(_) => {
             return Direct::Answered(
-                Error::new(&errors::MALFORMED_JSON, "The request body could not be read.")
-                    .into_response(),
+                Error::new(&errors::MALFORMED_JSON, "The request body could not be read.").into_response(),
             );
         }
     };
-    let Some(call) = plain_call(&bytes) else {
-        return Direct::Pass(Request::from_parts(parts, Body::from(bytes)));
-    };
-    Direct::Answered(run(api, &parts, call).await)
+    if let Some(call) = plain_call(&bytes) {
+        return Direct::Answered(run(api, &parts, call).await);
+    }
+    if let Some((id, why)) = malformed_call(&bytes) {
+        return Direct::Answered(invalid_params(id, why));
+    }
+    Direct::Pass(Request::from_parts(parts, Body::from(bytes)))
 }
 
 /// Whether the headers are ones rmcp takes as they are, with nothing to negotiate.
@@ -140,6 +147,42 @@ fn plain_call(body: &Bytes) -> Option<ToolCall> {
     plain.then_some(call)
 }
 
+/// A request as far as JSON-RPC goes, its params unread.
+#[derive(Deserialize)]
+struct AnyRequest {
+    #[allow(dead_code)] // checked by its type: "2.0"
+    jsonrpc: JsonRpcVersion2_0,
+    id: RequestId,
+    method: String,
+    #[serde(default)]
+    params: Value,
+}
+
+/// A `tools/call` whose params are not a call (no `name`, `arguments` not an object…): rmcp
+/// answers those "method not found: tools/call", which sends a client looking for a method
+/// it has right. JSON-RPC's answer is "invalid params", with what is wrong.
+fn malformed_call(body: &Bytes) -> Option<(RequestId, String)> {
+    let request: AnyRequest = serde_json::from_slice(body).ok()?;
+    if request.method != "tools/call" {
+        return None;
+    }
+    let why = CallToolRequestParams::deserialize(&request.params).err()?;
+    Some((
+        request.id,
+        format!(
+            "Invalid params of tools/call: {why}. They are {{\"name\": \"<tool>\", \"arguments\": {{…}}}}, \
+             `arguments` an object of the tool's input schema (`tools/list`)."
+        ),
+    ))
+}
+
+/// A JSON-RPC "invalid params" error, answered 200 as rmcp answers JSON-RPC errors.
+fn invalid_params(id: RequestId, message: String) -> Response {
+    let message: ServerJsonRpcMessage =
+        JsonRpcMessage::error(McpError::invalid_params(message, None), Some(id));
+    json_response(&message)
+}
+
 /// The call run, and its result as rmcp writes a JSON-RPC response.
 async fn run(api: &Arc<Api>, caller: &Parts, call: ToolCall) -> Response {
     let ToolCall { id, params, .. } = call;
@@ -155,7 +198,11 @@ async fn run(api: &Arc<Api>, caller: &Parts, call: ToolCall) -> Response {
         }
         Err(error) => JsonRpcMessage::error(error, Some(id)),
     };
-    match serde_json::to_vec(&message) {
+    json_response(&message)
+}
+
+fn json_response(message: &ServerJsonRpcMessage) -> Response {
+    match serde_json::to_vec(message) {
         Ok(body) => (
             StatusCode::OK,
             [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
@@ -213,7 +260,9 @@ mod tests {
         assert!(call(
             r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"whoami","arguments":{}}}"#
         ));
-        assert!(call(r#"{"jsonrpc":"2.0","id":"a","method":"tools/call","params":{"name":"whoami"}}"#));
+        assert!(call(
+            r#"{"jsonrpc":"2.0","id":"a","method":"tools/call","params":{"name":"whoami"}}"#
+        ));
         for body in [
             r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"drop_tables"}}"#,
             r#"{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"name":"whoami"}}"#,

@@ -33,7 +33,6 @@ use axum::http::request::Parts;
 use axum::response::Response;
 use axum::routing::any;
 use direct::Direct;
-use tower_service::Service;
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, Implementation, InitializeResult, ListResourcesResult,
     ListToolsResult, PaginatedRequestParams, ProtocolVersion, ReadResourceRequestParams,
@@ -43,6 +42,7 @@ use rmcp::service::RequestContext;
 use rmcp::transport::streamable_http_server::session::never::NeverSessionManager;
 use rmcp::transport::{StreamableHttpServerConfig, StreamableHttpService};
 use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
+use tower_service::Service;
 
 use crate::api::Api;
 use crate::state::SharedState;
