@@ -106,7 +106,7 @@ fn content_length(headers: &HeaderMap) -> Option<u64> {
 }
 
 /// A header given once, as text.
-fn single<'a>(headers: &'a HeaderMap, name: impl axum::http::header::AsHeaderName) -> Option<&'a str> {
+fn single(headers: &HeaderMap, name: impl axum::http::header::AsHeaderName) -> Option<&str> {
     let mut values = headers.get_all(name).iter();
     let first = values.next()?;
     if values.next().is_some() {
