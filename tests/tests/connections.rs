@@ -195,6 +195,42 @@ async fn a_half_sent_body_is_dropped_after_the_body_timeout(s: &Server) {
     s.setup_admin().await;
 }
 
+e2e!(a_half_sent_tool_call_is_dropped_after_the_body_timeout);
+/// The same on `/mcp`, whose plain tool calls taosd reads itself: a `tools/call` announced
+/// longer than what comes gets `408 request_timeout` and a closed connection, and runs nothing.
+async fn a_half_sent_tool_call_is_dropped_after_the_body_timeout(s: &Server) {
+    limit(s, &[("TAOS_BODY_TIMEOUT", "1s")]).await;
+    let admin = s.setup_admin().await;
+    let call = r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"create_agent","arguments":{"name":"half"}}}"#;
+    let mut c = connect(s).await;
+    let head = format!(
+        "POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\n\
+         Accept: application/json, text/event-stream\r\nMCP-Protocol-Version: 2025-11-25\r\nContent-Length: {}\r\n\r\n",
+        admin.token,
+        call.len() + 1
+    );
+    c.write_all(head.as_bytes()).await.unwrap();
+    c.write_all(call.as_bytes()).await.unwrap();
+    read_answer(&mut c, Duration::from_secs(10))
+        .await
+        .expect_error(408, "request_timeout");
+    assert!(
+        closed_after(&mut c, Duration::from_secs(5)).await.is_some(),
+        "the connection of a late body is closed"
+    );
+    let listed = s
+        .get("/api/agents")
+        .bearer(&admin.token)
+        .send()
+        .await
+        .expect_json(200);
+    assert_eq!(
+        listed["items"],
+        serde_json::json!([]),
+        "nothing was created: {listed}"
+    );
+}
+
 e2e!(more_connections_than_the_cap_are_answered_503_until_some_close);
 /// With every served connection taken, a new one is answered `503 too_many_connections` with
 /// `Retry-After` (not left hanging); once some close, new clients are served again.
