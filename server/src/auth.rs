@@ -219,15 +219,7 @@ pub async fn authorize(state: &AppState, op: &'static Operation, parts: &Parts) 
 #[cfg(test)]
 mod tests {
     use super::{bearer_token, same_origin};
-    use axum::http::{HeaderMap, HeaderValue};
-
-    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
-        let mut h = HeaderMap::new();
-        for (k, v) in pairs {
-            h.append(*k, HeaderValue::from_static(v));
-        }
-        h
-    }
+    use crate::test_support::headers;
 
     #[test]
     fn cross_site_posts_are_refused() {

@@ -23,4 +23,6 @@ pub mod startup;
 pub mod startup_pages;
 pub mod state;
 pub mod store;
+#[cfg(test)]
+mod test_support;
 pub mod web;

@@ -216,14 +216,7 @@ fn json_response(message: &ServerJsonRpcMessage) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
-        let mut h = HeaderMap::new();
-        for (k, v) in pairs {
-            h.append(*k, HeaderValue::from_static(v));
-        }
-        h
-    }
+    use crate::test_support::headers;
 
     const PLAIN: [(&str, &str); 4] = [
         ("content-type", "application/json"),

@@ -193,6 +193,7 @@ fn gunzip(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
 
 #[cfg(test)]
 mod tests {
+    use crate::test_support::headers;
     use std::sync::LazyLock;
 
     use super::*;
@@ -225,14 +226,6 @@ mod tests {
         assert!(!accepts_gzip(&headers(&[])));
         assert!(!accepts_gzip(&headers(&[("accept-encoding", "identity")])));
         assert!(!accepts_gzip(&headers(&[("accept-encoding", "gzip;q=0")])));
-    }
-
-    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
-        let mut h = HeaderMap::new();
-        for (k, v) in pairs {
-            h.append(*k, HeaderValue::from_static(v));
-        }
-        h
     }
 
     #[test]
