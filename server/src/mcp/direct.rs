@@ -16,7 +16,7 @@
 //! a request; `a_plain_tool_call_is_answered_as_rmcp_answers_it` (tests/tests/mcp.rs) sends the
 //! same calls through both and compares the answers. One exception: a `tools/call` whose params
 //! are not a call's gets JSON-RPC's "invalid params" here, where rmcp would answer "method not
-//! found" ([`malformed_call`]).
+//! found" ([`tool_call`]).
 
 use std::sync::Arc;
 
@@ -41,16 +41,17 @@ use crate::errors::{self, Error};
 /// The largest body read here; a longer one (no tool call is near it) goes to rmcp unread.
 const MAX_DIRECT_BODY: u64 = 64 * 1024;
 
-/// One JSON-RPC request, as far as a plain tool call has fields: any other member (a request
-/// `_meta` at the top, a batch, a response) makes it not one.
+/// One JSON-RPC request with nothing beside `jsonrpc`, `id`, `method` and `params` (a request
+/// `_meta` at the top, a batch or a response is not one).
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct ToolCall {
+struct Message {
     #[allow(dead_code)] // checked by its type: "2.0"
     jsonrpc: JsonRpcVersion2_0,
     id: RequestId,
     method: String,
-    params: CallToolRequestParams,
+    #[serde(default)]
+    params: Value,
 }
 
 /// What the direct path made of a request.
@@ -77,13 +78,11 @@ pub async fn answer(api: &Arc<Api>, request: Request) -> Direct {
             );
         }
     };
-    if let Some(call) = plain_call(&bytes) {
-        return Direct::Answered(run(api, &parts, call).await);
+    match tool_call(&bytes) {
+        Some((id, Ok(params))) => Direct::Answered(run(api, &parts, id, params).await),
+        Some((id, Err(why))) => Direct::Answered(invalid_params(id, why)),
+        None => Direct::Pass(Request::from_parts(parts, Body::from(bytes))),
     }
-    if let Some((id, why)) = malformed_call(&bytes) {
-        return Direct::Answered(invalid_params(id, why));
-    }
-    Direct::Pass(Request::from_parts(parts, Body::from(bytes)))
 }
 
 /// Whether the headers are ones rmcp takes as they are, with nothing to negotiate.
@@ -134,46 +133,35 @@ fn accepts_json_and_sse(headers: &HeaderMap) -> bool {
     json && sse
 }
 
-/// The body as a plain call of a known tool: no request metadata, no input responses or
-/// request state (the multi-round-trip fields rmcp keeps for itself).
-fn plain_call(body: &Bytes) -> Option<ToolCall> {
-    let call: ToolCall = serde_json::from_slice(body).ok()?;
-    let p = &call.params;
-    let plain = call.method == "tools/call"
-        && p.meta.is_none()
-        && p.input_responses.is_none()
-        && p.request_state.is_none()
-        && Tools::get().entry(&p.name).is_some();
-    plain.then_some(call)
-}
-
-/// A request as far as JSON-RPC goes, its params unread.
-#[derive(Deserialize)]
-struct AnyRequest {
-    #[allow(dead_code)] // checked by its type: "2.0"
-    jsonrpc: JsonRpcVersion2_0,
-    id: RequestId,
-    method: String,
-    #[serde(default)]
-    params: Value,
-}
-
-/// A `tools/call` whose params are not a call (no `name`, `arguments` not an object…): rmcp
-/// answers those "method not found: tools/call", which sends a client looking for a method
-/// it has right. JSON-RPC's answer is "invalid params", with what is wrong.
-fn malformed_call(body: &Bytes) -> Option<(RequestId, String)> {
-    let request: AnyRequest = serde_json::from_slice(body).ok()?;
-    if request.method != "tools/call" {
+/// The body as a `tools/call`: its id and either the params of a plain call of a known tool
+/// (no request metadata, input responses or request state: the multi-round-trip fields rmcp
+/// keeps for itself), or, for params that are not a call's (no `name`, `arguments` not an
+/// object…), what is wrong with them. rmcp answers those "method not found: tools/call", which
+/// sends a client looking for a method it has right; JSON-RPC's answer is "invalid params".
+/// `None`: anything else, for rmcp.
+fn tool_call(body: &Bytes) -> Option<(RequestId, Result<CallToolRequestParams, String>)> {
+    let message: Message = serde_json::from_slice(body).ok()?;
+    if message.method != "tools/call" {
         return None;
     }
-    let why = CallToolRequestParams::deserialize(&request.params).err()?;
-    Some((
-        request.id,
-        format!(
-            "Invalid params of tools/call: {why}. They are {{\"name\": \"<tool>\", \"arguments\": {{…}}}}, \
-             `arguments` an object of the tool's input schema (`tools/list`)."
-        ),
-    ))
+    match CallToolRequestParams::deserialize(message.params) {
+        Err(why) => Some((
+            message.id,
+            Err(format!(
+                "Invalid params of tools/call: {why}. They are {{\"name\": \"<tool>\", \"arguments\": {{…}}}}, \
+                 `arguments` an object of the tool's input schema (`tools/list`)."
+            )),
+        )),
+        Ok(p)
+            if p.meta.is_none()
+                && p.input_responses.is_none()
+                && p.request_state.is_none()
+                && Tools::get().entry(&p.name).is_some() =>
+        {
+            Some((message.id, Ok(p)))
+        }
+        Ok(_) => None,
+    }
 }
 
 /// A JSON-RPC "invalid params" error, answered 200 as rmcp answers JSON-RPC errors.
@@ -184,8 +172,7 @@ fn invalid_params(id: RequestId, message: String) -> Response {
 }
 
 /// The call run, and its result as rmcp writes a JSON-RPC response.
-async fn run(api: &Arc<Api>, caller: &Parts, call: ToolCall) -> Response {
-    let ToolCall { id, params, .. } = call;
+async fn run(api: &Arc<Api>, caller: &Parts, id: RequestId, params: CallToolRequestParams) -> Response {
     tracing::debug!(tool = %params.name, "tools/call answered directly");
     let message: ServerJsonRpcMessage = match Tools::get().call(api, params, caller).await {
         Ok(result) => {
@@ -249,13 +236,15 @@ mod tests {
 
     #[test]
     fn only_a_plain_call_of_a_known_tool_is_taken() {
-        let call = |body: &str| plain_call(&Bytes::copy_from_slice(body.as_bytes())).is_some();
+        let read = |body: &str| tool_call(&Bytes::copy_from_slice(body.as_bytes()));
+        let call = |body: &str| matches!(read(body), Some((_, Ok(_))));
         assert!(call(
             r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"whoami","arguments":{}}}"#
         ));
         assert!(call(
             r#"{"jsonrpc":"2.0","id":"a","method":"tools/call","params":{"name":"whoami"}}"#
         ));
+        // Not a call: rmcp's to answer.
         for body in [
             r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"drop_tables"}}"#,
             r#"{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"name":"whoami"}}"#,
@@ -263,11 +252,27 @@ mod tests {
             r#"{"jsonrpc":"2.0","id":1.5,"method":"tools/call","params":{"name":"whoami"}}"#,
             r#"{"jsonrpc":"2.0","method":"tools/call","params":{"name":"whoami"}}"#,
             r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"whoami","_meta":{}}}"#,
-            r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"whoami","arguments":[]}}"#,
             r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"whoami"},"x":1}"#,
             r#"[{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"whoami"}}]"#,
         ] {
-            assert!(!call(body), "{body}");
+            assert!(read(body).is_none(), "{body}");
+        }
+        // A call with params that are not a call's: invalid params, saying why.
+        for (body, why) in [
+            (
+                r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"whoami","arguments":[]}}"#,
+                "expected a map",
+            ),
+            (
+                r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{}}"#,
+                "missing field `name`",
+            ),
+            (r#"{"jsonrpc":"2.0","id":1,"method":"tools/call"}"#, "tools/call"),
+        ] {
+            match read(body) {
+                Some((_, Err(message))) => assert!(message.contains(why), "{body}: {message}"),
+                _ => panic!("{body} is a malformed call"),
+            }
         }
     }
 }

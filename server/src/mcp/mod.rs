@@ -71,31 +71,24 @@ pub fn routes(state: SharedState, api: Arc<Api>) -> Router {
     );
     Router::new()
         .route(PATH, any(endpoint))
-        .with_state(Endpoint { api, rmcp })
+        .with_state(Arc::new(Endpoint { api, rmcp }))
         .layer(axum::middleware::from_fn_with_state(state, http::guard))
 }
 
 /// What answers `/mcp`: the direct path for a plain tool call, rmcp for everything else.
-#[derive(Clone)]
 struct Endpoint {
     api: Arc<Api>,
     rmcp: StreamableHttpService<Mcp, NeverSessionManager>,
 }
 
-async fn endpoint(State(endpoint): State<Endpoint>, request: Request) -> Response {
+async fn endpoint(State(endpoint): State<Arc<Endpoint>>, request: Request) -> Response {
     match direct::answer(&endpoint.api, request).await {
         Direct::Answered(response) => response,
         Direct::Pass(request) => {
-            let mut rmcp = endpoint.rmcp;
-            let ready = std::future::poll_fn(|cx| Service::<Request>::poll_ready(&mut rmcp, cx));
-            let answered = match ready.await {
-                Ok(()) => rmcp.call(request).await,
-                Err(never) => match never {},
-            };
-            match answered {
-                Ok(response) => response.map(Body::new),
-                Err(never) => match never {},
-            }
+            // rmcp's service is always ready (`poll_ready` answers at once); a clone a request,
+            // as axum's `route_service` makes.
+            let Ok(response) = Service::call(&mut endpoint.rmcp.clone(), request).await;
+            response.map(Body::new)
         }
     }
 }
