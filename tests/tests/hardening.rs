@@ -5,6 +5,9 @@
 use serde_json::json;
 use taos_conformance::*;
 
+/// How long a log line may take to reach the harness's copy of taosd's stderr.
+const LOG_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Restarts `s` with `TAOS_LOG=filter`, so the lines the cases look at are written.
 async fn restart_logging(s: &Server, filter: &str) {
     s.set_env("TAOS_LOG", filter);
@@ -17,7 +20,10 @@ e2e!(no_colour_codes_when_stderr_is_not_a_terminal);
 async fn no_colour_codes_when_stderr_is_not_a_terminal(s: &Server) {
     restart_logging(s, "info").await;
     s.get("/api/no-such-route").send().await.expect_status(404);
-    let log = s.stderr();
+    let log = s
+        .stderr_once_it_holds("taosd ready", LOG_WAIT)
+        .await
+        .unwrap_or_else(|| s.stderr());
     assert!(
         log.contains("taosd ready"),
         "the info lines were not logged:\n{log}"
@@ -81,7 +87,10 @@ async fn request_ids_are_kept_only_when_short_and_plain(s: &Server) {
 
     restart_logging(s, "info,tower_http=debug").await;
     request_id_for(s, b"quoted-id.7").await;
-    let log = s.stderr();
+    let log = s
+        .stderr_once_it_holds("request_id=\"quoted-id.7\"", LOG_WAIT)
+        .await
+        .unwrap_or_else(|| s.stderr());
     assert!(
         log.contains("request_id=\"quoted-id.7\""),
         "the request id is not logged quoted:\n{log}"
@@ -141,7 +150,10 @@ async fn database_passwords_stay_out_of_the_log(s: &Server) {
         s.get("/api/health").send().await.expect_status(200);
     }
     s.setup_admin().await;
-    let log = s.stderr();
+    let log = s
+        .stderr_once_it_holds("***", LOG_WAIT)
+        .await
+        .unwrap_or_else(|| s.stderr());
     assert!(
         log.contains("***"),
         "taosd did not log its (redacted) database URL:\n{log}"

@@ -140,6 +140,22 @@ impl Server {
         self.stderr.lock().unwrap().clone()
     }
 
+    /// taosd's stderr once it holds `text`, or `None` after `limit`: stderr is read by a task of
+    /// its own, so a line taosd wrote just before its ready line may not be in [`Server::stderr`] yet.
+    pub async fn stderr_once_it_holds(&self, text: &str, limit: Duration) -> Option<String> {
+        let deadline = Instant::now() + limit;
+        loop {
+            let log = self.stderr();
+            if log.contains(text) {
+                return Some(log);
+            }
+            if Instant::now() >= deadline {
+                return None;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
     /// Runs one case with a time limit; on failure the panic (and taosd's stderr, printed by
     /// drop) tells what happened.
     pub async fn run_case(&self, case: impl Future<Output = ()>) {

@@ -32,12 +32,12 @@ fn pairs<'a>(f: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
 }
 
 /// The setup token taosd logged at start-up.
-#[track_caller]
-fn logged_setup_token(s: &Server) -> String {
-    let log = s.stderr();
-    let at = log
-        .find("setup_token=")
-        .unwrap_or_else(|| panic!("taosd logged no setup token:\n{log}"));
+async fn logged_setup_token(s: &Server) -> String {
+    let log = s
+        .stderr_once_it_holds("setup_token=", std::time::Duration::from_secs(5))
+        .await
+        .unwrap_or_else(|| panic!("taosd logged no setup token in 5 s:\n{}", s.stderr()));
+    let at = log.find("setup_token=").unwrap_or_default();
     log[at + "setup_token=".len()..]
         .chars()
         .take_while(char::is_ascii_alphanumeric)
@@ -171,7 +171,7 @@ e2e!(setup_from_elsewhere_needs_the_logged_token);
 /// A browser that is not on this machine (here: one a proxy forwarded) gets a page saying how
 /// to set up instead of the form, unless it brings the token taosd logged at start-up.
 async fn setup_from_elsewhere_needs_the_logged_token(s: &Server) {
-    let token = logged_setup_token(s);
+    let token = logged_setup_token(s).await;
     assert!(token.len() >= 32, "{token}");
     let mut b = Browser::new(s);
     let proxied = |b: &Browser, path: &str| b.http.get(b.s.at(path)).header("x-forwarded-for", "203.0.113.9");
