@@ -593,7 +593,8 @@ async fn a_move_racing_a_start_leaves_one_instance_where_reported() {
                 running_there, 0,
                 "round {round}: left running on the other runtime: {rt:?}"
             );
-            verb(&s, t, name, "stop").await;
+            // `sleep` as a container's PID 1 ignores SIGTERM: a short grace, not the default 10 s.
+            verb(&s, t, name, "stop?timeout_s=1").await;
             if rt.runtime.to_string() == "process" {
                 assert!(
                     docker_containers(name).is_empty(),
