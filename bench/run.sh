@@ -16,7 +16,9 @@
 #   5. GET /docs/agents/recipes/managing-agents (no auth: a docs page as HTML)
 #   6. POST /api/ui/notify, agent token     (bench/notify.lua: one notification a request; the
 #                                            inbox grows by every one of them)
-#   7. GET /api/notifications?limit=50, user token (the newest 50 of that grown inbox)
+#   7. GET /api/notifications?limit=50, user token (the newest 50 of that grown inbox), and the
+#      inbox page's poll of it (bench/inbox_poll.py signs in through the form: GET /notifications
+#      with the session cookie and the page's ETag, a 304 while nothing changed)
 #   8. GET /api/runtimes, agent token        (probes every runtime)
 #   9. GET /api/agents/bench-agent/runtime   (spec + the process runtime's state of a running agent)
 #  10. GET /api/agents/bench-agent/logs?tail=100, user token (100 NDJSON lines from the ring)
@@ -204,13 +206,17 @@ RSS_IDLE_KB=$(status_kb VmRSS)
 log "idle RSS: ${RSS_IDLE_KB} kB"
 
 # load NAME TOKEN_VAR PATH [wrk options…]: one wrk load, its output in $OUT/NAME.txt and the
-# command as shown (token by name) in NAME_CMD.
+# command as shown (token by name) in NAME_CMD. TOKEN_VAR names a bearer token, or is
+# SESSION_COOKIE (a signed-in browser's cookie header).
 load() {
     local name=$1 token_var=$2 path=$3
     shift 3
     local shown="wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency"
     local auth=()
-    if [[ -n $token_var ]]; then
+    if [[ $token_var == SESSION_COOKIE ]]; then
+        shown+=" -H 'Cookie: \$$token_var'"
+        auth=(-H "Cookie: ${!token_var}")
+    elif [[ -n $token_var ]]; then
         shown+=" -H 'Authorization: Bearer \$$token_var'"
         auth=(-H "Authorization: Bearer ${!token_var}")
     fi
@@ -248,6 +254,13 @@ load searchcold AGENT_TOKEN /api/knowledge/search -s bench/search_cold.lua
 load docs "" "$DOCS_PATH"
 load notify AGENT_TOKEN "$NOTIFY_PATH" -s bench/notify.lua
 load notifications USER_TOKEN "$NOTIFICATIONS_PATH"
+# The inbox page's own poll (its script, every few seconds a signed-in tab is open): the same
+# grown inbox, signed in through the form, with the ETag of the page it shows: a bodiless 304
+# while nothing changed (checked once here, since wrk counts a 304 as a success).
+python3 bench/inbox_poll.py "$URL" bench bench-password >"$SCRATCH/inbox"
+SESSION_COOKIE=$(sed -n 1p "$SCRATCH/inbox")
+INBOX_ETAG=$(sed -n 2p "$SCRATCH/inbox")
+load inboxpoll SESSION_COOKIE /notifications -H "If-None-Match: $INBOX_ETAG"
 load runtimes AGENT_TOKEN /api/runtimes
 load agentruntime AGENT_TOKEN "/api/agents/$AGENT_NAME/runtime"
 load logs USER_TOKEN "$LOGS_PATH"
