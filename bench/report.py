@@ -54,7 +54,7 @@ LOADS = [
     ("operation", "`GET /api/operations/{id}` (user token, a finished deploy)"),
     ("deploystatus", f"`GET {e['DEPLOY_STATUS_PATH']}` (user token)"),
     ("mcpagent", f"`POST /mcp` `tools/call get_agent {{name: {e['AGENT_NAME']}}}` (agent token)"),
-    ("mcplist", "`POST /mcp` `tools/list` (agent token, 37 tools with their schemas)"),
+    ("mcplist", "`POST /mcp` `tools/list` (user token: all 37 tools with their schemas)"),
     ("openapi", "`GET /openapi.json` (no auth)"),
     ("front", "`GET /` with `Accept: application/json` (no auth, the discovery index)"),
     ("fleethealth", f"`GET /api/health`, {e['FLEET']} process agents running"),

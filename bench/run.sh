@@ -25,7 +25,7 @@
 #  11. GET /api/operations/{id}, user token (a finished deploy's operation; bench/deploys.py setup)
 #  12. GET /api/agents/bench-deployed/deploy-status, user token (the same, by the agent's name)
 #  13. POST /mcp tools/call get_agent, agent token (bench/mcp_call.lua: the read of 2 over MCP)
-#  14. POST /mcp tools/list, agent token (bench/mcp_list.lua)
+#  14. POST /mcp tools/list, user token (bench/mcp_list.lua: a `*` token lists every tool)
 #  15. GET /openapi.json and GET / as JSON (no auth: the contract, the discovery index)
 # Before them, right after setup: BENCH_FLEET (200) process agents at once (bench/fleet.py up:
 # each writes 1000 lines, which fills its log ring, then a line a second; all started by one bulk
@@ -285,7 +285,7 @@ if result.get("isError") or result["structuredContent"]["name"] != "bench-agent"
     sys.exit(f"the MCP get_agent call does not succeed: {result}")
 EOF
 load mcpagent AGENT_TOKEN /mcp -s bench/mcp_call.lua
-load mcplist AGENT_TOKEN /mcp -s bench/mcp_list.lua
+load mcplist USER_TOKEN /mcp -s bench/mcp_list.lua
 load openapi "" /openapi.json
 load front "" / -H "Accept: application/json"
 

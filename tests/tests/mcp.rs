@@ -171,6 +171,39 @@ async fn the_tools_are_the_x_mcp_operations(s: &Server) {
     mcp.cancel().await.ok();
 }
 
+e2e!(every_token_lists_every_tool);
+/// `tools/list` is the same for every token, as docs/agents/mcp.md says: a narrow agent token
+/// sees the tools it may not call too, so a model can call one and read, in the denial, which
+/// scope to ask its operator for (clients such as the MCP inspector refuse to call a tool the
+/// list does not have, so a filtered list would hide that answer).
+async fn every_token_lists_every_tool(s: &Server) {
+    let admin = s.setup_admin().await;
+    create_agent(&s.client(&admin.token), "Reader").await;
+    let issued = s
+        .post("/api/agents/reader/token/issue")
+        .bearer(&admin.token)
+        .json(&json!({"scope": ["agents.read", "ui.*"]}))
+        .send()
+        .await
+        .expect_json(200);
+    let token = issued["token"].as_str().expect("the token");
+    let names = |tools: Vec<rmcp::model::Tool>| -> BTreeSet<String> {
+        tools.iter().map(|t| t.name.to_string()).collect()
+    };
+    let as_agent = connect(s, token).await;
+    let mcp = connect(s, &admin.token).await;
+    let seen_by_agent = names(as_agent.list_all_tools().await.expect("tools/list"));
+    let seen_by_admin = names(mcp.list_all_tools().await.expect("tools/list"));
+    assert_eq!(seen_by_agent, seen_by_admin, "one list for every token");
+    assert!(seen_by_agent.contains("create_agent"));
+    let denied = call(&as_agent, "create_agent", json!({"name": "Rogue"})).await;
+    let e = failed(&denied, "scope_denied");
+    assert_eq!(e["required_scope"], "agents.create");
+    assert!(!e["fix"].as_str().unwrap_or_default().is_empty(), "{e}");
+    as_agent.cancel().await.ok();
+    mcp.cancel().await.ok();
+}
+
 e2e!(an_agent_made_over_mcp_notifies_over_mcp);
 /// The first hour over MCP: create an agent, issue its token, connect a second session with
 /// that token and notify; the person sees the notification over HTTP. The agent's token may
